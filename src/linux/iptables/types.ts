@@ -1,0 +1,152 @@
+/**
+ * iptables rule sets as parsed from `iptables-save` text.
+ *
+ * Netfilter hook order (what `walkHook` runs for each hook):
+ * ```
+ *  in ──► PREROUTING ──► routing ──► FORWARD ──► POSTROUTING ──► out
+ *         raw,mangle,nat     │        mangle,filter   mangle,nat
+ *                            ▼                            ▲
+ *                          INPUT                        OUTPUT ◄── routing ◄── local process
+ *                     mangle,filter,nat(SNAT)      raw,mangle,nat,filter
+ * ```
+ * The nat table is consulted only for the first packet of a connection
+ * (conntrack state NEW); later packets and replies get the NAT that conntrack
+ * recorded (see linux/conntrack.ts), per the kernel's nf_nat design.
+ */
+import type { Packet } from '../../net/packet.js';
+import type { Ipv4 } from '../../net/ipv4.js';
+import type { SourceLoc } from '../../model/source.js';
+
+export type TableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
+export type HookName = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+
+/** A parse problem. Errors make the dump unusable; warnings leave a usable rule set. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  file: string;
+  line: number;
+  /** The offending input line. */
+  text: string;
+  message: string;
+}
+
+/** One parsed match (`-s`, `-m addrtype --dst-type LOCAL`, ...). */
+export interface Match {
+  /** Module or option family: 'src', 'dst', 'in', 'out', 'proto', 'tcp', 'udp', 'comment', ... */
+  kind: string;
+  /** `!` given. */
+  negated: boolean;
+  /** Exactly the option text as written, for reports (`! -d 10.0.0.0/8`). */
+  text: string;
+  /** Kind-specific parsed arguments. */
+  args: Record<string, unknown>;
+  /** Set when podpath does not understand this match: the rule's outcome is then `unknown`. */
+  unknown?: string;
+}
+
+/** A parsed target (`-j`/`-g`). */
+export interface Target {
+  /** ACCEPT, DROP, REJECT, RETURN, MASQUERADE, SNAT, DNAT, MARK, LOG, ..., or a user chain name. */
+  name: string;
+  /** `-g` (goto) rather than `-j`. */
+  goto: boolean;
+  text: string;
+  args: Record<string, unknown>;
+  /** Set when podpath does not understand this target. */
+  unknown?: string;
+}
+
+/** A rule line `-A CHAIN ...`. */
+export interface Rule {
+  chain: string;
+  /** Position within the chain, 1-based (as `iptables -L --line-numbers`). */
+  num: number;
+  loc: SourceLoc;
+  /** The rule line as written. */
+  text: string;
+  matches: Match[];
+  /** Absent for a rule with no target (legal: it only counts packets). */
+  target?: Target;
+  /** `[pkts:bytes]` counters when the dump has them. */
+  counters?: { packets: number; bytes: number };
+}
+
+export interface Chain {
+  name: string;
+  builtin: boolean;
+  /** Policy of a built-in chain. */
+  policy?: 'ACCEPT' | 'DROP';
+  loc: SourceLoc;
+  rules: Rule[];
+}
+
+export interface Table {
+  name: TableName;
+  chains: Map<string, Chain>;
+}
+
+/** A parsed dump. `derived` marks a rule set podpath made up (e.g. an empty default), not read. */
+export interface Ruleset {
+  tables: Map<TableName, Table>;
+  file: string;
+  derived?: string;
+}
+
+/** What the walk needs to know about the node it runs on. */
+export interface NetfilterContext {
+  /** Interface the packet came in on (PREROUTING, INPUT, FORWARD). */
+  inIface?: string;
+  /** Interface the packet leaves on (FORWARD, OUTPUT, POSTROUTING). */
+  outIface?: string;
+  /** True when the address is local to the node (addrtype LOCAL). */
+  isLocal: (ip: Ipv4) => boolean;
+  /** Primary address of an interface, for MASQUERADE. */
+  ifaceAddress: (iface: string) => Ipv4 | undefined;
+  /** conntrack state of the packet. */
+  ctState: 'NEW' | 'ESTABLISHED' | 'RELATED';
+}
+
+/** A rule that nearly decided: every match but one held. */
+export interface NearMiss {
+  rule: Rule;
+  /** Which match failed and why, e.g. "! -d 10.0.0.0/8: 10.0.18.52 is inside 10.0.0.0/8". */
+  failed: string;
+}
+
+/** The NAT a chain walk applied. */
+export interface NatApplied {
+  kind: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT';
+  rule: Rule;
+}
+
+/** The outcome of walking one table's chain for one hook. */
+export interface TableOutcome {
+  table: TableName;
+  chain: string;
+  /** ACCEPT (or fell through to policy ACCEPT), DROP, REJECT, or unknown. */
+  verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'unknown';
+  /** The rule that decided; absent when the built-in chain's policy decided. */
+  rule?: Rule;
+  /** Packet after this table (NAT may have changed it). */
+  packet: Packet;
+  nat?: NatApplied;
+  /** Firewall mark after this table. */
+  mark: number;
+  /** What was not understood, when verdict is unknown. */
+  unknown?: { rule: Rule; construct: string };
+  nearMisses: NearMiss[];
+  /** Rules that matched and did not end the walk (jumps, MARK, LOG...), in order. */
+  matched: Rule[];
+  /** Probability of this branch (1 unless a -m statistic rule forked the walk). */
+  probability: number;
+}
+
+/** The outcome of one hook: tables in kernel order; stops at the first non-ACCEPT. */
+export interface HookOutcome {
+  hook: HookName;
+  tables: TableOutcome[];
+  verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'unknown';
+  packet: Packet;
+  mark: number;
+  probability: number;
+}

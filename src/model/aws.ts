@@ -1,0 +1,148 @@
+/**
+ * The AWS fabric as plain data. Field names follow AWS's concepts; the
+ * compact YAML estate format is these schemas (docs/estate-format.md), and
+ * ingest/ maps describe-* JSON onto them.
+ */
+import { z } from 'zod';
+import { AwsId, CidrText, Ipv4Text, PortRange, RuleProto } from './fields.js';
+import { SourceLocSchema } from './source.js';
+
+/** A VPC with one or more IPv4 CIDR blocks (primary first). */
+export const VpcSchema = z.object({
+  id: AwsId('vpc'),
+  name: z.string().optional(),
+  cidrBlocks: z.array(CidrText).min(1),
+  source: SourceLocSchema.optional(),
+});
+export type Vpc = z.infer<typeof VpcSchema>;
+
+/** A subnet: one CIDR inside its VPC, one route table, one network ACL. */
+export const SubnetSchema = z.object({
+  id: AwsId('subnet'),
+  vpc: AwsId('vpc'),
+  cidr: CidrText,
+  /** Explicitly associated route table. @default the VPC's main route table */
+  routeTable: AwsId('rtb').optional(),
+  /** Associated network ACL. @default the VPC's default NACL (allows all both ways) */
+  networkAcl: AwsId('acl').optional(),
+  name: z.string().optional(),
+  source: SourceLocSchema.optional(),
+});
+export type Subnet = z.infer<typeof SubnetSchema>;
+
+/**
+ * A route: destination CIDR and target. The target's kind is read from its id
+ * prefix as AWS ids carry it: `local`, `blackhole`, `igw-`, `nat-`, `pcx-`,
+ * `tgw-`, `i-` (instance's primary ENI), `eni-`.
+ */
+export const RouteSchema = z.object({
+  destination: CidrText,
+  target: z.string().regex(/^(local|blackhole|(igw|nat|pcx|tgw|i|eni|vgw)-[A-Za-z0-9-]+)$/, 'expected local, blackhole or a target id (igw-, nat-, pcx-, tgw-, i-, eni-)'),
+  source: SourceLocSchema.optional(),
+});
+export type Route = z.infer<typeof RouteSchema>;
+
+/** A route table. The `local` routes for the VPC's CIDR blocks are implicit when absent. */
+export const RouteTableSchema = z.object({
+  id: AwsId('rtb'),
+  vpc: AwsId('vpc'),
+  /** The VPC's main table, used by subnets without an explicit association. @default false */
+  main: z.boolean().default(false),
+  routes: z.array(RouteSchema).default([]),
+  source: SourceLocSchema.optional(),
+});
+export type RouteTable = z.infer<typeof RouteTableSchema>;
+
+/** A VPC peering connection between two VPCs. */
+export const PeeringSchema = z.object({
+  id: AwsId('pcx'),
+  requester: AwsId('vpc'),
+  accepter: AwsId('vpc'),
+  /** Only an `active` peering carries traffic. @default active */
+  status: z.enum(['active', 'pending-acceptance', 'rejected', 'deleted', 'failed', 'expired']).default('active'),
+  source: SourceLocSchema.optional(),
+});
+export type Peering = z.infer<typeof PeeringSchema>;
+
+/** An internet gateway attached to a VPC. */
+export const InternetGatewaySchema = z.object({
+  id: AwsId('igw'),
+  vpc: AwsId('vpc'),
+  source: SourceLocSchema.optional(),
+});
+export type InternetGateway = z.infer<typeof InternetGatewaySchema>;
+
+/** A security group rule: allow only. Exactly one of `cidr` and `sg`. */
+export const SgRuleSchema = z
+  .object({
+    proto: RuleProto,
+    /** Port or range; ignored for `all` and `icmp`. @default all ports */
+    ports: PortRange.optional(),
+    cidr: CidrText.optional(),
+    /** A referenced security group: matches the primary addresses of its members' ENIs. */
+    sg: AwsId('sg').optional(),
+    description: z.string().optional(),
+  })
+  .refine((r) => (r.cidr === undefined) !== (r.sg === undefined), { message: 'a security group rule needs exactly one of cidr or sg' });
+export type SgRule = z.infer<typeof SgRuleSchema>;
+
+/** A security group: stateful allow lists for each direction. */
+export const SecurityGroupSchema = z.object({
+  id: AwsId('sg'),
+  vpc: AwsId('vpc'),
+  name: z.string().optional(),
+  ingress: z.array(SgRuleSchema).default([]),
+  /** Outbound rules. @default one rule allowing all traffic to 0.0.0.0/0, as AWS creates it */
+  egress: z.array(SgRuleSchema).default([{ proto: 'all', cidr: '0.0.0.0/0' }]),
+  source: SourceLocSchema.optional(),
+});
+export type SecurityGroup = z.infer<typeof SecurityGroupSchema>;
+
+/** A network ACL entry; entries are evaluated lowest `rule` number first. */
+export const NaclRuleSchema = z.object({
+  rule: z.number().int().min(1).max(32766),
+  proto: RuleProto,
+  ports: PortRange.optional(),
+  cidr: CidrText,
+  action: z.enum(['allow', 'deny']),
+});
+export type NaclRule = z.infer<typeof NaclRuleSchema>;
+
+/** A network ACL: stateless, ordered, with an implicit final deny (`*`). */
+export const NetworkAclSchema = z.object({
+  id: AwsId('acl'),
+  vpc: AwsId('vpc'),
+  ingress: z.array(NaclRuleSchema).default([]),
+  egress: z.array(NaclRuleSchema).default([]),
+  source: SourceLocSchema.optional(),
+});
+export type NetworkAcl = z.infer<typeof NetworkAclSchema>;
+
+/** An EC2 instance with its primary network interface. */
+export const InstanceSchema = z.object({
+  id: AwsId('i'),
+  name: z.string().optional(),
+  subnet: AwsId('subnet'),
+  privateIp: Ipv4Text,
+  /** Secondary private addresses of the primary ENI. @default none */
+  secondaryIps: z.array(Ipv4Text).default([]),
+  /** Public IPv4 (or Elastic IP) the internet gateway maps to the primary address. */
+  publicIp: Ipv4Text.optional(),
+  securityGroups: z.array(AwsId('sg')).default([]),
+  /** The ENI's source/destination check. @default true, as AWS creates it */
+  sourceDestCheck: z.boolean().default(true),
+  source: SourceLocSchema.optional(),
+});
+export type Instance = z.infer<typeof InstanceSchema>;
+
+/** An RDS DB instance endpoint: its ENI address, port and security groups. */
+export const RdsInstanceSchema = z.object({
+  id: z.string().min(1),
+  engine: z.string().default('postgres'),
+  subnet: AwsId('subnet'),
+  address: Ipv4Text,
+  port: z.number().int().min(1).max(65535),
+  securityGroups: z.array(AwsId('sg')).default([]),
+  source: SourceLocSchema.optional(),
+});
+export type RdsInstance = z.infer<typeof RdsInstanceSchema>;

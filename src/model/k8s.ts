@@ -1,0 +1,76 @@
+/** Kubernetes cluster objects and node Linux state as plain data. */
+import { z } from 'zod';
+import { AwsId, CidrText, Ipv4Text } from './fields.js';
+import { SourceLocSchema, TextSourceSchema } from './source.js';
+
+/** Cluster-wide address plan. */
+export const ClusterSchema = z.object({
+  name: z.string().default('cluster'),
+  /** The cluster pod CIDR (kube-controller-manager --cluster-cidr). */
+  podCidr: CidrText,
+  /** The service CIDR (kube-apiserver --service-cluster-ip-range). */
+  serviceCidr: CidrText,
+  /** The cluster DNS Service VIP. */
+  dnsServiceIp: Ipv4Text.optional(),
+  source: SourceLocSchema.optional(),
+});
+export type Cluster = z.infer<typeof ClusterSchema>;
+
+/** A Linux bridge on the node that pods attach to (kubenet's cbr0, docker0). */
+export const BridgeSchema = z.object({
+  name: z.string().default('cbr0'),
+  /** The bridge's address: the pods' default gateway. */
+  address: Ipv4Text,
+});
+
+/** A Kubernetes node: an EC2 instance with its Linux network state. */
+export const NodeSchema = z.object({
+  name: z.string().min(1),
+  instance: AwsId('i'),
+  /** The node's pod CIDR (node.spec.podCIDR). */
+  podCidr: CidrText.optional(),
+  bridge: BridgeSchema.optional(),
+  /** `iptables-save` output. @default none: empty tables with ACCEPT policies, marked derived */
+  iptables: TextSourceSchema.optional(),
+  /** `ip route` output. @default derived from eth0's subnet, the bridge and the VPC router */
+  routes: TextSourceSchema.optional(),
+  /** /etc/resolv.conf of the node. */
+  resolvConf: TextSourceSchema.optional(),
+  source: SourceLocSchema.optional(),
+});
+export type Node = z.infer<typeof NodeSchema>;
+
+/** A pod. `name` is `namespace/name` (`default/` is implied when there is no slash). */
+export const PodSchema = z
+  .object({
+    name: z.string().min(1),
+    node: z.string().min(1),
+    /** Pod IP; absent for host-network pods, which use the node's address. */
+    ip: Ipv4Text.optional(),
+    /** @default false */
+    hostNetwork: z.boolean().default(false),
+    /** resolv.conf inside the pod. */
+    resolvConf: TextSourceSchema.optional(),
+    source: SourceLocSchema.optional(),
+  })
+  .refine((p) => p.hostNetwork || p.ip !== undefined, { message: 'a pod needs an ip unless hostNetwork is true' });
+export type Pod = z.infer<typeof PodSchema>;
+
+/** A Service port. */
+export const ServicePortSchema = z.object({
+  name: z.string().optional(),
+  port: z.number().int().min(1).max(65535),
+  proto: z.enum(['tcp', 'udp']).default('tcp'),
+  targetPort: z.number().int().min(1).max(65535).optional(),
+});
+
+/** A ClusterIP Service and its ready endpoints. */
+export const ServiceSchema = z.object({
+  name: z.string().min(1),
+  clusterIP: Ipv4Text,
+  ports: z.array(ServicePortSchema).min(1),
+  /** Ready endpoint addresses. */
+  endpoints: z.array(Ipv4Text).default([]),
+  source: SourceLocSchema.optional(),
+});
+export type Service = z.infer<typeof ServiceSchema>;

@@ -1,0 +1,47 @@
+/**
+ * Source locations: every decision podpath reports points back to the input
+ * that made it, in the style of Batfish's VendorStructureId.
+ */
+import { z } from 'zod';
+
+/** A place in a text input file (1-based line). */
+export const SourceLocSchema = z.object({ file: z.string(), line: z.number().int().positive() });
+export type SourceLoc = z.infer<typeof SourceLocSchema>;
+
+/**
+ * A block of text (an iptables-save dump, `ip route` output, resolv.conf) and
+ * where its first line sits in an input file, so parsed lines keep file:line.
+ */
+export const TextSourceSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { text: v } : v),
+  z.object({
+    text: z.string(),
+    /** The file the text came from. @default the estate file */
+    file: z.string().optional(),
+    /** The file line holding the text's first line. @default 1 */
+    firstLine: z.number().int().positive().optional(),
+  }),
+);
+export type TextSource = z.infer<typeof TextSourceSchema>;
+
+/**
+ * What decided a hop: a rule with its location. `ref` is the printable form:
+ * `examples/seed-2015.estate.yaml:57` for text input, `rtb-0abc#0.0.0.0/0` or
+ * `sg-0abc#ingress[0]` for AWS resources.
+ */
+export interface RuleRef {
+  ref: string;
+  at: SourceLoc | { awsId: string; index?: number | string };
+  /** The rule as written (an iptables line, `0.0.0.0/0 -> igw-1`, ...). */
+  text: string;
+}
+
+/** The RuleRef of a line of text input. */
+export function textRule(at: SourceLoc, text: string): RuleRef {
+  return { ref: `${at.file}:${at.line}`, at, text };
+}
+
+/** The RuleRef of an AWS resource entry. */
+export function awsRule(awsId: string, index: number | string | undefined, text: string): RuleRef {
+  return { ref: index === undefined ? awsId : `${awsId}#${index}`, at: { awsId, index }, text };
+}
