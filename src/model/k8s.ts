@@ -32,6 +32,25 @@ export const NodeSchema = z.object({
   bridge: BridgeSchema.optional(),
   /** `iptables-save` output. @default none: empty tables with ACCEPT policies, marked derived */
   iptables: TextSourceSchema.optional(),
+  /**
+   * Rules inserted on top of the dump, as `iptables -t TABLE -I CHAIN POSITION RULE`
+   * would: what-ifs and proposed fixes, each with a label used as its location.
+   * @default none
+   */
+  iptablesInserts: z
+    .array(
+      z.object({
+        table: z.enum(['raw', 'mangle', 'nat', 'filter']),
+        chain: z.string().min(1),
+        /** 1-based position, as `-I CHAIN POSITION`. @default 1 */
+        position: z.number().int().positive().default(1),
+        /** The rule's matches and target, e.g. `-d 10.0.18.52/32 -o eth0 -j MASQUERADE`. */
+        rule: z.string().min(1),
+        /** Where the rule comes from, shown as its location (e.g. `band-aid`). */
+        label: z.string().min(1),
+      }),
+    )
+    .default([]),
   /** `ip route` output. @default derived from eth0's subnet, the bridge and the VPC router */
   routes: TextSourceSchema.optional(),
   /** /etc/resolv.conf of the node. */

@@ -42,6 +42,12 @@ export interface Match {
   args: Record<string, unknown>;
   /** Set when podpath does not understand this match: the rule's outcome is then `unknown`. */
   unknown?: string;
+  /**
+   * Which `-m` of the rule this option belongs to (0-based ordinal), so a rule
+   * with two `-m addrtype` keeps them apart. Absent for the generic options
+   * (`-s`, `-d`, `-i`, `-o`, `-p`, `-f`).
+   */
+  instance?: number;
 }
 
 /** A parsed target (`-j`/`-g`). */
@@ -78,6 +84,8 @@ export interface Chain {
   policy?: 'ACCEPT' | 'DROP';
   loc: SourceLoc;
   rules: Rule[];
+  /** `[packets:bytes]` of the chain declaration (built-in chains' policy counters). */
+  counters?: { packets: number; bytes: number };
 }
 
 export interface Table {
@@ -104,6 +112,17 @@ export interface NetfilterContext {
   ifaceAddress: (iface: string) => Ipv4 | undefined;
   /** conntrack state of the packet. */
   ctState: 'NEW' | 'ESTABLISHED' | 'RELATED';
+  /**
+   * conntrack status bits for `--ctstate SNAT/DNAT` (the connection's original
+   * destination/source differs from the reply's). A NAT applied earlier in the
+   * same walk sets them. @default unknown: such matches give `unknown`
+   */
+  ctStatus?: { dnat?: boolean; snat?: boolean };
+  /**
+   * The connection's mark (ctmark) for `-m connmark` and `CONNMARK --restore-mark`.
+   * @default 0 for NEW connections (a fresh conntrack entry), otherwise unknown
+   */
+  connmark?: number;
 }
 
 /** A rule that nearly decided: every match but one held. */
@@ -139,6 +158,16 @@ export interface TableOutcome {
   matched: Rule[];
   /** Probability of this branch (1 unless a -m statistic rule forked the walk). */
   probability: number;
+  /** Connection mark after this table, when known. */
+  connmark?: number;
+  /** Assumptions and effects worth telling the reader (e.g. "-m limit assumed not exceeded"). */
+  notes?: string[];
+}
+
+/** The outcome of walking one chain on its own (`walkChain`): a user chain may also fall off its end. */
+export interface ChainOutcome extends Omit<TableOutcome, 'verdict'> {
+  /** As TableOutcome, plus RETURN: the chain returned (or ended) without a verdict. */
+  verdict: TableOutcome['verdict'] | 'RETURN';
 }
 
 /** The outcome of one hook: tables in kernel order; stops at the first non-ACCEPT. */
@@ -149,4 +178,10 @@ export interface HookOutcome {
   packet: Packet;
   mark: number;
   probability: number;
+  /** Connection mark after the hook, when known. */
+  connmark?: number;
+  /** Tables of this hook that the rule set does not contain (not walked; the caller decides what that means). */
+  missingTables?: TableName[];
+  /** Tables skipped on purpose, e.g. nat for a packet that is not NEW. */
+  skippedTables?: { table: TableName; why: string }[];
 }

@@ -1,0 +1,60 @@
+/**
+ * Elastic network interfaces: the source/destination check.
+ *
+ * Semantics: with the check on (AWS's default), "the instance must be the
+ * source or destination of any traffic it sends or receives"; it has to be
+ * turned off for an instance that forwards traffic, such as a NAT instance or
+ * a Kubernetes node routing pod CIDRs
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/VPC_NAT_Instance.html, "Disabling
+ * source/destination checks"; ModifyInstanceAttribute `SourceDestCheck`: "ensure that the
+ * instance is either the source or the destination of any traffic that it receives",
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceAttribute.html).
+ *
+ * Guarantees: pure and total; with the check off every packet passes; with it
+ * on, egress passes iff the source is one of the interface's addresses and
+ * ingress iff the destination is.
+ */
+import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
+import type { Packet } from '../net/packet.js';
+import { awsRule, type RuleRef } from '../model/source.js';
+
+/** What the check needs to know about a network interface. */
+export interface EniView {
+  /** `eni-...`, or the instance id when the interface is an instance's primary one. */
+  id: string;
+  /** The interface's private IPv4 addresses (primary and secondary). */
+  addresses: readonly Ipv4[];
+  /** @default true, as AWS creates interfaces */
+  sourceDestCheck: boolean;
+}
+
+/** Whether the interface lets the packet through. */
+export type EniDecision = { ok: true } | { ok: false; reason: string; rule: RuleRef };
+
+function checkRule(eni: EniView): RuleRef {
+  return awsRule(eni.id, 'sourceDestCheck', 'sourceDestCheck: true');
+}
+
+function addressList(eni: EniView): string {
+  return eni.addresses.length ? eni.addresses.map(formatIpv4).join(', ') : 'none';
+}
+
+/** A packet the instance sends out through `eni`. */
+export function checkEniEgress(eni: EniView, packet: Packet): EniDecision {
+  if (!eni.sourceDestCheck || eni.addresses.includes(packet.src)) return { ok: true };
+  return {
+    ok: false,
+    reason: `source ${formatIpv4(packet.src)} is not an address of ${eni.id} (${addressList(eni)}) and its source/destination check is on`,
+    rule: checkRule(eni),
+  };
+}
+
+/** A packet delivered to the instance through `eni`. */
+export function checkEniIngress(eni: EniView, packet: Packet): EniDecision {
+  if (!eni.sourceDestCheck || eni.addresses.includes(packet.dst)) return { ok: true };
+  return {
+    ok: false,
+    reason: `destination ${formatIpv4(packet.dst)} is not an address of ${eni.id} (${addressList(eni)}) and its source/destination check is on`,
+    rule: checkRule(eni),
+  };
+}

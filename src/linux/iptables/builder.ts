@@ -1,0 +1,229 @@
+/**
+ * Builds a Ruleset line by line with iptables-restore's rules, collecting
+ * diagnostics instead of failing. Shared by the iptables-save reader
+ * (parse.ts) and the `iptables -S` reader (listing.ts).
+ *
+ * What iptables-restore requires, and what is reported when it is not met
+ * (iptables-restore.c / libiptc):
+ * - a table opens with `*name`, closes with COMMIT; a table without COMMIT is
+ *   never applied (error: truncated dump). A table named twice is flushed
+ *   and replaced by the later block (warning).
+ * - built-in chains always exist; `:CHAIN POLICY` sets their policy (ACCEPT or
+ *   DROP). A built-in chain that is never declared keeps whatever policy the
+ *   kernel had: podpath leaves `policy` undefined (warning) and a walk that
+ *   falls through to it answers unknown.
+ * - a user chain must be declared (`:NAME -`) before a rule is appended to it
+ *   and before a rule jumps to it: `-A` to an undeclared chain fails with "No
+ *   chain/target/match by that name", and `-j NAME` to a chain that does not
+ *   exist yet fails with "Couldn't load target" — even when `:NAME` follows
+ *   later in the same table. Declarations may otherwise be interleaved with
+ *   rules (the EDGE-manual-dnat corpus file does this and restores fine).
+ * - declaring a chain twice fails ("Chain already exists"); chain names are at
+ *   most 28 characters; the kernel rejects jump loops (ELOOP).
+ *
+ * Guarantees: never throws; every rule line that names a chain ends up in the
+ * Ruleset (in an implicitly created chain when the chain was not declared), so
+ * a caller can still walk a dump that has errors, at its own risk.
+ */
+import type { SourceLoc } from '../../model/source.js';
+import type { Token } from './tokenize.js';
+import type { Chain, Diagnostic, Rule, Ruleset, Table, TableName } from './types.js';
+import { parseRuleWords } from './rule-parse.js';
+
+/** Built-in chains of each table (the hooks it registers). */
+export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** True for a table name iptables knows. */
+export function isTableName(name: string): name is TableName {
+  return Object.hasOwn(BUILTIN_CHAINS, name);
+}
+
+interface OpenTable {
+  table: Table;
+  line: number;
+  /** Declared chains and where. */
+  declared: Map<string, number>;
+  /** Rules whose jump target was not a chain when they were read. */
+  pending: { rule: Rule; name: string }[];
+}
+
+/** Line-by-line Ruleset construction with iptables-restore's checks. */
+export class RulesetBuilder {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly tables = new Map<TableName, Table>();
+  private open: OpenTable | undefined;
+  /** Inside an unknown table: lines are skipped until COMMIT. */
+  private skipping = false;
+
+  constructor(readonly file: string) {}
+
+  /** Records a diagnostic. */
+  report(severity: Diagnostic['severity'], line: number, text: string, message: string): void {
+    this.diagnostics.push({ severity, file: this.file, line, text, message });
+  }
+
+  /** True while a table (known or not) is open. */
+  get inTable(): boolean {
+    return this.open !== undefined || this.skipping;
+  }
+
+  /** True while lines are being skipped inside an unknown table. */
+  get isSkipping(): boolean {
+    return this.skipping;
+  }
+
+  private loc(line: number): SourceLoc {
+    return { file: this.file, line };
+  }
+
+  /** `*name`. */
+  openTable(name: string, line: number, text: string): void {
+    if (this.inTable) this.missingCommit(line, text, `a new table starts at line ${line}`);
+    if (!isTableName(name)) {
+      this.report('error', line, text, `unknown table '${name}' (raw, mangle, nat, filter, security); its lines are skipped`);
+      this.skipping = true;
+      return;
+    }
+    if (this.tables.has(name)) {
+      this.report('warning', line, text, `table ${name} appears again: iptables-restore flushes it and applies this block instead`);
+    }
+    const table: Table = { name, chains: new Map() };
+    for (const c of BUILTIN_CHAINS[name]) table.chains.set(c, { name: c, builtin: true, loc: this.loc(line), rules: [] });
+    this.tables.set(name, table);
+    this.open = { table, line, declared: new Map(), pending: [] };
+  }
+
+  /** `:NAME POLICY [p:b]` (or `-P` / `-N` from a listing). */
+  declareChain(name: string, policy: string, line: number, text: string, counters?: Chain['counters']): void {
+    const open = this.open;
+    if (!open) return this.outside(line, text);
+    const prev = open.declared.get(name);
+    if (prev !== undefined) return this.report('error', line, text, `chain ${name} is already declared at line ${prev}`);
+    open.declared.set(name, line);
+    const existing = open.table.chains.get(name);
+    if (existing?.builtin) {
+      if (policy !== 'ACCEPT' && policy !== 'DROP') {
+        this.report('error', line, text, `built-in chain ${name} needs policy ACCEPT or DROP, not '${policy}'`);
+      } else existing.policy = policy;
+      existing.loc = this.loc(line);
+      if (counters) existing.counters = counters;
+      return;
+    }
+    if (policy !== '-') this.report('error', line, text, `user chain ${name} cannot have a policy ('${policy}'); write '-'`);
+    if (name.length > 28) this.report('error', line, text, `chain name ${name} is longer than 28 characters`);
+    if (name.startsWith('-') || name === '!') this.report('error', line, text, `'${name}' is not a valid chain name`);
+    if (existing) {
+      existing.loc = this.loc(line); // declared after rules were appended to it (already reported)
+      return;
+    }
+    const chain: Chain = { name, builtin: false, loc: this.loc(line), rules: [] };
+    if (counters) chain.counters = counters;
+    open.table.chains.set(name, chain);
+  }
+
+  /** `-A CHAIN words...`. */
+  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters']): void {
+    const open = this.open;
+    if (!open) return this.outside(line, text);
+    let chain = open.table.chains.get(chainName);
+    if (!chain) {
+      const later = `chain ${chainName} is not declared before this rule; iptables-restore fails here ("No chain/target/match by that name")`;
+      this.report('error', line, text, later);
+      chain = { name: chainName, builtin: false, loc: this.loc(line), rules: [] };
+      open.table.chains.set(chainName, chain);
+    }
+    const parsed = parseRuleWords(words, text, {
+      table: open.table.name,
+      error: (m) => this.report('error', line, text, m),
+      warn: (m) => this.report('warning', line, text, m),
+      chainKind: (n) => {
+        const c = open.table.chains.get(n);
+        return c ? (c.builtin ? 'builtin' : 'user') : undefined;
+      },
+    });
+    const rule: Rule = { chain: chainName, num: chain.rules.length + 1, loc: this.loc(line), text, matches: parsed.matches };
+    if (parsed.target) rule.target = parsed.target;
+    const c = counters ?? parsed.counters;
+    if (c) rule.counters = c;
+    chain.rules.push(rule);
+    if (parsed.undeclaredJump !== undefined) open.pending.push({ rule, name: parsed.undeclaredJump });
+  }
+
+  /** COMMIT. */
+  commit(line: number, text: string): void {
+    if (this.skipping) {
+      this.skipping = false;
+      return;
+    }
+    if (!this.open) return this.report('error', line, text, 'COMMIT outside a table');
+    this.close();
+  }
+
+  /** End of input; returns the Ruleset. */
+  finish(lastLine: number, lastText: string): Ruleset {
+    if (this.inTable) this.missingCommit(lastLine, lastText, `the input ends at line ${lastLine} (truncated dump?)`);
+    return { tables: this.tables, file: this.file };
+  }
+
+  /** A line that needs a table outside one. */
+  private outside(line: number, text: string): void {
+    this.report('error', line, text, 'this line is outside a table: a table starts with *filter, *nat, ... and ends with COMMIT');
+  }
+
+  private missingCommit(line: number, text: string, why: string): void {
+    if (this.skipping) {
+      this.skipping = false;
+      return;
+    }
+    const open = this.open!;
+    this.report('error', line, text, `table ${open.table.name} (opened at line ${open.line}) has no COMMIT: ${why}; iptables-restore would not apply it`);
+    this.close();
+  }
+
+  private close(): void {
+    const open = this.open!;
+    this.open = undefined;
+    for (const { rule, name } of open.pending) {
+      const declaredAt = open.declared.get(name);
+      const at = rule.loc.line;
+      if (declaredAt !== undefined && declaredAt > at) {
+        this.report('error', at, rule.text, `jump to chain ${name}, which is declared only later (line ${declaredAt}); iptables-restore fails here ("Couldn't load target")`);
+        rule.target = { name, goto: rule.target!.goto, text: rule.target!.text, args: {} };
+      } else {
+        this.report('error', at, rule.text, `jump to undeclared chain ${name}`);
+      }
+    }
+    for (const c of open.table.chains.values()) {
+      if (c.builtin && !open.declared.has(c.name)) {
+        this.report('warning', open.line, `*${open.table.name}`, `built-in chain ${c.name} of table ${open.table.name} is not declared: its policy is not known`);
+      }
+    }
+    this.checkLoops(open.table);
+  }
+
+  /** The kernel refuses rule sets whose jumps form a loop (mark_source_chains: ELOOP). */
+  private checkLoops(table: Table): void {
+    const state = new Map<string, 1 | 2>();
+    const visit = (c: Chain, path: string[]): void => {
+      state.set(c.name, 1);
+      for (const r of c.rules) {
+        const next = r.target && r.target.unknown === undefined ? table.chains.get(r.target.name) : undefined;
+        if (!next || next.builtin) continue;
+        const s = state.get(next.name);
+        if (s === 1) {
+          const cycle = [...path.slice(path.indexOf(next.name)), next.name].join(' -> ');
+          this.report('error', r.loc.line, r.text, `jump loop ${cycle}: the kernel refuses this rule set (ELOOP)`);
+          r.target = { ...r.target!, unknown: `${r.target!.text}: jump loop ${cycle}` };
+        } else if (s === undefined) visit(next, [...path, next.name]);
+      }
+      state.set(c.name, 2);
+    };
+    for (const c of table.chains.values()) if (!state.has(c.name)) visit(c, [c.name]);
+  }
+}

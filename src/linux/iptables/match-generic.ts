@@ -1,0 +1,140 @@
+/**
+ * The options every rule may carry without `-m`: `-s`, `-d`, `-i`, `-o`, `-p`,
+ * `-f` (kinds 'src', 'dst', 'in', 'out', 'proto', 'frag').
+ *
+ * Kernel semantics (ip_tables.c ip_packet_match):
+ * - addresses compare under the mask; `!` inverts;
+ * - interfaces compare by name; a trailing `+` makes the rest a prefix
+ *   (`eni+` matches every `eni…`); a hook without an input (OUTPUT,
+ *   POSTROUTING) or output (PREROUTING, INPUT) device compares against "";
+ * - `-p all` (0) matches every protocol;
+ * - `-f` matches non-first fragments; podpath traces whole packets, so `-f`
+ *   never holds and `! -f` always does.
+ *
+ * Guarantees: builders never throw; an unparsable value yields a Match with
+ * `unknown` set and an error through the BuildContext.
+ */
+import { contains, formatPrefix, type Prefix } from '../../net/prefix.js';
+import { formatIpv4 } from '../../net/ipv4.js';
+import type { HookName, Match } from './types.js';
+import { neg, type BuildContext, type CompiledMatch, type EvalEnv, type MatchKind } from './match-types.js';
+import { quoteIfNeeded } from './tokenize.js';
+import { packetProtoNumber, parseAddress, parseProto, protoName } from './values.js';
+
+export type GenericKind = 'src' | 'dst' | 'in' | 'out' | 'proto' | 'frag';
+
+/** Generic option spellings. */
+export const GENERIC_OPTIONS: Record<string, GenericKind> = {
+  '-s': 'src', '--source': 'src', '--src': 'src',
+  '-d': 'dst', '--destination': 'dst', '--dst': 'dst',
+  '-i': 'in', '--in-interface': 'in',
+  '-o': 'out', '--out-interface': 'out',
+  '-p': 'proto', '--protocol': 'proto',
+  '-f': 'frag', '--fragment': 'frag',
+};
+
+/** Builds the Match of a generic option. `value` is absent for `-f`. */
+export function buildGeneric(kind: GenericKind, negated: boolean, value: string | undefined, text: string, cx: BuildContext): Match {
+  const m: Match = { kind, negated, text, args: {} };
+  const fail = (message: string): Match => {
+    cx.error(message);
+    return { ...m, args: { raw: value ?? '' }, unknown: `${text}: ${message}` };
+  };
+  switch (kind) {
+    case 'src':
+    case 'dst': {
+      const a = parseAddress(value ?? '');
+      if (!a.ok) return fail(a.message);
+      if (a.warning) cx.warn(a.warning);
+      return { ...m, args: { prefix: a.value } };
+    }
+    case 'in':
+    case 'out': {
+      const name = value ?? '';
+      if (name.length === 0 || name.length > 15) return fail(`interface name '${name}' must be 1 to 15 characters`);
+      if (name.includes(':')) {
+        // Old iptables warned "weird character in interface (No aliases, :, ! or *)":
+        // eth3:1 is an address label, not a device, so the kernel never sees that name.
+        cx.warn(`interface '${name}' is an alias label, not a device; the kernel compares device names, so it never matches`);
+      }
+      return { ...m, args: { name } };
+    }
+    case 'proto': {
+      const p = parseProto(value ?? '');
+      if (!p.ok) return fail(p.message);
+      return { ...m, args: { proto: p.value } };
+    }
+    case 'frag':
+      return m;
+  }
+}
+
+const HAS_IN: ReadonlySet<HookName> = new Set(['PREROUTING', 'INPUT', 'FORWARD']);
+const HAS_OUT: ReadonlySet<HookName> = new Set(['FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+function ifaceMatches(pattern: string, name: string): boolean {
+  return pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
+
+function compileAddr(m: Match): CompiledMatch {
+  const p = m.args['prefix'] as Prefix;
+  const field = m.kind === 'src' ? 'src' : 'dst';
+  return {
+    test: (env) => contains(p, env.packet[field]) !== m.negated,
+    why: (env) => `${formatIpv4(env.packet[field])} is ${contains(p, env.packet[field]) ? 'inside' : 'outside'} ${formatPrefix(p)}`,
+  };
+}
+
+function compileIface(m: Match): CompiledMatch {
+  const pattern = m.args['name'] as string;
+  const isIn = m.kind === 'in';
+  const device = (env: EvalEnv): string | undefined => {
+    if (!(isIn ? HAS_IN : HAS_OUT).has(env.hook)) return '';
+    return isIn ? env.ctx.inIface : env.ctx.outIface;
+  };
+  return {
+    test: (env) => {
+      const d = device(env);
+      return d === undefined ? 'unknown' : ifaceMatches(pattern, d) !== m.negated;
+    },
+    why: (env) => {
+      const d = device(env);
+      const which = isIn ? 'in' : 'out';
+      if (d === undefined) return `the ${which} interface is not given`;
+      if (d === '') return `${env.hook} has no ${which} interface`;
+      return `${which} interface is ${d}`;
+    },
+  };
+}
+
+function compileProto(m: Match): CompiledMatch {
+  const n = m.args['proto'] as number;
+  const holds = (env: EvalEnv): boolean => n === 0 || packetProtoNumber(env.packet.proto) === n;
+  return { test: (env) => holds(env) !== m.negated, why: (env) => `protocol is ${env.packet.proto}` };
+}
+
+const ADDR: MatchKind = {
+  compile: compileAddr,
+  save: (m) => neg(m, [m.kind === 'src' ? '-s' : '-d', formatPrefix(m.args['prefix'] as Prefix)]),
+};
+
+const IFACE: MatchKind = {
+  compile: compileIface,
+  save: (m) => neg(m, [m.kind === 'in' ? '-i' : '-o', quoteIfNeeded(m.args['name'] as string)]),
+};
+
+/** Evaluation and printing of the generic kinds. */
+export const GENERIC_KINDS: Record<GenericKind, MatchKind> = {
+  src: ADDR,
+  dst: ADDR,
+  in: IFACE,
+  out: IFACE,
+  proto: { compile: compileProto, save: (m) => neg(m, ['-p', protoName(m.args['proto'] as number)]) },
+  frag: {
+    compile: (m) => ({ test: () => m.negated, why: () => 'podpath traces unfragmented packets (first fragments)' }),
+    save: (m) => neg(m, ['-f']),
+  },
+};
+
+/** The order iptables-save prints generic options in (print_rule4). */
+export const GENERIC_ORDER: readonly GenericKind[] = ['src', 'dst', 'in', 'out', 'proto', 'frag'];

@@ -1,0 +1,92 @@
+/**
+ * `-m comment` (always holds), `-m limit` (holds, with a note: podpath assumes
+ * the rate is not exceeded), `-m iprange` (inclusive address ranges), and the
+ * modules podpath recognises but does not model — `-m set` (needs ipset
+ * contents), `-m recent` (needs the recent list), `-m physdev` (needs bridge
+ * ports): their options are parsed so the line reads correctly, and every
+ * walk that depends on them answers `unknown`.
+ */
+import { formatIpv4, isValidIpv4, parseIpv4 } from '../../net/ipv4.js';
+import type { Match } from './types.js';
+import {
+  compileUnknown, neg, optionMatch, saveRawOptions, unknownModuleMatch, unknownOptionMatch, type MatchModule,
+  type OptionSpec,
+} from './match-types.js';
+import { saveString } from './tokenize.js';
+
+const comment: MatchModule = {
+  options: { '--comment': { args: 1, invertible: false } },
+  build: (use) => use.options.map((o) => optionMatch(use, o, { comment: o.values[0] ?? '' })),
+  compile: () => ({ test: () => true, why: () => 'a comment always matches' }),
+  save: (m) => ['--comment', saveString(m.args['comment'] as string)],
+};
+
+const limit: MatchModule = {
+  options: { '--limit': { args: 1, invertible: false }, '--limit-burst': { args: 1, invertible: false } },
+  build: (use) => {
+    const text = [use.text, ...use.options.map((o) => o.text)].join(' ');
+    const args = Object.fromEntries(use.options.map((o) => [o.name.slice(2), o.values[0] ?? '']));
+    return [{ kind: 'limit', negated: false, text, args, instance: use.instance }];
+  },
+  compile: (m) => ({ test: () => true, why: () => 'rate assumed not exceeded', note: `${m.text}: rate limit assumed not exceeded` }),
+  save: (m) => Object.entries(m.args).flatMap(([k, v]) => [`--${k}`, String(v)]),
+};
+
+const iprange: MatchModule = {
+  options: { '--src-range': { args: 1 }, '--dst-range': { args: 1 } },
+  build(use, cx) {
+    return use.options.map((o): Match => {
+      const [lo, hi, extra] = (o.values[0] ?? '').split('-');
+      if (extra !== undefined || !isValidIpv4(lo ?? '') || !isValidIpv4(hi ?? lo ?? '')) {
+        cx.error(`'${o.values[0] ?? ''}' is not an address range a.b.c.d-e.f.g.h`);
+        return unknownOptionMatch(use, o, 'bad address range');
+      }
+      const from = parseIpv4(lo!);
+      const to = parseIpv4(hi ?? lo!);
+      if (from > to) cx.warn(`address range ${o.values[0] ?? ''} is empty (start after end)`);
+      return optionMatch(use, o, { dir: o.name === '--src-range' ? 'src' : 'dst', from, to });
+    });
+  },
+  compile(m) {
+    const dir = m.args['dir'] as 'src' | 'dst';
+    const from = m.args['from'] as number;
+    const to = m.args['to'] as number;
+    const holds = (ip: number): boolean => ip >= from && ip <= to;
+    return {
+      test: (env) => holds(env.packet[dir]) !== m.negated,
+      why: (env) => `${formatIpv4(env.packet[dir])} is ${holds(env.packet[dir]) ? 'inside' : 'outside'} ${formatIpv4(from)}-${formatIpv4(to)}`,
+    };
+  },
+  save: (m) => neg(m, [m.args['dir'] === 'src' ? '--src-range' : '--dst-range', `${formatIpv4(m.args['from'] as number)}-${formatIpv4(m.args['to'] as number)}`]),
+};
+
+/** A recognised module whose outcome podpath cannot compute from a dump alone. */
+function unmodelled(name: string, why: string, options: Record<string, OptionSpec>): MatchModule {
+  return {
+    options,
+    build: (use) => [unknownModuleMatch(use, `-m ${name}: ${why}`)],
+    compile: compileUnknown,
+    save: saveRawOptions,
+  };
+}
+
+const a0: OptionSpec = { args: 0 };
+const a1: OptionSpec = { args: 1 };
+
+/** Miscellaneous modules, by `-m` name. */
+export const MISC_MODULES: Record<string, MatchModule> = {
+  comment,
+  limit,
+  iprange,
+  set: unmodelled('set', 'ipset contents are not in an iptables dump', {
+    '--match-set': { args: 2 }, '--return-nomatch': a0, '--update-counters': a0, '--update-subcounters': a0,
+    '--packets-eq': a1, '--packets-lt': a1, '--packets-gt': a1, '--bytes-eq': a1, '--bytes-lt': a1, '--bytes-gt': a1,
+  }),
+  recent: unmodelled('recent', 'the recent-address lists are runtime state', {
+    '--set': a0, '--rcheck': a0, '--update': a0, '--remove': a0, '--seconds': a1, '--reap': a0, '--hitcount': a1,
+    '--rttl': a0, '--name': a1, '--mask': a1, '--rsource': a0, '--rdest': a0,
+  }),
+  physdev: unmodelled('physdev', 'bridge ports are not modelled', {
+    '--physdev-in': a1, '--physdev-out': a1, '--physdev-is-in': a0, '--physdev-is-out': a0, '--physdev-is-bridged': a0,
+  }),
+};

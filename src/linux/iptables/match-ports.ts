@@ -1,0 +1,159 @@
+/**
+ * Port and ICMP matches: `-m tcp`, `-m udp` (`--sport`, `--dport`),
+ * `-m multiport` (`--sports`, `--dports`, `--ports`) and `-m icmp --icmp-type`.
+ *
+ * Kernel semantics: xt_tcpudp and xt_multiport compare the L4 ports, inclusive
+ * ranges; `--ports` holds when either port is listed; `!` on multiport inverts
+ * the whole list. The kernel refuses these modules unless the rule has a
+ * matching, non-negated `-p` (xt_check_match "only valid for protocol"), which
+ * is reported as an error here.
+ *
+ * TCP flags (`--tcp-flags`, `--syn`, `--tcp-option`) are not modelled: podpath
+ * follows a connection, not each segment, so they give `unknown`.
+ *
+ * ICMP: a traced ICMP packet is taken to be an echo-request (type 8, code 0);
+ * a rule that holds only because of that says so in a note.
+ */
+import type { Match } from './types.js';
+import {
+  neg, optionMatch, unknownOptionMatch, type BuildContext, type CompiledMatch, type MatchModule, type ModuleUse, type OptionUse,
+} from './match-types.js';
+import { formatIcmpType, formatPortRange, parseIcmpType, parsePortRange, type IcmpType, type PortRange } from './values.js';
+
+const inRange = (r: PortRange, p: number): boolean => p >= r.lo && p <= r.hi;
+
+function requireProto(use: ModuleUse, cx: BuildContext, allowed: number[], what: string): void {
+  if (cx.proto === undefined || !allowed.includes(cx.proto)) {
+    cx.error(`${use.text} needs ${what}: the kernel refuses it for other protocols`);
+  }
+}
+
+function tcpUdpModule(name: 'tcp' | 'udp'): MatchModule {
+  const protoNum = name === 'tcp' ? 6 : 17;
+  const unmodelled = name === 'tcp' ? ['--tcp-flags', '--syn', '--tcp-option'] : [];
+  return {
+    options: {
+      '--sport': { args: 1, aliases: ['--source-port'] },
+      '--dport': { args: 1, aliases: ['--destination-port'] },
+      ...(name === 'tcp'
+        ? { '--tcp-flags': { args: 2 }, '--syn': { args: 0 }, '--tcp-option': { args: 1 } }
+        : {}),
+    },
+    build(use, cx) {
+      requireProto(use, cx, [protoNum], `-p ${name}`);
+      if (use.options.length === 0) return [{ kind: name, negated: false, text: use.text, args: {}, instance: use.instance }];
+      return use.options.map((o) => {
+        if (unmodelled.includes(o.name)) {
+          return unknownOptionMatch(use, o, 'TCP flags are not modelled');
+        }
+        const r = parsePortRange(o.values[0] ?? '');
+        if (!r.ok) {
+          cx.error(r.message);
+          return unknownOptionMatch(use, o, r.message);
+        }
+        return optionMatch(use, o, { port: o.name === '--sport' ? 'sport' : 'dport', range: r.value });
+      });
+    },
+    compile(m): CompiledMatch {
+      const which = m.args['port'] as 'sport' | 'dport' | undefined;
+      if (which === undefined) return { test: (env) => env.packet.proto === name, why: (env) => `protocol is ${env.packet.proto}` };
+      const r = m.args['range'] as PortRange;
+      return {
+        test: (env) => env.packet.proto === name && inRange(r, env.packet[which]) !== m.negated,
+        why: (env) =>
+          env.packet.proto !== name
+            ? `protocol is ${env.packet.proto}`
+            : `${which} ${env.packet[which]} is ${inRange(r, env.packet[which]) ? 'in' : 'not in'} ${formatPortRange(r)}`,
+      };
+    },
+    save(m) {
+      const which = m.args['port'] as string | undefined;
+      if (which === undefined) return [];
+      return neg(m, [`--${which}`, formatPortRange(m.args['range'] as PortRange)]);
+    },
+  };
+}
+
+const MULTI_NAMES: Record<string, 'sports' | 'dports' | 'ports'> = { '--sports': 'sports', '--dports': 'dports', '--ports': 'ports' };
+
+function parsePortList(o: OptionUse): { ranges?: PortRange[]; message?: string } {
+  const ranges: PortRange[] = [];
+  for (const part of (o.values[0] ?? '').split(',')) {
+    const r = parsePortRange(part);
+    if (!r.ok) return { message: r.message };
+    ranges.push(r.value);
+  }
+  return { ranges };
+}
+
+const multiport: MatchModule = {
+  options: {
+    '--sports': { args: 1, aliases: ['--source-ports'] },
+    '--dports': { args: 1, aliases: ['--destination-ports'] },
+    '--ports': { args: 1 },
+  },
+  build(use, cx) {
+    requireProto(use, cx, [6, 17, 33, 132, 136], '-p tcp, udp, udplite, sctp or dccp');
+    if (use.options.length === 0) cx.error(`${use.text} needs --sports, --dports or --ports`);
+    return use.options.map((o): Match => {
+      const { ranges, message } = parsePortList(o);
+      if (!ranges) {
+        cx.error(message!);
+        return unknownOptionMatch(use, o, message!);
+      }
+      return optionMatch(use, o, { which: MULTI_NAMES[o.name], ranges });
+    });
+  },
+  compile(m) {
+    const which = m.args['which'] as 'sports' | 'dports' | 'ports';
+    const ranges = m.args['ranges'] as PortRange[];
+    const any = (p: number): boolean => ranges.some((r) => inRange(r, p));
+    const holds = (sp: number, dp: number): boolean =>
+      which === 'sports' ? any(sp) : which === 'dports' ? any(dp) : any(sp) || any(dp);
+    return {
+      test: (env) => env.packet.proto !== 'icmp' && holds(env.packet.sport, env.packet.dport) !== m.negated,
+      why: (env) => {
+        const { sport, dport } = env.packet;
+        const list = ranges.map((r) => formatPortRange(r)).join(',');
+        const ports = which === 'sports' ? `sport ${sport}` : which === 'dports' ? `dport ${dport}` : `ports ${sport}, ${dport}`;
+        return `${ports} ${holds(sport, dport) ? 'in' : 'not in'} ${list}`;
+      },
+    };
+  },
+  save: (m) => neg(m, [`--${m.args['which'] as string}`, (m.args['ranges'] as PortRange[]).map((r) => formatPortRange(r)).join(',')]),
+};
+
+/** The type podpath assumes for a traced ICMP packet. */
+const ECHO_REQUEST = 8;
+
+const icmp: MatchModule = {
+  options: { '--icmp-type': { args: 1 } },
+  build(use, cx) {
+    requireProto(use, cx, [1], '-p icmp');
+    if (use.options.length === 0) return [{ kind: 'icmp', negated: false, text: use.text, args: {}, instance: use.instance }];
+    return use.options.map((o): Match => {
+      const t = parseIcmpType(o.values[0] ?? '');
+      if (!t.ok) {
+        cx.error(t.message);
+        return unknownOptionMatch(use, o, t.message);
+      }
+      return optionMatch(use, o, { icmpType: t.value });
+    });
+  },
+  compile(m) {
+    const t = m.args['icmpType'] as IcmpType | undefined;
+    const holds = (): boolean => !t || t.type === 255 || (t.type === ECHO_REQUEST && t.codeMin === 0);
+    return {
+      test: (env) => env.packet.proto === 'icmp' && holds() !== m.negated,
+      why: (env) => (env.packet.proto !== 'icmp' ? `protocol is ${env.packet.proto}` : 'podpath traces ICMP as echo-request (type 8)'),
+      note: t ? `${m.text}: the ICMP packet is taken as an echo-request (type 8)` : undefined,
+    };
+  },
+  save: (m) => {
+    const t = m.args['icmpType'] as IcmpType | undefined;
+    return t ? neg(m, ['--icmp-type', formatIcmpType(t)]) : [];
+  },
+};
+
+/** Port and ICMP modules, by `-m` name. */
+export const PORT_MODULES: Record<string, MatchModule> = { tcp: tcpUdpModule('tcp'), udp: tcpUdpModule('udp'), multiport, icmp };

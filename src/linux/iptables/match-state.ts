@@ -1,0 +1,235 @@
+/**
+ * Matches on state outside the header: `-m conntrack --ctstate`, `-m state
+ * --state`, `-m mark`, `-m connmark`, `-m addrtype`, `-m statistic`.
+ *
+ * - ctstate/state: the walk's conntrack state (ctx.ctState, or UNTRACKED after
+ *   NOTRACK). INVALID never holds (podpath traces valid packets). The virtual
+ *   states SNAT/DNAT read conntrack's status bits (ctx.ctStatus or a NAT done
+ *   earlier in the walk); when they are not known the result is `unknown`.
+ *   Other conntrack options (--ctorigdst, --ctstatus, ...) give `unknown`.
+ * - mark/connmark: `(mark & mask) === value` (xt_mark).
+ * - addrtype: LOCAL from ctx.isLocal; MULTICAST is 224.0.0.0/4; UNICAST is a
+ *   non-local, non-multicast address other than 255.255.255.255 (a
+ *   subnet-directed broadcast would be BROADCAST in the kernel: the caller's
+ *   isLocal should know its own subnets); BROADCAST is known only for
+ *   255.255.255.255 and for addresses known to be local or multicast (false);
+ *   other types, and `--limit-iface-in/out`, give `unknown`.
+ * - statistic: `--mode random --probability p` holds with probability p (a
+ *   fork); `--mode nth --every n` holds for one packet in n, forked as 1/n.
+ */
+import { formatIpv4 } from '../../net/ipv4.js';
+import type { Match } from './types.js';
+import {
+  neg, optionMatch, unknownModuleMatch, unknownOptionMatch, type CompiledMatch, type EvalEnv, type MatchModule,
+  type MatchResult, type ModuleUse,
+} from './match-types.js';
+import { formatMarkMask, parseMarkMask, parseUint32, type MarkMask } from './values.js';
+
+const CT_STATES = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT'] as const;
+
+function ctTest(states: string[], env: EvalEnv): boolean | 'unknown' {
+  if (states.includes(env.ct)) return true;
+  let r: boolean | 'unknown' = false;
+  for (const [name, bit] of [['DNAT', env.dnat], ['SNAT', env.snat]] as const) {
+    if (!states.includes(name)) continue;
+    if (bit === true) return true;
+    if (bit === undefined) r = 'unknown';
+  }
+  return r;
+}
+
+function stateModule(module: 'conntrack' | 'state'): MatchModule {
+  const opt = module === 'conntrack' ? '--ctstate' : '--state';
+  const allowed: readonly string[] = module === 'conntrack' ? CT_STATES : CT_STATES.slice(0, 5);
+  const other = ['--ctproto', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst', '--ctorigsrcport',
+    '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport', '--ctstatus', '--ctexpire', '--ctdir'];
+  return {
+    options: {
+      [opt]: { args: 1 },
+      ...(module === 'conntrack' ? Object.fromEntries(other.map((o) => [o, { args: o === '--ctdir' ? 1 : 1 }])) : {}),
+    },
+    build(use, cx) {
+      if (use.options.length === 0) cx.error(`${use.text} needs ${opt}`);
+      return use.options.map((o): Match => {
+        if (o.name !== opt) return unknownOptionMatch(use, o, 'only --ctstate is modelled');
+        const states = (o.values[0] ?? '').split(',');
+        const badState = states.find((s) => !allowed.includes(s));
+        if (badState !== undefined) {
+          cx.error(`unknown state '${badState}' (${allowed.join(', ')})`);
+          return unknownOptionMatch(use, o, `unknown state '${badState}'`);
+        }
+        return optionMatch(use, o, { states });
+      });
+    },
+    compile(m): CompiledMatch {
+      const states = m.args['states'] as string[];
+      return {
+        test: (env) => {
+          const r = ctTest(states, env);
+          return r === 'unknown' ? r : r !== m.negated;
+        },
+        why: (env) => {
+          if (ctTest(states, env) === 'unknown') return `the connection's ${states.includes('DNAT') ? 'DNAT' : 'SNAT'} status is not known`;
+          return `conntrack state is ${env.ct}`;
+        },
+      };
+    },
+    save: (m) => neg(m, [opt, (m.args['states'] as string[]).join(',')]),
+  };
+}
+
+function markModule(module: 'mark' | 'connmark'): MatchModule {
+  return {
+    options: { '--mark': { args: 1 } },
+    build(use, cx) {
+      if (use.options.length === 0) cx.error(`${use.text} needs --mark`);
+      return use.options.map((o): Match => {
+        const mm = parseMarkMask(o.values[0] ?? '');
+        if (!mm.ok) {
+          cx.error(mm.message);
+          return unknownOptionMatch(use, o, mm.message);
+        }
+        return optionMatch(use, o, { mark: mm.value });
+      });
+    },
+    compile(m) {
+      const { value, mask } = m.args['mark'] as MarkMask;
+      const get = (env: EvalEnv): number | undefined => (module === 'mark' ? env.mark : env.connmark);
+      return {
+        test: (env) => {
+          const v = get(env);
+          return v === undefined ? 'unknown' : (((v & mask) >>> 0) === value) !== m.negated;
+        },
+        why: (env) => {
+          const v = get(env);
+          return v === undefined ? 'the connection mark is not known' : `${module} is 0x${v.toString(16)}`;
+        },
+      };
+    },
+    save: (m) => neg(m, ['--mark', formatMarkMask(m.args['mark'] as MarkMask)]),
+  };
+}
+
+const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
+
+function addrTypeOf(type: string, ip: number, env: EvalEnv): boolean | 'unknown' {
+  const local = env.ctx.isLocal(ip);
+  const multicast = ip >>> 28 === 0xe;
+  switch (type) {
+    case 'LOCAL':
+      return local;
+    case 'MULTICAST':
+      return multicast;
+    case 'UNICAST':
+      return !local && !multicast && ip !== 0xffffffff;
+    case 'BROADCAST':
+      return ip === 0xffffffff ? true : local || multicast ? false : 'unknown';
+    default:
+      return 'unknown';
+  }
+}
+
+const addrtype: MatchModule = {
+  options: {
+    '--src-type': { args: 1 },
+    '--dst-type': { args: 1 },
+    '--limit-iface-in': { args: 0, invertible: false },
+    '--limit-iface-out': { args: 0, invertible: false },
+  },
+  build(use, cx) {
+    const limited = use.options.find((o) => o.name.startsWith('--limit-iface'));
+    const out: Match[] = [];
+    for (const o of use.options) {
+      if (o.name.startsWith('--limit-iface')) continue;
+      const types = (o.values[0] ?? '').split(',');
+      const badType = types.find((t) => !ADDR_TYPES.includes(t));
+      if (badType !== undefined) {
+        cx.error(`unknown address type '${badType}'`);
+        out.push(unknownOptionMatch(use, o, `unknown address type '${badType}'`));
+      } else if (limited) {
+        // The whole instance depends on the interface's own routes: keep it as one unknown match.
+        return [unknownModuleMatch(use, `${limited.name} (address type per interface) is not modelled`)];
+      } else {
+        out.push(optionMatch(use, o, { dir: o.name === '--src-type' ? 'src' : 'dst', types }));
+      }
+    }
+    if (out.length === 0) cx.error(`${use.text} needs --src-type or --dst-type`);
+    return out;
+  },
+  compile(m) {
+    const dir = m.args['dir'] as 'src' | 'dst';
+    const types = m.args['types'] as string[];
+    const holds = (env: EvalEnv): boolean | 'unknown' => {
+      let r: boolean | 'unknown' = false;
+      for (const t of types) {
+        const v = addrTypeOf(t, env.packet[dir], env);
+        if (v === true) return true;
+        if (v === 'unknown') r = 'unknown';
+      }
+      return r;
+    };
+    return {
+      test: (env) => {
+        const r = holds(env);
+        return r === 'unknown' ? r : r !== m.negated;
+      },
+      why: (env) => {
+        const ip = env.packet[dir];
+        if (holds(env) === 'unknown') return `whether ${formatIpv4(ip)} is ${types.join('/')} is not known`;
+        return `${formatIpv4(ip)} is ${env.ctx.isLocal(ip) ? '' : 'not '}a local address`;
+      },
+    };
+  },
+  save: (m) => neg(m, [m.args['dir'] === 'src' ? '--src-type' : '--dst-type', (m.args['types'] as string[]).join(',')]),
+};
+
+const statistic: MatchModule = {
+  options: { '--mode': { args: 1, invertible: false }, '--probability': { args: 1 }, '--every': { args: 1 }, '--packet': { args: 1, invertible: false } },
+  build(use: ModuleUse, cx) {
+    const get = (n: string) => use.options.find((o) => o.name === n);
+    const mode = get('--mode')?.values[0];
+    const negated = use.options.some((o) => o.negated);
+    const text = [use.text, ...use.options.map((o) => o.text)].join(' ');
+    const fail = (message: string): Match[] => {
+      cx.error(message);
+      return [unknownModuleMatch(use, `${text}: ${message}`)];
+    };
+    if (mode === 'random') {
+      const p = Number(get('--probability')?.values[0]);
+      if (!Number.isFinite(p) || p < 0 || p > 1) return fail('--mode random needs --probability between 0 and 1');
+      return [{ kind: 'statistic', negated, text, args: { mode, probability: p }, instance: use.instance }];
+    }
+    if (mode === 'nth') {
+      const every = parseUint32(get('--every')?.values[0] ?? '');
+      const packet = parseUint32(get('--packet')?.values[0] ?? '0');
+      if (!every.ok || every.value < 1 || !packet.ok || packet.value >= every.value) return fail('--mode nth needs --every n and 0 <= --packet < n');
+      return [{ kind: 'statistic', negated, text, args: { mode, every: every.value, packet: packet.value }, instance: use.instance }];
+    }
+    return fail(`--mode must be random or nth`);
+  },
+  compile(m) {
+    const p0 = m.args['mode'] === 'random' ? (m.args['probability'] as number) : 1 / (m.args['every'] as number);
+    const p = m.negated ? 1 - p0 : p0;
+    const result: MatchResult = p <= 0 ? false : p >= 1 ? true : { p };
+    return {
+      test: () => result,
+      why: () => `holds with probability ${p}`,
+      note: m.args['mode'] === 'nth' ? `${m.text}: one packet in ${m.args['every'] as number}, modelled as probability ${p}` : undefined,
+    };
+  },
+  save(m) {
+    const bang = m.negated ? ['!'] : [];
+    if (m.args['mode'] === 'random') return ['--mode', 'random', ...bang, '--probability', (m.args['probability'] as number).toFixed(11)];
+    return ['--mode', 'nth', ...bang, '--every', String(m.args['every']), '--packet', String(m.args['packet'])];
+  },
+};
+
+/** State modules, by `-m` name. */
+export const STATE_MODULES: Record<string, MatchModule> = {
+  conntrack: stateModule('conntrack'),
+  state: stateModule('state'),
+  mark: markModule('mark'),
+  connmark: markModule('connmark'),
+  addrtype,
+  statistic,
+};

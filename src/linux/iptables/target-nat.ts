@@ -1,0 +1,130 @@
+/**
+ * NAT targets: DNAT, SNAT, MASQUERADE, REDIRECT — their ranges and what they do
+ * to the first packet of a connection (the nat table sees only NEW packets;
+ * conntrack applies the same mapping to the rest and reverses it for replies).
+ *
+ * Choices, all deterministic (the kernel's nf_nat_setup_info picks inside the
+ * range; with no clash it keeps what it can):
+ * - the first address of an address range is used (a note says so when the
+ *   range has more than one address);
+ * - a port is kept when it lies inside the `--to-ports`/`:p-q` range, otherwise
+ *   the range's first port is used (nf_nat_l4proto_unique_tuple keeps an
+ *   in-range port when the tuple is free);
+ * - MASQUERADE uses the out interface's primary address (ctx.ifaceAddress);
+ *   REDIRECT uses the in interface's primary address, or 127.0.0.1 in OUTPUT
+ *   (nf_nat_redirect_ipv4); when that address is not known the result is unknown;
+ * - `--random`/`--random-fully` randomise the port: the original port is shown
+ *   and a note says so.
+ */
+import { formatIpv4, isValidIpv4, parseIpv4, type Ipv4 } from '../../net/ipv4.js';
+import type { Packet } from '../../net/packet.js';
+import type { EvalEnv } from './match-types.js';
+import type { Target } from './types.js';
+import { formatPortRange, parsePortRange, type Parsed, type PortRange } from './values.js';
+
+/** `a[-b][:p[-q]]` as in `--to-destination` / `--to-source`. */
+export interface NatRange {
+  /** Absent when only ports are given (`:8080`). */
+  from?: Ipv4;
+  to?: Ipv4;
+  ports?: PortRange;
+}
+
+/** Parses a NAT range. */
+export function parseNatRange(text: string): Parsed<NatRange> {
+  const colon = text.indexOf(':');
+  const addrPart = colon < 0 ? text : text.slice(0, colon);
+  const portPart = colon < 0 ? undefined : text.slice(colon + 1);
+  const range: NatRange = {};
+  if (addrPart !== '') {
+    const [a, b, extra] = addrPart.split('-');
+    if (extra !== undefined || !isValidIpv4(a ?? '') || (b !== undefined && !isValidIpv4(b))) {
+      return { ok: false, message: `'${text}' is not a NAT range a.b.c.d[-e.f.g.h][:port[-port]]` };
+    }
+    range.from = parseIpv4(a!);
+    range.to = b === undefined ? range.from : parseIpv4(b);
+    if (range.to < range.from) return { ok: false, message: `'${text}': address range is empty` };
+  }
+  if (portPart !== undefined) {
+    const p = parsePortRange(portPart, '-');
+    if (!p.ok) return p;
+    range.ports = p.value;
+  }
+  if (range.from === undefined && range.ports === undefined) return { ok: false, message: `'${text}' is empty` };
+  return { ok: true, value: range };
+}
+
+/** Prints a NAT range as iptables-save does. */
+export function formatNatRange(r: NatRange): string {
+  let s = '';
+  if (r.from !== undefined) s = r.from === r.to ? formatIpv4(r.from) : `${formatIpv4(r.from)}-${formatIpv4(r.to!)}`;
+  if (r.ports) s += `:${formatPortRange(r.ports, '-')}`;
+  return s;
+}
+
+/** What a target did to the walk. */
+export type TargetEffect =
+  | { kind: 'verdict'; verdict: 'ACCEPT' | 'DROP' | 'REJECT' }
+  | { kind: 'return' }
+  | { kind: 'continue'; mark?: number; connmark?: number; untracked?: boolean; note?: string }
+  | { kind: 'nat'; nat: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'; packet: Packet; note?: string }
+  | { kind: 'unknown'; construct: string };
+
+function mapPort(port: number, r: PortRange | undefined): number {
+  if (!r || (port >= r.lo && port <= r.hi)) return port;
+  return r.lo;
+}
+
+const VALID_HOOKS: Record<string, readonly string[]> = {
+  DNAT: ['PREROUTING', 'OUTPUT'],
+  REDIRECT: ['PREROUTING', 'OUTPUT'],
+  SNAT: ['POSTROUTING', 'INPUT'],
+  MASQUERADE: ['POSTROUTING'],
+};
+
+/** Applies a NAT target to the packet. */
+export function applyNat(t: Target, env: EvalEnv): TargetEffect {
+  const name = t.name as 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT';
+  if (!VALID_HOOKS[name]!.includes(env.hook)) {
+    return { kind: 'unknown', construct: `${t.text}: ${name} is not valid in ${env.hook} (the kernel refuses such a rule set)` };
+  }
+  const p = env.packet;
+  const ports = p.proto !== 'icmp';
+  const notes: string[] = [];
+  if (t.args['random'] || t.args['randomFully']) notes.push(`${t.text}: the port is randomised; the original port is shown`);
+  const range = t.args['range'] as NatRange | undefined;
+  if (range?.from !== undefined && range.to !== range.from) notes.push(`${t.text}: first address of the range used`);
+  const note = notes.length ? notes.join('; ') : undefined;
+  switch (name) {
+    case 'DNAT': {
+      const r = range!;
+      const packet = { ...p, dst: r.from ?? p.dst, dport: ports ? mapPort(p.dport, r.ports) : p.dport };
+      return { kind: 'nat', nat: name, packet, note };
+    }
+    case 'SNAT': {
+      const r = range!;
+      const packet = { ...p, src: r.from ?? p.src, sport: ports ? mapPort(p.sport, r.ports) : p.sport };
+      return { kind: 'nat', nat: name, packet, note };
+    }
+    case 'MASQUERADE': {
+      const iface = env.ctx.outIface;
+      if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the out interface is not given` };
+      const addr = env.ctx.ifaceAddress(iface);
+      if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
+      const toPorts = t.args['toPorts'] as PortRange | undefined;
+      return { kind: 'nat', nat: name, packet: { ...p, src: addr, sport: ports ? mapPort(p.sport, toPorts) : p.sport }, note };
+    }
+    case 'REDIRECT': {
+      let addr: Ipv4 | undefined;
+      if (env.hook === 'OUTPUT') addr = parseIpv4('127.0.0.1');
+      else {
+        const iface = env.ctx.inIface;
+        if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the in interface is not given` };
+        addr = env.ctx.ifaceAddress(iface);
+        if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
+      }
+      const toPorts = t.args['toPorts'] as PortRange | undefined;
+      return { kind: 'nat', nat: name, packet: { ...p, dst: addr, dport: ports ? mapPort(p.dport, toPorts) : p.dport }, note };
+    }
+  }
+}

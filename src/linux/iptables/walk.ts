@@ -1,0 +1,332 @@
+/**
+ * Walks a packet through netfilter hooks of a parsed rule set.
+ *
+ * ```
+ *  hook          tables, in kernel priority order (nf_ip_hook_priorities)
+ *  PREROUTING    raw(-300)  mangle(-150)  nat(-100)
+ *  INPUT         mangle(-150)  filter(0)  security(50)  nat(100)
+ *  FORWARD       mangle(-150)  filter(0)  security(50)
+ *  OUTPUT        raw(-300)  mangle(-150)  nat(-100)  filter(0)  security(50)
+ *  POSTROUTING   mangle(-150)  nat(100)
+ * ```
+ * Per table the built-in chain runs with jumps (`-j CHAIN` pushes, RETURN or the
+ * end of a user chain pops), goto (`-g` replaces the current frame, so RETURN
+ * goes back to the chain that jumped), and the policy when the built-in chain
+ * ends or RETURNs (ip_tables.c ipt_do_table). ACCEPT ends the table; DROP and
+ * REJECT end the hook. NAT targets end the nat table with ACCEPT (they return
+ * NF_ACCEPT). The nat table is consulted only for NEW, tracked packets.
+ *
+ * Guarantees:
+ * - never a silent accept or skip: a rule whose matches all hold except one
+ *   podpath does not understand, a matched rule with a target it does not
+ *   understand, an undeclared policy, jumps deeper than 64 or more than 64
+ *   statistic branches give verdict `unknown` naming the rule and construct;
+ * - `-m statistic` forks the walk: one outcome per branch, probabilities
+ *   multiply and sum to 1 across the outcomes of a hook;
+ * - nearMisses: rules with a deciding target (verdict, RETURN, NAT, jump) where
+ *   exactly one match failed and the rest held, with that match's reason; at
+ *   most 20 per table outcome. In indexed chains (compile.ts) rules whose only
+ *   failing match is `-d x/32` are not visited and so not reported;
+ * - linear in the rules visited; no allocation per rule unless recording.
+ */
+import { PodpathError } from '../../model/errors.js';
+import type { Packet } from '../../net/packet.js';
+import type {
+  ChainOutcome, HookName, HookOutcome, NatApplied, NearMiss, NetfilterContext, Rule, Ruleset, Table, TableName,
+  TableOutcome,
+} from './types.js';
+import type { EvalEnv } from './match-types.js';
+import { applyTarget, isBuiltinTarget } from './target.js';
+import { candidates, compiledChain, type CompiledChain } from './compile.js';
+
+/** Tables of each hook, in the order the kernel runs them. */
+export const HOOK_TABLES: Readonly<Record<HookName, readonly TableName[]>> = {
+  PREROUTING: ['raw', 'mangle', 'nat'],
+  INPUT: ['mangle', 'filter', 'security', 'nat'],
+  FORWARD: ['mangle', 'filter', 'security'],
+  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
+  POSTROUTING: ['mangle', 'nat'],
+};
+
+/** Most branches one hook walk may fork into. */
+export const MAX_BRANCHES = 64;
+/** Deepest jump stack followed. */
+export const MAX_DEPTH = 64;
+/** Near misses kept per table outcome. */
+export const MAX_NEAR_MISSES = 20;
+const MAX_STEPS = 1_000_000;
+
+interface Frame {
+  cc: CompiledChain;
+  /** Next position in `cand` (or in the rules when `cand` is undefined). */
+  pos: number;
+  cand: number[] | undefined;
+}
+
+interface Branch {
+  /** The chain the walk started in (its policy decides when the stack empties, even after a goto). */
+  start: CompiledChain;
+  stack: Frame[];
+  env: EvalEnv;
+  probability: number;
+  nearMisses: NearMiss[];
+  matched: Rule[];
+  notes: string[];
+  nat?: NatApplied;
+}
+
+type Verdict = ChainOutcome['verdict'];
+interface Finished {
+  branch: Branch;
+  verdict: Verdict;
+  rule?: Rule;
+  unknown?: { rule: Rule; construct: string };
+}
+
+/** Shared across the walk of one hook. */
+interface Budget {
+  branches: number;
+}
+
+const frame = (cc: CompiledChain, dst: number): Frame => ({ cc, pos: 0, cand: candidates(cc, dst) });
+
+const clone = (b: Branch): Branch => ({
+  start: b.start,
+  stack: b.stack.map((f) => ({ ...f })),
+  env: { ...b.env },
+  probability: b.probability,
+  nearMisses: [...b.nearMisses],
+  matched: [...b.matched],
+  notes: [...b.notes],
+  ...(b.nat ? { nat: b.nat } : {}),
+});
+
+/** A stand-in rule for decisions made by a chain's policy declaration. */
+function policyRule(table: Table, chain: CompiledChain): Rule {
+  return { chain: chain.chain.name, num: 0, loc: chain.chain.loc, text: `:${chain.chain.name} (policy of ${table.name})`, matches: [] };
+}
+
+/** Targets after which a one-failure rule is worth reporting as a near miss. */
+function decides(rule: Rule, table: Table): boolean {
+  const t = rule.target;
+  if (!t) return false;
+  if (!isBuiltinTarget(t.name)) return table.chains.has(t.name);
+  return ['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT'].includes(t.name);
+}
+
+/** Runs one branch until it finishes; forks are pushed onto `work`. */
+function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart: boolean): Finished {
+  const env = b.env;
+  let steps = 0;
+  for (;;) {
+    const top = b.stack[b.stack.length - 1];
+    if (!top) return endOfStart(table, b, userStart); // a goto left the stack empty
+    const n = top.cand ? top.cand.length : top.cc.rules.length;
+    if (top.pos >= n) {
+      b.stack.pop(); // end of a chain: implicit RETURN
+      if (b.stack.length > 0) continue;
+      return endOfStart(table, b, userStart);
+    }
+    const ri = top.cand ? top.cand[top.pos]! : top.pos;
+    top.pos++;
+    if (++steps > MAX_STEPS) {
+      return { branch: b, verdict: 'unknown', unknown: { rule: top.cc.rules[ri]!.rule, construct: 'walk exceeded 1,000,000 rule visits' } };
+    }
+    const { rule, matches } = top.cc.rules[ri]!;
+    let fails = 0;
+    let failed = -1;
+    let unknownAt = -1;
+    let p = 1;
+    const wantNear = b.nearMisses.length < MAX_NEAR_MISSES && decides(rule, table);
+    for (let k = 0; k < matches.length; k++) {
+      const r = matches[k]!.test(env);
+      if (r === true) continue;
+      if (r === false) {
+        if (fails++ === 0) failed = k;
+        if (!wantNear || fails > 1) break;
+      } else if (r === 'unknown') {
+        if (unknownAt < 0) unknownAt = k;
+      } else p *= r.p;
+    }
+    if (fails > 0) {
+      if (fails === 1 && wantNear && unknownAt < 0) {
+        b.nearMisses.push({ rule, failed: `${rule.matches[failed]!.text}: ${matches[failed]!.why(env)}` });
+      }
+      continue;
+    }
+    if (unknownAt >= 0) {
+      const m = rule.matches[unknownAt]!;
+      return { branch: b, verdict: 'unknown', unknown: { rule, construct: m.unknown ?? `${m.text}: ${matches[unknownAt]!.why(env)}` } };
+    }
+    if (p < 1) {
+      if (budget.branches >= MAX_BRANCHES) {
+        return { branch: b, verdict: 'unknown', unknown: { rule, construct: `-m statistic: more than ${MAX_BRANCHES} branches` } };
+      }
+      budget.branches++;
+      const other = clone(b); // the rule did not match: continue after it
+      other.probability *= 1 - p;
+      work.push(other);
+      b.probability *= p;
+    }
+    for (const m of matches) if (m.note) b.notes.push(m.note);
+    const t = rule.target;
+    if (!t) {
+      b.matched.push(rule);
+      continue;
+    }
+    const chain = t.unknown === undefined && !isBuiltinTarget(t.name) ? table.chains.get(t.name) : undefined;
+    if (chain && !chain.builtin) {
+      b.matched.push(rule);
+      if (t.goto) b.stack.pop();
+      if (b.stack.length >= MAX_DEPTH) {
+        return { branch: b, verdict: 'unknown', unknown: { rule, construct: `jumps nested deeper than ${MAX_DEPTH}` } };
+      }
+      b.stack.push(frame(compiledChain(chain), env.packet.dst));
+      continue;
+    }
+    const effect = applyTarget(t, env);
+    switch (effect.kind) {
+      case 'verdict':
+        return { branch: b, verdict: effect.verdict, rule };
+      case 'return':
+        b.matched.push(rule);
+        b.stack.pop();
+        if (b.stack.length === 0) return endOfStart(table, b, userStart);
+        continue;
+      case 'continue':
+        b.matched.push(rule);
+        if (effect.mark !== undefined) env.mark = effect.mark;
+        if (effect.connmark !== undefined) env.connmark = effect.connmark;
+        if (effect.untracked) env.ct = 'UNTRACKED';
+        if (effect.note) b.notes.push(effect.note);
+        continue;
+      case 'nat':
+        if (table.name !== 'nat') {
+          return { branch: b, verdict: 'unknown', unknown: { rule, construct: `${t.text}: NAT outside the nat table` } };
+        }
+        env.packet = effect.packet;
+        if (effect.nat === 'DNAT' || effect.nat === 'REDIRECT') env.dnat = true;
+        else env.snat = true;
+        b.nat = { kind: effect.nat, rule };
+        if (effect.note) b.notes.push(effect.note);
+        return { branch: b, verdict: 'ACCEPT', rule };
+      case 'unknown':
+        return { branch: b, verdict: 'unknown', unknown: { rule, construct: effect.construct } };
+    }
+  }
+}
+
+/** The starting chain ended or RETURNed: its policy decides (or RETURN for a user chain). */
+function endOfStart(table: Table, b: Branch, userStart: boolean): Finished {
+  const cc = b.start;
+  if (userStart) return { branch: b, verdict: 'RETURN' };
+  const policy = cc.chain.policy;
+  if (policy) return { branch: b, verdict: policy };
+  return { branch: b, verdict: 'unknown', unknown: { rule: policyRule(table, cc), construct: `policy of ${table.name} ${cc.chain.name} is not declared` } };
+}
+
+function runAll(table: Table, start: Branch, budget: Budget, userStart: boolean): Finished[] {
+  const work = [start];
+  const out: Finished[] = [];
+  while (work.length) out.push(run(table, work.pop()!, work, budget, userStart));
+  return out;
+}
+
+function toOutcome(table: Table, chain: string, f: Finished): ChainOutcome {
+  const b = f.branch;
+  const o: ChainOutcome = {
+    table: table.name, chain, verdict: f.verdict, packet: b.env.packet, mark: b.env.mark,
+    nearMisses: b.nearMisses, matched: b.matched, probability: b.probability,
+  };
+  if (f.rule) o.rule = f.rule;
+  if (b.nat) o.nat = b.nat;
+  if (f.unknown) o.unknown = f.unknown;
+  if (b.env.connmark !== undefined) o.connmark = b.env.connmark;
+  if (b.notes.length) o.notes = b.notes;
+  return o;
+}
+
+/** The walk's state before the first table of a hook. */
+function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number, table: TableName): EvalEnv {
+  const isNew = ctx.ctState === 'NEW';
+  return {
+    packet, ctx, hook, table, mark: mark >>> 0,
+    // A NEW connection's conntrack entry is fresh: ctmark 0, no NAT done before the nat table of PREROUTING/OUTPUT.
+    connmark: ctx.connmark ?? (isNew ? 0 : undefined),
+    ct: ctx.ctState,
+    dnat: ctx.ctStatus?.dnat ?? (isNew && (hook === 'PREROUTING' || hook === 'OUTPUT') ? false : undefined),
+    snat: ctx.ctStatus?.snat ?? (isNew ? false : undefined),
+  };
+}
+
+const newBranch = (cc: CompiledChain, env: EvalEnv, probability: number): Branch => ({
+  start: cc,
+  stack: [frame(cc, env.packet.dst)], env, probability, nearMisses: [], matched: [], notes: [],
+});
+
+/**
+ * Walks `packet` through every table of `hook`, in kernel order. Returns one
+ * outcome per statistic branch (one when nothing forks).
+ */
+export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number): HookOutcome[] {
+  const budget: Budget = { branches: 1 };
+  type Live = { tables: TableOutcome[]; env: EvalEnv; probability: number; verdict: TableOutcome['verdict'] };
+  let live: Live[] = [{ tables: [], env: initialEnv(hook, packet, ctx, mark, HOOK_TABLES[hook][0]!), probability: 1, verdict: 'ACCEPT' }];
+  const missing: TableName[] = [];
+  const skipped: { table: TableName; why: string }[] = [];
+  for (const name of HOOK_TABLES[hook]) {
+    const table = rs.tables.get(name);
+    if (!table) {
+      missing.push(name);
+      continue;
+    }
+    const next: Live[] = [];
+    for (const l of live) {
+      if (l.verdict !== 'ACCEPT') {
+        next.push(l);
+        continue;
+      }
+      if (name === 'nat' && l.env.ct !== 'NEW') {
+        const why = l.env.ct === 'UNTRACKED'
+          ? 'the packet is untracked (NOTRACK): no NAT'
+          : 'the nat table sees only the first packet of a connection; conntrack applies its NAT to the rest';
+        if (!skipped.some((s) => s.table === name)) skipped.push({ table: name, why });
+        next.push(l);
+        continue;
+      }
+      const chain = table.chains.get(hook);
+      if (!chain) {
+        next.push(l); // a table without this hook's chain does not register the hook
+        continue;
+      }
+      const env = { ...l.env, table: name };
+      for (const f of runAll(table, newBranch(compiledChain(chain), env, l.probability), budget, false)) {
+        const o = toOutcome(table, hook, f) as TableOutcome;
+        next.push({ tables: [...l.tables, o], env: f.branch.env, probability: o.probability, verdict: o.verdict });
+      }
+    }
+    live = next;
+  }
+  return live.map((l) => {
+    const h: HookOutcome = { hook, tables: l.tables, verdict: l.verdict, packet: l.env.packet, mark: l.env.mark, probability: l.probability };
+    if (l.env.connmark !== undefined) h.connmark = l.env.connmark;
+    if (missing.length) h.missingTables = missing;
+    if (skipped.length) h.skippedTables = skipped;
+    return h;
+  });
+}
+
+/**
+ * Walks one chain on its own (for `podpath iptables trace` on a single node):
+ * a built-in chain ends in its policy, a user chain may end in RETURN.
+ * Throws PP_USAGE when the table or chain does not exist.
+ */
+export function walkChain(
+  rs: Ruleset, table: TableName, chain: string, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number,
+): ChainOutcome[] {
+  const t = rs.tables.get(table);
+  const c = t?.chains.get(chain);
+  if (!t || !c) throw new PodpathError('PP_USAGE', `no chain ${chain} in table ${table} of ${rs.file}`);
+  const env = initialEnv(hook, packet, ctx, mark, table);
+  return runAll(t, newBranch(compiledChain(c), env, 1), { branches: 1 }, !c.builtin).map((f) => toOutcome(t, chain, f));
+}

@@ -1,0 +1,246 @@
+/**
+ * Steps in the AWS fabric: ENI checks, security groups (stateful), subnet
+ * NACLs (stateless), route tables, peering, the internet gateway and delivery
+ * to the interface that owns the destination.
+ */
+import { formatIpv4 } from '../net/ipv4.js';
+import { contains } from '../net/prefix.js';
+import type { Packet } from '../net/packet.js';
+import { awsRule } from '../model/source.js';
+import { checkEniEgress, checkEniIngress } from '../aws/eni.js';
+import { evaluateSecurityGroups } from '../aws/security-group.js';
+import { evaluateNacl } from '../aws/network-acl.js';
+import { lookupRoute } from '../aws/route-table.js';
+import { checkPeering } from '../aws/vpc-peering.js';
+import { igwEgress } from '../aws/internet-gateway.js';
+import type { EniRecord, SubnetRecord, VpcRecord, World } from './world.js';
+import type { Session, StepResult } from './state.js';
+import { hop } from './hop.js';
+import type { Hop } from './types.js';
+
+const EMPTY: ReadonlySet<number> = new Set();
+
+/** The packet leaves an ENI: source/dest check, then security group egress. */
+export function eniOut(w: World, session: Session, eni: EniRecord, p: Packet, hops: Hop[]): StepResult {
+  const check = checkEniEgress(eni, p);
+  if (!check.ok) {
+    hops.push(hop('eni', p, undefined, { at: eni.id, check: 'source-dest', direction: 'egress', decision: 'drop', rule: check.rule, notes: [check.reason] }));
+    return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
+  }
+  if (!eni.addresses.includes(p.src)) {
+    hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction: 'egress', decision: 'accept', notes: [`source ${formatIpv4(p.src)} is not an address of ${eni.id}; allowed because its source/dest check is off`] }));
+  }
+  const sg = securityGroup(w, session, eni, 'egress', p, hops);
+  if (sg) return sg;
+  return { next: { at: 'subnet-out', eni }, packet: p };
+}
+
+/** Security group evaluation at an ENI; returns an end when denied. Replies of admitted flows pass. */
+function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
+  const groups = eni.groups.map((g) => g.id);
+  if (session.isTrackedReply(eni.id, p)) {
+    hops.push(hop('security-group', p, p, {
+      at: eni.id, direction, groups, decision: 'accept',
+      rule: awsRule(groups.join(',') || eni.id, direction, 'reply of a tracked connection'),
+      notes: ['allowed as the reply of a connection the security group admitted (security groups are stateful)'],
+    }));
+    return undefined;
+  }
+  const d = evaluateSecurityGroups(eni.groups, direction, p, (id) => w.sgMembers.get(id) ?? EMPTY);
+  if (!d.allowed) {
+    hops.push(hop('security-group', p, undefined, { at: eni.id, direction, groups, decision: 'drop', rule: d.rule, notes: [d.rule.text] }));
+    return { end: { kind: 'dropped', rule: d.rule, reason: `security group ${direction} at ${owner(eni)}: ${d.rule.text}` } };
+  }
+  session.admitted(eni.id, p);
+  hops.push(hop('security-group', p, p, { at: eni.id, direction, groups, decision: 'accept', rule: d.rule, notes: [] }));
+  return undefined;
+}
+
+/** NACL evaluation for a subnet boundary crossing; returns an end when denied. */
+function nacl(subnet: SubnetRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
+  const d = evaluateNacl(subnet.acl, direction, p);
+  const notes = subnet.aclDerived ? [`${subnet.subnet.id} has no NACL in the input: the VPC default NACL (allow all) is assumed`] : [];
+  if (d.action === 'deny') {
+    notes.push(`network ACLs are stateless: ${direction === 'ingress' ? 'inbound' : 'outbound'} rules apply to replies too`);
+    hops.push(hop('nacl', p, undefined, { at: subnet.acl.id, direction, acl: subnet.acl.id, decision: 'drop', rule: d.rule, notes }));
+    return { end: { kind: 'dropped', rule: d.rule, reason: `network ACL ${subnet.acl.id} (${direction}) of ${subnet.subnet.id} denies it: ${d.rule.text}` } };
+  }
+  hops.push(hop('nacl', p, p, { at: subnet.acl.id, direction, acl: subnet.acl.id, decision: 'accept', rule: d.rule, notes }));
+  return undefined;
+}
+
+/** After the ENI: same-subnet delivery is layer 2; anything else crosses the NACL and the route table. */
+export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): StepResult {
+  const subnet = eni.subnet;
+  const local = w.enis.get(p.dst);
+  // Traffic to another interface in the same subnet is switched at layer 2: route
+  // tables and NACLs do not apply (VPC gateway route tables doc: "Traffic destined
+  // for the MAC address of another network interface in the subnet uses data link
+  // (layer 2) routing"); NACLs filter traffic entering and leaving a subnet.
+  if (local && local.subnet === subnet) return { next: { at: 'eni-in', eni: local, from: subnet }, packet: p };
+  // Traffic to the Amazon DNS server is not filtered by network ACLs (VPC docs,
+  // "Network ACL rules": Amazon DNS, DHCP and metadata traffic are exempt).
+  if (p.dst === subnet.vpc.resolver) return deliverResolver(subnet.vpc, subnet, p, hops);
+  const denied = nacl(subnet, 'egress', p, hops);
+  if (denied) return denied;
+  const table = subnet.routeTable;
+  const route = lookupRoute(table, p.dst);
+  if (!route) {
+    const rule = awsRule(table.id, undefined, `no route matches ${formatIpv4(p.dst)}`);
+    hops.push(hop('route-table', p, undefined, { at: table.id, table: table.id, decision: 'no-route', rule, notes: [`${table.id} has no route for ${formatIpv4(p.dst)}`] }));
+    return { end: { kind: 'no-route', rule, reason: `${table.id} (${subnet.subnet.id}) has no route to ${formatIpv4(p.dst)}` } };
+  }
+  const t = route.target;
+  const routeHop = (decision: 'forward' | 'drop' | 'unknown', notes: string[] = []) =>
+    hops.push(hop('route-table', p, decision === 'forward' ? p : undefined, { at: table.id, table: table.id, decision, rule: route.rule, notes }));
+  switch (t.kind) {
+    case 'local':
+      routeHop('forward');
+      return { next: { at: 'vpc-deliver', vpc: subnet.vpc, from: subnet, via: table.id }, packet: p };
+    case 'blackhole':
+      routeHop('drop', ['blackhole route: AWS drops the packet']);
+      return { end: { kind: 'dropped', rule: route.rule, reason: `${table.id} blackholes ${route.text}` } };
+    case 'instance':
+    case 'eni': {
+      const target = t.kind === 'instance' ? w.instanceEni.get(t.id) : undefined;
+      if (!target) {
+        routeHop('unknown', [`target ${t.id} is not in the estate`]);
+        return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} routes to ${t.id}, which the estate does not describe` } };
+      }
+      routeHop('forward', [`to ${owner(target)} (${formatIpv4(target.primary)})`]);
+      return { next: { at: 'eni-in', eni: target, from: subnet }, packet: p };
+    }
+    case 'pcx': {
+      routeHop('forward');
+      return peering(w, subnet, t.id, p, hops);
+    }
+    case 'igw': {
+      routeHop('forward');
+      const igw = w.igws.get(t.id)!;
+      const r = igwEgress(igw, p, (ip) => w.enis.get(ip)?.publicIp);
+      if (!r.ok) {
+        const rule = awsRule(igw.id, undefined, r.reason);
+        hops.push(hop('igw', p, undefined, { at: igw.id, gateway: igw.id, decision: 'drop', rule, notes: [r.reason] }));
+        return { end: { kind: 'dropped', rule, reason: `internet gateway ${igw.id}: ${r.reason}` } };
+      }
+      hops.push(hop('igw', p, r.packetOut, { at: igw.id, gateway: igw.id, decision: 'nat', rule: awsRule(igw.id, undefined, r.note), notes: [r.note] }));
+      hops.push(hop('target', r.packetOut, undefined, { at: 'internet', endpoint: formatIpv4(p.dst), decision: 'deliver', notes: ['left AWS toward the internet'] }));
+      return { end: { kind: 'delivered', endpoint: { kind: 'internet' }, packet: r.packetOut } };
+    }
+    case 'nat':
+    case 'tgw':
+    case 'vgw':
+      routeHop('unknown', [`${t.kind} targets are not modelled yet`]);
+      return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} sends it to ${t.id}: ${t.kind} gateways are not modelled yet` } };
+  }
+}
+
+function peering(w: World, from: SubnetRecord, pcxId: string, p: Packet, hops: Hop[]): StepResult {
+  const pcx = w.peerings.get(pcxId)!;
+  const otherId = pcx.requester === from.vpc.vpc.id ? pcx.accepter : pcx.requester;
+  const other = w.vpcs.get(otherId)!;
+  if (pcx.requester !== from.vpc.vpc.id && pcx.accepter !== from.vpc.vpc.id) {
+    const rule = awsRule(pcxId, undefined, `${pcxId} does not connect ${from.vpc.vpc.id}`);
+    hops.push(hop('peering', p, undefined, { at: pcxId, peering: pcxId, decision: 'drop', rule, notes: [rule.text] }));
+    return { end: { kind: 'dropped', rule, reason: rule.text } };
+  }
+  const r = checkPeering(pcx, from.vpc.vpc, other.vpc, p);
+  if (!r.ok) {
+    hops.push(hop('peering', p, undefined, { at: pcxId, peering: pcxId, decision: 'drop', rule: r.rule, notes: [r.reason] }));
+    const resume = { loc: { at: 'vpc-deliver' as const, vpc: other, from, via: pcxId }, packet: p, assumption: `if ${pcxId} carried it` };
+    return { end: { kind: 'dropped', rule: r.rule, reason: `peering ${pcxId}: ${r.reason}`, resume } };
+  }
+  hops.push(hop('peering', p, p, { at: pcxId, peering: pcxId, decision: 'forward', rule: r.rule, notes: [`into ${other.vpc.id}`] }));
+  return { next: { at: 'vpc-deliver', vpc: other, from, via: pcxId }, packet: p };
+}
+
+/** Delivery inside a VPC to the interface that owns the destination address. */
+export function vpcDeliver(w: World, vpc: VpcRecord, from: SubnetRecord | undefined, via: string, p: Packet, hops: Hop[]): StepResult {
+  const target = w.enis.get(p.dst);
+  if (target && target.subnet.vpc === vpc) return { next: { at: 'eni-in', eni: target, from }, packet: p };
+  if (p.dst === vpc.resolver) return deliverResolver(vpc, from, p, hops);
+  const reason = `no network interface in ${vpc.vpc.id} has ${formatIpv4(p.dst)} (arrived via ${via}); nothing answers`;
+  hops.push(hop('target', p, undefined, { at: vpc.vpc.id, endpoint: formatIpv4(p.dst), decision: 'drop', notes: [reason] }));
+  return { end: { kind: 'dropped', reason } };
+}
+
+/** The Amazon-provided DNS server (VPC base + 2) answers DNS from inside its own VPC only. */
+function deliverResolver(vpc: VpcRecord, from: SubnetRecord | undefined, p: Packet, hops: Hop[]): StepResult {
+  const endpoint = `AmazonProvidedDNS ${formatIpv4(vpc.resolver)} (${vpc.vpc.id})`;
+  if (!from || from.vpc !== vpc) {
+    const reason = `${endpoint} answers only queries from inside ${vpc.vpc.id}`;
+    hops.push(hop('target', p, undefined, { at: vpc.vpc.id, endpoint, decision: 'drop', notes: [reason] }));
+    return { end: { kind: 'dropped', reason } };
+  }
+  if (p.proto === 'icmp' || p.dport !== 53) {
+    const reason = `${endpoint} listens only on port 53`;
+    hops.push(hop('target', p, undefined, { at: vpc.vpc.id, endpoint, decision: 'reject', notes: [reason] }));
+    return { end: { kind: 'rejected', reason } };
+  }
+  hops.push(hop('target', p, undefined, { at: vpc.vpc.id, endpoint, decision: 'deliver', notes: ['the VPC resolver answers'] }));
+  return { end: { kind: 'delivered', endpoint: { kind: 'vpc-resolver', vpc }, packet: p } };
+}
+
+/** The resolver's answer goes straight to the asking interface (no NACL: see deliverResolver). */
+export function resolverReply(w: World, vpc: VpcRecord, p: Packet): StepResult {
+  const target = w.enis.get(p.dst);
+  if (target && target.subnet.vpc === vpc) return { next: { at: 'eni-in', eni: target, skipNacl: true }, packet: p };
+  return { end: { kind: 'dropped', reason: `no interface in ${vpc.vpc.id} has ${formatIpv4(p.dst)}` } };
+}
+
+/** The packet enters an ENI: subnet NACL when it crosses the subnet boundary, SG ingress, source/dest check. */
+export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRecord | undefined, skipNacl: boolean, p: Packet, hops: Hop[]): StepResult {
+  if (from !== eni.subnet && !skipNacl) {
+    const denied = nacl(eni.subnet, 'ingress', p, hops);
+    if (denied) return denied;
+  }
+  const sg = securityGroup(w, session, eni, 'ingress', p, hops);
+  if (sg) return sg;
+  const check = checkEniIngress(eni, p);
+  if (!check.ok) {
+    hops.push(hop('eni', p, undefined, { at: eni.id, check: 'source-dest', direction: 'ingress', decision: 'drop', rule: check.rule, notes: [check.reason] }));
+    return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
+  }
+  if (!eni.addresses.includes(p.dst)) {
+    hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction: 'ingress', decision: 'accept', notes: [`destination ${formatIpv4(p.dst)} is not an address of ${eni.id}; accepted because its source/dest check is off`] }));
+  }
+  if (eni.owner.kind === 'rds') {
+    const rds = eni.owner.rds;
+    const endpoint = `rds:${rds.id} ${rds.address}:${rds.port}`;
+    if (p.proto !== 'tcp' || p.dport !== rds.port) {
+      const reason = `RDS ${rds.id} listens only on tcp/${rds.port}`;
+      hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'reject', notes: [reason] }));
+      return { end: { kind: 'rejected', reason } };
+    }
+    hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'deliver', notes: [`${rds.engine} accepts the connection`] }));
+    return { end: { kind: 'delivered', endpoint: { kind: 'rds', eni }, packet: p } };
+  }
+  const node = w.nodeByInstance.get(eni.owner.instance.id);
+  if (node) return { next: { at: 'node-in', node, iface: node.eth0.name }, packet: p };
+  hops.push(hop('target', p, undefined, { at: eni.owner.instance.id, endpoint: `instance:${eni.owner.instance.id}`, decision: 'deliver', notes: [] }));
+  return { end: { kind: 'delivered', endpoint: { kind: 'instance', eni }, packet: p } };
+}
+
+/** A reply from the internet: the IGW maps the public address back to the private one. */
+export function internetIn(w: World, p: Packet, hops: Hop[]): StepResult {
+  const eni = [...w.enis.values()].find((e) => e.publicIp === p.dst);
+  if (!eni || !eni.subnet.vpc.igw) {
+    hops.push(hop('target', p, undefined, { at: 'internet', endpoint: formatIpv4(p.dst), decision: 'drop', notes: ['no interface owns this public address'] }));
+    return { end: { kind: 'dropped', reason: `no interface has public address ${formatIpv4(p.dst)}` } };
+  }
+  const igw = eni.subnet.vpc.igw;
+  const q = { ...p, dst: eni.primary };
+  const note = `public ${formatIpv4(p.dst)} -> private ${formatIpv4(eni.primary)}`;
+  hops.push(hop('igw', p, q, { at: igw.id, gateway: igw.id, decision: 'nat', rule: awsRule(igw.id, undefined, note), notes: [note] }));
+  return { next: { at: 'eni-in', eni }, packet: q };
+}
+
+/** A readable name for an ENI's owner. */
+export function owner(eni: EniRecord): string {
+  return eni.owner.kind === 'rds' ? `rds:${eni.owner.rds.id}` : `instance:${eni.owner.instance.id}`;
+}
+
+/** True when `ip` is inside one of the VPC's CIDR blocks. */
+export function inVpc(vpc: VpcRecord, ip: number): boolean {
+  return vpc.blocks.some((b) => contains(b, ip));
+}

@@ -1,0 +1,143 @@
+/**
+ * Turns the two trips of a trace into the verdict, the deciding rule, the
+ * rules that contributed, and one sentence a network engineer reads first.
+ */
+import type { RuleRef } from '../model/source.js';
+import type { Trip } from './engine.js';
+import type { TripEnd } from './state.js';
+import type { Contributing, FlowView, Hop, Trace } from './types.js';
+
+export interface ExplainInput {
+  flow: FlowView;
+  forward: Trip;
+  reply?: Trip;
+  /** The reply's end as judged against what the client expects. */
+  replyEnd?: TripEnd;
+  /** Faults found by walking on past the drop (see trace.ts stackedFaults). */
+  whatIf: Contributing[];
+  probability: number;
+  forked: boolean;
+}
+
+/** Builds the Trace record. */
+export function explain(x: ExplainInput): Trace {
+  const base = {
+    schemaVersion: 1 as const,
+    flow: x.flow,
+    forward: x.forward.hops,
+    ...(x.forked ? { probability: round(x.probability) } : {}),
+  };
+  const who = `${x.flow.src} (${x.flow.srcIp}) -> ${x.flow.dst} (${x.flow.dstIp}${x.flow.dport ? `:${x.flow.dport}` : ''}/${x.flow.proto})`;
+  const fwd = x.forward.end;
+  if (fwd.kind !== 'delivered') {
+    const contributing = [...untranslatedSource(x.forward.hops), ...x.whatIf];
+    const why = contributing.length ? `; ${contributing.map((c) => c.why).join('; ')}` : '';
+    return {
+      ...base,
+      verdict: fwd.kind,
+      reason: `${who}: the request was ${verb(fwd.kind)}: ${fwd.reason}${why}.`,
+      decidingRule: fwd.rule,
+      contributing,
+      clientSees: clientView(fwd.kind),
+    };
+  }
+  const reply = x.reply!;
+  const end = x.replyEnd!;
+  if (end.kind === 'delivered') {
+    const nats = natSummary([...x.forward.hops]);
+    return {
+      ...base,
+      verdict: 'delivered',
+      reply: reply.hops,
+      reason: `${who}: delivered, and the reply came back${nats ? ` (${nats})` : ''}.`,
+      decidingRule: natRule(x.forward.hops) ?? lastRule(x.forward.hops),
+      contributing: [],
+      clientSees: 'connected',
+    };
+  }
+  const seen = x.forward.hops.at(-1)?.packetIn.src ?? x.flow.srcIp;
+  const decidingRule = sentAway(reply.hops) ?? end.rule;
+  const contributing = untranslatedSource(x.forward.hops);
+  const why = contributing.length ? ` The source was not translated on the way out: ${contributing.map((c) => c.why).join('; ')}.` : '';
+  const verdict = end.kind === 'unknown' ? 'unknown' : 'reply-lost';
+  return {
+    ...base,
+    verdict,
+    reply: reply.hops,
+    reason: `${who}: the request reached ${x.flow.dst} with source ${seen}, but the reply was lost: ${end.reason}.${why}`,
+    decidingRule,
+    contributing,
+    clientSees: verdict === 'unknown' ? 'unknown' : 'timeout',
+  };
+}
+
+function verb(kind: TripEnd['kind']): string {
+  return { delivered: 'delivered', dropped: 'dropped', rejected: 'rejected', 'no-route': 'not routed', unknown: 'not understood' }[kind];
+}
+
+function clientView(kind: TripEnd['kind']): Trace['clientSees'] {
+  return kind === 'rejected' ? 'refused' : kind === 'unknown' ? 'unknown' : kind === 'delivered' ? 'connected' : 'timeout';
+}
+
+/**
+ * When a reply is lost at an internet gateway, the decision that lost it is
+ * the route that sent it there: report that route table entry.
+ */
+export function sentAway(hops: Hop[]): RuleRef | undefined {
+  const last = hops.at(-1);
+  const before = hops.at(-2);
+  if (last?.kind === 'igw' && last.decision === 'drop' && before?.kind === 'route-table') return before.rule;
+  return undefined;
+}
+
+/**
+ * MASQUERADE/SNAT rules that nearly fired on forwarded traffic (a pod's):
+ * the source left the node untranslated because of them. A node's own
+ * traffic needs no masquerade, so its POSTROUTING hops are not considered.
+ */
+function untranslatedSource(hops: Hop[]): Contributing[] {
+  const out: Contributing[] = [];
+  hops.forEach((h, i) => {
+    if (h.kind !== 'node-netfilter' || h.hook !== 'POSTROUTING' || changed(h)) return;
+    const forwarded = hops.slice(0, i).some((f) => f.kind === 'node-netfilter' && f.hook === 'FORWARD' && f.at === h.at);
+    if (!forwarded) return;
+    for (const m of h.nearMisses) {
+      if (/-j (MASQUERADE|SNAT)\b/.test(m.rule.text)) {
+        out.push({ rule: m.rule, why: `\`${m.rule.text.trim()}\` did not match (${m.failed}), so ${h.packetIn.src} left ${h.at} untranslated` });
+      }
+    }
+  });
+  return out;
+}
+
+/** True when the hop rewrote the packet. */
+function changed(h: Hop): boolean {
+  const o = h.packetOut;
+  if (!o) return false;
+  const i = h.packetIn;
+  return i.src !== o.src || i.dst !== o.dst || i.sport !== o.sport || i.dport !== o.dport;
+}
+
+/** The rule of the last hop that rewrote the packet (a DNAT or SNAT that made delivery possible). */
+function natRule(hops: Hop[]): RuleRef | undefined {
+  return [...hops].reverse().find((h) => h.decision === 'nat' && changed(h))?.rule;
+}
+
+function lastRule(hops: Hop[]): RuleRef | undefined {
+  return [...hops].reverse().find((h) => h.rule)?.rule;
+}
+
+function natSummary(hops: Hop[]): string {
+  return hops
+    .filter((h) => h.decision === 'nat' && changed(h))
+    .map((h) => {
+      const o = h.packetOut!;
+      const change = h.packetIn.src !== o.src ? `source ${h.packetIn.src} -> ${o.src}` : `destination ${h.packetIn.dst}:${h.packetIn.dport ?? ''} -> ${o.dst}:${o.dport ?? ''}`;
+      return `${change} at ${h.at}${h.rule ? ` by ${h.rule.ref}` : ''}`;
+    })
+    .join('; ');
+}
+
+function round(p: number): number {
+  return Math.round(p * 1e6) / 1e6;
+}

@@ -1,0 +1,210 @@
+/**
+ * Steps inside a Kubernetes node: the pod network namespace, netfilter hooks
+ * with conntrack, and the node's routing table. Order follows the kernel
+ * (see linux/iptables/types.ts for the hook diagram):
+ * - arriving (pod bridge or eth0): PREROUTING, routing, then INPUT (local) or
+ *   FORWARD + POSTROUTING (forwarded);
+ * - locally generated: routing, OUTPUT, re-routing when OUTPUT DNAT changed
+ *   the destination, POSTROUTING.
+ */
+import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
+import { contains } from '../net/prefix.js';
+import type { Packet } from '../net/packet.js';
+import { awsRule, textRule } from '../model/source.js';
+import { walkHook } from '../linux/iptables/walk.js';
+import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
+import { lookupNodeRoute } from '../linux/route/ip-route.js';
+import { undoDestinationNat, undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
+import type { NodeRecord, PodRecord } from './world.js';
+import type { Session, StepResult } from './state.js';
+import { hop, iptablesRule } from './hop.js';
+import type { Hop, NetfilterTableStep } from './types.js';
+
+/** A pod sends: its netns routes everything via the bridge to the node. */
+export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
+  const bridge = pod.node.bridge;
+  if (!bridge) {
+    return { end: { kind: 'unknown', reason: `node ${pod.node.node.name} has no bridge in the estate: how pod ${pod.name} reaches it is not known` } };
+  }
+  hops.push(hop('pod', p, p, {
+    at: pod.name, direction: 'send', decision: 'forward',
+    rule: awsRule(pod.name, 'route', `default via ${formatIpv4(bridge.address)} dev eth0`),
+    notes: [`pod netns: default route via the node's ${bridge.name} (${formatIpv4(bridge.address)})`],
+  }));
+  return { next: { at: 'node-in', node: pod.node, iface: bridge.name }, packet: p };
+}
+
+/** True when `ip` is one of the node's own addresses (the kernel's local table). */
+export function isNodeLocal(node: NodeRecord, ip: Ipv4): boolean {
+  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || node.eni.addresses.includes(ip);
+}
+
+function ctx(node: NodeRecord, state: NetfilterContext['ctState'], inIface?: string, outIface?: string): NetfilterContext {
+  return {
+    inIface,
+    outIface,
+    ctState: state,
+    isLocal: (ip) => isNodeLocal(node, ip),
+    ifaceAddress: (name) => (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+  };
+}
+
+function hookHop(node: NodeRecord, o: HookOutcome, input: Packet, c: NetfilterContext): Hop {
+  const tables: NetfilterTableStep[] = o.tables.map((t) => ({
+    table: t.table,
+    chain: t.chain,
+    verdict: t.verdict,
+    ...(t.rule ? { rule: iptablesRule(t.rule) } : {}),
+    ...(t.nat ? { nat: `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}` } : {}),
+  }));
+  const deciding = [...o.tables].reverse().find((t) => t.nat || t.verdict !== 'ACCEPT' || t.rule);
+  const nat = o.tables.find((t) => t.nat);
+  const notes: string[] = [];
+  for (const t of o.tables) {
+    if (t.nat) notes.push(`${t.table} ${t.chain}: ${t.nat.kind} ${describeNat(input, t.packet)}`);
+    for (const m of t.matched) if (m.target && m.target.name !== t.nat?.kind && !m.target.goto) notes.push(`${t.table} ${t.chain}: matched ${m.loc.file}:${m.loc.line} (-j ${m.target.name})`);
+    if (t.unknown) notes.push(`not understood: ${t.unknown.construct} in ${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line}`);
+    if (!t.rule && t.verdict === 'ACCEPT' && !t.nat) notes.push(`${t.table} ${t.chain}: no rule decided; policy ACCEPT`);
+  }
+  if (node.ruleset.derived) notes.push(node.ruleset.derived);
+  const decision = o.verdict === 'ACCEPT' ? (nat ? 'nat' : 'accept') : o.verdict === 'DROP' ? 'drop' : o.verdict === 'REJECT' ? 'reject' : 'unknown';
+  const rule = nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
+  if (o.tables.length === 0) notes.push(c.ctState === 'NEW' ? `no table has rules for ${o.hook}` : `no table has rules for ${o.hook} (the nat table is skipped: conntrack state ${c.ctState})`);
+  return hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, {
+    at: node.node.name,
+    hook: o.hook,
+    tables,
+    nearMisses: o.tables.flatMap((t) => t.nearMisses.map((m) => ({ rule: iptablesRule(m.rule), failed: m.failed }))),
+    decision,
+    ...(rule ? { rule } : {}),
+    notes,
+    ...(o.probability < 1 ? { probability: o.probability } : {}),
+  });
+}
+
+function policyRule(node: NodeRecord, o: HookOutcome) {
+  const last = o.tables[o.tables.length - 1];
+  if (!last) return undefined;
+  const chain = node.ruleset.tables.get(last.table)?.chains.get(last.chain);
+  const text = `:${last.chain} ${chain?.policy ?? 'ACCEPT'} (policy of ${last.table} ${last.chain})`;
+  return chain ? textRule(chain.loc, text) : textRule({ file: node.ruleset.file, line: 1 }, text);
+}
+
+function describeNat(before: Packet, after: Packet): string {
+  const parts: string[] = [];
+  if (before.src !== after.src || before.sport !== after.sport) parts.push(`source ${formatIpv4(before.src)}:${before.sport} -> ${formatIpv4(after.src)}:${after.sport}`);
+  if (before.dst !== after.dst || before.dport !== after.dport) parts.push(`destination ${formatIpv4(before.dst)}:${before.dport} -> ${formatIpv4(after.dst)}:${after.dport}`);
+  return parts.join(', ') || `left unchanged (the source is already ${formatIpv4(after.src)})`;
+}
+
+/**
+ * Walks one hook and records its hop: ACCEPT continues with `then`;
+ * DROP/REJECT/unknown end the trip. When a -m statistic rule forked the walk,
+ * the session's chooser picks the branch this run follows (the trace engine
+ * re-runs the walk once per branch: DESIGN.md "report all").
+ */
+function throughHook(
+  session: Session, node: NodeRecord, hook: HookName, p: Packet, c: NetfilterContext, hops: Hop[],
+  then: (q: Packet) => StepResult,
+): StepResult {
+  const outcomes = walkHook(node.ruleset, hook, p, c, 0);
+  const o = outcomes.length === 1 ? outcomes[0]! : outcomes[session.choose(outcomes.map((x) => x.probability))]!;
+  hops.push(hookHop(node, o, p, c));
+  return o.verdict === 'ACCEPT' ? then(o.packet) : endOf(hops[hops.length - 1]!, o);
+}
+
+function endOf(h: Hop, o: HookOutcome): StepResult {
+  const t = o.tables[o.tables.length - 1]!;
+  if (o.verdict === 'unknown') {
+    return { end: { kind: 'unknown', rule: h.rule, reason: `${t.table} ${t.chain}: ${t.unknown?.construct ?? 'a rule'} is not understood, so podpath cannot tell whether it matches` } };
+  }
+  const kind = o.verdict === 'DROP' ? 'dropped' : 'rejected';
+  return { end: { kind, rule: h.rule, reason: `${kind} by ${t.table} ${t.chain} on ${h.at}` } };
+}
+
+/** Conntrack lookup for a packet entering the node's stack. */
+function track(session: Session, node: NodeRecord, p: Packet): { entry?: ConntrackEntry; state: NetfilterContext['ctState'] } {
+  const entry = session.conntrack(node.node.name).matchReply(p);
+  return entry ? { entry, state: 'ESTABLISHED' } : { state: 'NEW' };
+}
+
+/** A packet arrives at the node on `iface` (from a pod's veth/bridge or from eth0). */
+export function nodeIn(session: Session, node: NodeRecord, iface: string, arrived: Packet, hops: Hop[]): StepResult {
+  const { entry, state } = track(session, node, arrived);
+  // Reply packets get SNAT undone before routing, so they route to the real client.
+  const p = entry ? undoSourceNat(entry, arrived) : arrived;
+  return throughHook(session, node, 'PREROUTING', p, ctx(node, state, iface), hops, (q) => {
+    if (isNodeLocal(node, q.dst)) {
+      return throughHook(session, node, 'INPUT', q, ctx(node, state, iface), hops, (r) => {
+        const delivered = entry ? undoDestinationNat(entry, r) : r;
+        if (!entry) session.conntrack(node.node.name).record(arrived, delivered);
+        hops.push(hop('host', r, delivered, { at: node.node.name, direction: 'receive', decision: 'deliver', notes: [`delivered to a local socket on ${node.node.name}`] }));
+        return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
+      });
+    }
+    const route = routeHop(node, q, hops);
+    if ('end' in route) return route;
+    return throughHook(session, node, 'FORWARD', q, ctx(node, state, iface, route.dev), hops, (r) =>
+      throughHook(session, node, 'POSTROUTING', r, ctx(node, state, iface, route.dev), hops, (s) => {
+        const left = entry ? undoDestinationNat(entry, s) : s;
+        if (!entry) session.conntrack(node.node.name).record(arrived, left);
+        return egress(node, route.dev, left, hops);
+      }),
+    );
+  });
+}
+
+/** A process on the node (host network) sends a packet, or answers one. */
+export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops: Hop[]): StepResult {
+  const { entry, state } = track(session, node, sent);
+  const p = entry ? undoSourceNat(entry, sent) : sent;
+  hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: ['sent by a process in the node\'s network namespace'] }));
+  const first = routeHop(node, p, hops);
+  if ('end' in first) return first;
+  return throughHook(session, node, 'OUTPUT', p, ctx(node, state, undefined, first.dev), hops, (q) => {
+    // DNAT in OUTPUT changes the destination: the kernel routes again (ip_route_me_harder).
+    const route = q.dst === p.dst ? first : routeHop(node, q, hops);
+    if ('end' in route) return route;
+    return throughHook(session, node, 'POSTROUTING', q, ctx(node, state, undefined, route.dev), hops, (r) => {
+      const left = entry ? undoDestinationNat(entry, r) : r;
+      if (!entry) session.conntrack(node.node.name).record(sent, left);
+      return egress(node, route.dev, left, hops);
+    });
+  });
+}
+
+/** The node's routing decision for a forwarded or local packet. */
+function routeHop(node: NodeRecord, p: Packet, hops: Hop[]): { dev: string } | { end: import('./state.js').TripEnd } {
+  const r = lookupNodeRoute(node.routes, p.dst);
+  const rule = r ? textRule(r.loc ?? { file: node.ruleset.file, line: 1 }, r.text) : undefined;
+  if (!r || !r.dev || r.type !== 'unicast') {
+    const why = r ? `route type ${r.type}` : `no route to ${formatIpv4(p.dst)}`;
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: r ? 'drop' : 'no-route', ...(rule ? { rule } : {}), notes: [why] }));
+    return { end: { kind: r ? 'dropped' : 'no-route', rule, reason: `${node.node.name}: ${why}` } };
+  }
+  const notes = r.derived ? ['route derived (no ip route given)'] : [];
+  hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: r.dev, rule: rule!, notes }));
+  return { dev: r.dev };
+}
+
+/** The packet leaves the node on `dev`. */
+function egress(node: NodeRecord, dev: string, p: Packet, hops: Hop[]): StepResult {
+  if (dev === node.eth0.name) return { next: { at: 'eni-out', eni: node.eni }, packet: p };
+  if (dev === node.bridge?.name) {
+    const pod = node.pods.get(p.dst);
+    if (!pod) {
+      const reason = `no pod on ${node.node.name} has ${formatIpv4(p.dst)}: nothing answers ARP on ${dev}`;
+      hops.push(hop('target', p, undefined, { at: `${node.node.name}/${dev}`, endpoint: formatIpv4(p.dst), decision: 'drop', notes: [reason] }));
+      return { end: { kind: 'dropped', reason } };
+    }
+    hops.push(hop('pod', p, undefined, { at: pod.name, direction: 'receive', decision: 'deliver', notes: [`delivered into pod ${pod.name} via ${dev}`] }));
+    return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod }, packet: p } };
+  }
+  if (dev === 'lo') return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: p } };
+  return { end: { kind: 'unknown', reason: `interface ${dev} on ${node.node.name} is not modelled (only eth0, the pod bridge and lo are)` } };
+}
+
+/** True when `ip` lies in the node's pod bridge network. */
+export function onBridge(node: NodeRecord, ip: Ipv4): boolean {
+  return node.bridge ? contains(node.bridge.prefix, ip) : false;
+}

@@ -1,0 +1,94 @@
+/**
+ * The walk's vocabulary: where a packet is, where a trip can end, and the
+ * per-trace state (conntrack per node, security-group flows per ENI) that
+ * makes replies behave statefully.
+ */
+import type { Packet } from '../net/packet.js';
+import { reversed, samePacket } from '../net/packet.js';
+import { Conntrack } from '../linux/conntrack.js';
+import type { RuleRef } from '../model/source.js';
+import type { EniRecord, NodeRecord, PodRecord, SubnetRecord, VpcRecord } from './world.js';
+
+/** Where the packet is about to be processed. */
+export type Location =
+  | { at: 'pod-send'; pod: PodRecord }
+  | { at: 'host-send'; node: NodeRecord }
+  | { at: 'node-in'; node: NodeRecord; iface: string }
+  | { at: 'eni-out'; eni: EniRecord }
+  | { at: 'subnet-out'; eni: EniRecord }
+  | { at: 'vpc-deliver'; vpc: VpcRecord; from?: SubnetRecord; via: string }
+  | { at: 'eni-in'; eni: EniRecord; from?: SubnetRecord; skipNacl?: boolean }
+  | { at: 'resolver-reply'; vpc: VpcRecord }
+  | { at: 'internet-in' };
+
+/** Who a trip can end at. */
+export type Endpoint =
+  | { kind: 'pod'; pod: PodRecord }
+  | { kind: 'host'; node: NodeRecord }
+  | { kind: 'instance'; eni: EniRecord }
+  | { kind: 'rds'; eni: EniRecord }
+  | { kind: 'vpc-resolver'; vpc: VpcRecord }
+  | { kind: 'internet' };
+
+/** How a one-way trip ended. */
+export type TripEnd =
+  | { kind: 'delivered'; endpoint: Endpoint; packet: Packet }
+  | {
+      kind: 'dropped' | 'rejected' | 'no-route' | 'unknown';
+      rule?: RuleRef;
+      reason: string;
+      /**
+       * Where the walk would go on if this drop did not happen, for a what-if
+       * walk that finds the faults stacked behind this one.
+       */
+      resume?: { loc: Location; packet: Packet; assumption: string };
+    };
+
+/** The outcome of one step of the walk. */
+export type StepResult =
+  | { next: Location; packet: Packet }
+  | { end: TripEnd };
+
+/**
+ * Per-run stateful memory: conntrack per node, admitted flows per ENI, and
+ * the branch choices at forks. A run follows `choices` at the first forks it
+ * meets (0 past their end) and records how many options each fork had, so the
+ * engine can enumerate every branch by re-running.
+ */
+export class Session {
+  private readonly conntracks = new Map<string, Conntrack>();
+  private readonly sgFlows = new Map<string, Packet[]>();
+  /** Options seen at each fork point, in order. */
+  readonly forks: number[][] = [];
+  /** Product of the probabilities of the branches taken. */
+  probability = 1;
+
+  constructor(private readonly choices: readonly number[] = []) {}
+
+  /** Picks the branch to follow at a fork with these branch probabilities. */
+  choose(probabilities: number[]): number {
+    const index = this.choices[this.forks.length] ?? 0;
+    this.forks.push(probabilities);
+    this.probability *= probabilities[index] ?? 0;
+    return index;
+  }
+
+  conntrack(node: string): Conntrack {
+    let ct = this.conntracks.get(node);
+    if (!ct) this.conntracks.set(node, (ct = new Conntrack()));
+    return ct;
+  }
+
+  /** Remembers a packet a security group admitted at an ENI. */
+  admitted(eniId: string, p: Packet): void {
+    const list = this.sgFlows.get(eniId) ?? [];
+    list.push(p);
+    this.sgFlows.set(eniId, list);
+  }
+
+  /** True when `p` is the reply of a flow admitted at this ENI (SGs are stateful). */
+  isTrackedReply(eniId: string, p: Packet): boolean {
+    return (this.sgFlows.get(eniId) ?? []).some((q) => samePacket(reversed(q), p));
+  }
+
+}

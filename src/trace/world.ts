@@ -1,0 +1,236 @@
+/**
+ * The compiled world: an estate turned into the indexes a trace walks
+ * (address owners, compiled route tables, parsed node rule sets). Pure; built
+ * once per estate and shared by every trace.
+ */
+import type { Estate } from '../model/estate.js';
+import type { Instance, InternetGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, Vpc } from '../model/aws.js';
+import type { Node, Pod } from '../model/k8s.js';
+import { PodpathError } from '../model/errors.js';
+import { parseIpv4, type Ipv4 } from '../net/ipv4.js';
+import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
+import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
+import { defaultNetworkAcl } from '../aws/network-acl.js';
+import { parseIptablesSave } from '../linux/iptables/parse.js';
+import type { Ruleset, TableName } from '../linux/iptables/types.js';
+import { insertRules } from '../linux/iptables/insert.js';
+import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/ip-route.js';
+
+/** A network interface in a VPC (an instance's primary ENI or an RDS endpoint's). */
+export interface EniRecord {
+  id: string;
+  owner: { kind: 'instance'; instance: Instance } | { kind: 'rds'; rds: RdsInstance };
+  subnet: SubnetRecord;
+  addresses: Ipv4[];
+  primary: Ipv4;
+  publicIp?: Ipv4;
+  sourceDestCheck: boolean;
+  groups: SecurityGroup[];
+}
+
+export interface VpcRecord {
+  vpc: Vpc;
+  blocks: Prefix[];
+  /** The Amazon-provided DNS resolver: the primary block's base + 2. */
+  resolver: Ipv4;
+  igw?: InternetGateway;
+}
+
+export interface SubnetRecord {
+  subnet: Subnet;
+  prefix: Prefix;
+  vpc: VpcRecord;
+  routeTable: CompiledRouteTable;
+  acl: NetworkAcl;
+  /** True when the NACL is the VPC's implicit default (not in the input). */
+  aclDerived: boolean;
+}
+
+export interface Iface {
+  name: string;
+  address: Ipv4;
+  prefix: Prefix;
+}
+
+export interface NodeRecord {
+  node: Node;
+  eni: EniRecord;
+  eth0: Iface;
+  bridge?: Iface;
+  ruleset: Ruleset;
+  routes: RouteEntry[];
+  /** Notes on what was derived rather than read. */
+  derived: string[];
+  pods: Map<Ipv4, PodRecord>;
+}
+
+export interface PodRecord {
+  pod: Pod;
+  name: string;
+  node: NodeRecord;
+  ip: Ipv4;
+}
+
+export interface World {
+  estate: Estate;
+  vpcs: Map<string, VpcRecord>;
+  subnets: Map<string, SubnetRecord>;
+  enis: Map<Ipv4, EniRecord>;
+  instanceEni: Map<string, EniRecord>;
+  rdsById: Map<string, RdsInstance>;
+  nodes: Map<string, NodeRecord>;
+  nodeByInstance: Map<string, NodeRecord>;
+  pods: Map<string, PodRecord>;
+  podByIp: Map<Ipv4, PodRecord>;
+  peerings: Map<string, Peering>;
+  igws: Map<string, InternetGateway>;
+  sgMembers: Map<string, Set<Ipv4>>;
+}
+
+/** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
+export function compileWorld(estate: Estate): World {
+  const vpcs = new Map<string, VpcRecord>();
+  for (const vpc of estate.vpcs) {
+    const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
+    vpcs.set(vpc.id, { vpc, blocks, resolver: nthAddress(blocks[0]!, 2), igw: estate.internetGateways.find((g) => g.vpc === vpc.id) });
+  }
+  const tables = new Map(estate.routeTables.map((t) => [t.id, compileRouteTable(t, vpcs.get(t.vpc)!.vpc)]));
+  const mainTable = (vpcId: string) => estate.routeTables.find((t) => t.vpc === vpcId && t.main)!.id;
+  const acls = new Map(estate.networkAcls.map((a) => [a.id, a]));
+  const subnets = new Map<string, SubnetRecord>();
+  for (const s of estate.subnets) {
+    const acl = s.networkAcl ? acls.get(s.networkAcl) : undefined;
+    subnets.set(s.id, {
+      subnet: s,
+      prefix: parseCidr(s.cidr),
+      vpc: vpcs.get(s.vpc)!,
+      routeTable: tables.get(s.routeTable ?? mainTable(s.vpc))!,
+      acl: acl ?? defaultNetworkAcl(s.vpc),
+      aclDerived: !acl,
+    });
+  }
+  const sgs = new Map(estate.securityGroups.map((g) => [g.id, g]));
+  const sgMembers = new Map<string, Set<Ipv4>>(estate.securityGroups.map((g) => [g.id, new Set()]));
+  const enis = new Map<Ipv4, EniRecord>();
+  const instanceEni = new Map<string, EniRecord>();
+  const addEni = (eni: EniRecord) => {
+    for (const a of eni.addresses) {
+      const other = enis.get(a);
+      if (other) throw new PodpathError('PP_SCHEMA', `address of ${eni.id} is already used by ${other.id}`, eniSource(eni));
+      enis.set(a, eni);
+    }
+    for (const g of eni.groups) sgMembers.get(g.id)?.add(eni.primary);
+  };
+  for (const i of estate.instances) {
+    const primary = parseIpv4(i.privateIp);
+    const eni: EniRecord = {
+      id: `eni-of-${i.id}`,
+      owner: { kind: 'instance', instance: i },
+      subnet: subnets.get(i.subnet)!,
+      addresses: [primary, ...i.secondaryIps.map(parseIpv4)],
+      primary,
+      publicIp: i.publicIp ? parseIpv4(i.publicIp) : undefined,
+      sourceDestCheck: i.sourceDestCheck,
+      groups: i.securityGroups.map((g) => sgs.get(g)!),
+    };
+    addEni(eni);
+    instanceEni.set(i.id, eni);
+  }
+  for (const r of estate.rdsInstances) {
+    const primary = parseIpv4(r.address);
+    addEni({
+      id: `eni-of-rds-${r.id}`,
+      owner: { kind: 'rds', rds: r },
+      subnet: subnets.get(r.subnet)!,
+      addresses: [primary],
+      primary,
+      sourceDestCheck: true,
+      groups: r.securityGroups.map((g) => sgs.get(g)!),
+    });
+  }
+
+  const nodes = new Map<string, NodeRecord>();
+  const nodeByInstance = new Map<string, NodeRecord>();
+  for (const n of estate.nodes) {
+    const rec = compileNode(n, instanceEni.get(n.instance)!, estate.file ?? '<estate>');
+    nodes.set(n.name, rec);
+    nodeByInstance.set(n.instance, rec);
+  }
+  const pods = new Map<string, PodRecord>();
+  const podByIp = new Map<Ipv4, PodRecord>();
+  for (const p of estate.pods) {
+    const node = nodes.get(p.node)!;
+    const rec: PodRecord = { pod: p, name: podName(p.name), node, ip: p.hostNetwork ? node.eth0.address : parseIpv4(p.ip!) };
+    pods.set(rec.name, rec);
+    if (!p.hostNetwork) {
+      podByIp.set(rec.ip, rec);
+      node.pods.set(rec.ip, rec);
+    }
+  }
+  return {
+    estate,
+    vpcs,
+    subnets,
+    enis,
+    instanceEni,
+    rdsById: new Map(estate.rdsInstances.map((r) => [r.id, r])),
+    nodes,
+    nodeByInstance,
+    pods,
+    podByIp,
+    peerings: new Map(estate.peerings.map((p) => [p.id, p])),
+    igws: new Map(estate.internetGateways.map((g) => [g.id, g])),
+    sgMembers,
+  };
+}
+
+/** `namespace/name`, with `default/` added when no namespace is given. */
+export function podName(name: string): string {
+  return name.includes('/') ? name : `default/${name}`;
+}
+
+function eniSource(eni: EniRecord) {
+  const src = eni.owner.kind === 'instance' ? eni.owner.instance.source : eni.owner.rds.source;
+  return src ? { file: src.file, line: src.line } : {};
+}
+
+function compileNode(n: Node, eni: EniRecord, estateFile: string): NodeRecord {
+  const derived: string[] = [];
+  const eth0: Iface = { name: 'eth0', address: eni.primary, prefix: eni.subnet.prefix };
+  let bridge: Iface | undefined;
+  if (n.bridge) {
+    const prefix = n.podCidr ? parseCidr(n.podCidr) : parseCidr(`${n.bridge.address}/32`);
+    bridge = { name: n.bridge.name, address: parseIpv4(n.bridge.address), prefix };
+  }
+  const dumped = n.iptables ? parseRuleset(n.iptables, estateFile) : emptyRuleset(`${estateFile} (node ${n.name}: no iptables given)`);
+  const ruleset = insertRules(dumped, n.iptablesInserts);
+  if (!n.iptables) derived.push('no iptables-save given: empty tables with ACCEPT policies assumed');
+  let routes: RouteEntry[];
+  if (n.routes) {
+    const parsed = parseIpRoute({ ...n.routes, file: n.routes.file ?? estateFile });
+    const err = parsed.diagnostics.find((d) => d.severity === 'error');
+    if (err) throw new PodpathError('PP_PARSE', `ip route: ${err.message}`, { file: err.file, line: err.line });
+    routes = parsed.value;
+  } else {
+    routes = deriveNodeRoutes({
+      eth0: { name: eth0.name, address: eth0.address, prefix: eth0.prefix },
+      bridge: bridge && { name: bridge.name, address: bridge.address, prefix: bridge.prefix },
+      gateway: nthAddress(eni.subnet.prefix, 1),
+      at: n.source,
+    });
+    derived.push('no ip route given: routes derived from eth0, the bridge and the VPC router (subnet base + 1)');
+  }
+  return { node: n, eni, eth0, bridge, ruleset, routes, derived, pods: new Map() };
+}
+
+function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string): Ruleset {
+  const parsed = parseIptablesSave({ ...src, file: src.file ?? estateFile });
+  const err = parsed.diagnostics.find((d) => d.severity === 'error');
+  if (err) throw new PodpathError('PP_PARSE', `iptables-save: ${err.message}`, { file: err.file, line: err.line });
+  return parsed.value;
+}
+
+/** An empty rule set with ACCEPT policies, marked derived. */
+export function emptyRuleset(why: string): Ruleset {
+  return { tables: new Map<TableName, never>(), file: why, derived: why };
+}
