@@ -108,11 +108,17 @@ function routeTargetName(kind: string): string {
   return { pcx: 'peering connection', igw: 'internet gateway', i: 'instance' }[kind] ?? 'target';
 }
 
-/** The known id closest to `id` by edit distance, as a "did you mean" hint. */
+/**
+ * A "did you mean" hint: the only known id of the same kind, or the closest
+ * one by edit distance when it differs in at most half its characters.
+ */
 function nearest(id: string, known: string[]): string | undefined {
+  const kind = id.split('-')[0];
+  const sameKind = known.filter((k) => k.split('-')[0] === kind);
+  if (sameKind.length === 1) return `did you mean ${sameKind[0]}?`;
   let best: string | undefined;
-  let bestDistance = Math.max(3, Math.floor(id.length / 3)) + 1;
-  for (const k of known) {
+  let bestDistance = Math.floor(id.length / 2) + 1;
+  for (const k of sameKind.length ? sameKind : known) {
     const d = editDistance(id, k);
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }

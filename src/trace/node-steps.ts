@@ -9,7 +9,7 @@
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { contains } from '../net/prefix.js';
-import type { Packet } from '../net/packet.js';
+import { showPacket, type Packet } from '../net/packet.js';
 import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
@@ -68,7 +68,8 @@ function hookHop(node: NodeRecord, o: HookOutcome, input: Packet, c: NetfilterCo
   }
   if (node.ruleset.derived) notes.push(node.ruleset.derived);
   const decision = o.verdict === 'ACCEPT' ? (nat ? 'nat' : 'accept') : o.verdict === 'DROP' ? 'drop' : o.verdict === 'REJECT' ? 'reject' : 'unknown';
-  const rule = nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
+  const unknown = o.tables.find((t) => t.unknown)?.unknown;
+  const rule = unknown ? iptablesRule(unknown.rule) : nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
   if (o.tables.length === 0) notes.push(c.ctState === 'NEW' ? `no table has rules for ${o.hook}` : `no table has rules for ${o.hook} (the nat table is skipped: conntrack state ${c.ctState})`);
   return hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, {
     at: node.node.name,
@@ -122,6 +123,22 @@ function endOf(h: Hop, o: HookOutcome): StepResult {
   return { end: { kind, rule: h.rule, reason: `${kind} by ${t.table} ${t.chain} on ${h.at}` } };
 }
 
+/** Updates a recorded hop's packets (conntrack rewrites outside the chains) and adds a note. */
+function amendHop(h: Hop, packets: { packetIn?: Packet; packetOut?: Packet }, note: string | undefined): void {
+  if (!note) return;
+  if (packets.packetIn) h.packetIn = showPacket(packets.packetIn);
+  if (packets.packetOut) h.packetOut = showPacket(packets.packetOut);
+  h.notes.push(note);
+}
+
+/** Describes the rewrite conntrack applies to a reply, or undefined when there is none. */
+function conntrackNote(before: Packet, after: Packet, field: 'source' | 'destination'): string | undefined {
+  if (before.src === after.src && before.dst === after.dst && before.sport === after.sport && before.dport === after.dport) return undefined;
+  const [a, b] = field === 'source' ? [[before.src, before.sport], [after.src, after.sport]] : [[before.dst, before.dport], [after.dst, after.dport]];
+  const undone = field === 'source' ? 'DNAT' : 'SNAT/MASQUERADE';
+  return `conntrack: reply of a tracked connection; its ${undone} undone: ${field} ${formatIpv4(a[0]!)}:${a[1]} -> ${formatIpv4(b[0]!)}:${b[1]}`;
+}
+
 /** Conntrack lookup for a packet entering the node's stack. */
 function track(session: Session, node: NodeRecord, p: Packet): { entry?: ConntrackEntry; state: NetfilterContext['ctState'] } {
   const entry = session.conntrack(node.node.name).matchReply(p);
@@ -133,7 +150,9 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
   const { entry, state } = track(session, node, arrived);
   // Reply packets get SNAT undone before routing, so they route to the real client.
   const p = entry ? undoSourceNat(entry, arrived) : arrived;
+  const pre = hops.length;
   return throughHook(session, node, 'PREROUTING', p, ctx(node, state, iface), hops, (q) => {
+    if (entry) amendHop(hops[pre]!, { packetIn: arrived }, conntrackNote(arrived, p, 'destination'));
     if (isNodeLocal(node, q.dst)) {
       return throughHook(session, node, 'INPUT', q, ctx(node, state, iface), hops, (r) => {
         const delivered = entry ? undoDestinationNat(entry, r) : r;
@@ -147,6 +166,7 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
     return throughHook(session, node, 'FORWARD', q, ctx(node, state, iface, route.dev), hops, (r) =>
       throughHook(session, node, 'POSTROUTING', r, ctx(node, state, iface, route.dev), hops, (s) => {
         const left = entry ? undoDestinationNat(entry, s) : s;
+        if (entry) amendHop(hops[hops.length - 1]!, { packetOut: left }, conntrackNote(s, left, 'source'));
         if (!entry) session.conntrack(node.node.name).record(arrived, left);
         return egress(node, route.dev, left, hops);
       }),
@@ -158,7 +178,9 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
 export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops: Hop[]): StepResult {
   const { entry, state } = track(session, node, sent);
   const p = entry ? undoSourceNat(entry, sent) : sent;
-  hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: ['sent by a process in the node\'s network namespace'] }));
+  const notes = ['sent by a process in the node\'s network namespace'];
+  if (entry) notes.push(conntrackNote(sent, p, 'destination') ?? '');
+  hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: notes.filter(Boolean) }));
   const first = routeHop(node, p, hops);
   if ('end' in first) return first;
   return throughHook(session, node, 'OUTPUT', p, ctx(node, state, undefined, first.dev), hops, (q) => {
@@ -167,6 +189,7 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
     if ('end' in route) return route;
     return throughHook(session, node, 'POSTROUTING', q, ctx(node, state, undefined, route.dev), hops, (r) => {
       const left = entry ? undoDestinationNat(entry, r) : r;
+      if (entry) amendHop(hops[hops.length - 1]!, { packetOut: left }, conntrackNote(r, left, 'source'));
       if (!entry) session.conntrack(node.node.name).record(sent, left);
       return egress(node, route.dev, left, hops);
     });

@@ -147,6 +147,16 @@ export class RulesetBuilder {
         return c ? (c.builtin ? 'builtin' : 'user') : undefined;
       },
     });
+    if (chain.builtin) {
+      // iptables refuses -i in OUTPUT/POSTROUTING and -o in PREROUTING/INPUT ("Can't use -i with OUTPUT").
+      const noIn = chainName === 'OUTPUT' || chainName === 'POSTROUTING';
+      const noOut = chainName === 'PREROUTING' || chainName === 'INPUT';
+      for (const m of parsed.matches) {
+        if ((m.kind === 'in' && noIn) || (m.kind === 'out' && noOut)) {
+          this.report('error', line, text, `can't use ${m.kind === 'in' ? '-i' : '-o'} in ${chainName}: that hook has no ${m.kind === 'in' ? 'input' : 'output'} interface`);
+        }
+      }
+    }
     const rule: Rule = { chain: chainName, num: chain.rules.length + 1, loc: this.loc(line), text, matches: parsed.matches };
     if (parsed.target) rule.target = parsed.target;
     const c = counters ?? parsed.counters;
