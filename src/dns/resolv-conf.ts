@@ -43,15 +43,8 @@
 import { isIpv6, isValidIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import type { SourceLoc, TextSource } from '../model/source.js';
 
-/** A parse problem (same shape as the other parsers' diagnostics). */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  file: string;
-  line: number;
-  /** The offending input line. */
-  text: string;
-  message: string;
-}
+export type { Diagnostic } from '../model/diagnostic.js';
+import type { Diagnostic } from '../model/diagnostic.js';
 
 /** A nameserver in effect. */
 export interface Nameserver {

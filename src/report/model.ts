@@ -1,5 +1,12 @@
-/** What commands hand to renderers. */
+/**
+ * What commands hand to renderers: one report kind per command. Each kind is
+ * declared, with its text rendering, in its own file under report/kinds/.
+ */
 import type { Trace } from '../trace/types.js';
+import type { IptablesCheckReport, IptablesTraceReport } from './kinds/iptables.js';
+import type { CollectReport, SnapshotCheckReport } from './kinds/snapshot.js';
+import type { DiffReport, DoctorReport, FixReport, PlanReport } from './kinds/doctor.js';
+import type { LabReport } from './kinds/lab.js';
 
 /** One step of the demo story: a what-if and the traces it produced. */
 export interface DemoScene {
@@ -11,4 +18,13 @@ export interface DemoScene {
 
 export type Report =
   | { kind: 'traces'; traces: Trace[] }
-  | { kind: 'demo'; estate: string; summary: string[]; scenes: DemoScene[] };
+  | { kind: 'demo'; estate: string; summary: string[]; scenes: DemoScene[] }
+  | IptablesCheckReport
+  | IptablesTraceReport
+  | SnapshotCheckReport
+  | CollectReport
+  | DoctorReport
+  | FixReport
+  | PlanReport
+  | DiffReport
+  | LabReport;

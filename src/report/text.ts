@@ -6,6 +6,10 @@ import type { PacketView } from '../net/packet.js';
 import type { Hop, Trace } from '../trace/types.js';
 import { assertNever } from '../trace/types.js';
 import type { DemoScene, Report } from './model.js';
+import { iptablesCheckText, iptablesTraceText } from './kinds/iptables.js';
+import { collectText, snapshotCheckText } from './kinds/snapshot.js';
+import { diffText, doctorText, fixText, planText } from './kinds/doctor.js';
+import { labText } from './kinds/lab.js';
 
 export function renderText(r: Report): string {
   switch (r.kind) {
@@ -13,6 +17,24 @@ export function renderText(r: Report): string {
       return r.traces.map(traceText).join('\n');
     case 'demo':
       return demoText(r.estate, r.summary, r.scenes);
+    case 'iptables-check':
+      return iptablesCheckText(r);
+    case 'iptables-trace':
+      return iptablesTraceText(r);
+    case 'snapshot-check':
+      return snapshotCheckText(r);
+    case 'collect':
+      return collectText(r);
+    case 'doctor':
+      return doctorText(r);
+    case 'fix':
+      return fixText(r);
+    case 'plan':
+      return planText(r);
+    case 'diff':
+      return diffText(r);
+    case 'lab':
+      return labText(r);
     default:
       return assertNever(r);
   }

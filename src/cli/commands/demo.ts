@@ -3,7 +3,7 @@
  * Every scene is a real trace of the model or of a model copy with one change;
  * nothing here is a canned result.
  */
-import { loadEstateFile } from '../../ingest/estate-yaml.js';
+import { loadInput, type InputOptions } from '../../ingest/load.js';
 import { PodpathError } from '../../model/errors.js';
 import type { Estate } from '../../model/estate.js';
 import { compileWorld } from '../../trace/world.js';
@@ -14,9 +14,9 @@ import type { DemoScene } from '../../report/model.js';
 import { displayPath, seedEstatePath } from '../paths.js';
 import type { CommandResult } from './result.js';
 
-export function runDemo(o: { estate?: string }): CommandResult {
-  const file = displayPath(o.estate ?? seedEstatePath());
-  const seed = loadEstateFile(file);
+export function runDemo(o: InputOptions): CommandResult {
+  const file = o.snapshot ?? displayPath(o.estate ?? seedEstatePath());
+  const seed = loadInput(o.snapshot ? o : { estate: file });
   const cast = castOf(seed);
   const scenes: DemoScene[] = [];
   const scene = (title: string, estate: Estate, flow: FlowSpec, change?: string) =>

@@ -23,7 +23,7 @@ export function parseIptablesListing(src: TextSource, table: TableName): ParseRe
   b.openTable(table, first, `(iptables -t ${table} -S)`);
   let lastLine = first;
   splitLines(src.text).forEach((raw, index) => {
-    const line = raw.replace(/\s+$/, '');
+    const line = raw.trimEnd();
     const lineNo = first + index;
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
     lastLine = lineNo;

@@ -52,7 +52,7 @@ export function parseIptablesSave(src: TextSource): ParseResult<Ruleset> {
   let lastLine = first;
   let lastText = '';
   lines.forEach((raw, index) => {
-    const line = raw.replace(/\s+$/, '');
+    const line = raw.trimEnd();
     const lineNo = first + index;
     const body = line.trimStart();
     if (body === '' || body.startsWith('#')) return;

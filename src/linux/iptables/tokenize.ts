@@ -35,51 +35,43 @@ export interface Tokenized {
 /** Splits `line` into iptables-restore words. */
 export function tokenize(line: string): Tokenized {
   const tokens: Token[] = [];
-  let buf = '';
-  let start = -1;
-  let quoted = false;
-  let inQuote = false;
-  let escaped = false;
-  const flush = (end: number): void => {
-    if (start >= 0 && (buf.length > 0 || quoted)) tokens.push({ value: buf, start, end, quoted });
-    buf = '';
-    start = -1;
-    quoted = false;
-  };
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (inQuote) {
-      if (escaped) {
-        buf += c;
-        escaped = false;
-      } else if (c === '\\') {
-        escaped = true;
-      } else if (c === '"') {
-        inQuote = false;
-        flush(i + 1); // iptables-restore: the closing quote ends the word
-      } else {
-        buf += c;
-      }
+  const n = line.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    if (i >= n) return { tokens };
+    const start = i;
+    // Fast path: a bare word is a slice of the line.
+    while (i < n && !isBlank(line.charCodeAt(i)) && line.charCodeAt(i) !== QUOTE) i++;
+    if (i >= n || line.charCodeAt(i) !== QUOTE) {
+      tokens.push({ value: line.slice(start, i), start, end: i, quoted: false });
       continue;
     }
-    if (c === '"') {
-      if (start < 0) start = i;
-      inQuote = true;
-      quoted = true;
-    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
-      flush(i);
-    } else {
-      if (start < 0) start = i;
-      buf += c;
+    // A quote: the word so far, then the quoted part with backslash escapes; the closing quote ends the word.
+    let buf = line.slice(start, i);
+    i++;
+    let closed = false;
+    while (i < n) {
+      const c = line[i]!;
+      if (c === '\\' && i + 1 < n) {
+        buf += line[i + 1];
+        i += 2;
+      } else if (c === '"') {
+        closed = true;
+        i++;
+        break;
+      } else {
+        buf += c;
+        i++;
+      }
     }
+    tokens.push({ value: buf, start, end: i, quoted: true });
+    if (!closed) return { tokens, error: 'unterminated quoted string' };
   }
-  if (inQuote) {
-    flush(line.length);
-    return { tokens, error: 'unterminated quoted string' };
-  }
-  flush(line.length);
-  return { tokens };
 }
+
+const QUOTE = 34;
+const isBlank = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 
 const SAFE_WORD = /^[_\-0-9A-Za-z]+$/;
 

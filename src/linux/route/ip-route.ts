@@ -30,15 +30,8 @@ import { formatIpv4, isIpv6, isValidIpv4, parseIpv4, type Ipv4 } from '../../net
 import { contains, formatPrefix, maskOf, parseCidr, type Prefix } from '../../net/prefix.js';
 import type { SourceLoc, TextSource } from '../../model/source.js';
 
-/** A parse problem. Errors mean a line was not understood and produced no route. */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  file: string;
-  line: number;
-  /** The offending input line. */
-  text: string;
-  message: string;
-}
+export type { Diagnostic } from '../../model/diagnostic.js';
+import type { Diagnostic } from '../../model/diagnostic.js';
 
 /** Route types (ip-route(8) TYPE); `unicast` when the line names none. */
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
