@@ -17,6 +17,8 @@ export interface ConntrackEntry {
   original: Packet;
   /** The reply the node expects: the reverse of the packet as it left (after NAT). */
   reply: Packet;
+  /** The connection mark (ctmark) set while the first packet passed. @default 0 */
+  connmark: number;
 }
 
 /** Conntrack table of one node for one trace. */
@@ -24,8 +26,8 @@ export class Conntrack {
   private readonly entries: ConntrackEntry[] = [];
 
   /** Records a connection: the packet as it came in and as it went out. */
-  record(entered: Packet, left: Packet): ConntrackEntry {
-    const entry = { original: entered, reply: reversed(left) };
+  record(entered: Packet, left: Packet, connmark = 0): ConntrackEntry {
+    const entry = { original: entered, reply: reversed(left), connmark };
     this.entries.push(entry);
     return entry;
   }

@@ -39,11 +39,33 @@ export function isNodeLocal(node: NodeRecord, ip: Ipv4): boolean {
   return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || node.eni.addresses.includes(ip);
 }
 
-function ctx(node: NodeRecord, state: NetfilterContext['ctState'], inIface?: string, outIface?: string): NetfilterContext {
+/**
+ * What travels with one packet through the node's stack: the conntrack state,
+ * the packet mark (skb->mark, kept from hook to hook: KUBE-MARK-MASQ in
+ * PREROUTING is read by KUBE-POSTROUTING), the connection mark, and whether
+ * the connection has been DNATed/SNATed (`-m conntrack --ctstate DNAT`).
+ */
+interface NodePass {
+  state: NetfilterContext['ctState'];
+  mark: number;
+  connmark?: number;
+  ctStatus: { dnat: boolean; snat: boolean };
+}
+
+function newPass(entry: ConntrackEntry | undefined): NodePass {
+  if (!entry) return { state: 'NEW', mark: 0, connmark: 0, ctStatus: { dnat: false, snat: false } };
+  const dnat = entry.original.dst !== entry.reply.src || entry.original.dport !== entry.reply.sport;
+  const snat = entry.original.src !== entry.reply.dst || entry.original.sport !== entry.reply.dport;
+  return { state: 'ESTABLISHED', mark: 0, connmark: entry.connmark, ctStatus: { dnat, snat } };
+}
+
+function ctx(node: NodeRecord, pass: NodePass, inIface?: string, outIface?: string): NetfilterContext {
   return {
     inIface,
     outIface,
-    ctState: state,
+    ctState: pass.state,
+    ctStatus: { ...pass.ctStatus },
+    connmark: pass.connmark,
     isLocal: (ip) => isNodeLocal(node, ip),
     ifaceAddress: (name) => (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
   };
@@ -105,12 +127,17 @@ function describeNat(before: Packet, after: Packet): string {
  * re-runs the walk once per branch: DESIGN.md "report all").
  */
 function throughHook(
-  session: Session, node: NodeRecord, hook: HookName, p: Packet, c: NetfilterContext, hops: Hop[],
+  session: Session, node: NodeRecord, hook: HookName, p: Packet, pass: NodePass, ifaces: { in?: string; out?: string }, hops: Hop[],
   then: (q: Packet) => StepResult,
 ): StepResult {
-  const outcomes = walkHook(node.ruleset, hook, p, c, 0);
+  const c = ctx(node, pass, ifaces.in, ifaces.out);
+  const outcomes = walkHook(node.ruleset, hook, p, c, pass.mark);
   const o = outcomes.length === 1 ? outcomes[0]! : outcomes[session.choose(outcomes.map((x) => x.probability))]!;
   hops.push(hookHop(node, o, p, c));
+  pass.mark = o.mark;
+  if (o.connmark !== undefined) pass.connmark = o.connmark;
+  if (o.packet.dst !== p.dst || o.packet.dport !== p.dport) pass.ctStatus.dnat = true;
+  if (o.packet.src !== p.src || o.packet.sport !== p.sport) pass.ctStatus.snat = true;
   return o.verdict === 'ACCEPT' ? then(o.packet) : endOf(hops[hops.length - 1]!, o);
 }
 
@@ -139,35 +166,30 @@ function conntrackNote(before: Packet, after: Packet, field: 'source' | 'destina
   return `conntrack: reply of a tracked connection; its ${undone} undone: ${field} ${formatIpv4(a[0]!)}:${a[1]} -> ${formatIpv4(b[0]!)}:${b[1]}`;
 }
 
-/** Conntrack lookup for a packet entering the node's stack. */
-function track(session: Session, node: NodeRecord, p: Packet): { entry?: ConntrackEntry; state: NetfilterContext['ctState'] } {
-  const entry = session.conntrack(node.node.name).matchReply(p);
-  return entry ? { entry, state: 'ESTABLISHED' } : { state: 'NEW' };
-}
-
 /** A packet arrives at the node on `iface` (from a pod's veth/bridge or from eth0). */
 export function nodeIn(session: Session, node: NodeRecord, iface: string, arrived: Packet, hops: Hop[]): StepResult {
-  const { entry, state } = track(session, node, arrived);
+  const entry = session.conntrack(node.node.name).matchReply(arrived);
+  const pass = newPass(entry);
   // Reply packets get SNAT undone before routing, so they route to the real client.
   const p = entry ? undoSourceNat(entry, arrived) : arrived;
   const pre = hops.length;
-  return throughHook(session, node, 'PREROUTING', p, ctx(node, state, iface), hops, (q) => {
+  return throughHook(session, node, 'PREROUTING', p, pass, { in: iface }, hops, (q) => {
     if (entry) amendHop(hops[pre]!, { packetIn: arrived }, conntrackNote(arrived, p, 'destination'));
     if (isNodeLocal(node, q.dst)) {
-      return throughHook(session, node, 'INPUT', q, ctx(node, state, iface), hops, (r) => {
+      return throughHook(session, node, 'INPUT', q, pass, { in: iface }, hops, (r) => {
         const delivered = entry ? undoDestinationNat(entry, r) : r;
-        if (!entry) session.conntrack(node.node.name).record(arrived, delivered);
+        if (!entry) session.conntrack(node.node.name).record(arrived, delivered, pass.connmark);
         hops.push(hop('host', r, delivered, { at: node.node.name, direction: 'receive', decision: 'deliver', notes: [`delivered to a local socket on ${node.node.name}`] }));
         return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
       });
     }
     const route = routeHop(node, q, hops);
     if ('end' in route) return route;
-    return throughHook(session, node, 'FORWARD', q, ctx(node, state, iface, route.dev), hops, (r) =>
-      throughHook(session, node, 'POSTROUTING', r, ctx(node, state, iface, route.dev), hops, (s) => {
+    return throughHook(session, node, 'FORWARD', q, pass, { in: iface, out: route.dev }, hops, (r) =>
+      throughHook(session, node, 'POSTROUTING', r, pass, { in: iface, out: route.dev }, hops, (s) => {
         const left = entry ? undoDestinationNat(entry, s) : s;
         if (entry) amendHop(hops[hops.length - 1]!, { packetOut: left }, conntrackNote(s, left, 'source'));
-        if (!entry) session.conntrack(node.node.name).record(arrived, left);
+        if (!entry) session.conntrack(node.node.name).record(arrived, left, pass.connmark);
         return egress(node, route.dev, left, hops);
       }),
     );
@@ -176,21 +198,22 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
 
 /** A process on the node (host network) sends a packet, or answers one. */
 export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops: Hop[]): StepResult {
-  const { entry, state } = track(session, node, sent);
+  const entry = session.conntrack(node.node.name).matchReply(sent);
+  const pass = newPass(entry);
   const p = entry ? undoSourceNat(entry, sent) : sent;
   const notes = ['sent by a process in the node\'s network namespace'];
   if (entry) notes.push(conntrackNote(sent, p, 'destination') ?? '');
   hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: notes.filter(Boolean) }));
   const first = routeHop(node, p, hops);
   if ('end' in first) return first;
-  return throughHook(session, node, 'OUTPUT', p, ctx(node, state, undefined, first.dev), hops, (q) => {
+  return throughHook(session, node, 'OUTPUT', p, pass, { out: first.dev }, hops, (q) => {
     // DNAT in OUTPUT changes the destination: the kernel routes again (ip_route_me_harder).
     const route = q.dst === p.dst ? first : routeHop(node, q, hops);
     if ('end' in route) return route;
-    return throughHook(session, node, 'POSTROUTING', q, ctx(node, state, undefined, route.dev), hops, (r) => {
+    return throughHook(session, node, 'POSTROUTING', q, pass, { out: route.dev }, hops, (r) => {
       const left = entry ? undoDestinationNat(entry, r) : r;
       if (entry) amendHop(hops[hops.length - 1]!, { packetOut: left }, conntrackNote(r, left, 'source'));
-      if (!entry) session.conntrack(node.node.name).record(sent, left);
+      if (!entry) session.conntrack(node.node.name).record(sent, left, pass.connmark);
       return egress(node, route.dev, left, hops);
     });
   });

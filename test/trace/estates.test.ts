@@ -102,11 +102,24 @@ pods: [{ name: p, node: n, ip: 100.96.1.9 }]
     expect(traces.map((t) => t.forward.at(-1)?.at).sort()).toEqual(['default/p', 'default/q']);
   });
 
+  it('carries the packet mark from PREROUTING to POSTROUTING, as KUBE-MARK-MASQ relies on', () => {
+    const w = worldFromYaml(node([
+      '      -A PREROUTING -d 100.64.0.1/32 -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x4000/0x4000',
+      '      -A PREROUTING -d 100.64.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 100.96.1.10:8080',
+      '      -A POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE',
+    ].join('\n')).replace('pods: [{ name: p, node: n, ip: 100.96.1.9 }]', 'pods: [{ name: p, node: n, ip: 100.96.1.9 }, { name: q, node: n, ip: 100.96.1.10 }]'));
+    const t = traceOne(w, { src: 'pod:p', dst: '100.64.0.1:80' });
+    expect(t.verdict).toBe('delivered');
+    // Masqueraded to the bridge address because the mark survived from PREROUTING.
+    expect(t.forward.at(-1)?.packetIn).toMatchObject({ src: '100.96.1.1', dst: '100.96.1.10', dport: 8080 });
+    expect(t.reply!.at(-1)?.packetIn).toMatchObject({ src: '100.64.0.1', sport: 80, dst: '100.96.1.9' });
+  });
+
   it('says unknown for a route to a gateway kind it does not model yet', () => {
-    const w = worldFromYaml(node('').replace('target: igw-a', 'target: tgw-0abc'));
+    const w = worldFromYaml(node('').replace('target: igw-a', 'target: vgw-0abc'));
     const t = traceOne(w, { src: 'node:n', dst: '8.8.8.8:53', proto: 'udp' });
     expect(t.verdict).toBe('unknown');
-    expect(t.reason).toMatch(/tgw-0abc/);
+    expect(t.reason).toMatch(/vgw-0abc/);
   });
 });
 

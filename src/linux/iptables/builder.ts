@@ -11,7 +11,9 @@
  * - built-in chains always exist; `:CHAIN POLICY` sets their policy (ACCEPT or
  *   DROP). A built-in chain that is never declared keeps whatever policy the
  *   kernel had: podpath leaves `policy` undefined (warning) and a walk that
- *   falls through to it answers unknown.
+ *   falls through to it answers unknown. Exception: a nat table without
+ *   `:INPUT` and without INPUT rules comes from a kernel before 2.6.36, whose
+ *   nat table has no INPUT hook; the chain is left out (not walked).
  * - a user chain must be declared (`:NAME -`) before a rule is appended to it
  *   and before a rule jumps to it: `-A` to an undeclared chain fails with "No
  *   chain/target/match by that name", and `-j NAME` to a chain that does not
@@ -208,6 +210,11 @@ export class RulesetBuilder {
       } else {
         this.report('error', at, rule.text, `jump to undeclared chain ${name}`);
       }
+    }
+    const natInput = open.table.name === 'nat' ? open.table.chains.get('INPUT') : undefined;
+    if (natInput && !open.declared.has('INPUT') && natInput.rules.length === 0) {
+      // Kernels before 2.6.36 have no nat INPUT chain, and iptables-save then prints none: not hooked.
+      open.table.chains.delete('INPUT');
     }
     for (const c of open.table.chains.values()) {
       if (c.builtin && !open.declared.has(c.name)) {

@@ -24,7 +24,9 @@ export function insertRules(rs: Ruleset, ins: readonly RuleInsert[]): Ruleset {
     const table = tables.get(i.table) ?? { name: i.table, chains: new Map<string, Chain>() };
     tables.set(i.table, table);
     const chain = table.chains.get(i.chain) ?? builtinChain(i.chain, i.label);
-    const rule = parseOne(i, chain.builtin ? '' : `:${i.chain} - [0:0]\n`);
+    // Declare every chain of the table, so a rule may jump to any of them (iptables-restore needs them declared).
+    const decls = [...table.chains.values()].filter((c) => c.name !== i.chain).map((c) => `:${c.name} ${c.builtin ? 'ACCEPT' : '-'} [0:0]\n`);
+    const rule = parseOne(i, `${decls.join('')}${chain.builtin ? '' : `:${i.chain} - [0:0]\n`}`);
     const rules = [...chain.rules];
     rules.splice(Math.min(i.position - 1, rules.length), 0, rule);
     table.chains.set(i.chain, { ...chain, rules: rules.map((r, n) => ({ ...r, num: n + 1 })) });
@@ -40,7 +42,7 @@ function builtinChain(name: string, label: string): Chain {
 }
 
 function parseOne(i: RuleInsert, decl: string): Rule {
-  const chainDecl = BUILTIN.has(i.chain) ? `:${i.chain} ACCEPT [0:0]\n` : decl;
+  const chainDecl = BUILTIN.has(i.chain) ? `${decl}:${i.chain} ACCEPT [0:0]\n` : decl;
   const text = `*${i.table}\n${chainDecl}-A ${i.chain} ${i.rule}\nCOMMIT\n`;
   const parsed = parseIptablesSave({ text, file: i.label, firstLine: 1 });
   const err = parsed.diagnostics.find((d) => d.severity === 'error');

@@ -20,15 +20,8 @@ import type { SourceLoc } from '../../model/source.js';
 export type TableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
 export type HookName = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
-/** A parse problem. Errors make the dump unusable; warnings leave a usable rule set. */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  file: string;
-  line: number;
-  /** The offending input line. */
-  text: string;
-  message: string;
-}
+/** A parse problem (the shared model type). Errors make the dump unusable; warnings leave a usable rule set. */
+export type { Diagnostic } from '../../model/diagnostic.js';
 
 /** One parsed match (`-s`, `-m addrtype --dst-type LOCAL`, ...). */
 export interface Match {
@@ -36,7 +29,10 @@ export interface Match {
   kind: string;
   /** `!` given. */
   negated: boolean;
-  /** Exactly the option text as written, for reports (`! -d 10.0.0.0/8`). */
+  /**
+   * The option text as written, for reports (`! -d 10.0.0.0/8`, `-d ! 10.0.0.0/8`); a module's
+   * option is prefixed by its `-m name` (`-m udp --dport 53`) so it reads on its own.
+   */
   text: string;
   /** Kind-specific parsed arguments. */
   args: Record<string, unknown>;
@@ -115,7 +111,8 @@ export interface NetfilterContext {
   /**
    * conntrack status bits for `--ctstate SNAT/DNAT` (the connection's original
    * destination/source differs from the reply's). A NAT applied earlier in the
-   * same walk sets them. @default unknown: such matches give `unknown`
+   * same walk sets them. @default for NEW packets: snat false, dnat false in
+   * PREROUTING/OUTPUT (before any NAT); otherwise unknown, and such matches give `unknown`
    */
   ctStatus?: { dnat?: boolean; snat?: boolean };
   /**

@@ -296,7 +296,9 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
       }
       const chain = table.chains.get(hook);
       if (!chain) {
-        next.push(l); // a table without this hook's chain does not register the hook
+        // A table without this hook's chain does not register the hook (e.g. nat INPUT before Linux 2.6.36).
+        if (!skipped.some((s) => s.table === name)) skipped.push({ table: name, why: `table ${name} has no ${hook} chain` });
+        next.push(l);
         continue;
       }
       const env = { ...l.env, table: name };

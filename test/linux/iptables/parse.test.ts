@@ -130,6 +130,12 @@ describe('parseIptablesSave', () => {
     expect(value.tables.get('filter')!.chains.get('FORWARD')!.policy).toBeUndefined();
   });
 
+  it('leaves out nat INPUT when a dump has none (kernels before 2.6.36), without a warning', () => {
+    const { value, diagnostics } = parse('*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n');
+    expect(diagnostics).toEqual([]);
+    expect([...value.tables.get('nat')!.chains.keys()]).toEqual(['PREROUTING', 'OUTPUT', 'POSTROUTING']);
+  });
+
   it('reads negation before the option and the old form after it', () => {
     const a = firstRule(table('filter', [], ['-A INPUT ! -s 10.0.0.0/8 -p tcp -m tcp ! --dport 22 -j ACCEPT']));
     const b = firstRule(table('filter', [], ['-A INPUT -s ! 10.0.0.0/8 -p tcp -m tcp --dport ! 22 -j ACCEPT']));
