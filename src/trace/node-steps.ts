@@ -23,6 +23,16 @@ import type { Hop, NetfilterTableStep } from './types.js';
 /** A pod sends: its netns routes everything via the bridge to the node. */
 export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
   const bridge = pod.node.bridge;
+  const veth = bridge ? undefined : podVeth(pod.node, pod.ip);
+  if (veth) {
+    // One veth per pod (AWS VPC CNI, Calico, Cilium): the node routes the pod's /32 to its host-side end.
+    hops.push(hop('pod', p, p, {
+      at: pod.name, direction: 'send', decision: 'forward',
+      rule: textRule(veth.loc ?? { file: pod.node.ruleset.file, line: 1 }, veth.text),
+      notes: [`pod netns: default route to the node over its veth (${veth.dev} on the node)`],
+    }));
+    return { next: { at: 'node-in', node: pod.node, iface: veth.dev! }, packet: p };
+  }
   if (!bridge) {
     return { end: { kind: 'unknown', reason: `node ${pod.node.node.name} has no bridge in the estate: how pod ${pod.name} reaches it is not known` } };
   }
@@ -34,9 +44,15 @@ export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
   return { next: { at: 'node-in', node: pod.node, iface: bridge.name }, packet: p };
 }
 
-/** True when `ip` is one of the node's own addresses (the kernel's local table). */
+/** True when `ip` is one of the node's own addresses (the kernel's local table); a pod's VPC address (VPC CNI) is not. */
 export function isNodeLocal(node: NodeRecord, ip: Ipv4): boolean {
-  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || node.eni.addresses.includes(ip);
+  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || (node.eni.addresses.includes(ip) && !node.pods.has(ip));
+}
+
+/** The node's link route to a pod's /32 on a veth (not eth0, not lo), if the node has one. */
+function podVeth(node: NodeRecord, ip: Ipv4) {
+  const r = lookupNodeRoute(node.routes, ip);
+  return r && r.dev && r.dst.len === 32 && !r.via && r.dev !== node.eth0.name && r.dev !== 'lo' ? r : undefined;
 }
 
 /**
@@ -183,7 +199,7 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
         return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
       });
     }
-    const route = routeHop(node, q, hops);
+    const route = routeHop(session, node, q, hops);
     if ('end' in route) return route;
     return throughHook(session, node, 'FORWARD', q, pass, { in: iface, out: route.dev }, hops, (r) =>
       throughHook(session, node, 'POSTROUTING', r, pass, { in: iface, out: route.dev }, hops, (s) => {
@@ -204,11 +220,11 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
   const notes = ['sent by a process in the node\'s network namespace'];
   if (entry) notes.push(conntrackNote(sent, p, 'destination') ?? '');
   hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: notes.filter(Boolean) }));
-  const first = routeHop(node, p, hops);
+  const first = routeHop(session, node, p, hops);
   if ('end' in first) return first;
   return throughHook(session, node, 'OUTPUT', p, pass, { out: first.dev }, hops, (q) => {
     // DNAT in OUTPUT changes the destination: the kernel routes again (ip_route_me_harder).
-    const route = q.dst === p.dst ? first : routeHop(node, q, hops);
+    const route = q.dst === p.dst ? first : routeHop(session, node, q, hops);
     if ('end' in route) return route;
     return throughHook(session, node, 'POSTROUTING', q, pass, { out: route.dev }, hops, (r) => {
       const left = entry ? undoDestinationNat(entry, r) : r;
@@ -220,9 +236,20 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
 }
 
 /** The node's routing decision for a forwarded or local packet. */
-function routeHop(node: NodeRecord, p: Packet, hops: Hop[]): { dev: string } | { end: import('./state.js').TripEnd } {
+function routeHop(session: Session, node: NodeRecord, p: Packet, hops: Hop[]): { dev: string } | { end: import('./state.js').TripEnd } {
   const r = lookupNodeRoute(node.routes, p.dst);
   const rule = r ? textRule(r.loc ?? { file: node.ruleset.file, line: 1 }, r.text) : undefined;
+  if (r?.type === 'unicast' && !r.dev && r.nexthops?.length) {
+    // A multipath route: the kernel hashes each flow onto one next hop by weight;
+    // which one is not knowable from the dump, so every next hop is a branch.
+    const total = r.nexthops.reduce((sum, h) => sum + h.weight, 0);
+    const i = session.choose(r.nexthops.map((h) => h.weight / total));
+    const nh = r.nexthops[i]!;
+    if (nh.dev) {
+      hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: nh.dev, rule: rule!, notes: [`multipath route: next hop ${i + 1} of ${r.nexthops.length} (dev ${nh.dev}, weight ${nh.weight})`] }));
+      return { dev: nh.dev };
+    }
+  }
   if (!r || !r.dev || r.type !== 'unicast') {
     const why = r ? `route type ${r.type}` : `no route to ${formatIpv4(p.dst)}`;
     hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: r ? 'drop' : 'no-route', ...(rule ? { rule } : {}), notes: [why] }));
@@ -247,6 +274,11 @@ function egress(node: NodeRecord, dev: string, p: Packet, hops: Hop[]): StepResu
     return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod }, packet: p } };
   }
   if (dev === 'lo') return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: p } };
+  const vethPod = node.pods.get(p.dst);
+  if (vethPod && podVeth(node, p.dst)?.dev === dev) {
+    hops.push(hop('pod', p, undefined, { at: vethPod.name, direction: 'receive', decision: 'deliver', notes: [`delivered into pod ${vethPod.name} via its veth ${dev}`] }));
+    return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod: vethPod }, packet: p } };
+  }
   return { end: { kind: 'unknown', reason: `interface ${dev} on ${node.node.name} is not modelled (only eth0, the pod bridge and lo are)` } };
 }
 

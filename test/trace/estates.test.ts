@@ -115,6 +115,20 @@ pods: [{ name: p, node: n, ip: 100.96.1.9 }]
     expect(t.reply!.at(-1)?.packetIn).toMatchObject({ src: '100.64.0.1', sport: 80, dst: '100.96.1.9' });
   });
 
+  it('follows every next hop of a multipath node route, weighted', () => {
+    const routes = [
+      '    routes: |',
+      '      default proto static',
+      '      \tnexthop via 10.10.1.1 dev eth0 weight 3',
+      '      \tnexthop via 10.10.1.2 dev eth0 weight 1',
+      '      10.10.1.0/24 dev eth0 proto kernel scope link src 10.10.1.5',
+    ].join('\n');
+    const w = worldFromYaml(node('').replace('    iptables: |', `${routes}\n    iptables: |`));
+    const traces = traceAll(w, { src: 'node:n', dst: '93.184.216.34:443' });
+    expect(traces.map((t) => t.probability).sort()).toEqual([0.25, 0.75]);
+    expect(traces.every((t) => t.verdict === 'delivered')).toBe(true);
+  });
+
   it('says unknown for a route to a gateway kind it does not model yet', () => {
     const w = worldFromYaml(node('').replace('target: igw-a', 'target: vgw-0abc'));
     const t = traceOne(w, { src: 'node:n', dst: '8.8.8.8:53', proto: 'udp' });
