@@ -57,7 +57,7 @@ function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'e
 }
 
 /** NACL evaluation for a subnet boundary crossing; returns an end when denied. */
-function nacl(subnet: SubnetRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
+export function nacl(subnet: SubnetRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
   const d = evaluateNacl(subnet.acl, direction, p);
   const notes = subnet.aclDerived ? [`${subnet.subnet.id} has no NACL in the input: the VPC default NACL (allow all) is assumed`] : [];
   if (d.action === 'deny') {
@@ -127,8 +127,24 @@ export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): Ste
       hops.push(hop('target', r.packetOut, undefined, { at: 'internet', endpoint: formatIpv4(p.dst), decision: 'deliver', notes: ['left AWS toward the internet'] }));
       return { end: { kind: 'delivered', endpoint: { kind: 'internet' }, packet: r.packetOut } };
     }
-    case 'nat':
-    case 'tgw':
+    case 'nat': {
+      const gw = w.natGateways.get(t.id);
+      if (!gw) {
+        routeHop('unknown', [`NAT gateway ${t.id} is not in the estate`]);
+        return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} routes to ${t.id}, which the estate does not describe` } };
+      }
+      routeHop('forward', [`to NAT gateway ${t.id} in ${gw.subnet.subnet.id}`]);
+      return { next: { at: 'nat-gateway', eni: gw, from: subnet }, packet: p };
+    }
+    case 'tgw': {
+      const tgw = w.transitGateways.get(t.id);
+      if (!tgw) {
+        routeHop('unknown', [`transit gateway ${t.id} is not in the estate`]);
+        return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} routes to ${t.id}, which the estate does not describe` } };
+      }
+      routeHop('forward');
+      return { next: { at: 'tgw', tgw, from: subnet }, packet: p };
+    }
     case 'vgw':
       routeHop('unknown', [`${t.kind} targets are not modelled yet`]);
       return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} sends it to ${t.id}: ${t.kind} gateways are not modelled yet` } };
@@ -190,6 +206,10 @@ export function resolverReply(w: World, vpc: VpcRecord, p: Packet): StepResult {
 
 /** The packet enters an ENI: subnet NACL when it crosses the subnet boundary, SG ingress, source/dest check. */
 export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRecord | undefined, skipNacl: boolean, p: Packet, hops: Hop[]): StepResult {
+  // A reply to a connection this interface opened (its SG admitted the request on the way out).
+  const replyToClient = session.isTrackedReply(eni.id, p);
+  // A NAT gateway has no security group: its own step handles NACL and translation.
+  if (eni.owner.kind === 'nat-gateway') return { next: { at: 'nat-gateway', eni, from: skipNacl ? eni.subnet : from }, packet: p };
   if (from !== eni.subnet && !skipNacl) {
     const denied = nacl(eni.subnet, 'ingress', p, hops);
     if (denied) return denied;
@@ -207,6 +227,10 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
   if (eni.owner.kind === 'rds') {
     const rds = eni.owner.rds;
     const endpoint = `rds:${rds.id} ${rds.address}:${rds.port}`;
+    if (replyToClient) {
+      hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'deliver', notes: ['the reply of a connection RDS opened'] }));
+      return { end: { kind: 'delivered', endpoint: { kind: 'rds', eni }, packet: p } };
+    }
     if (p.proto !== 'tcp' || p.dport !== rds.port) {
       const reason = `RDS ${rds.id} listens only on tcp/${rds.port}`;
       hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'reject', notes: [reason] }));
@@ -215,6 +239,7 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
     hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'deliver', notes: [`${rds.engine} accepts the connection`] }));
     return { end: { kind: 'delivered', endpoint: { kind: 'rds', eni }, packet: p } };
   }
+  if (eni.owner.kind !== 'instance') throw new Error(`unexpected owner of ${eni.id}`);
   const node = w.nodeByInstance.get(eni.owner.instance.id);
   if (node) return { next: { at: 'node-in', node, iface: node.eth0.name }, packet: p };
   hops.push(hop('target', p, undefined, { at: eni.owner.instance.id, endpoint: `instance:${eni.owner.instance.id}`, decision: 'deliver', notes: [] }));
@@ -223,7 +248,7 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
 
 /** A reply from the internet: the IGW maps the public address back to the private one. */
 export function internetIn(w: World, p: Packet, hops: Hop[]): StepResult {
-  const eni = [...w.enis.values()].find((e) => e.publicIp === p.dst);
+  const eni = publicIndex(w).get(p.dst);
   if (!eni || !eni.subnet.vpc.igw) {
     hops.push(hop('target', p, undefined, { at: 'internet', endpoint: formatIpv4(p.dst), decision: 'drop', notes: ['no interface owns this public address'] }));
     return { end: { kind: 'dropped', reason: `no interface has public address ${formatIpv4(p.dst)}` } };
@@ -235,9 +260,23 @@ export function internetIn(w: World, p: Packet, hops: Hop[]): StepResult {
   return { next: { at: 'eni-in', eni }, packet: q };
 }
 
+const publicIndexes = new WeakMap<World, Map<number, EniRecord>>();
+
+/** Interfaces by public IPv4 address (built once per world). */
+function publicIndex(w: World): Map<number, EniRecord> {
+  let index = publicIndexes.get(w);
+  if (!index) {
+    index = new Map();
+    for (const e of w.enis.values()) if (e.publicIp !== undefined) index.set(e.publicIp, e);
+    publicIndexes.set(w, index);
+  }
+  return index;
+}
+
 /** A readable name for an ENI's owner. */
 export function owner(eni: EniRecord): string {
-  return eni.owner.kind === 'rds' ? `rds:${eni.owner.rds.id}` : `instance:${eni.owner.instance.id}`;
+  const o = eni.owner;
+  return o.kind === 'rds' ? `rds:${o.rds.id}` : o.kind === 'nat-gateway' ? `nat-gateway:${o.nat.id}` : `instance:${o.instance.id}`;
 }
 
 /** True when `ip` is inside one of the VPC's CIDR blocks. */
