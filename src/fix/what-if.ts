@@ -48,3 +48,60 @@ export function withoutIptablesLines(e: Estate, node: string, pattern: RegExp, w
     .join('\n');
   return copy;
 }
+
+/** Appends rules at the end of a chain on every node, in order (as `iptables -A`). */
+export function withIptablesAppend(e: Estate, table: 'nat' | 'filter', chain: string, rules: string[], label: string): Estate {
+  const copy = copyEstate(e);
+  for (const n of copy.nodes) {
+    for (const rule of rules) n.iptablesInserts.push({ table, chain, position: 1_000_000, rule, label });
+  }
+  return copy;
+}
+
+/** Adds an ingress rule to a security group. */
+export function withSgIngressRule(e: Estate, sgId: string, rule: { proto: string; ports?: string | number; cidr: string; description?: string }): Estate {
+  const copy = copyEstate(e);
+  const sg = copy.securityGroups.find((g) => g.id === sgId);
+  if (!sg) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
+  const ports = rule.ports === undefined ? undefined : typeof rule.ports === 'number' ? { from: rule.ports, to: rule.ports } : (([a, b]) => ({ from: Number(a), to: Number(b ?? a) }))(rule.ports.split('-'));
+  const proto = /^\d+$/.test(rule.proto) ? Number(rule.proto) : (rule.proto as 'tcp' | 'udp' | 'icmp' | 'all');
+  sg.ingress.push({ proto, ...(ports ? { ports } : {}), cidr: rule.cidr, ...(rule.description ? { description: rule.description } : {}) });
+  return copy;
+}
+
+/** Adds a network ACL entry. */
+export function withNaclEntry(e: Estate, aclId: string, direction: 'ingress' | 'egress', entry: { rule: number; proto: string; from: number; to: number; cidr: string; action: 'allow' | 'deny' }): Estate {
+  const copy = copyEstate(e);
+  const acl = copy.networkAcls.find((a) => a.id === aclId);
+  if (!acl) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${aclId}' in the estate`);
+  const proto = /^\d+$/.test(entry.proto) ? Number(entry.proto) : (entry.proto as 'tcp' | 'udp' | 'icmp' | 'all');
+  acl[direction].push({ rule: entry.rule, proto, ports: { from: entry.from, to: entry.to }, cidr: entry.cidr, action: entry.action });
+  return copy;
+}
+
+/** Adds (or replaces) a route in a route table. */
+export function withRoute(e: Estate, tableId: string, destination: string, target: string): Estate {
+  const copy = copyEstate(e);
+  const t = copy.routeTables.find((x) => x.id === tableId);
+  if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
+  t.routes = [...t.routes.filter((r) => r.destination !== destination), { destination, target }];
+  return copy;
+}
+
+/** Deletes a route from a route table. */
+export function withoutRoute(e: Estate, tableId: string, destination: string): Estate {
+  const copy = copyEstate(e);
+  const t = copy.routeTables.find((x) => x.id === tableId);
+  if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
+  t.routes = t.routes.filter((r) => r.destination !== destination);
+  return copy;
+}
+
+/** Sets an instance's source/destination check. */
+export function withSourceDestCheck(e: Estate, instanceId: string, on: boolean): Estate {
+  const copy = copyEstate(e);
+  const i = copy.instances.find((x) => x.id === instanceId);
+  if (!i) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no instance '${instanceId}' in the estate`);
+  i.sourceDestCheck = on;
+  return copy;
+}

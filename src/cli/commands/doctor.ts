@@ -1,6 +1,20 @@
-/** `podpath doctor|fix|plan|diff` (placeholder until implemented). */
+/**
+ * `podpath doctor|fix|plan|diff`. Each returns its report and exit code:
+ * doctor exits 1 when a finding is at or above --fail-on; fix exits 1 when a
+ * finding has no proven candidate; plan exits 1 when no CIDR fits; diff exits
+ * 1 when a flow's verdict changed. Bad input throws (exit 2, one line).
+ */
+import { statSync } from 'node:fs';
+import { loadInput, type InputOptions } from '../../ingest/load.js';
 import { PodpathError } from '../../model/errors.js';
-import type { InputOptions } from '../../ingest/load.js';
+import type { Estate } from '../../model/estate.js';
+import { doctor } from '../../doctor/doctor.js';
+import { diffResults } from '../../doctor/diff.js';
+import { SEVERITY_RANK } from '../../doctor/catalog.js';
+import { fixAll } from '../../fix/prove.js';
+import type { Replan } from '../../fix/candidates.js';
+import { plan } from '../../plan/plan.js';
+import { displayPath } from '../paths.js';
 import type { CommandResult } from './result.js';
 
 export interface DoctorOptions extends InputOptions { failOn: 'error' | 'warning' | 'note' | 'none' }
@@ -8,8 +22,62 @@ export interface FixOptions extends InputOptions { finding?: string }
 export interface PlanOptions extends InputOptions { nodes: number; podsPerNode: number; onPrem: string[] }
 export interface DiffOptions { a: string; b: string }
 
-const todo = (what: string) => new PodpathError('PP_USAGE', `podpath ${what} is not implemented yet`);
-export function runDoctor(_o: DoctorOptions): CommandResult { throw todo('doctor'); }
-export function runFix(_o: FixOptions): CommandResult { throw todo('fix'); }
-export function runPlan(_o: PlanOptions): CommandResult { throw todo('plan'); }
-export function runDiff(_o: DiffOptions): CommandResult { throw todo('diff'); }
+/** Pods per node assumed when fix sizes a re-plan (kubelet's default --max-pods). */
+const DEFAULT_PODS_PER_NODE = 110;
+
+function inputName(o: InputOptions, e: Estate): string {
+  return o.snapshot ?? (o.estate ? displayPath(o.estate) : e.name);
+}
+
+export function runDoctor(o: DoctorOptions): CommandResult {
+  const estate = loadInput(o);
+  const r = doctor(estate);
+  const fails = o.failOn !== 'none' && r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[o.failOn as 'error' | 'warning' | 'note']);
+  return {
+    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p) },
+    exitCode: fails ? 1 : 0,
+  };
+}
+
+/** The re-plan `plan` proposes for this estate, as fix takes it. */
+export function replanOf(e: Estate): Replan | undefined {
+  if (!e.cluster) return undefined;
+  const p = plan(e, { nodes: Math.max(1, e.nodes.length), podsPerNode: DEFAULT_PODS_PER_NODE, serviceLen: Number(e.cluster.serviceCidr.split('/')[1]) });
+  return {
+    ...(p.service.action === 'change' && p.service.cidr ? { serviceCidr: p.service.cidr } : {}),
+    ...(p.pod.action === 'change' && p.pod.cidr ? { podCidr: p.pod.cidr } : {}),
+    settings: p.settings,
+  };
+}
+
+export function runFix(o: FixOptions): CommandResult {
+  const estate = loadInput(o);
+  const fixes = fixAll(estate, doctor(estate), doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
+  const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven));
+  return { report: { kind: 'fix', estate: inputName(o, estate), fixes }, exitCode: unproven ? 1 : 0 };
+}
+
+export function runPlan(o: PlanOptions): CommandResult {
+  const estate = loadInput(o);
+  const input = { nodes: o.nodes, podsPerNode: o.podsPerNode, onPrem: o.onPrem };
+  const result = plan(estate, input);
+  return { report: { kind: 'plan', estate: inputName(o, estate), input, result }, exitCode: result.pod.cidr && result.service.cidr ? 0 : 1 };
+}
+
+/** A folder is a snapshot, a file an estate. */
+function inputOf(path: string): InputOptions {
+  let dir: boolean;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch {
+    throw new PodpathError('PP_MISSING_INPUT', `cannot read ${path}`, { file: path });
+  }
+  return dir ? { snapshot: path } : { estate: path };
+}
+
+export function runDiff(o: DiffOptions): CommandResult {
+  const a = loadInput(inputOf(o.a));
+  const b = loadInput(inputOf(o.b));
+  const d = diffResults(doctor(a), doctor(b));
+  return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d }, exitCode: d.changes.length ? 1 : 0 };
+}

@@ -80,6 +80,11 @@ export class RulesetBuilder {
     return this.skipping;
   }
 
+  /** The table being read, if any (for readers that amend the rule just added). */
+  currentTable(): Table | undefined {
+    return this.open?.table;
+  }
+
   private loc(line: number): SourceLoc {
     return { file: this.file, line };
   }

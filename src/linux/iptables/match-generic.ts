@@ -62,6 +62,7 @@ export function buildGeneric(kind: GenericKind, negated: boolean, value: string 
     case 'proto': {
       const p = parseProto(value ?? '');
       if (!p.ok) return fail(p.message);
+      if (p.value === 0 && negated) return fail(`! -p ${value ?? ''}: rule would never match protocol (iptables refuses it)`);
       return { ...m, args: { proto: p.value } };
     }
     case 'frag':

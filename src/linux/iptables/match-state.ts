@@ -13,7 +13,8 @@
  *   subnet-directed broadcast would be BROADCAST in the kernel: the caller's
  *   isLocal should know its own subnets); BROADCAST is known only for
  *   255.255.255.255 and for addresses known to be local or multicast (false);
- *   other types, and `--limit-iface-in/out`, give `unknown`.
+ *   other types, and `--limit-iface-in/out`, give `unknown`; so does LOCAL
+ *   (and UNICAST) when ctx.isLocal cannot tell.
  * - statistic: `--mode random --probability p` holds with probability p (a
  *   fork); `--mode nth --every n` holds for one packet in n, forked as 1/n.
  */
@@ -117,13 +118,14 @@ function addrTypeOf(type: string, ip: number, env: EvalEnv): boolean | 'unknown'
   const multicast = ip >>> 28 === 0xe;
   switch (type) {
     case 'LOCAL':
-      return local;
+      return local ?? 'unknown';
     case 'MULTICAST':
       return multicast;
     case 'UNICAST':
-      return !local && !multicast && ip !== 0xffffffff;
+      if (multicast || ip === 0xffffffff) return false;
+      return local === undefined ? 'unknown' : !local;
     case 'BROADCAST':
-      return ip === 0xffffffff ? true : local || multicast ? false : 'unknown';
+      return ip === 0xffffffff ? true : local === true || multicast ? false : 'unknown';
     default:
       return 'unknown';
   }
@@ -175,7 +177,7 @@ const addrtype: MatchModule = {
       },
       why: (env) => {
         const ip = env.packet[dir];
-        if (holds(env) === 'unknown') return `whether ${formatIpv4(ip)} is ${types.join('/')} is not known`;
+        if (holds(env) === 'unknown') return `whether ${formatIpv4(ip)} is ${types.join('/')} is not known (the node's addresses are not given)`;
         return `${formatIpv4(ip)} is ${env.ctx.isLocal(ip) ? '' : 'not '}a local address`;
       },
     };
@@ -197,7 +199,9 @@ const statistic: MatchModule = {
     if (mode === 'random') {
       const p = Number(get('--probability')?.values[0]);
       if (!Number.isFinite(p) || p < 0 || p > 1) return fail('--mode random needs --probability between 0 and 1');
-      return [{ kind: 'statistic', negated, text, args: { mode, probability: p }, instance: use.instance }];
+      // The kernel keeps lround(p * 2^31) (libxt_statistic), and iptables-save prints that back with 11 decimals.
+      const probability = Math.round(p * 0x80000000) / 0x80000000;
+      return [{ kind: 'statistic', negated, text, args: { mode, probability }, instance: use.instance }];
     }
     if (mode === 'nth') {
       const every = parseUint32(get('--every')?.values[0] ?? '');

@@ -32,10 +32,21 @@ export interface SerializeOptions {
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * A match iptables-save never prints because it holds for every packet:
+ * `-s`/`-d 0.0.0.0/0` and `-p all` without `!` (the kernel stores no mask,
+ * no protocol; iptables-save prints an address only when its mask or `!` is set).
+ */
+export function isVacuous(m: Match): boolean {
+  if (m.negated || m.unknown !== undefined) return false;
+  if (m.kind === 'src' || m.kind === 'dst') return (m.args['prefix'] as { len: number }).len === 0;
+  return m.kind === 'proto' && m.args['proto'] === 0;
+}
+
 /** The words of a rule after `-A CHAIN`, canonical. */
 export function ruleWords(rule: Pick<Rule, 'matches' | 'target'>): string[] {
   const words: string[] = [];
-  const generic = rule.matches.filter((m) => isGenericKind(m.kind));
+  const generic = rule.matches.filter((m) => isGenericKind(m.kind) && !isVacuous(m));
   generic.sort((a, b) => GENERIC_ORDER.indexOf(a.kind as never) - GENERIC_ORDER.indexOf(b.kind as never));
   for (const m of generic) words.push(...saveMatch(m));
   let lastInstance: number | undefined;
@@ -97,7 +108,7 @@ export function rulesetShape(rs: Ruleset): unknown {
       builtin: c.builtin,
       policy: c.policy,
       rules: c.rules.map((r) => {
-        const generic = r.matches.filter((m) => isGenericKind(m.kind));
+        const generic = r.matches.filter((m) => isGenericKind(m.kind) && !isVacuous(m));
         generic.sort((a, b) => GENERIC_ORDER.indexOf(a.kind as never) - GENERIC_ORDER.indexOf(b.kind as never));
         const modules = r.matches.filter((m) => !isGenericKind(m.kind));
         const t = r.target;

@@ -200,6 +200,26 @@ function natSpec(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'): TargetSpec 
   };
 }
 
+const LOG_OPTIONS: Record<string, OptionSpec> = {
+  '--log-prefix': a1, '--log-level': a1, '--log-tcp-sequence': a0, '--log-tcp-options': a0, '--log-ip-options': a0, '--log-uid': a0, '--log-macdecode': a0,
+};
+const LOG_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'];
+
+/** LOG options in the order libxt_LOG saves them; the default level 4 (warning) is not printed. */
+function buildLog(use: TargetUse): Record<string, unknown> {
+  const order = Object.keys(LOG_OPTIONS);
+  const options = use.options
+    .map((o) => {
+      if (o.name !== '--log-level') return { name: o.name, values: o.values };
+      const v = o.values[0] ?? '';
+      const n = LOG_LEVELS.indexOf(v === 'warn' ? 'warning' : v === 'panic' ? 'emerg' : v);
+      return { name: o.name, values: [n >= 0 ? String(n) : v] };
+    })
+    .filter((o) => !(o.name === '--log-level' && o.values[0] === '4'))
+    .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return { options };
+}
+
 const untrack = (note: string): TargetEffect => ({ kind: 'continue', untracked: true, note });
 
 const TARGETS: Record<string, TargetSpec> = {
@@ -216,7 +236,7 @@ const TARGETS: Record<string, TargetSpec> = {
     save: (t) => ['--reject-with', t.args['with'] as string],
     apply: () => ({ kind: 'verdict', verdict: 'REJECT' }),
   },
-  LOG: passThrough({ '--log-level': a1, '--log-prefix': a1, '--log-tcp-sequence': a0, '--log-tcp-options': a0, '--log-ip-options': a0, '--log-uid': a0, '--log-macdecode': a0 }),
+  LOG: { ...passThrough(LOG_OPTIONS), build: buildLog },
   NFLOG: passThrough({ '--nflog-group': a1, '--nflog-prefix': a1, '--nflog-range': a1, '--nflog-size': a1, '--nflog-threshold': a1 }),
   ULOG: passThrough({ '--ulog-nlgroup': a1, '--ulog-prefix': a1, '--ulog-cprange': a1, '--ulog-qthreshold': a1 }),
   CHECKSUM: passThrough({ '--checksum-fill': a0 }, (t) => `${t.text}: checksum filled in, no effect on the path`, ['mangle']),

@@ -102,8 +102,12 @@ export interface NetfilterContext {
   inIface?: string;
   /** Interface the packet leaves on (FORWARD, OUTPUT, POSTROUTING). */
   outIface?: string;
-  /** True when the address is local to the node (addrtype LOCAL). */
-  isLocal: (ip: Ipv4) => boolean;
+  /**
+   * True when the address is local to the node (addrtype LOCAL); undefined when
+   * that is not known (e.g. a single dump without the node's addresses), which
+   * makes `-m addrtype` answer `unknown`.
+   */
+  isLocal: (ip: Ipv4) => boolean | undefined;
   /** Primary address of an interface, for MASQUERADE. */
   ifaceAddress: (iface: string) => Ipv4 | undefined;
   /** conntrack state of the packet. */

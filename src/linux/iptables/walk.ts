@@ -86,9 +86,11 @@ interface Finished {
 /** Shared across the walk of one hook. */
 interface Budget {
   branches: number;
+  /** Visit every rule (no destination index): the reference walk of benchmarks and tests. */
+  linear: boolean;
 }
 
-const frame = (cc: CompiledChain, dst: number): Frame => ({ cc, pos: 0, cand: candidates(cc, dst) });
+const frame = (cc: CompiledChain, dst: number, linear = false): Frame => ({ cc, pos: 0, cand: linear ? undefined : candidates(cc, dst) });
 
 const clone = (b: Branch): Branch => ({
   start: b.start,
@@ -181,7 +183,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
       if (b.stack.length >= MAX_DEPTH) {
         return { branch: b, verdict: 'unknown', unknown: { rule, construct: `jumps nested deeper than ${MAX_DEPTH}` } };
       }
-      b.stack.push(frame(compiledChain(chain), env.packet.dst));
+      b.stack.push(frame(compiledChain(chain), env.packet.dst, budget.linear));
       continue;
     }
     const effect = applyTarget(t, env);
@@ -259,17 +261,23 @@ function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext, mark:
   };
 }
 
-const newBranch = (cc: CompiledChain, env: EvalEnv, probability: number): Branch => ({
+const newBranch = (cc: CompiledChain, env: EvalEnv, probability: number, linear = false): Branch => ({
   start: cc,
-  stack: [frame(cc, env.packet.dst)], env, probability, nearMisses: [], matched: [], notes: [],
+  stack: [frame(cc, env.packet.dst, linear)], env, probability, nearMisses: [], matched: [], notes: [],
 });
+
+/** Options of a walk. */
+export interface WalkOptions {
+  /** Visit every rule in order, ignoring the destination index (same verdicts, slower). @default false */
+  linear?: boolean;
+}
 
 /**
  * Walks `packet` through every table of `hook`, in kernel order. Returns one
  * outcome per statistic branch (one when nothing forks).
  */
-export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number): HookOutcome[] {
-  const budget: Budget = { branches: 1 };
+export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number, opts: WalkOptions = {}): HookOutcome[] {
+  const budget: Budget = { branches: 1, linear: opts.linear ?? false };
   type Live = { tables: TableOutcome[]; env: EvalEnv; probability: number; verdict: TableOutcome['verdict'] };
   let live: Live[] = [{ tables: [], env: initialEnv(hook, packet, ctx, mark, HOOK_TABLES[hook][0]!), probability: 1, verdict: 'ACCEPT' }];
   const missing: TableName[] = [];
@@ -302,7 +310,7 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
         continue;
       }
       const env = { ...l.env, table: name };
-      for (const f of runAll(table, newBranch(compiledChain(chain), env, l.probability), budget, false)) {
+      for (const f of runAll(table, newBranch(compiledChain(chain), env, l.probability, budget.linear), budget, false)) {
         const o = toOutcome(table, hook, f) as TableOutcome;
         next.push({ tables: [...l.tables, o], env: f.branch.env, probability: o.probability, verdict: o.verdict });
       }
@@ -330,5 +338,5 @@ export function walkChain(
   const c = t?.chains.get(chain);
   if (!t || !c) throw new PodpathError('PP_USAGE', `no chain ${chain} in table ${table} of ${rs.file}`);
   const env = initialEnv(hook, packet, ctx, mark, table);
-  return runAll(t, newBranch(compiledChain(c), env, 1), { branches: 1 }, !c.builtin).map((f) => toOutcome(t, chain, f));
+  return runAll(t, newBranch(compiledChain(c), env, 1), { branches: 1, linear: false }, !c.builtin).map((f) => toOutcome(t, chain, f));
 }

@@ -1,0 +1,56 @@
+/**
+ * The findings catalog: stable ids, names and default severities. Ids never
+ * change meaning; each has a page in docs/findings/<id>.md (what, why it
+ * breaks, how to confirm by hand, how to fix).
+ */
+
+/** How bad a finding is, as SARIF levels: error breaks traffic now, warning breaks it sometimes, note informs. */
+export type Severity = 'error' | 'warning' | 'note';
+
+/** Severity order for --fail-on: a finding fails the run when its rank is at least the threshold's. */
+export const SEVERITY_RANK: Record<Severity, number> = { note: 1, warning: 2, error: 3 };
+
+export interface CatalogEntry {
+  id: FindingId;
+  name: string;
+  /** One line: the class of problem. */
+  summary: string;
+  severity: Severity;
+}
+
+export type FindingId = 'PP101' | 'PP102' | 'PP103' | 'PP104' | 'PP105' | 'PP106' | 'PP107' | 'PP108' | 'PP109' | 'PP199';
+
+const entries: CatalogEntry[] = [
+  { id: 'PP101', name: 'pod-egress-unmasqueraded-to-peer', severity: 'error',
+    summary: 'pod traffic to a routed network leaves the node with its pod source address, which that network cannot carry or route back' },
+  { id: 'PP102', name: 'service-cidr-overlaps-routed', severity: 'error',
+    summary: 'the Service CIDR overlaps a routed CIDR block: a ClusterIP can shadow a real host, and VIP traffic that misses the DNAT leaks there' },
+  { id: 'PP103', name: 'pod-cidr-overlaps-routed', severity: 'error',
+    summary: 'the pod CIDR overlaps a routed CIDR block: nodes send traffic for those hosts to their pod bridge' },
+  { id: 'PP104', name: 'dns-nameserver-routed-away', severity: 'error',
+    summary: 'a resolv.conf nameserver is unanswered, or is answered only while a DNAT rule exists and is otherwise routed away' },
+  { id: 'PP105', name: 'sg-admits-node-not-pod-source', severity: 'error',
+    summary: 'a security group admits the node addresses but not the pod source the destination actually sees' },
+  { id: 'PP106', name: 'nacl-blocks-reply-ports', severity: 'error',
+    summary: 'a network ACL (stateless) drops replies to the client ephemeral ports' },
+  { id: 'PP107', name: 'source-dest-check-drop', severity: 'error',
+    summary: 'an ENI with source/destination check on drops traffic that is not its own (asymmetric path)' },
+  { id: 'PP108', name: 'route-blackhole-or-missing', severity: 'error',
+    summary: 'a route table blackholes the traffic, or has no route (or only the default route) back to the source' },
+  { id: 'PP109', name: 'peering-used-transitively', severity: 'error',
+    summary: 'a route sends traffic into a VPC peering for addresses outside the peer VPC: peering is not transitive' },
+  { id: 'PP199', name: 'model-unknown', severity: 'note',
+    summary: 'podpath met input it does not model on a path; the verdict of these flows is unknown' },
+];
+
+export const CATALOG: ReadonlyMap<FindingId, CatalogEntry> = new Map(entries.map((e) => [e.id, e]));
+
+/** The catalog entry of an id. */
+export function entry(id: FindingId): CatalogEntry {
+  return CATALOG.get(id)!;
+}
+
+/** The documentation page of a finding, relative to the repository root. */
+export function docPath(id: FindingId): string {
+  return `docs/findings/${id}.md`;
+}

@@ -1,0 +1,281 @@
+/**
+ * Equivalence classes of an estate.
+ *
+ * Destinations come from prefix atoms (atoms.ts) over every prefix the estate
+ * mentions: VPC blocks, subnets, route destinations, SG and NACL CIDRs, the
+ * CIDRs of nat-table rules (masquerade), the cluster pod and service CIDRs,
+ * each node's pod CIDR, RDS endpoints, the DNS VIP and resolv.conf
+ * nameservers (/32 each) and the non-internet ranges. Atoms with one
+ * signature are one class; its kind is read from the signature (RDS > DNS >
+ * a node's pods > a subnet > the internet > another routed block).
+ *
+ * Sources are nodes grouped by profile: nodes with the same normalised
+ * iptables dump, inserts, routes, resolv.conf, subnet, security groups and
+ * source/dest check, whose own pod route is present, are treated identically,
+ * so one representative per profile is traced (pods, and the host network
+ * with hostNetwork pods). Plain instances group by subnet, groups and check.
+ * RDS instances are destinations only (they do not open connections).
+ *
+ * Guarantees: pure; keys are made of names (never of addresses that a fix
+ * may renumber, except DNS nameservers); cost is linear in the estate plus
+ * O(P log P) for the atoms.
+ */
+import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
+import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { NON_INTERNET_RANGES } from '../net/ranges.js';
+import { parseResolvConf } from '../dns/resolv-conf.js';
+import type { NodeRecord, World } from '../trace/world.js';
+import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
+import type { DestClass, SourceClass } from './types.js';
+
+/** The port probes and pods are traced on (a host with an allow-all group answers on any port). */
+export const PROBE_PORT = 443;
+
+/** What a mentioned prefix is. */
+type MentionKind = 'vpc' | 'subnet' | 'route' | 'sg' | 'nacl' | 'nat-rule' | 'pod-cidr' | 'service-cidr' | 'node-pods' | 'rds' | 'dns' | 'non-internet';
+
+interface Mention {
+  prefix: Prefix;
+  kind: MentionKind;
+  /** The thing mentioned: subnet id, node name, RDS id, ... */
+  ref: string;
+}
+
+/** Nameservers a node's resolv.conf lists, IPv4 only, in order. */
+export function nodeNameservers(w: World, node: NodeRecord): Ipv4[] {
+  const rc = node.node.resolvConf;
+  if (!rc) return [];
+  const parsed = parseResolvConf({ ...rc, file: rc.file ?? w.estate.file ?? '<estate>' });
+  return parsed.value.nameservers.flatMap((n) => (n.ipv4 !== undefined && !n.implicit ? [n.ipv4] : []));
+}
+
+/** The nameservers pods use: their own resolv.conf, or the cluster DNS VIP (dnsPolicy ClusterFirst). */
+export function podNameservers(w: World): Ipv4[] {
+  const vip = w.estate.cluster?.dnsServiceIp;
+  return vip ? [parseIpv4(vip)] : [];
+}
+
+function mentions(w: World): Mention[] {
+  const e = w.estate;
+  const out: Mention[] = [];
+  const add = (text: string, kind: MentionKind, ref: string) => out.push({ prefix: parseCidr(text, { nonAligned: 'mask' }), kind, ref });
+  for (const v of e.vpcs) for (const b of v.cidrBlocks) add(b, 'vpc', v.id);
+  for (const s of e.subnets) add(s.cidr, 'subnet', s.id);
+  for (const t of e.routeTables) for (const r of t.routes) add(r.destination, 'route', t.id);
+  for (const g of e.securityGroups) for (const r of [...g.ingress, ...g.egress]) if (r.cidr) add(r.cidr, 'sg', g.id);
+  for (const a of e.networkAcls) for (const r of [...a.ingress, ...a.egress]) add(r.cidr, 'nacl', a.id);
+  if (e.cluster) {
+    add(e.cluster.podCidr, 'pod-cidr', 'cluster');
+    add(e.cluster.serviceCidr, 'service-cidr', 'cluster');
+    if (e.cluster.dnsServiceIp) add(e.cluster.dnsServiceIp, 'dns', e.cluster.dnsServiceIp);
+  }
+  for (const n of w.nodes.values()) {
+    if (n.node.podCidr) add(n.node.podCidr, 'node-pods', n.node.name);
+    for (const ns of nodeNameservers(w, n)) out.push({ prefix: { addr: ns, len: 32 }, kind: 'dns', ref: formatIpv4(ns) });
+    const nat = n.ruleset.tables.get('nat');
+    for (const chain of nat?.chains.values() ?? []) {
+      for (const rule of chain.rules) {
+        for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) out.push({ prefix: m.args['prefix'] as Prefix, kind: 'nat-rule', ref: n.node.name });
+      }
+    }
+  }
+  for (const r of e.rdsInstances) add(r.address, 'rds', r.id);
+  for (const r of NON_INTERNET_RANGES) out.push({ prefix: r.prefix, kind: 'non-internet', ref: r.name });
+  return out;
+}
+
+/** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
+export function nodeProfile(w: World, n: NodeRecord): string {
+  const norm = (t?: { text: string }) => (t ? t.text.split('\n').filter((l) => !/^\s*#/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, '').trim()).join('\n') : '');
+  const table = n.eni.subnet.routeTable;
+  const route = n.bridge ? table.trie.longestMatch(n.bridge.prefix.addr)?.value : undefined;
+  const own = route !== undefined && samePrefix(route.prefix, n.bridge!.prefix) && route.target.kind === 'instance' && route.target.id === n.node.instance;
+  return JSON.stringify([
+    norm(n.node.iptables), n.node.iptablesInserts, norm(n.node.routes), norm(n.node.resolvConf), n.eni.subnet.subnet.id,
+    n.eni.groups.map((g) => g.id).sort(), n.eni.sourceDestCheck, n.bridge?.name ?? '', own,
+  ]);
+}
+
+/** Nodes grouped by profile, in estate order. */
+export function nodeGroups(w: World): NodeRecord[][] {
+  const groups = new Map<string, NodeRecord[]>();
+  for (const n of w.nodes.values()) {
+    const k = nodeProfile(w, n);
+    const g = groups.get(k);
+    if (g) g.push(n);
+    else groups.set(k, [n]);
+  }
+  return [...groups.values()];
+}
+
+const more = (n: number, what: string) => (n > 0 ? ` (+${n} ${what}${n > 1 ? 's' : ''})` : '');
+
+/** Source classes: pods and host network per node profile, plain instances, RDS. */
+export function sourceClasses(w: World, probeIds: ReadonlySet<string>): SourceClass[] {
+  const out: SourceClass[] = [];
+  for (const group of nodeGroups(w)) {
+    const first = group[0]!;
+    const vpc = first.eni.subnet.vpc.vpc.id;
+    const nodes = group.map((n) => n.node.name);
+    const repNode = group.find((n) => n.pods.size > 0);
+    if (repNode) {
+      const pod = [...repNode.pods.values()][0]!;
+      const members = group.flatMap((n) => [...n.pods.values()].map((p) => p.name));
+      out.push({ key: `pods:${first.node.name}`, kind: 'pods', label: `pods on ${first.node.name}${more(group.length - 1, 'node')}`, rep: `pod:${pod.name}`, members, vpc, nodes, ip: formatIpv4(pod.ip) });
+    }
+    const hostPods = w.estate.pods.filter((p) => p.hostNetwork && nodes.includes(p.node)).map((p) => p.name);
+    out.push({ key: `hosts:${first.node.name}`, kind: 'hosts', label: `node ${first.node.name}${more(group.length - 1, 'node')} and its hostNetwork pods`, rep: `node:${first.node.name}`, members: [...nodes, ...hostPods], vpc, nodes, ip: formatIpv4(first.eth0.address) });
+  }
+  const plain = new Map<string, { ids: string[]; vpc: string; ip: Ipv4 }>();
+  for (const [id, eni] of w.instanceEni) {
+    if (w.nodeByInstance.has(id) || probeIds.has(id)) continue;
+    const k = JSON.stringify([eni.subnet.subnet.id, eni.groups.map((g) => g.id).sort(), eni.sourceDestCheck]);
+    const g = plain.get(k);
+    if (g) g.ids.push(id);
+    else plain.set(k, { ids: [id], vpc: eni.subnet.vpc.vpc.id, ip: eni.primary });
+  }
+  for (const g of plain.values()) {
+    out.push({ key: `instance:${g.ids[0]}`, kind: 'instances', label: `instance ${g.ids[0]}${more(g.ids.length - 1, 'instance')}`, rep: `instance:${g.ids[0]}`, members: g.ids, vpc: g.vpc, nodes: [], ip: formatIpv4(g.ip) });
+  }
+  // RDS instances are destinations only: the trace engine treats any packet
+  // arriving at an RDS ENI as a new connection to its port, so the reply of a
+  // connection RDS opened would be rejected there (reported to the trace owners).
+  return out;
+}
+
+/** A subnet class that needs a synthetic host placed in it. */
+export interface ProbeSlot {
+  key: string;
+  subnet: string;
+  vpc: string;
+  ip: Ipv4;
+}
+
+/** Destination classes before probes are placed, plus where probes go. */
+export interface DestinationPlan {
+  destinations: DestClass[];
+  probes: ProbeSlot[];
+  atoms: number;
+}
+
+function ranges(atoms: SignedAtom[]): string[] {
+  const shown = atoms.slice(0, 3).map((a) => (atomSize(a) === 1 ? formatIpv4(a.start) : `${formatIpv4(a.start)}-${formatIpv4(a.end - 1)}`));
+  return atoms.length > 3 ? [...shown, `... (${atoms.length} ranges)`] : shown;
+}
+
+/** Computes the destination classes of a world. */
+export function destinationClasses(w: World): DestinationPlan {
+  const ms = mentions(w);
+  // One mention per (prefix, kind, ref); refs matter only for the kinds that name a thing.
+  const byPrefix = new Map<string, Mention[]>();
+  const seen = new Set<string>();
+  for (const m of ms) {
+    const k = formatPrefix(m.prefix);
+    const ref = m.kind === 'subnet' || m.kind === 'node-pods' || m.kind === 'rds' || m.kind === 'dns' ? m.ref : '';
+    const id = `${k}|${m.kind}|${ref}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const list = byPrefix.get(k);
+    if (list) list.push(m);
+    else byPrefix.set(k, [m]);
+  }
+  const atoms = atomsOf([...byPrefix.values()].map((l) => l[0]!.prefix));
+  const used = usedAddresses(w);
+  const dests: DestClass[] = [];
+  const probes: ProbeSlot[] = [];
+  const podGroups = new Map<string, NodeRecord[]>();
+  for (const g of nodeGroups(w)) for (const n of g) podGroups.set(n.node.name, g);
+  const seenPods = new Set<string>();
+  const subnetCount = new Map<string, number>();
+  const internet: SignedAtom[][] = [];
+  for (const cls of classesOf(atoms)) {
+    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(formatPrefix(p)) ?? []);
+    const find = (k: MentionKind) => kinds.find((m) => m.kind === k);
+    const rds = find('rds');
+    const dns = find('dns');
+    const nodePods = find('node-pods');
+    const subnet = find('subnet');
+    const covers = ranges(cls);
+    if (rds && rds.prefix.len === 32) {
+      const r = w.rdsById.get(rds.ref)!;
+      dests.push({ key: `rds:${r.id}`, kind: 'rds', label: `rds ${r.id}`, ip: r.address, rep: `rds:${r.id}`, proto: 'tcp', port: r.port, covers, synthetic: false });
+    } else if (dns && dns.prefix.len === 32) {
+      const ip = formatIpv4(dns.prefix.addr);
+      dests.push({ key: `dns:${ip}`, kind: 'dns', label: `nameserver ${ip}`, ip, rep: `${ip}:53`, proto: 'udp', port: 53, covers, synthetic: false });
+    } else if (nodePods) {
+      const group = podGroups.get(nodePods.ref)!;
+      const key = `pods:${group[0]!.node.name}`;
+      if (seenPods.has(key)) continue;
+      seenPods.add(key);
+      const withPod = group.find((n) => n.pods.size > 0);
+      if (!withPod) continue;
+      const pod = [...withPod.pods.values()][0]!;
+      dests.push({ key, kind: 'pods', label: `pods on ${group[0]!.node.name}${more(group.length - 1, 'node')}`, ip: formatIpv4(pod.ip), rep: `pod:${pod.name}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers: group.map((n) => n.node.podCidr ?? '').filter(Boolean).slice(0, 3), synthetic: false });
+    } else if (subnet) {
+      const rec = w.subnets.get(subnet.ref)!;
+      const ip = probeAddress(cls, rec.prefix, used);
+      if (ip === undefined) continue;
+      used.add(ip);
+      const n = (subnetCount.get(subnet.ref) ?? 0) + 1;
+      subnetCount.set(subnet.ref, n);
+      const key = `subnet:${subnet.ref}${n > 1 ? `:${n}` : ''}`;
+      probes.push({ key, subnet: subnet.ref, vpc: rec.vpc.vpc.id, ip });
+      dests.push({ key, kind: 'subnet', label: `hosts in ${subnet.ref} (${rec.subnet.cidr})`, ip: formatIpv4(ip), rep: `${formatIpv4(ip)}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers, synthetic: true });
+    } else if (!find('non-internet')) {
+      internet.push(cls);
+    } else if (kinds.some((m) => m.kind === 'route' && m.prefix.len > 0) && !find('pod-cidr') && !find('vpc')) {
+      // Routed space outside every VPC (on-premises, transit, a transitive peering route); VPC space outside subnets holds no host.
+      const a = cls[0]!;
+      const ip = formatIpv4(atomSize(a) > 2 ? a.start + 1 : a.start);
+      dests.push({ key: `routed:${formatIpv4(a.start)}`, kind: 'routed', label: `routed block ${covers[0]}`, ip, rep: `${ip}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers, synthetic: false });
+    }
+  }
+  internet.sort((a, b) => total(b) - total(a));
+  internet.forEach((cls, i) => {
+    const a = [...cls].sort((x, y) => atomSize(y) - atomSize(x))[0]!;
+    let ip = a.start + 1;
+    while (used.has(ip) && ip < a.end - 1) ip++;
+    const key = i === 0 ? 'internet' : `internet:${formatIpv4(cls[0]!.start)}`;
+    dests.push({ key, kind: 'internet', label: i === 0 ? 'the internet' : `internet range ${ranges(cls)[0]}`, ip: formatIpv4(ip), rep: `${formatIpv4(ip)}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers: ranges(cls), synthetic: false });
+  });
+  const svc = serviceClass(w);
+  if (svc) dests.push(svc);
+  return { destinations: dests, probes, atoms: atoms.length };
+}
+
+function total(cls: SignedAtom[]): number {
+  return cls.reduce((s, a) => s + atomSize(a), 0);
+}
+
+/** Services other than the DNS VIP form one class: kube-proxy DNATs them all alike. */
+function serviceClass(w: World): DestClass | undefined {
+  const vip = w.estate.cluster?.dnsServiceIp;
+  const s = w.estate.services.find((x) => x.clusterIP !== vip && x.endpoints.length > 0);
+  if (!s) return undefined;
+  const port = s.ports[0]!;
+  return { key: 'services', kind: 'service', label: `Service ClusterIPs (${s.name})`, ip: s.clusterIP, rep: `${s.clusterIP}:${port.port}`, proto: port.proto, port: port.port, covers: [w.estate.cluster?.serviceCidr ?? s.clusterIP], synthetic: false };
+}
+
+/** Every address already owned or reserved: ENIs, pods, VPC resolvers, nodes' bridges. */
+function usedAddresses(w: World): Set<Ipv4> {
+  const used = new Set<Ipv4>(w.enis.keys());
+  for (const ip of w.podByIp.keys()) used.add(ip);
+  for (const v of w.vpcs.values()) used.add(v.resolver);
+  for (const n of w.nodes.values()) if (n.bridge) used.add(n.bridge.address);
+  return used;
+}
+
+/**
+ * A free host address inside the class and the subnet: AWS reserves the first
+ * four and the last address of every subnet (VPC user guide, "Subnet CIDR blocks").
+ */
+function probeAddress(cls: SignedAtom[], subnet: Prefix, used: ReadonlySet<Ipv4>): Ipv4 | undefined {
+  const lo = subnet.addr + 4;
+  const hi = lastAddress(subnet) - 1;
+  for (const a of cls) {
+    const from = Math.max(a.start, lo);
+    const to = Math.min(a.end - 1, hi);
+    for (let ip = from; ip <= to && ip < from + 4096; ip++) if (!used.has(ip) && contains(subnet, ip)) return ip;
+  }
+  return undefined;
+}

@@ -1,0 +1,116 @@
+/**
+ * `doctor(estate)`: what is broken or fragile in an estate, why, with proof.
+ *
+ * 1. Destination classes from prefix atoms; synthetic probe hosts for subnet
+ *    classes with no host of their own (probes.ts); one World compiled for all.
+ * 2. Source classes from node profiles, plain instances, RDS.
+ * 3. One representative trace per class pair that should connect (pairs.ts);
+ *    for pairs that cross an explicit NACL, the two ends of Linux's ephemeral
+ *    port range are traced too (32768 and 60999).
+ * 4. Findings from the failed traces (classify.ts), the DNS checks (dns.ts)
+ *    and the address-plan checks (overlaps.ts), grouped by a stable key.
+ *
+ * Guarantees: pure; the input estate is not changed; the same estate gives
+ * the same result (order included); every finding carries at least one
+ * affected pair or one evidence trace; evidence traces are Trace objects as
+ * the trace engine made them.
+ */
+import type { Estate } from '../model/estate.js';
+import { compileWorld, type World } from '../trace/world.js';
+import { traceFlow } from '../trace/trace.js';
+import type { Trace } from '../trace/types.js';
+import { destinationClasses, sourceClasses } from './classes.js';
+import { withProbes } from './probes.js';
+import { flowOf, pairVerdict, tracePairs } from './pairs.js';
+import { detect, type Detection } from './classify.js';
+import { dnsFindings } from './dns.js';
+import { overlapFindings, transitiveRoutes } from './overlaps.js';
+import { docPath, entry, SEVERITY_RANK } from './catalog.js';
+import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, SourceClass } from './types.js';
+
+/** Client ports at the ends of Linux's default net.ipv4.ip_local_port_range. */
+export const EPHEMERAL_EDGES = [32768, 60999] as const;
+const MAX_EVIDENCE = 4;
+
+/** The world doctor traces in: the estate plus its probe hosts. */
+export function doctorWorld(estate: Estate): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number } {
+  const plan = destinationClasses(compileWorld(estate));
+  const probed = withProbes(estate, plan.probes);
+  const world = compileWorld(probed.estate);
+  return { world, sources: sourceClasses(world, probed.ids), destinations: plan.destinations, atoms: plan.atoms };
+}
+
+/** Runs every check; see the module comment. */
+export function doctor(estate: Estate): DoctorResult {
+  const { world: w, sources, destinations, atoms } = doctorWorld(estate);
+  const pairs = tracePairs(w, sources, destinations);
+  const byKey = new Map(pairs.map((p) => [p.key, p]));
+  const srcOf = new Map(sources.map((s) => [s.key, s]));
+  const dstOf = new Map(destinations.map((d) => [d.key, d]));
+  const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
+  for (const p of pairs) if (p.verdict === 'delivered' && crossesNacl(explicitAcls, p.traces)) addEdgePorts(w, p, srcOf.get(p.src)!, dstOf.get(p.dst)!);
+
+  const findings = new Findings(srcOf, dstOf);
+  for (const p of pairs) {
+    for (const t of p.traces) for (const d of detect(w, srcOf.get(p.src)!, dstOf.get(p.dst)!, t)) findings.add(d, [t], p);
+  }
+  for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);
+  for (const f of [...overlapFindings(w, sources), ...transitiveRoutes(w, sources)]) findings.add(f.detection, f.evidence);
+  const traces = pairs.reduce((n, p) => n + p.traces.length, 0);
+  return {
+    estate: estate.file ?? estate.name,
+    sources,
+    destinations,
+    pairs,
+    findings: findings.list(),
+    stats: { atoms, destinationClasses: destinations.length, sourceClasses: sources.length, tracedPairs: pairs.length, traces },
+  };
+}
+
+function crossesNacl(explicit: ReadonlySet<string>, traces: Trace[]): boolean {
+  return traces.some((t) => [...t.forward, ...(t.reply ?? [])].some((h) => h.kind === 'nacl' && explicit.has(h.acl)));
+}
+
+function addEdgePorts(w: World, p: PairResult, s: SourceClass, d: DestClass): void {
+  if (d.proto === 'icmp') return;
+  for (const sport of EPHEMERAL_EDGES) {
+    const traces = traceFlow(w, flowOf(s, d, sport));
+    if (pairVerdict(traces) !== 'delivered') {
+      p.traces.push(...traces);
+      p.verdict = pairVerdict(p.traces);
+    }
+  }
+}
+
+/** Groups detections into findings by key. */
+class Findings {
+  private readonly map = new Map<string, Finding>();
+  constructor(private readonly srcs: Map<string, SourceClass>, private readonly dsts: Map<string, DestClass>) {}
+
+  add(d: Detection, evidence: Trace[], pair?: PairResult): void {
+    let f = this.map.get(d.key);
+    if (!f) {
+      const e = entry(d.id);
+      f = { id: d.id, name: e.name, severity: d.severity ?? e.severity, key: d.key, title: d.title, message: d.message, location: d.location, pairs: [], evidence: [], facts: {}, doc: docPath(d.id) };
+      this.map.set(d.key, f);
+    }
+    mergeFacts(f.facts, d.facts);
+    for (const t of evidence) if (f.evidence.length < MAX_EVIDENCE && !f.evidence.includes(t)) f.evidence.push(t);
+    if (pair && !f.pairs.some((x) => x.src === pair.src && x.dst === pair.dst)) {
+      f.pairs.push({ src: pair.src, dst: pair.dst, srcLabel: this.srcs.get(pair.src)?.label ?? pair.src, dstLabel: this.dsts.get(pair.dst)?.label ?? pair.dst, verdict: pair.verdict });
+    }
+  }
+
+  list(): Finding[] {
+    return [...this.map.values()].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.id.localeCompare(b.id) || a.key.localeCompare(b.key));
+  }
+}
+
+function mergeFacts(into: FindingFacts, from: FindingFacts): void {
+  for (const [k, v] of Object.entries(from) as [keyof FindingFacts, unknown][]) {
+    if (v === undefined) continue;
+    const cur = into[k];
+    if (Array.isArray(v)) (into as Record<string, unknown>)[k] = [...new Set([...(Array.isArray(cur) ? cur : []), ...v])];
+    else if (cur === undefined) (into as Record<string, unknown>)[k] = v;
+  }
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { loadEstateFile } from '../../src/ingest/estate-yaml.js';
+import { doctor } from '../../src/doctor/doctor.js';
+import { fixture } from '../helpers/estates.js';
+
+describe('doctor on estates where nothing is wrong', () => {
+  it.each(['peering-clean', 'same-vpc-pods', 'replanned-peering', 'two-subnets-nacl', 'internet-egress'])('reports no finding for %s', (name) => {
+    const r = doctor(loadEstateFile(fixture(name)));
+    expect(r.findings.map((f) => `${f.key}: ${f.title}`)).toEqual([]);
+    expect(r.stats.tracedPairs).toBeGreaterThan(0);
+  });
+
+  it('still traces the pairs that matter in a clean estate: pod -> RDS over the peering is delivered', () => {
+    const r = doctor(loadEstateFile(fixture('replanned-peering')));
+    expect(r.pairs.filter((p) => p.src.startsWith('pods:') && p.dst === 'rds:prod-db').map((p) => p.verdict)).toEqual(['delivered', 'delivered']);
+  });
+});
+
+describe('doctor on single faults', () => {
+  it('finds the NACL that drops replies to ephemeral ports below 49152', () => {
+    const r = doctor(loadEstateFile(fixture('nacl-ephemeral')));
+    expect(r.findings.map((f) => f.key)).toEqual(['PP106|acl-db']);
+    expect(r.findings[0]!.facts).toMatchObject({ networkAcl: 'acl-db', naclDirection: 'egress', naclCidr: '172.31.0.0/16' });
+  });
+});

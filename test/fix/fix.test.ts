@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { loadEstateFile } from '../../src/ingest/estate-yaml.js';
+import { doctor } from '../../src/doctor/doctor.js';
+import { fixAll } from '../../src/fix/prove.js';
+import { agentConfig, agentRules, configMapYaml } from '../../src/fix/ip-masq-agent.js';
+import { renumberer, withRenumberedCluster } from '../../src/fix/renumber.js';
+import { withRoute, withoutRoute } from '../../src/fix/what-if.js';
+import { replanOf } from '../../src/cli/commands/doctor.js';
+import { parse } from 'yaml';
+import { fixture, seedFile } from '../helpers/estates.js';
+
+const seed = loadEstateFile(seedFile);
+const fixes = fixAll(seed, doctor(seed), doctor, { replan: replanOf(seed) });
+const proofsOf = (key: string) => fixes.find((f) => f.finding.key === key)!.proofs;
+
+describe('fix on the seed scenario', () => {
+  it('proves the /32 MASQUERADE band-aid for the RDS finding, smallest blast radius first', () => {
+    const [first] = proofsOf('PP101|rds:prod-db');
+    expect(first!.candidate.kind).toBe('masquerade-host');
+    expect(first!.proven).toBe(true);
+    expect(first!.rows).toEqual([
+      { pair: 'pods:node-1 -> rds:prod-db', before: 'dropped', after: 'delivered' },
+      { pair: 'pods:node-2 -> rds:prod-db', before: 'dropped', after: 'delivered' },
+    ]);
+    expect(first!.candidate.artifacts[0]!.text).toMatch(/-I POSTROUTING 1 -d 10\.0\.18\.52\/32 -o eth0 .*-j MASQUERADE/);
+    expect(first!.after[0]!.decidingRule?.ref).toMatch(/^fix: masquerade to 10\.0\.18\.52/);
+  });
+
+  it('proves the ip-masq-agent config that keeps the pod CIDR and the VPC CIDR but not the peer', () => {
+    const p = proofsOf('PP101|rds:prod-db').find((x) => x.candidate.kind === 'ip-masq-agent')!;
+    expect(p.proven).toBe(true);
+    expect(p.broken).toEqual([]);
+    const cm = parse(p.candidate.artifacts[0]!.text);
+    const config = parse(cm.data.config);
+    expect(config.nonMasqueradeCIDRs).toEqual(['10.244.0.0/16', '172.20.0.0/16']);
+    expect(config.nonMasqueradeCIDRs).not.toContain('10.0.0.0/16');
+  });
+
+  it('shows why routing the pod CIDR back over the peering is not enough', () => {
+    const p = proofsOf('PP101|rds:prod-db').find((x) => x.candidate.kind === 'route-pods-back')!;
+    expect(p.proven).toBe(false);
+    expect(p.why).toMatch(/the finding remains/);
+    expect(p.newFindings.some((k) => k.startsWith('PP109|'))).toBe(true);
+  });
+
+  it('proves the Service CIDR re-plan from plan against the service/peer overlap and the DNS leak', () => {
+    for (const key of ['PP102|10.0.0.0/16', 'PP104|10.0.0.10']) {
+      const p = proofsOf(key).find((x) => x.candidate.kind === 'replan-service-cidr')!;
+      expect(p.proven, p.why).toBe(true);
+      expect(p.candidate.title).toMatch(/10\.0\.0\.0\/16 -> 100\.64\.0\.0\/16/);
+    }
+  });
+
+  it('proves the security group rule for the pod CIDR against PP105', () => {
+    const p = proofsOf('PP105|sg-rds').find((x) => x.candidate.kind === 'sg-admit-pods')!;
+    expect(p.proven).toBe(true);
+    expect(p.candidate.artifacts.find((a) => a.kind === 'aws-cli')!.text).toMatch(/authorize-security-group-ingress --group-id sg-rds .*FromPort=5432,ToPort=5432.*10\.244\.0\.0\/16/);
+  });
+});
+
+describe('fix on single faults', () => {
+  it('proves a NACL entry for the whole ephemeral range', () => {
+    const e = loadEstateFile(fixture('nacl-ephemeral'));
+    const [f] = fixAll(e, doctor(e), doctor);
+    expect(f!.proofs[0]).toMatchObject({ proven: true, candidate: { kind: 'nacl-ephemeral' } });
+    expect(f!.proofs[0]!.candidate.artifacts[0]!.text).toMatch(/create-network-acl-entry --network-acl-id acl-db --egress --rule-number 99 --protocol tcp --port-range From=1024,To=65535/);
+  });
+
+  it('proves deleting a blackhole and adding a missing route back', () => {
+    const clean = loadEstateFile(fixture('peering-clean'));
+    for (const e of [withRoute(clean, 'rtb-k8s', '192.168.0.0/16', 'blackhole'), withoutRoute(clean, 'rtb-db', '172.31.0.0/16')]) {
+      const [f] = fixAll(e, doctor(e), doctor, { only: 'PP108' });
+      expect(f!.proofs.map((p) => p.proven)).toEqual([true]);
+    }
+  });
+
+  it('rejects --finding for an id the estate does not have', () => {
+    expect(() => fixAll(seed, doctor(seed), doctor, { only: 'PP107' })).toThrow(/no finding 'PP107'/);
+  });
+});
+
+describe('ip-masq-agent rules', () => {
+  it('exempt link-local and each non-masquerade CIDR, then masquerade the rest', () => {
+    expect(agentRules(agentConfig(['10.244.0.0/16']))).toEqual([
+      '-m addrtype ! --dst-type LOCAL -d 169.254.0.0/16 -j RETURN',
+      '-m addrtype ! --dst-type LOCAL -d 10.244.0.0/16 -j RETURN',
+      '-m addrtype ! --dst-type LOCAL -j MASQUERADE',
+    ]);
+    expect(configMapYaml(agentConfig(['10.244.0.0/16']))).toMatch(/name: ip-masq-agent\n {2}namespace: kube-system/);
+    expect(() => agentConfig(['10.244.1.0/16'])).toThrow(/host bits/);
+  });
+});
+
+describe('cluster renumbering', () => {
+  it('moves only the listed ClusterIPs of a Service CIDR, never real hosts sharing the block', () => {
+    const map = renumberer([{ from: '10.0.0.0/16', to: '100.64.0.0/16', only: ['10.0.0.10'] }]);
+    expect(map('-d 10.0.0.10/32 -j X --to 10.0.18.52')).toBe('-d 100.64.0.10/32 -j X --to 10.0.18.52');
+    const moved = withRenumberedCluster(seed, [{ from: '10.0.0.0/16', to: '100.64.0.0/16', only: ['10.0.0.10'] }]);
+    expect(moved.cluster).toMatchObject({ serviceCidr: '100.64.0.0/16', dnsServiceIp: '100.64.0.10' });
+    expect(moved.routeTables.flatMap((t) => t.routes.map((r) => r.destination))).toContain('10.0.0.0/16');
+    expect(moved.nodes[0]!.resolvConf!.text).toMatch(/^nameserver 100\.64\.0\.10$/m);
+    expect(seed.cluster!.serviceCidr).toBe('10.0.0.0/16');
+  });
+});
