@@ -146,3 +146,65 @@ export const RdsInstanceSchema = z.object({
   source: SourceLocSchema.optional(),
 });
 export type RdsInstance = z.infer<typeof RdsInstanceSchema>;
+
+/**
+ * A NAT gateway: it rewrites the source of traffic routed to it to its own
+ * private address, and maps replies back (docs/estate-format.md).
+ */
+export const NatGatewaySchema = z.object({
+  id: AwsId('nat'),
+  subnet: AwsId('subnet'),
+  /** The gateway's private address in its subnet (the source it writes). */
+  privateIp: Ipv4Text,
+  /** The Elastic IP the internet gateway maps `privateIp` to (public gateways only). */
+  publicIp: Ipv4Text.optional(),
+  /** @default public */
+  connectivity: z.enum(['public', 'private']).default('public'),
+  /** Only an `available` gateway forwards traffic. @default available */
+  state: z.enum(['pending', 'failed', 'available', 'deleting', 'deleted']).default('available'),
+  source: SourceLocSchema.optional(),
+});
+export type NatGateway = z.infer<typeof NatGatewaySchema>;
+
+/** A VPC attachment of a transit gateway, associated with at most one TGW route table. */
+export const TgwAttachmentSchema = z.object({
+  id: AwsId('tgw-attach'),
+  vpc: AwsId('vpc'),
+  /** The subnets (one per AZ) holding the attachment's interfaces. @default none */
+  subnets: z.array(AwsId('subnet')).default([]),
+  /** The TGW route table the attachment is associated with; without one, the TGW drops its traffic. */
+  routeTable: AwsId('tgw-rtb').optional(),
+  /** Only an `available` attachment carries traffic. @default available */
+  state: z.string().default('available'),
+});
+export type TgwAttachment = z.infer<typeof TgwAttachmentSchema>;
+
+/** A static TGW route: to an attachment, or a blackhole. */
+export const TgwRouteSchema = z
+  .object({
+    destination: CidrText,
+    attachment: AwsId('tgw-attach').optional(),
+    /** @default false */
+    blackhole: z.boolean().default(false),
+  })
+  .refine((r) => r.blackhole !== (r.attachment !== undefined), { message: 'a transit gateway route needs exactly one of attachment or blackhole: true' });
+export type TgwRoute = z.infer<typeof TgwRouteSchema>;
+
+/** A transit gateway route table: static routes plus routes propagated from attachments. */
+export const TgwRouteTableSchema = z.object({
+  id: AwsId('tgw-rtb'),
+  /** Attachments whose VPC CIDR blocks are propagated into this table. @default none */
+  propagations: z.array(AwsId('tgw-attach')).default([]),
+  routes: z.array(TgwRouteSchema).default([]),
+});
+export type TgwRouteTable = z.infer<typeof TgwRouteTableSchema>;
+
+/** A transit gateway with its VPC attachments and route tables. */
+export const TransitGatewaySchema = z.object({
+  id: AwsId('tgw'),
+  name: z.string().optional(),
+  attachments: z.array(TgwAttachmentSchema).default([]),
+  routeTables: z.array(TgwRouteTableSchema).default([]),
+  source: SourceLocSchema.optional(),
+});
+export type TransitGateway = z.infer<typeof TransitGatewaySchema>;

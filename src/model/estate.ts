@@ -7,12 +7,14 @@ import { z } from 'zod';
 import {
   InstanceSchema,
   InternetGatewaySchema,
+  NatGatewaySchema,
   NetworkAclSchema,
   PeeringSchema,
   RdsInstanceSchema,
   RouteTableSchema,
   SecurityGroupSchema,
   SubnetSchema,
+  TransitGatewaySchema,
   VpcSchema,
 } from './aws.js';
 import { ClusterSchema, NodeSchema, PodSchema, ServiceSchema } from './k8s.js';
@@ -26,6 +28,8 @@ export const EstateSchema = z.strictObject({
   routeTables: z.array(RouteTableSchema).default([]),
   peerings: z.array(PeeringSchema).default([]),
   internetGateways: z.array(InternetGatewaySchema).default([]),
+  natGateways: z.array(NatGatewaySchema).default([]),
+  transitGateways: z.array(TransitGatewaySchema).default([]),
   securityGroups: z.array(SecurityGroupSchema).default([]),
   networkAcls: z.array(NetworkAclSchema).default([]),
   instances: z.array(InstanceSchema).default([]),

@@ -20,6 +20,8 @@ export const TextSourceSchema = z.preprocess(
     file: z.string().optional(),
     /** The file line holding the text's first line. @default 1 */
     firstLine: z.number().int().positive().optional(),
+    /** Set when podpath derived the text (from a CNI/masquerade profile) instead of reading it: why and from what. */
+    derived: z.string().optional(),
   }),
 );
 export type TextSource = z.infer<typeof TextSourceSchema>;

@@ -15,14 +15,14 @@ export interface EstateIssue {
   hint?: string;
 }
 
-type Collection = 'vpcs' | 'subnets' | 'routeTables' | 'peerings' | 'internetGateways' | 'securityGroups' | 'networkAcls' | 'instances' | 'rdsInstances';
+type Collection = 'vpcs' | 'subnets' | 'routeTables' | 'peerings' | 'internetGateways' | 'natGateways' | 'transitGateways' | 'securityGroups' | 'networkAcls' | 'instances' | 'rdsInstances';
 
 /** Checks references and placement; an empty list means the estate is consistent. */
 export function validateEstate(e: Estate): EstateIssue[] {
   const issues: EstateIssue[] = [];
   const ids = new Map<string, string>();
   const idsOf = (c: Collection) => new Set(e[c].map((x) => x.id));
-  const collections: Collection[] = ['vpcs', 'subnets', 'routeTables', 'peerings', 'internetGateways', 'securityGroups', 'networkAcls', 'instances', 'rdsInstances'];
+  const collections: Collection[] = ['vpcs', 'subnets', 'routeTables', 'peerings', 'internetGateways', 'natGateways', 'transitGateways', 'securityGroups', 'networkAcls', 'instances', 'rdsInstances'];
   for (const c of collections) {
     e[c].forEach((x, i) => {
       if (ids.has(x.id)) issues.push({ path: [c, i, 'id'], message: `duplicate id '${x.id}' (also in ${ids.get(x.id)})` });
@@ -54,6 +54,8 @@ export function validateEstate(e: Estate): EstateIssue[] {
         pcx: idsOf('peerings'),
         igw: idsOf('internetGateways'),
         i: idsOf('instances'),
+        nat: idsOf('natGateways'),
+        tgw: idsOf('transitGateways'),
       };
       const known = set[kind ?? ''];
       if (known) ref(['routeTables', i, 'routes', j, 'target'], known, r.target, routeTargetName(kind ?? ''));
@@ -82,6 +84,20 @@ export function validateEstate(e: Estate): EstateIssue[] {
     }
   });
   e.networkAcls.forEach((a, i) => ref(['networkAcls', i, 'vpc'], vpcs, a.vpc, 'VPC'));
+  e.natGateways.forEach((g, i) => ref(['natGateways', i, 'subnet'], subnets, g.subnet, 'subnet'));
+  e.transitGateways.forEach((g, i) => {
+    const attachments = new Set(g.attachments.map((a) => a.id));
+    const tables = new Set(g.routeTables.map((t) => t.id));
+    g.attachments.forEach((a, j) => {
+      ref(['transitGateways', i, 'attachments', j, 'vpc'], vpcs, a.vpc, 'VPC');
+      a.subnets.forEach((s, k) => ref(['transitGateways', i, 'attachments', j, 'subnets', k], subnets, s, 'subnet'));
+      if (a.routeTable) ref(['transitGateways', i, 'attachments', j, 'routeTable'], tables, a.routeTable, 'transit gateway route table');
+    });
+    g.routeTables.forEach((t, j) => {
+      t.propagations.forEach((a, k) => ref(['transitGateways', i, 'routeTables', j, 'propagations', k], attachments, a, 'transit gateway attachment'));
+      t.routes.forEach((r, k) => r.attachment && ref(['transitGateways', i, 'routeTables', j, 'routes', k, 'attachment'], attachments, r.attachment, 'transit gateway attachment'));
+    });
+  });
 
   const placed = (path: (string | number)[], subnetId: string, ip: string) => {
     const s = subnets.get(subnetId);
@@ -105,7 +121,7 @@ export function validateEstate(e: Estate): EstateIssue[] {
 }
 
 function routeTargetName(kind: string): string {
-  return { pcx: 'peering connection', igw: 'internet gateway', i: 'instance' }[kind] ?? 'target';
+  return { pcx: 'peering connection', igw: 'internet gateway', i: 'instance', nat: 'NAT gateway', tgw: 'transit gateway' }[kind] ?? 'target';
 }
 
 /**

@@ -101,6 +101,10 @@ function label(h: Hop): string {
       return 'peering';
     case 'igw':
       return 'internet gw';
+    case 'nat-gateway':
+      return 'nat gateway';
+    case 'tgw':
+      return 'transit gw';
     case 'target':
       return 'target';
     default:

@@ -7,6 +7,7 @@ import type { Packet } from '../net/packet.js';
 import type { World } from './world.js';
 import { eniIn, eniOut, internetIn, resolverReply, subnetOut, vpcDeliver } from './aws-steps.js';
 import { hostSend, nodeIn, podSend } from './node-steps.js';
+import { natGatewayIn, tgwForward } from './gateway-steps.js';
 import type { Location, Session, StepResult, TripEnd } from './state.js';
 import type { Hop } from './types.js';
 import { assertNever } from './types.js';
@@ -53,6 +54,10 @@ function step(w: World, session: Session, loc: Location, p: Packet, hops: Hop[])
       return resolverReply(w, loc.vpc, p);
     case 'internet-in':
       return internetIn(w, p, hops);
+    case 'nat-gateway':
+      return natGatewayIn(w, session, loc.eni, loc.from, p, hops);
+    case 'tgw':
+      return tgwForward(w, loc.tgw, loc.from, p, hops);
     default:
       return assertNever(loc);
   }

@@ -7,6 +7,8 @@ import type { Packet } from '../net/packet.js';
 import { reversed, samePacket } from '../net/packet.js';
 import { Conntrack } from '../linux/conntrack.js';
 import type { RuleRef } from '../model/source.js';
+import type { NatTranslation } from '../aws/nat-gateway.js';
+import type { TransitGateway } from '../model/aws.js';
 import type { EniRecord, NodeRecord, PodRecord, SubnetRecord, VpcRecord } from './world.js';
 
 /** Where the packet is about to be processed. */
@@ -19,7 +21,11 @@ export type Location =
   | { at: 'vpc-deliver'; vpc: VpcRecord; from?: SubnetRecord; via: string }
   | { at: 'eni-in'; eni: EniRecord; from?: SubnetRecord; skipNacl?: boolean }
   | { at: 'resolver-reply'; vpc: VpcRecord }
-  | { at: 'internet-in' };
+  | { at: 'internet-in' }
+  /** Traffic routed to a NAT gateway (`eni` is the gateway's interface). */
+  | { at: 'nat-gateway'; eni: EniRecord; from?: SubnetRecord }
+  /** Traffic routed to a transit gateway from a subnet of an attached VPC. */
+  | { at: 'tgw'; tgw: TransitGateway; from: SubnetRecord };
 
 /** Who a trip can end at. */
 export type Endpoint =
@@ -58,6 +64,7 @@ export type StepResult =
 export class Session {
   private readonly conntracks = new Map<string, Conntrack>();
   private readonly sgFlows = new Map<string, Packet[]>();
+  private readonly natFlows = new Map<string, NatTranslation[]>();
   /** Options seen at each fork point, in order. */
   readonly forks: number[][] = [];
   /** Product of the probabilities of the branches taken. */
@@ -89,6 +96,16 @@ export class Session {
   /** True when `p` is the reply of a flow admitted at this ENI (SGs are stateful). */
   isTrackedReply(eniId: string, p: Packet): boolean {
     return (this.sgFlows.get(eniId) ?? []).some((q) => samePacket(reversed(q), p));
+  }
+
+  /** Remembers a translation a NAT gateway made, so its reply can be translated back. */
+  natTranslated(gatewayId: string, t: NatTranslation): void {
+    this.natFlows.set(gatewayId, [...(this.natFlows.get(gatewayId) ?? []), t]);
+  }
+
+  /** The translations a NAT gateway made in this run. */
+  natTranslations(gatewayId: string): readonly NatTranslation[] {
+    return this.natFlows.get(gatewayId) ?? [];
   }
 
 }

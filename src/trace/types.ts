@@ -53,6 +53,8 @@ export type Hop =
   | (HopBase & { kind: 'route-table'; table: string })
   | (HopBase & { kind: 'peering'; peering: string })
   | (HopBase & { kind: 'igw'; gateway: string })
+  | (HopBase & { kind: 'nat-gateway'; gateway: string })
+  | (HopBase & { kind: 'tgw'; gateway: string; routeTable?: string })
   | (HopBase & { kind: 'target'; endpoint: string });
 
 export type HopKind = Hop['kind'];

@@ -4,7 +4,7 @@
  * once per estate and shared by every trace.
  */
 import type { Estate } from '../model/estate.js';
-import type { Instance, InternetGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, Vpc } from '../model/aws.js';
+import type { Instance, InternetGateway, NatGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, TransitGateway, Vpc } from '../model/aws.js';
 import type { Node, Pod } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
 import { parseIpv4, type Ipv4 } from '../net/ipv4.js';
@@ -19,7 +19,7 @@ import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/
 /** A network interface in a VPC (an instance's primary ENI or an RDS endpoint's). */
 export interface EniRecord {
   id: string;
-  owner: { kind: 'instance'; instance: Instance } | { kind: 'rds'; rds: RdsInstance };
+  owner: { kind: 'instance'; instance: Instance } | { kind: 'rds'; rds: RdsInstance } | { kind: 'nat-gateway'; nat: NatGateway };
   subnet: SubnetRecord;
   addresses: Ipv4[];
   primary: Ipv4;
@@ -85,6 +85,9 @@ export interface World {
   peerings: Map<string, Peering>;
   igws: Map<string, InternetGateway>;
   sgMembers: Map<string, Set<Ipv4>>;
+  /** NAT gateways by id: each is an interface in its subnet. */
+  natGateways: Map<string, EniRecord>;
+  transitGateways: Map<string, TransitGateway>;
 }
 
 /** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
@@ -149,6 +152,23 @@ export function compileWorld(estate: Estate): World {
     });
   }
 
+  const natGateways = new Map<string, EniRecord>();
+  for (const g of estate.natGateways) {
+    const primary = parseIpv4(g.privateIp);
+    const eni: EniRecord = {
+      id: g.id,
+      owner: { kind: 'nat-gateway', nat: g },
+      subnet: subnets.get(g.subnet)!,
+      addresses: [primary],
+      primary,
+      publicIp: g.publicIp ? parseIpv4(g.publicIp) : undefined,
+      sourceDestCheck: false,
+      groups: [],
+    };
+    addEni(eni);
+    natGateways.set(g.id, eni);
+  }
+
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
@@ -181,6 +201,8 @@ export function compileWorld(estate: Estate): World {
     peerings: new Map(estate.peerings.map((p) => [p.id, p])),
     igws: new Map(estate.internetGateways.map((g) => [g.id, g])),
     sgMembers,
+    natGateways,
+    transitGateways: new Map(estate.transitGateways.map((g) => [g.id, g])),
   };
 }
 
@@ -190,7 +212,8 @@ export function podName(name: string): string {
 }
 
 function eniSource(eni: EniRecord) {
-  const src = eni.owner.kind === 'instance' ? eni.owner.instance.source : eni.owner.rds.source;
+  const o = eni.owner;
+  const src = o.kind === 'instance' ? o.instance.source : o.kind === 'rds' ? o.rds.source : o.nat.source;
   return src ? { file: src.file, line: src.line } : {};
 }
 
@@ -203,8 +226,11 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string): NodeRecord {
     bridge = { name: n.bridge.name, address: parseIpv4(n.bridge.address), prefix };
   }
   const dumped = n.iptables ? parseRuleset(n.iptables, estateFile) : emptyRuleset(`${estateFile} (node ${n.name}: no iptables given)`);
+  // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
+  if (n.iptables?.derived) dumped.derived = n.iptables.derived;
   const ruleset = insertRules(dumped, n.iptablesInserts);
   if (!n.iptables) derived.push('no iptables-save given: empty tables with ACCEPT policies assumed');
+  if (n.iptables?.derived) derived.push(n.iptables.derived);
   let routes: RouteEntry[];
   if (n.routes) {
     const parsed = parseIpRoute({ ...n.routes, file: n.routes.file ?? estateFile });

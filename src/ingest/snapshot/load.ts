@@ -1,7 +1,103 @@
-/** Snapshot folders (placeholder until implemented). */
+/**
+ * Snapshot folders (docs/snapshot.md): `aws/*.json` (AWS CLI describe-*
+ * outputs, detected by content), `k8s/*.json` (kubectl lists),
+ * `nodes/<name>/{iptables-save.txt, ip-route.txt, ip-rule.txt, resolv.conf,
+ * sysctl.txt}` and an optional `podpath.yaml`, read into a validated Estate.
+ *
+ * Guarantees: bad input throws one PodpathError naming the file and line (or
+ * JSON path); what the snapshot lacks or podpath cannot use is recorded in
+ * the notes (found, derived, ignored, warnings) and never silently guessed.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { PodpathError } from '../../model/errors.js';
-import type { Estate } from '../../model/estate.js';
+import { EstateSchema, type Estate, type EstateInput } from '../../model/estate.js';
+import { validateEstate } from '../../model/validate.js';
+import type { TextSource } from '../../model/source.js';
+import { readJsonFile } from './json-file.js';
+import { emptyRecords, sortDocument } from './collect-docs.js';
+import { convertFabric } from './aws-fabric.js';
+import { convertHosts } from './aws-hosts.js';
+import { detectProfile } from './k8s-profile.js';
+import { convertK8s, type NodeFiles } from './k8s-convert.js';
+import { readOverrides } from './overrides.js';
+import { SnapshotNotes } from './notes.js';
 
+/** A loaded snapshot and what loading it found, derived and ignored. */
+export interface SnapshotLoad {
+  estate: Estate;
+  notes: SnapshotNotes;
+}
+
+const NODE_FILES = ['iptables-save.txt', 'ip-route.txt', 'ip-rule.txt', 'resolv.conf', 'sysctl.txt'];
+
+/** Reads a snapshot folder into an estate. */
 export function loadSnapshot(dir: string): Estate {
-  throw new PodpathError('PP_USAGE', `snapshot folders are not supported yet (${dir})`);
+  return inspectSnapshot(dir).estate;
+}
+
+/** Reads a snapshot folder; `extraJson` adds JSON files from elsewhere (tests combine fixtures with corpus files). */
+export function inspectSnapshot(dir: string, extraJson: string[] = []): SnapshotLoad {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PodpathError('PP_MISSING_INPUT', 'not a snapshot folder (no such directory)', { file: dir });
+  const notes = new SnapshotNotes();
+  const records = emptyRecords();
+  const json: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry);
+    if (entry === 'aws' || entry === 'k8s') json.push(...listFiles(path, notes));
+    else if (entry === 'nodes' || entry === 'podpath.yaml') continue;
+    else notes.ignore(path, 'not part of the snapshot layout (aws/, k8s/, nodes/, podpath.yaml)');
+  }
+  for (const file of [...json, ...extraJson]) {
+    const doc = readJsonFile(file);
+    const found = sortDocument(doc, records, notes);
+    if (found) notes.found.push({ file, ...found });
+    else notes.ignore(file, 'content not recognised (no describe-* key or kubectl list)');
+  }
+  const nodeFiles = readNodeFolders(join(dir, 'nodes'), notes);
+  const overrides = readOverrides(join(dir, 'podpath.yaml'));
+  if (overrides) notes.found.push({ file: join(dir, 'podpath.yaml'), kind: 'podpath.yaml', items: Object.keys(overrides).length });
+
+  const fabric = convertFabric(records, notes);
+  const hosts = convertHosts(records, fabric, notes, overrides?.rds ?? {});
+  const profile = detectProfile(records, overrides?.cni, notes);
+  const k8s = convertK8s(records, { instances: hosts.instances, subnets: fabric.subnets, vpcs: fabric.vpcs }, nodeFiles, profile, overrides?.cluster, notes);
+  const input: EstateInput = { name: basename(dir.replace(/\/+$/, '')), description: `snapshot ${dir}`, ...fabric, ...hosts, ...k8s, file: dir };
+  if (!input.cluster) delete input.cluster;
+  const parsed = EstateSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new PodpathError('PP_SCHEMA', `the snapshot maps to an invalid estate: ${issue.message} at ${issue.path.join('.')}`, { file: dir });
+  }
+  const issue = validateEstate(parsed.data)[0];
+  if (issue) throw new PodpathError('PP_DANGLING_REF', `${issue.message} (at ${issue.path.join('.')})`, { file: dir, hint: issue.hint });
+  return { estate: parsed.data, notes };
+}
+
+function listFiles(dir: string, notes: SnapshotNotes): string[] {
+  if (!statSync(dir).isDirectory()) return [];
+  return readdirSync(dir).sort().flatMap((f) => {
+    const path = join(dir, f);
+    if (f.endsWith('.json')) return [path];
+    notes.ignore(path, 'only *.json files are read here');
+    return [];
+  });
+}
+
+function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
+  const out = new Map<string, NodeFiles>();
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir).sort()) {
+    const nodeDir = join(dir, name);
+    if (!statSync(nodeDir).isDirectory()) continue;
+    const texts = new Map<string, TextSource>();
+    for (const f of readdirSync(nodeDir).sort()) {
+      const file = join(nodeDir, f);
+      if (!NODE_FILES.includes(f)) { notes.ignore(file, `not one of ${NODE_FILES.join(', ')}`); continue; }
+      texts.set(f, { text: readFileSync(file, 'utf8'), file, firstLine: 1 });
+      notes.found.push({ file, kind: f.replace(/\.txt$/, ''), items: 1 });
+    }
+    out.set(name, { dir: nodeDir, texts });
+  }
+  return out;
 }

@@ -1,19 +1,57 @@
-/** Report kinds of the `snapshot` commands and their text rendering (placeholder until implemented). */
+/**
+ * Report kinds of the snapshot commands and their text rendering:
+ * `snapshot-check` (what a snapshot folder holds: found, derived, ignored,
+ * warnings, and the resulting estate's counts) and `collect` (what a live
+ * collection wrote, what failed, how often AWS throttled).
+ */
 
+/** `podpath snapshot check DIR`. */
 export interface SnapshotCheckReport {
   kind: 'snapshot-check';
-  [field: string]: unknown;
+  dir: string;
+  found: { file: string; kind: string; items: number }[];
+  derived: { what: string; from: string }[];
+  ignored: { what: string; why: string; file?: string }[];
+  warnings: { message: string; file?: string; path?: string }[];
+  /** How many of each resource the estate holds after loading. */
+  counts: Record<string, number>;
 }
 
 export function snapshotCheckText(r: SnapshotCheckReport): string {
-  return `${JSON.stringify(r, null, 2)}\n`;
+  const out: string[] = [`snapshot ${r.dir}`, '', `== Found (${r.found.length} files)`];
+  for (const f of r.found) out.push(`   ${f.file}: ${f.kind}${f.items !== 1 && !f.kind.includes('(') ? ` (${f.items} items)` : ''}`);
+  out.push('', `== Derived (${r.derived.length})`);
+  for (const d of r.derived) out.push(`   ${d.what}`, `      from: ${d.from}`);
+  out.push('', `== Ignored (${r.ignored.length})`);
+  for (const i of r.ignored) out.push(`   ${i.what}${i.file && !i.what.includes(i.file) ? ` [${i.file}]` : ''}: ${i.why}`);
+  out.push('', `== Warnings (${r.warnings.length})`);
+  for (const w of r.warnings) out.push(`   ${w.file ? `${w.file}: ` : ''}${w.path ? `${w.path}: ` : ''}${w.message}`);
+  out.push('', '== Estate', `   ${Object.entries(r.counts).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  return `${out.join('\n')}\n`;
 }
 
+/** `podpath collect`. */
 export interface CollectReport {
   kind: 'collect';
-  [field: string]: unknown;
+  out: string;
+  region: string;
+  context?: string;
+  /** Files written, with the number of items each holds. */
+  written: { file: string; call: string; items: number; pages: number }[];
+  /** Calls that failed (collection went on without them). */
+  failures: { call: string; error: string }[];
+  /** Throttling responses AWS sent that the SDK retried. */
+  throttled: number;
+  /** Commands that dump each node's state into nodes/<name>/ (run them where kubectl works). */
+  nodeDumpCommands: string[];
 }
 
 export function collectText(r: CollectReport): string {
-  return `${JSON.stringify(r, null, 2)}\n`;
+  const out: string[] = [`collected into ${r.out} (region ${r.region}${r.context ? `, context ${r.context}` : ''})`, '', `== Written (${r.written.length})`];
+  for (const w of r.written) out.push(`   ${w.file}: ${w.call}, ${w.items} items${w.pages > 1 ? ` in ${w.pages} pages` : ''}`);
+  out.push('', `== Failed (${r.failures.length})`);
+  for (const f of r.failures) out.push(`   ${f.call}: ${f.error}`);
+  out.push('', `throttled and retried: ${r.throttled}`, '', '== Node dumps (run these, then re-run podpath snapshot check)');
+  for (const c of r.nodeDumpCommands) out.push(`   ${c}`);
+  return `${out.join('\n')}\n`;
 }

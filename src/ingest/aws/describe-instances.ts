@@ -1,0 +1,32 @@
+/** `aws ec2 describe-instances` output: reservations of instances with their network interfaces. */
+import { z } from 'zod';
+import { Ipv4Text } from '../../model/fields.js';
+import { Tags } from './common.js';
+
+const PrivateIp = z.looseObject({ PrivateIpAddress: Ipv4Text, Primary: z.boolean().optional() });
+
+export const AwsInstanceEni = z.looseObject({
+  NetworkInterfaceId: z.string(),
+  SubnetId: z.string().optional(),
+  PrivateIpAddress: Ipv4Text.optional(),
+  PrivateIpAddresses: z.array(PrivateIp).default([]),
+  SourceDestCheck: z.boolean().optional(),
+  Attachment: z.looseObject({ DeviceIndex: z.number().int().optional() }).optional(),
+  Groups: z.array(z.looseObject({ GroupId: z.string() })).default([]),
+});
+
+export const AwsInstance = z.looseObject({
+  InstanceId: z.string().startsWith('i-'),
+  State: z.looseObject({ Name: z.string() }).optional(),
+  SubnetId: z.string().optional(),
+  VpcId: z.string().optional(),
+  PrivateIpAddress: Ipv4Text.optional(),
+  PublicIpAddress: Ipv4Text.optional(),
+  SourceDestCheck: z.boolean().optional(),
+  SecurityGroups: z.array(z.looseObject({ GroupId: z.string() })).default([]),
+  NetworkInterfaces: z.array(AwsInstanceEni).default([]),
+  Tags,
+});
+export type AwsInstance = z.infer<typeof AwsInstance>;
+
+export const DescribeInstances = z.looseObject({ Reservations: z.array(z.looseObject({ Instances: z.array(AwsInstance).default([]) })) });

@@ -1,0 +1,246 @@
+/**
+ * Maps AWS vendor records of the fabric (VPCs, subnets, route tables,
+ * gateways, peerings, transit gateways) onto the model. Cross references that
+ * the snapshot cannot resolve become warnings with an explicit marker: a VPC
+ * known only from route tables or peerings is derived from their CIDRs; an
+ * internet gateway named by a route is derived as attached to that VPC; a
+ * route to a target the snapshot does not describe points at an unresolved
+ * `eni-` target that traces report as unknown.
+ */
+import type { EstateInput } from '../../model/estate.js';
+import { formatPrefix, parseCidr } from '../../net/prefix.js';
+import { isIpv6 } from '../../net/ipv4.js';
+import { nameTag } from '../aws/common.js';
+import type { AwsRoute } from '../aws/describe-route-tables.js';
+import type { VendorRecords } from './collect-docs.js';
+import type { SnapshotNotes } from './notes.js';
+
+type In<K extends keyof EstateInput> = NonNullable<EstateInput[K]>;
+export interface Fabric {
+  vpcs: In<'vpcs'>;
+  subnets: In<'subnets'>;
+  routeTables: In<'routeTables'>;
+  peerings: In<'peerings'>;
+  internetGateways: In<'internetGateways'>;
+  natGateways: In<'natGateways'>;
+  transitGateways: In<'transitGateways'>;
+}
+
+/** A canonical IPv4 CIDR, or undefined (with a note) for IPv6 or malformed text. */
+export function ipv4Cidr(text: string | undefined, what: string, notes: SnapshotNotes, file?: string): string | undefined {
+  if (text === undefined) return undefined;
+  if (isIpv6(text.split('/')[0] ?? '')) {
+    notes.ignore(`${what}: IPv6 ${text}`, 'IPv6 is parsed and set aside: IPv6 traces are unknown for now', file);
+    return undefined;
+  }
+  try {
+    return formatPrefix(parseCidr(text, { nonAligned: 'mask', onWarning: (m) => notes.warn(`${what}: ${m}`, file) }));
+  } catch {
+    notes.warn(`${what}: '${text}' is not an IPv4 CIDR block; ignored`, file);
+    return undefined;
+  }
+}
+
+export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
+  const vpcs: In<'vpcs'> = [];
+  for (const v of r.vpcs) {
+    const assoc = (v.CidrBlockAssociationSet ?? []).filter((a) => !a.CidrBlockState || a.CidrBlockState.State === 'associated').map((a) => a.CidrBlock);
+    const blocks = [...new Set([v.CidrBlock, ...assoc])];
+    for (const a of v.Ipv6CidrBlockAssociationSet ?? []) if (a.Ipv6CidrBlock) ipv4Cidr(a.Ipv6CidrBlock, v.VpcId, notes, v.file);
+    vpcs.push({ id: v.VpcId, name: nameTag(v.Tags), cidrBlocks: blocks });
+  }
+  deriveVpcs(r, vpcs, notes);
+  const vpcIds = new Set(vpcs.map((v) => v.id));
+
+  const tableOfSubnet = new Map<string, string>();
+  for (const t of r.routeTables) for (const a of t.Associations) if (a.SubnetId) tableOfSubnet.set(a.SubnetId, t.RouteTableId);
+  const aclOfSubnet = new Map<string, string>();
+  for (const a of r.networkAcls) for (const s of a.Associations) if (s.SubnetId) aclOfSubnet.set(s.SubnetId, a.NetworkAclId);
+  const mains = new Set(r.routeTables.filter((t) => t.Associations.some((a) => a.Main)).map((t) => t.VpcId));
+
+  const subnets: In<'subnets'> = [];
+  for (const s of r.subnets) {
+    for (const a of s.Ipv6CidrBlockAssociationSet ?? []) if (a.Ipv6CidrBlock) ipv4Cidr(a.Ipv6CidrBlock, s.SubnetId, notes, s.file);
+    if (!s.CidrBlock) { notes.ignore(s.SubnetId, 'IPv6-only subnet: IPv6 traces are unknown for now', s.file); continue; }
+    if (!vpcIds.has(s.VpcId)) { notes.warn(`${s.SubnetId} is in ${s.VpcId}, which the snapshot does not describe; subnet ignored`, s.file); continue; }
+    const routeTable = tableOfSubnet.get(s.SubnetId);
+    if (!routeTable && !mains.has(s.VpcId)) { notes.warn(`${s.SubnetId} has no route table association and ${s.VpcId}'s main route table is not in the snapshot; subnet ignored`, s.file); continue; }
+    const networkAcl = aclOfSubnet.get(s.SubnetId);
+    if (!networkAcl && r.networkAcls.length) notes.warn(`${s.SubnetId} is associated with no network ACL in the snapshot: allow-all default assumed`, s.file);
+    subnets.push({ id: s.SubnetId, vpc: s.VpcId, cidr: s.CidrBlock, name: nameTag(s.Tags), ...(routeTable ? { routeTable } : {}), ...(networkAcl ? { networkAcl } : {}) });
+  }
+  const subnetIds = new Set(subnets.map((s) => s.id));
+
+  const internetGateways: In<'internetGateways'> = [];
+  for (const g of r.internetGateways) {
+    const att = g.Attachments.find((a) => vpcIds.has(a.VpcId) && (!a.State || a.State === 'available' || a.State === 'attached'));
+    if (att) internetGateways.push({ id: g.InternetGatewayId, vpc: att.VpcId });
+    else notes.ignore(g.InternetGatewayId, 'not attached to a VPC of the snapshot', g.file);
+  }
+
+  const peerings: In<'peerings'> = [];
+  for (const p of r.peerings) {
+    const [a, b] = [p.RequesterVpcInfo.VpcId, p.AccepterVpcInfo.VpcId];
+    if (!vpcIds.has(a) || !vpcIds.has(b)) { notes.warn(`${p.VpcPeeringConnectionId} joins ${a} and ${b}, and one of them is unknown; peering ignored`, p.file); continue; }
+    peerings.push({ id: p.VpcPeeringConnectionId, requester: a, accepter: b, status: peeringStatus(p.Status.Code, p.VpcPeeringConnectionId, notes, p.file) });
+  }
+
+  const natGateways: In<'natGateways'> = [];
+  for (const g of r.natGateways) {
+    const addr = g.NatGatewayAddresses.find((x) => x.IsPrimary) ?? g.NatGatewayAddresses[0];
+    if (!subnetIds.has(g.SubnetId) || !addr?.PrivateIp) { notes.warn(`${g.NatGatewayId}: its subnet ${g.SubnetId} or its private address is not in the snapshot; NAT gateway ignored`, g.file); continue; }
+    const state = ['pending', 'failed', 'available', 'deleting', 'deleted'].includes(g.State ?? 'available') ? (g.State ?? 'available') : 'failed';
+    natGateways.push({
+      id: g.NatGatewayId, subnet: g.SubnetId, privateIp: addr.PrivateIp, ...(addr.PublicIp ? { publicIp: addr.PublicIp } : {}),
+      connectivity: g.ConnectivityType ?? 'public', state: state as 'available',
+    });
+  }
+
+  const transitGateways = convertTgws(r, vpcIds, subnetIds, notes);
+  const known = {
+    pcx: new Set(peerings.map((p) => p.id)), nat: new Set(natGateways.map((g) => g.id)), tgw: new Set(transitGateways.map((g) => g.id)),
+    i: new Set(r.instances.filter((i) => i.SubnetId && i.PrivateIpAddress).map((i) => i.InstanceId)), igw: new Set(internetGateways.map((g) => g.id)),
+  };
+  const routeTables: In<'routeTables'> = [];
+  for (const t of r.routeTables) {
+    if (!vpcIds.has(t.VpcId)) { notes.warn(`${t.RouteTableId} is in ${t.VpcId}, which is unknown; route table ignored`, t.file); continue; }
+    const routes: { destination: string; target: string }[] = [];
+    t.Routes.forEach((route, i) => {
+      const where = `${t.RouteTableId} route ${i}`;
+      const target = routeTarget(route, t.VpcId, where, r, known, internetGateways, notes, t.file);
+      if (!target) return;
+      for (const destination of routeDestinations(route, where, r, notes, t.file)) routes.push({ destination, target });
+    });
+    routeTables.push({ id: t.RouteTableId, vpc: t.VpcId, main: t.Associations.some((a) => a.Main === true), routes });
+  }
+  return { vpcs, subnets, routeTables, peerings, internetGateways, natGateways, transitGateways };
+}
+
+/** VPCs the snapshot names but does not describe, derived from local routes and peering CIDRs. */
+function deriveVpcs(r: VendorRecords, vpcs: In<'vpcs'>, notes: SnapshotNotes): void {
+  const have = new Set(vpcs.map((v) => v.id));
+  const blocks = new Map<string, { cidrs: Set<string>; from: Set<string> }>();
+  const add = (vpc: string, cidr: string | undefined, from: string) => {
+    if (have.has(vpc) || !cidr || isIpv6(cidr.split('/')[0] ?? '')) return;
+    const e = blocks.get(vpc) ?? { cidrs: new Set(), from: new Set() };
+    e.cidrs.add(cidr);
+    e.from.add(from);
+    blocks.set(vpc, e);
+  };
+  for (const t of r.routeTables) for (const route of t.Routes) if (route.GatewayId === 'local') add(t.VpcId, route.DestinationCidrBlock, `${t.RouteTableId}'s local route`);
+  for (const p of r.peerings) {
+    for (const info of [p.RequesterVpcInfo, p.AccepterVpcInfo]) {
+      for (const c of info.CidrBlockSet?.map((x) => x.CidrBlock) ?? [info.CidrBlock]) add(info.VpcId, c, `${p.VpcPeeringConnectionId}'s VPC info`);
+    }
+  }
+  for (const [id, e] of blocks) {
+    vpcs.push({ id, cidrBlocks: [...e.cidrs] });
+    notes.derive(`VPC ${id} (${[...e.cidrs].join(', ')})`, `not in describe-vpcs; CIDR blocks from ${[...e.from].join(', ')}`);
+  }
+}
+
+function peeringStatus(code: string, id: string, notes: SnapshotNotes, file: string) {
+  const same = ['active', 'pending-acceptance', 'rejected', 'deleted', 'failed', 'expired'] as const;
+  if ((same as readonly string[]).includes(code)) return code as (typeof same)[number];
+  const mapped = code === 'deleting' ? 'deleted' : 'pending-acceptance';
+  notes.warn(`${id} is ${code}: read as ${mapped} (not active, carries no traffic)`, file);
+  return mapped;
+}
+
+/** The model target of a route, or undefined when the route is set aside. */
+function routeTarget(
+  route: AwsRoute, vpc: string, where: string, r: VendorRecords, known: Record<'pcx' | 'nat' | 'tgw' | 'i' | 'igw', Set<string>>,
+  igws: In<'internetGateways'>, notes: SnapshotNotes, file: string,
+): string | undefined {
+  const original = route.GatewayId ?? route.NatGatewayId ?? route.VpcPeeringConnectionId ?? route.TransitGatewayId ?? route.InstanceId ?? route.NetworkInterfaceId;
+  if (route.State === 'blackhole') {
+    notes.derive(`${where} -> blackhole`, `State blackhole: its target ${original ?? '(none)'} no longer exists, so AWS drops what it matches`);
+    return 'blackhole';
+  }
+  const unresolved = (id: string, kind: string) => {
+    notes.warn(`${where}: ${kind} ${id} is not in the snapshot; traces that take this route say unknown`, file);
+    return `eni-unresolved-${id}`;
+  };
+  const gw = route.GatewayId;
+  if (gw === 'local') return 'local';
+  if (gw?.startsWith('igw-')) {
+    if (!known.igw.has(gw)) {
+      igws.push({ id: gw, vpc });
+      known.igw.add(gw);
+      notes.derive(`internet gateway ${gw} attached to ${vpc}`, `${where} sends traffic to it (AWS requires it attached to the table's VPC)`);
+    }
+    return gw;
+  }
+  if (gw?.startsWith('vgw-')) return gw;
+  if (route.NatGatewayId) return known.nat.has(route.NatGatewayId) ? route.NatGatewayId : unresolved(route.NatGatewayId, 'NAT gateway');
+  if (route.VpcPeeringConnectionId) return known.pcx.has(route.VpcPeeringConnectionId) ? route.VpcPeeringConnectionId : unresolved(route.VpcPeeringConnectionId, 'peering connection');
+  if (route.TransitGatewayId) return known.tgw.has(route.TransitGatewayId) ? route.TransitGatewayId : unresolved(route.TransitGatewayId, 'transit gateway');
+  if (route.InstanceId) return known.i.has(route.InstanceId) ? route.InstanceId : unresolved(route.InstanceId, 'instance');
+  if (route.NetworkInterfaceId) {
+    const id = route.NetworkInterfaceId;
+    const owner = r.instances.find((i) => i.NetworkInterfaces.some((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) === 0))?.InstanceId
+      ?? r.interfaces.find((e) => e.NetworkInterfaceId === id && e.Attachment?.DeviceIndex === 0)?.Attachment?.InstanceId;
+    if (owner && known.i.has(owner)) return owner;
+    notes.warn(`${where}: network interface ${id} is not the primary interface of an instance in the snapshot; traces that take this route say unknown`, file);
+    return id;
+  }
+  notes.ignore(`${where} (-> ${original ?? Object.keys(route).find((k) => k.endsWith('Id') || k.endsWith('Arn')) ?? 'unknown target'})`, 'this target kind (VPC endpoint, carrier/local/egress-only gateway, Cloud WAN) is not modelled', file);
+  return undefined;
+}
+
+/** The IPv4 destinations of a route: its CIDR, or its prefix list's entries. */
+function routeDestinations(route: AwsRoute, where: string, r: VendorRecords, notes: SnapshotNotes, file: string): string[] {
+  if (route.DestinationPrefixListId) {
+    const entries = r.prefixLists.get(route.DestinationPrefixListId);
+    if (!entries) {
+      notes.warn(`${where}: prefix list ${route.DestinationPrefixListId} has no entries in the snapshot; route ignored`, file);
+      return [];
+    }
+    return entries.flatMap((c) => ipv4Cidr(c, where, notes, file) ?? []);
+  }
+  if (route.DestinationIpv6CidrBlock) {
+    ipv4Cidr(route.DestinationIpv6CidrBlock, where, notes, file);
+    return [];
+  }
+  const c = ipv4Cidr(route.DestinationCidrBlock, where, notes, file);
+  return c ? [c] : [];
+}
+
+function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Set<string>, notes: SnapshotNotes): In<'transitGateways'> {
+  const ids = new Set([...r.transitGateways.map((g) => g.id), ...r.tgwAttachments.map((a) => a.TransitGatewayId), ...r.tgwRouteTables.map((t) => t.tgw)]);
+  const attachments = new Map<string, { id: string; tgw: string; vpc: string; subnets: Set<string>; routeTable?: string; state: string }>();
+  for (const a of r.tgwAttachments) {
+    const vpc = a.VpcId ?? (a.ResourceType === 'vpc' ? a.ResourceId : undefined);
+    if (!vpc) { notes.ignore(`${a.TransitGatewayAttachmentId} (${a.ResourceType ?? 'unknown type'})`, 'only VPC attachments are modelled', a.file); continue; }
+    if (!vpcIds.has(vpc)) { notes.warn(`${a.TransitGatewayAttachmentId} attaches ${vpc}, which is unknown; attachment ignored`, a.file); continue; }
+    const e = attachments.get(a.TransitGatewayAttachmentId) ?? { id: a.TransitGatewayAttachmentId, tgw: a.TransitGatewayId, vpc, subnets: new Set<string>(), state: a.State ?? 'available' };
+    for (const s of a.SubnetIds ?? []) if (subnetIds.has(s)) e.subnets.add(s);
+    if (a.Association && (!a.Association.State || a.Association.State === 'associated')) e.routeTable = a.Association.TransitGatewayRouteTableId;
+    attachments.set(e.id, e);
+  }
+  const routesOf = new Map(r.tgwRoutes.map((x) => [x.table, x]));
+  return [...ids].map((id) => {
+    const tables = r.tgwRouteTables.filter((t) => t.tgw === id).map((t) => {
+      const found = routesOf.get(t.id);
+      const propagations = new Set<string>();
+      const routes: { destination: string; attachment?: string; blackhole?: boolean }[] = [];
+      if (!found) notes.warn(`${t.id}: no search-transit-gateway-routes output in the snapshot, so its routes are unknown (read as none)`, t.file);
+      for (const route of found?.routes ?? []) {
+        const dst = ipv4Cidr(route.DestinationCidrBlock, t.id, notes, found!.file);
+        const att = route.TransitGatewayAttachments[0]?.TransitGatewayAttachmentId;
+        if (!dst) { if (route.PrefixListId) notes.warn(`${t.id}: prefix list route ${route.PrefixListId} ignored`, found!.file); continue; }
+        if (route.State === 'blackhole') routes.push({ destination: dst, blackhole: true });
+        else if (att && !attachments.has(att)) notes.warn(`${t.id}: route ${dst} -> ${att}, an attachment not in the snapshot; ignored`, found!.file);
+        else if (route.Type === 'propagated' && att) propagations.add(att);
+        else if (att) routes.push({ destination: dst, attachment: att });
+      }
+      return { id: t.id, propagations: [...propagations], routes };
+    });
+    const tableIds = new Set(tables.map((t) => t.id));
+    const atts = [...attachments.values()].filter((a) => a.tgw === id).map((a) => {
+      if (a.routeTable && !tableIds.has(a.routeTable)) notes.warn(`${a.id} is associated with ${a.routeTable}, which is not in the snapshot`);
+      return { id: a.id, vpc: a.vpc, subnets: [...a.subnets], state: a.state, ...(a.routeTable && tableIds.has(a.routeTable) ? { routeTable: a.routeTable } : {}) };
+    });
+    return { id, attachments: atts, routeTables: tables };
+  });
+}

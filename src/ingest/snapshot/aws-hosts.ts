@@ -1,0 +1,132 @@
+/**
+ * Maps AWS vendor records of filters and hosts (security groups, network
+ * ACLs, instances, RDS) onto the model, after the fabric (aws-fabric.ts).
+ * An RDS endpoint's address is its ENI's (describe-network-interfaces, the
+ * "RDSNetworkInterface") or podpath.yaml's `rds:` override; when neither
+ * says, the DB is left out with a warning naming its DNS endpoint.
+ */
+import type { EstateInput } from '../../model/estate.js';
+import { parseIpv4 } from '../../net/ipv4.js';
+import { contains, parseCidr } from '../../net/prefix.js';
+import { nameTag, ruleProto } from '../aws/common.js';
+import type { AwsIpPermission } from '../aws/describe-security-groups.js';
+import { isRdsInterface } from '../aws/describe-network-interfaces.js';
+import type { VendorRecords } from './collect-docs.js';
+import { ipv4Cidr, type Fabric } from './aws-fabric.js';
+import type { SnapshotNotes } from './notes.js';
+
+type In<K extends keyof EstateInput> = NonNullable<EstateInput[K]>;
+export interface Hosts {
+  securityGroups: In<'securityGroups'>;
+  networkAcls: In<'networkAcls'>;
+  instances: In<'instances'>;
+  rdsInstances: In<'rdsInstances'>;
+}
+type SgRuleIn = In<'securityGroups'>[number]['ingress'] extends (infer R)[] | undefined ? R : never;
+
+export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, rdsAddresses: Record<string, string>): Hosts {
+  const vpcIds = new Set(f.vpcs.map((v) => v.id));
+  const subnets = new Map(f.subnets.map((s) => [s.id, s]));
+  const sgIds = new Set(r.securityGroups.filter((g) => g.VpcId && vpcIds.has(g.VpcId)).map((g) => g.GroupId));
+
+  const securityGroups: In<'securityGroups'> = [];
+  for (const g of r.securityGroups) {
+    if (!g.VpcId || !vpcIds.has(g.VpcId)) { notes.warn(`${g.GroupId} is in ${g.VpcId ?? 'no VPC'}, which is unknown; security group ignored`, g.file); continue; }
+    const rules = (perms: AwsIpPermission[], dir: string) => perms.flatMap((p, i) => sgRules(p, `${g.GroupId} ${dir}[${i}]`, sgIds, r, notes, g.file));
+    securityGroups.push({
+      id: g.GroupId, vpc: g.VpcId, name: g.GroupName ?? nameTag(g.Tags), ingress: rules(g.IpPermissions, 'ingress'),
+      ...(g.IpPermissionsEgress ? { egress: rules(g.IpPermissionsEgress, 'egress') } : {}),
+    });
+  }
+
+  const networkAcls: In<'networkAcls'> = [];
+  for (const a of r.networkAcls) {
+    if (!vpcIds.has(a.VpcId)) { notes.warn(`${a.NetworkAclId} is in ${a.VpcId}, which is unknown; network ACL ignored`, a.file); continue; }
+    const entries = (egress: boolean) => a.Entries
+      .filter((e) => e.Egress === egress)
+      // 32767 is AWS's final `*` deny (32768 its IPv6 twin), implicit in the model.
+      .filter((e) => e.RuleNumber < 32767)
+      .flatMap((e) => {
+        const cidr = ipv4Cidr(e.CidrBlock ?? e.Ipv6CidrBlock, `${a.NetworkAclId} rule ${e.RuleNumber}`, notes, a.file);
+        if (!cidr) return [];
+        const proto = ruleProto(e.Protocol);
+        const ports = (proto === 'tcp' || proto === 'udp') && e.PortRange ? `${e.PortRange.From}-${e.PortRange.To}` : undefined;
+        return [{ rule: e.RuleNumber, proto, cidr, action: e.RuleAction, ...(ports ? { ports } : {}) }];
+      })
+      .sort((x, y) => x.rule - y.rule);
+    networkAcls.push({ id: a.NetworkAclId, vpc: a.VpcId, ingress: entries(false), egress: entries(true) });
+  }
+
+  const instances: In<'instances'> = [];
+  for (const i of r.instances) {
+    if (!i.SubnetId || !i.PrivateIpAddress) { notes.ignore(`instance ${i.InstanceId} (${i.State?.Name ?? 'unknown state'})`, 'it has no network interface (terminated or stopped without one)', i.file); continue; }
+    if (!subnets.has(i.SubnetId)) { notes.warn(`instance ${i.InstanceId} is in ${i.SubnetId}, which the snapshot does not describe; instance ignored`, i.file); continue; }
+    const primary = i.NetworkInterfaces.find((e) => (e.Attachment?.DeviceIndex ?? 0) === 0);
+    const secondaryIps = (primary?.PrivateIpAddresses ?? []).filter((x) => x.PrivateIpAddress !== i.PrivateIpAddress).map((x) => x.PrivateIpAddress);
+    for (const other of i.NetworkInterfaces.filter((e) => e !== primary)) {
+      if (other.SubnetId && other.SubnetId !== i.SubnetId) { notes.ignore(`${other.NetworkInterfaceId} of ${i.InstanceId}`, 'secondary ENI in another subnet is not modelled', i.file); continue; }
+      secondaryIps.push(...other.PrivateIpAddresses.map((x) => x.PrivateIpAddress));
+      notes.warn(`${i.InstanceId}: addresses of its secondary ENI ${other.NetworkInterfaceId} are modelled as addresses of the primary interface (same subnet)`, i.file);
+    }
+    const groups = i.SecurityGroups.map((g) => g.GroupId).filter((g) => sgIds.has(g) || (notes.warn(`instance ${i.InstanceId}: security group ${g} is not in the snapshot; left out`, i.file), false));
+    instances.push({
+      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps,
+      ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}), securityGroups: groups, sourceDestCheck: i.SourceDestCheck ?? primary?.SourceDestCheck ?? true,
+    });
+  }
+
+  const rdsInstances: In<'rdsInstances'> = [];
+  for (const db of r.dbInstances) {
+    const id = db.DBInstanceIdentifier;
+    const groups = db.VpcSecurityGroups.map((g) => g.VpcSecurityGroupId);
+    const dbSubnets = db.DBSubnetGroup?.Subnets.map((s) => s.SubnetIdentifier) ?? [];
+    const dns = db.Endpoint?.Address ?? 'no endpoint';
+    let address = rdsAddresses[id];
+    let how = 'podpath.yaml rds override';
+    if (!address) {
+      const candidates = r.interfaces.filter((e) => isRdsInterface(e) && (!db.DBSubnetGroup?.VpcId || e.VpcId === db.DBSubnetGroup.VpcId)
+        && (!e.SubnetId || dbSubnets.length === 0 || dbSubnets.includes(e.SubnetId)) && e.Groups.every((g) => groups.includes(g.GroupId)));
+      if (candidates.length === 1 && candidates[0]!.PrivateIpAddress) {
+        address = candidates[0]!.PrivateIpAddress;
+        how = `its network interface ${candidates[0]!.NetworkInterfaceId}`;
+      } else {
+        const why = candidates.length ? `${candidates.length} RDS network interfaces match its VPC, subnets and security groups` : 'no RDS network interface in describe-network-interfaces matches it';
+        notes.warn(`RDS ${id}: endpoint ${dns} is a DNS name and ${why}; its address is unknown, so it is left out (give it in podpath.yaml: rds: {${id}: ADDRESS})`, db.file);
+        continue;
+      }
+    }
+    const ip = parseIpv4(address);
+    const subnet = f.subnets.find((s) => (dbSubnets.length === 0 || dbSubnets.includes(s.id)) && contains(parseCidr(s.cidr), ip)) ?? f.subnets.find((s) => contains(parseCidr(s.cidr), ip));
+    if (!subnet) { notes.warn(`RDS ${id}: no subnet of the snapshot holds ${address}; left out`, db.file); continue; }
+    notes.derive(`RDS ${id} address ${address}`, `${how} (the endpoint ${dns} is a DNS name)`);
+    rdsInstances.push({ id, engine: db.Engine ?? 'postgres', subnet: subnet.id, address, port: db.Endpoint?.Port ?? 5432, securityGroups: groups.filter((g) => sgIds.has(g)) });
+  }
+  return { securityGroups, networkAcls, instances, rdsInstances };
+}
+
+/** The model rules of one IpPermission: one per IPv4 range, group pair and prefix-list entry. */
+function sgRules(p: AwsIpPermission, where: string, sgIds: Set<string>, r: VendorRecords, notes: SnapshotNotes, file: string): SgRuleIn[] {
+  const proto = ruleProto(p.IpProtocol);
+  const hasPorts = (proto === 'tcp' || proto === 'udp') && p.FromPort !== undefined && p.FromPort >= 0;
+  const base = { proto, ...(hasPorts ? { ports: `${p.FromPort}-${p.ToPort ?? p.FromPort}` } : {}) };
+  const out: SgRuleIn[] = [];
+  for (const range of p.IpRanges) {
+    const cidr = ipv4Cidr(range.CidrIp, where, notes, file);
+    if (cidr) out.push({ ...base, cidr, ...(range.Description ? { description: range.Description } : {}) });
+  }
+  for (const range of p.Ipv6Ranges) ipv4Cidr(range.CidrIpv6, where, notes, file);
+  for (const pair of p.UserIdGroupPairs) {
+    if (!pair.GroupId) continue;
+    if (sgIds.has(pair.GroupId)) out.push({ ...base, sg: pair.GroupId });
+    else notes.warn(`${where}: allows members of ${pair.GroupId}, which the snapshot does not describe; that rule matches nobody podpath knows`, file);
+  }
+  for (const pl of p.PrefixListIds) {
+    const entries = r.prefixLists.get(pl.PrefixListId);
+    if (!entries) { notes.warn(`${where}: prefix list ${pl.PrefixListId} has no entries in the snapshot; that rule is ignored`, file); continue; }
+    for (const c of entries) {
+      const cidr = ipv4Cidr(c, where, notes, file);
+      if (cidr) out.push({ ...base, cidr, description: `from prefix list ${pl.PrefixListId}` });
+    }
+  }
+  return out;
+}

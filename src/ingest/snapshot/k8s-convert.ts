@@ -1,0 +1,159 @@
+/**
+ * Maps kubectl objects and node dumps onto the model: nodes (spec.podCIDR,
+ * spec.providerID `aws:///ZONE/i-...` -> instance, else the InternalIP),
+ * pods (status.podIP, spec.nodeName, spec.hostNetwork), ClusterIP Services
+ * with the ready addresses of their EndpointSlices, and the cluster address
+ * plan (podpath.yaml, else kube-apiserver/controller-manager flags or the
+ * kubeadm-config / kube-proxy ConfigMaps, and the kube-dns Service).
+ * A node without iptables-save.txt gets nat rules derived from the cluster's
+ * CNI profile, marked derived.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { EstateInput } from '../../model/estate.js';
+import type { Cluster } from '../../model/k8s.js';
+import type { TextSource } from '../../model/source.js';
+import { formatIpv4, isValidIpv4 } from '../../net/ipv4.js';
+import { nthAddress, parseCidr } from '../../net/prefix.js';
+import { deriveNatRules, type MasqProfile } from '../../k8s/profiles/index.js';
+import type { From, VendorRecords } from './collect-docs.js';
+import type { K8sNode } from '../k8s/objects.js';
+import { ipv4Cidr } from './aws-fabric.js';
+import { podAttachment, type ClusterProfile } from './k8s-profile.js';
+import type { SnapshotNotes } from './notes.js';
+
+type In<K extends keyof EstateInput> = NonNullable<EstateInput[K]>;
+
+/** The text files of one `nodes/<name>/` folder. */
+export interface NodeFiles {
+  dir: string;
+  texts: Map<string, TextSource>;
+}
+
+export interface K8sPart {
+  cluster?: Cluster | undefined;
+  nodes: In<'nodes'>;
+  pods: In<'pods'>;
+  services: In<'services'>;
+}
+
+export function convertK8s(
+  r: VendorRecords, aws: { instances: In<'instances'>; subnets: In<'subnets'>; vpcs: In<'vpcs'> }, nodeFiles: Map<string, NodeFiles>,
+  profile: ClusterProfile | undefined, clusterOverride: Partial<Cluster> | undefined, notes: SnapshotNotes,
+): K8sPart {
+  const nodes: In<'nodes'> = [];
+  for (const n of r.nodes) {
+    const node = convertNode(n, aws, nodeFiles.get(n.metadata.name), profile, notes);
+    if (node) nodes.push(node);
+  }
+  for (const [name, f] of nodeFiles) if (!nodes.some((n) => n.name === name)) notes.ignore(`${f.dir}`, `node ${name} is not in the kubectl node list (or its instance is unknown)`);
+  const nodeNames = new Set(nodes.map((n) => n.name));
+
+  const pods: In<'pods'> = [];
+  for (const p of r.pods) {
+    const name = `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
+    const node = p.spec.nodeName;
+    if (!node || (!p.spec.hostNetwork && !p.status.podIP)) { notes.ignore(`pod ${name}`, `not running on a node with an address (phase ${p.status.phase ?? 'unknown'})`, p.file); continue; }
+    if (!nodeNames.has(node)) { notes.ignore(`pod ${name}`, `its node ${node} is not in the snapshot`, p.file); continue; }
+    if (p.spec.hostNetwork) { pods.push({ name, node, hostNetwork: true }); continue; }
+    if (!isValidIpv4(p.status.podIP!)) { notes.ignore(`pod ${name} (${p.status.podIP})`, 'IPv6 pod address: IPv6 traces are unknown for now', p.file); continue; }
+    pods.push({ name, node, ip: p.status.podIP! });
+  }
+
+  const services: In<'services'> = [];
+  for (const s of r.services) {
+    const name = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
+    const ip = s.spec.clusterIP;
+    if (!ip || ip === 'None' || !isValidIpv4(ip)) { notes.ignore(`service ${name}`, ip === 'None' ? 'headless (no cluster IP)' : 'no IPv4 cluster IP', s.file); continue; }
+    const ports = s.spec.ports.filter((p) => ['TCP', 'UDP', undefined].includes(p.protocol)).map((p) => ({
+      ...(p.name ? { name: p.name } : {}), port: p.port, proto: (p.protocol === 'UDP' ? 'udp' : 'tcp') as 'tcp' | 'udp',
+      ...(typeof p.targetPort === 'number' ? { targetPort: p.targetPort } : {}),
+    }));
+    if (!ports.length) { notes.ignore(`service ${name}`, 'no TCP or UDP port', s.file); continue; }
+    const endpoints = r.endpointSlices
+      .filter((e) => e.metadata.labels?.['kubernetes.io/service-name'] === s.metadata.name && (e.metadata.namespace ?? 'default') === (s.metadata.namespace ?? 'default') && (e.addressType ?? 'IPv4') === 'IPv4')
+      .flatMap((e) => (e.endpoints ?? []).filter((x) => x.conditions?.ready !== false).flatMap((x) => x.addresses));
+    services.push({ name, clusterIP: ip, ports, endpoints: [...new Set(endpoints)] });
+  }
+  return { cluster: clusterPlan(r, services, clusterOverride, notes), nodes, pods, services };
+}
+
+function convertNode(
+  n: From<K8sNode>, aws: { instances: In<'instances'>; subnets: In<'subnets'>; vpcs: In<'vpcs'> }, files: NodeFiles | undefined,
+  profile: ClusterProfile | undefined, notes: SnapshotNotes,
+): In<'nodes'>[number] | undefined {
+  const name = n.metadata.name;
+  const fromProvider = /^aws:\/\/\/[^/]*\/(i-[0-9a-zA-Z]+)$/.exec(n.spec.providerID ?? '')?.[1];
+  const internal = n.status.addresses.find((a) => a.type === 'InternalIP')?.address;
+  let instance = aws.instances.find((i) => i.id === fromProvider);
+  if (!instance && internal) {
+    instance = aws.instances.find((i) => i.privateIp === internal);
+    if (instance) notes.derive(`node ${name} runs on ${instance.id}`, `its InternalIP ${internal}${fromProvider ? ` (providerID ${fromProvider} is not in the snapshot)` : ''}`);
+  }
+  if (!instance) {
+    notes.warn(`node ${name}: no instance of the snapshot matches providerID ${n.spec.providerID ?? '(none)'} or InternalIP ${internal ?? '(none)'}; node ignored`, n.file);
+    return undefined;
+  }
+  const podCidr = ipv4Cidr(n.spec.podCIDR, `node ${name} podCIDR`, notes, n.file);
+  const attach = podAttachment(profile);
+  const bridge = 'bridge' in attach && podCidr ? { name: attach.bridge, address: formatIpv4(nthAddress(parseCidr(podCidr), 1)) } : undefined;
+  if (bridge) notes.derive(`node ${name} bridge ${bridge.name} ${bridge.address}`, `${profile?.kind ?? 'no CNI profile found: kubenet assumed'} attaches pods to a bridge at the pod CIDR's first address`);
+  const texts = files?.texts ?? new Map<string, TextSource>();
+  for (const f of ['ip-rule.txt', 'sysctl.txt']) if (texts.has(f)) notes.ignore(`${files!.dir}/${f}`, 'read but not modelled yet (policy routing and sysctls)');
+  let iptables = texts.get('iptables-save.txt');
+  if (!iptables) {
+    const p = profile && nodeProfile(profile, instance, podCidr, aws);
+    if (p) {
+      const d = deriveNatRules(p);
+      iptables = { text: d.text, file: `${files?.dir ?? `nodes/${name}`}/iptables-save.txt (derived)`, firstLine: 1, derived: d.derived };
+      notes.derive(`node ${name} nat rules`, d.derived);
+    } else {
+      notes.warn(`node ${name}: no iptables-save.txt and no CNI profile to derive rules from: empty tables with ACCEPT policies assumed`);
+    }
+  }
+  const routes = texts.get('ip-route.txt');
+  if (!routes) notes.derive(`node ${name} routes`, 'no ip-route.txt: eth0 subnet, pod bridge and default via the VPC router');
+  const resolvConf = texts.get('resolv.conf');
+  return {
+    name, instance: instance.id, ...(podCidr ? { podCidr } : {}), ...(bridge ? { bridge } : {}),
+    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(resolvConf ? { resolvConf } : {}),
+  };
+}
+
+/** The profile with this node's settings filled in, or undefined when they are missing. */
+function nodeProfile(p: ClusterProfile, instance: In<'instances'>[number], podCidr: string | undefined, aws: { subnets: In<'subnets'>; vpcs: In<'vpcs'> }): MasqProfile | undefined {
+  if (p.kind === 'aws-vpc-cni') {
+    const vpcId = aws.subnets.find((s) => s.id === instance.subnet)?.vpc;
+    const vpcCidrs = aws.vpcs.find((v) => v.id === vpcId)?.cidrBlocks ?? [];
+    return { kind: 'aws-vpc-cni', vpcCidrs, nodeIp: instance.privateIp, externalSnat: p.externalSnat, excludeSnatCidrs: p.excludeSnatCidrs };
+  }
+  if (p.kind === 'cilium') return podCidr ? { ...p, podCidr } : undefined;
+  if (p.kind === 'flannel') return { ...p, ...(podCidr ? { subnet: podCidr } : {}) };
+  return p;
+}
+
+/** The cluster address plan, from the override or from what the objects say. */
+function clusterPlan(r: VendorRecords, services: In<'services'>, override: Partial<Cluster> | undefined, notes: SnapshotNotes): Cluster | undefined {
+  const flags = new Map<string, string>();
+  for (const p of r.pods) for (const c of p.spec.containers) for (const a of [...(c.command ?? []), ...(c.args ?? [])]) {
+    const m = /^--(service-cluster-ip-range|cluster-cidr)=(.+)$/.exec(a);
+    if (m && !flags.has(m[1]!)) flags.set(m[1]!, m[2]!.split(',')[0]!);
+  }
+  const kubeadm = r.configMaps.find((c) => c.metadata.name === 'kubeadm-config')?.data?.ClusterConfiguration;
+  const net = kubeadm ? ((parseYaml(kubeadm) as { networking?: { podSubnet?: string; serviceSubnet?: string } } | null)?.networking ?? {}) : {};
+  const proxy = r.configMaps.find((c) => c.metadata.name === 'kube-proxy')?.data?.['config.conf'];
+  const proxyCidr = proxy ? (parseYaml(proxy) as { clusterCIDR?: string } | null)?.clusterCIDR : undefined;
+  const dns = services.find((s) => s.name === 'kube-system/kube-dns' || s.name === 'kube-system/coredns');
+  const pick = (what: string, candidates: [string | undefined, string][]) => {
+    const hit = candidates.find(([v]) => v);
+    if (hit && !override?.[what as keyof Cluster]) notes.derive(`cluster ${what} ${hit[0]}`, hit[1]);
+    return hit?.[0];
+  };
+  const podCidr = override?.podCidr ?? pick('podCidr', [[flags.get('cluster-cidr'), '--cluster-cidr flag of a control-plane pod'], [net.podSubnet, 'kubeadm-config ConfigMap'], [proxyCidr, 'kube-proxy ConfigMap clusterCIDR']]);
+  const serviceCidr = override?.serviceCidr ?? pick('serviceCidr', [[flags.get('service-cluster-ip-range'), '--service-cluster-ip-range flag of kube-apiserver'], [net.serviceSubnet, 'kubeadm-config ConfigMap']]);
+  const dnsServiceIp = override?.dnsServiceIp ?? pick('dnsServiceIp', [[dns?.clusterIP, `Service ${dns?.name}`]]);
+  if (!podCidr || !serviceCidr) {
+    notes.warn(`the cluster's ${!podCidr ? 'pod CIDR' : 'service CIDR'} is not in the snapshot (no kube-apiserver/controller-manager flags, kubeadm-config or podpath.yaml cluster:); cluster address plan left out`);
+    return undefined;
+  }
+  return { name: override?.name ?? 'cluster', podCidr, serviceCidr, ...(dnsServiceIp ? { dnsServiceIp } : {}) };
+}
