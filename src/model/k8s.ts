@@ -81,15 +81,22 @@ export const ServicePortSchema = z.object({
   port: z.number().int().min(1).max(65535),
   proto: z.enum(['tcp', 'udp']).default('tcp'),
   targetPort: z.number().int().min(1).max(65535).optional(),
+  /** The node port of a NodePort/LoadBalancer Service port. */
+  nodePort: z.number().int().min(1).max(65535).optional(),
 });
 
-/** A ClusterIP Service and its ready endpoints. */
+/** A Service (ClusterIP, optionally NodePort and external IPs) and its ready endpoints. */
 export const ServiceSchema = z.object({
   name: z.string().min(1),
   clusterIP: Ipv4Text,
   ports: z.array(ServicePortSchema).min(1),
   /** Ready endpoint addresses. */
   endpoints: z.array(Ipv4Text).default([]),
+  externalIPs: z.array(Ipv4Text).optional(),
+  /** @default Cluster */
+  externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+  /** @default Cluster */
+  internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
   source: SourceLocSchema.optional(),
 });
 export type Service = z.infer<typeof ServiceSchema>;

@@ -14,6 +14,7 @@ import { defaultNetworkAcl } from '../aws/network-acl.js';
 import { parseIptablesSave } from '../linux/iptables/parse.js';
 import type { Ruleset, TableName } from '../linux/iptables/types.js';
 import { insertRules } from '../linux/iptables/insert.js';
+import { deriveKubeProxyRules } from '../k8s/kube-proxy/index.js';
 import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/ip-route.js';
 
 /** A network interface in a VPC (an instance's primary ENI or an RDS endpoint's). */
@@ -172,7 +173,7 @@ export function compileWorld(estate: Estate): World {
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEni.get(n.instance)!, estate.file ?? '<estate>');
+    const rec = compileNode(n, instanceEni.get(n.instance)!, estate.file ?? '<estate>', estate);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -217,7 +218,20 @@ function eniSource(eni: EniRecord) {
   return src ? { file: src.file, line: src.line } : {};
 }
 
-function compileNode(n: Node, eni: EniRecord, estateFile: string): NodeRecord {
+/**
+ * A node without an iptables dump: the rules kube-proxy (iptables mode) would
+ * write for the estate's Services, or empty tables when there are none; either
+ * way marked derived, so every netfilter hop says it was not read.
+ */
+function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Ruleset {
+  if (estate.services.length === 0) return emptyRuleset(`${estateFile} (node ${node}: no iptables given; empty tables with ACCEPT policies assumed)`);
+  const derived = deriveKubeProxyRules(estate, node);
+  const err = derived.diagnostics.find((d) => d.severity === 'error');
+  if (err) throw new PodpathError('PP_PARSE', `derived kube-proxy rules for ${node}: ${err.message}`, { file: estateFile });
+  return derived.ruleset;
+}
+
+function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate): NodeRecord {
   const derived: string[] = [];
   const eth0: Iface = { name: 'eth0', address: eni.primary, prefix: eni.subnet.prefix };
   let bridge: Iface | undefined;
@@ -225,11 +239,11 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string): NodeRecord {
     const prefix = n.podCidr ? parseCidr(n.podCidr) : parseCidr(`${n.bridge.address}/32`);
     bridge = { name: n.bridge.name, address: parseIpv4(n.bridge.address), prefix };
   }
-  const dumped = n.iptables ? parseRuleset(n.iptables, estateFile) : emptyRuleset(`${estateFile} (node ${n.name}: no iptables given)`);
+  const dumped = n.iptables ? parseRuleset(n.iptables, estateFile) : rulesWithoutDump(estate, n.name, estateFile);
   // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
   if (n.iptables?.derived) dumped.derived = n.iptables.derived;
   const ruleset = insertRules(dumped, n.iptablesInserts);
-  if (!n.iptables) derived.push('no iptables-save given: empty tables with ACCEPT policies assumed');
+  if (!n.iptables) derived.push(dumped.derived ?? 'no iptables-save given');
   if (n.iptables?.derived) derived.push(n.iptables.derived);
   let routes: RouteEntry[];
   if (n.routes) {

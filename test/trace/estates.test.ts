@@ -26,6 +26,21 @@ describe('same-VPC pods (kubenet routes in the VPC route table)', () => {
   });
 });
 
+describe('nodes without an iptables dump', () => {
+  it('trace Services through the rules kube-proxy would write, and say they are derived', () => {
+    const text = readFixture('same-vpc-pods')
+      .replace(/    iptables: \|\n(      .*\n)+/g, '')
+      .concat('services:\n  - { name: default/api, clusterIP: 100.64.0.20, ports: [{ port: 80, proto: tcp, targetPort: 8080 }], endpoints: [100.96.2.20] }\n');
+    const w = worldFromYaml(text);
+    const t = traceOne(w, { src: 'pod:web-1', dst: '100.64.0.20:80' });
+    expect(t.verdict).toBe('delivered');
+    const pre = t.forward.find((h) => h.kind === 'node-netfilter' && h.hook === 'PREROUTING');
+    expect(pre?.packetOut).toMatchObject({ dst: '100.96.2.20', dport: 8080 });
+    expect(pre?.notes.join(' ')).toMatch(/kube-proxy \(iptables mode\) rules derived/);
+    expect(t.reply!.at(-1)?.packetIn).toMatchObject({ src: '100.64.0.20', sport: 80 });
+  });
+});
+
 describe('peering with non-overlapping ranges and masquerading nodes', () => {
   const w = worldOf(fixture('peering-clean'));
 
