@@ -42,3 +42,10 @@ for (const [name, flow] of flows) {
   const naive = measure(() => traceFlow(compileWorld(estate), flow), 100);
   console.log(`  ${name.padEnd(38)} warm ${warm.toFixed(1).padStart(7)} us/trace   naive ${naive.toFixed(1).padStart(7)} us/trace   ratio ${(naive / warm).toFixed(1)}x   goal <1000 us: ${warm < 1000 ? 'met' : 'NOT met'}`);
 }
+
+// doctor at scale: equivalence classes vs a per-pod-pair baseline (bench/doctor.ts).
+const { benchDoctor } = await import('./doctor.js');
+for (const line of benchDoctor(200, 2000, 3)) console.log(line);
+
+// iptables: parse vs iptables-restore --test, and the indexed walk vs a linear one (bench/iptables.ts).
+await import('./iptables.js');
