@@ -13,6 +13,7 @@ declare -A need=(
   [dnsmasq]=dnsmasq
   [pg_ctlcluster]=postgresql
   [psql]=postgresql-client
+  [ping]=iputils-ping
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -270,16 +270,30 @@ function egress(node: NodeRecord, dev: string, p: Packet, hops: Hop[]): StepResu
       hops.push(hop('target', p, undefined, { at: `${node.node.name}/${dev}`, endpoint: formatIpv4(p.dst), decision: 'drop', notes: [reason] }));
       return { end: { kind: 'dropped', reason } };
     }
-    hops.push(hop('pod', p, undefined, { at: pod.name, direction: 'receive', decision: 'deliver', notes: [`delivered into pod ${pod.name} via ${dev}`] }));
-    return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod }, packet: p } };
+    return intoPod(pod, `via ${dev}`, p, hops);
   }
   if (dev === 'lo') return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: p } };
   const vethPod = node.pods.get(p.dst);
-  if (vethPod && podVeth(node, p.dst)?.dev === dev) {
-    hops.push(hop('pod', p, undefined, { at: vethPod.name, direction: 'receive', decision: 'deliver', notes: [`delivered into pod ${vethPod.name} via its veth ${dev}`] }));
-    return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod: vethPod }, packet: p } };
-  }
+  if (vethPod && podVeth(node, p.dst)?.dev === dev) return intoPod(vethPod, `via its veth ${dev}`, p, hops);
   return { end: { kind: 'unknown', reason: `interface ${dev} on ${node.node.name} is not modelled (only eth0, the pod bridge and lo are)` } };
+}
+
+/**
+ * Delivery into a pod's network namespace. A packet whose source is the pod's
+ * own address is a martian there: the kernel drops a packet arriving on a
+ * non-loopback interface from one of its own addresses (fib_validate_source).
+ * This is the hairpin case: a pod reaching itself through its Service VIP
+ * without masquerade (which is why kube-proxy masquerades hairpin traffic).
+ */
+function intoPod(pod: PodRecord, how: string, p: Packet, hops: Hop[]): StepResult {
+  if (p.src === pod.ip) {
+    const reason = `pod ${pod.name} drops a packet from its own address ${formatIpv4(p.src)} (martian source): hairpin traffic through a Service needs masquerading`;
+    const rule = awsRule(pod.name, 'martian', 'kernel: a packet from one of its own addresses arriving on eth0 is dropped (fib_validate_source)');
+    hops.push(hop('pod', p, undefined, { at: pod.name, direction: 'receive', decision: 'drop', rule, notes: [reason] }));
+    return { end: { kind: 'dropped', rule, reason } };
+  }
+  hops.push(hop('pod', p, undefined, { at: pod.name, direction: 'receive', decision: 'deliver', notes: [`delivered into pod ${pod.name} ${how}`] }));
+  return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod }, packet: p } };
 }
 
 /** True when `ip` lies in the node's pod bridge network. */

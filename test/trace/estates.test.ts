@@ -111,10 +111,14 @@ pods: [{ name: p, node: n, ip: 100.96.1.9 }]
     const w = worldFromYaml(node([
       '      -A PREROUTING -d 100.64.0.1/32 -p tcp -m tcp --dport 80 -m statistic --mode random --probability 0.25 -j DNAT --to-destination 100.96.1.9:8080',
       '      -A PREROUTING -d 100.64.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 100.96.1.10:8080',
-    ].join('\n')).replace('pods: [{ name: p, node: n, ip: 100.96.1.9 }]', 'pods: [{ name: p, node: n, ip: 100.96.1.9 }, { name: q, node: n, ip: 100.96.1.10 }]'));
-    const traces = traceAll(w, { src: 'pod:q', dst: '100.64.0.1:80' });
+    ].join('\n')).replace('pods: [{ name: p, node: n, ip: 100.96.1.9 }]', 'pods: [{ name: p, node: n, ip: 100.96.1.9 }, { name: q, node: n, ip: 100.96.1.10 }, { name: r, node: n, ip: 100.96.1.11 }]'));
+    const traces = traceAll(w, { src: 'pod:r', dst: '100.64.0.1:80' });
     expect(traces.map((t) => t.probability).sort()).toEqual([0.25, 0.75]);
     expect(traces.map((t) => t.forward.at(-1)?.at).sort()).toEqual(['default/p', 'default/q']);
+    expect(traces.every((t) => t.verdict === 'delivered')).toBe(true);
+    // From an endpoint itself, the branch that picks it is a hairpin without masquerade: a martian in the pod.
+    const fromQ = traceAll(w, { src: 'pod:q', dst: '100.64.0.1:80' });
+    expect(fromQ.find((t) => t.forward.at(-1)?.at === 'default/q')?.verdict).toBe('dropped');
   });
 
   it('carries the packet mark from PREROUTING to POSTROUTING, as KUBE-MARK-MASQ relies on', () => {

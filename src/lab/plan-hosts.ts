@@ -1,0 +1,152 @@
+/**
+ * Namespaces behind the router ports: Kubernetes nodes (the node's own
+ * iptables rules verbatim, a kubenet-like bridge, ip_forward on), pods (a
+ * veth into the bridge, default route via the bridge address), EC2 and RDS
+ * hosts, the VPC resolver and the internet gateway sink.
+ *
+ * Pods get their address as a /32 with an on-link route to the bridge
+ * address, so every packet a pod sends is routed by the node (the model's
+ * podSend: "its netns routes everything via the bridge to the node"), also
+ * between pods of one node. Nodes get rp_filter off and bridge netfilter off
+ * (nothing is bridged port to port; the model has no rp_filter).
+ */
+import { formatIpv4 } from '../net/ipv4.js';
+import { formatRouteDst, type RouteEntry } from '../linux/route/ip-route.js';
+import { tokenize } from '../linux/iptables/tokenize.js';
+import { PodpathError } from '../model/errors.js';
+import type { EniRecord, NodeRecord, PodRecord } from '../trace/world.js';
+import type { PlanContext, P2pLink } from './plan-context.js';
+import type { LinkPlan, NsPlan } from './plan-types.js';
+
+const HOST_SYSCTLS = [
+  'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
+  'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.default.accept_redirects=0',
+  'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0',
+];
+
+/** `ip address add` lines for an interface's addresses on eth0: the primary with the subnet's length. */
+function eniAddresses(eni: EniRecord, prefixRoute: boolean): string[] {
+  const len = eni.subnet.prefix.len;
+  return [
+    `address add ${formatIpv4(eni.primary)}/${len} dev eth0${prefixRoute ? '' : ' noprefixroute'}`,
+    ...eni.addresses.filter((a) => a !== eni.primary).map((a) => `address add ${formatIpv4(a)}/32 dev eth0`),
+  ];
+}
+
+function gateway(eni: EniRecord): string {
+  return formatIpv4((eni.subnet.prefix.addr + 1) >>> 0);
+}
+
+const noResolv = (what: string) => `# podpath lab: ${what} has no resolv.conf in the estate\n`;
+
+/** A node namespace and its pods' links. */
+export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: Map<PodRecord, string>, links: LinkPlan[]): NsPlan {
+  const ip: string[] = ['link set lo up', ...eniAddresses(node.eni, !node.node.routes), 'link set eth0 up'];
+  if (node.bridge) {
+    const len = node.bridge.prefix.len;
+    ip.push(`link add ${node.bridge.name} type bridge`, `address add ${formatIpv4(node.bridge.address)}/${len} dev ${node.bridge.name}`, `link set ${node.bridge.name} up`);
+  }
+  let k = 0;
+  for (const [pod, pns] of podNs) {
+    if (pod.node !== node) continue;
+    if (!node.bridge) throw new PodpathError('PP_USAGE', `node ${node.node.name} has no bridge: the lab cannot attach pod ${pod.name}`);
+    const dev = `veth${k++}`;
+    links.push({ a: ns, aDev: dev, b: pns, bDev: 'eth0' });
+    ip.push(`link set ${dev} master ${node.bridge.name}`, `link set ${dev} up`);
+  }
+  if (node.node.routes) ip.push(...node.routes.filter((r) => r.table === 'main' && r.type !== 'local').map((r) => routeLine(node, r)));
+  else ip.push(`route add default via ${gateway(node.eni)} dev eth0`);
+
+  const inserts = node.node.iptablesInserts.map((i) => {
+    const t = tokenize(i.rule);
+    if (t.error) throw new PodpathError('PP_PARSE', `iptables insert ${i.label}: ${t.error}`);
+    return ['-w', '5', '-t', i.table, '-I', i.chain, String(i.position), ...t.tokens.map((x) => x.value)];
+  });
+  return {
+    ns,
+    role: 'node',
+    ref: node.node.name,
+    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0'],
+    ipBatch: ip,
+    ...(node.node.iptables ? { iptables: node.node.iptables.text.endsWith('\n') ? node.node.iptables.text : `${node.node.iptables.text}\n` } : {}),
+    iptablesInserts: inserts,
+    resolvConf: node.node.resolvConf?.text ?? noResolv(`node ${node.node.name}`),
+    address: formatIpv4(node.eth0.address),
+  };
+}
+
+/** A route of the node's `ip route` dump as an `ip route add` line. */
+function routeLine(node: NodeRecord, r: RouteEntry): string {
+  const devs = [node.eth0.name, node.bridge?.name];
+  if (r.dev && !devs.includes(r.dev)) throw new PodpathError('PP_USAGE', `node ${node.node.name}: route '${r.text}' uses ${r.dev}; the lab builds only eth0 and the bridge`, r.loc ?? {});
+  if (r.nexthops) throw new PodpathError('PP_USAGE', `node ${node.node.name}: multipath route '${r.text}' is not supported by the lab`, r.loc ?? {});
+  const words = [r.type === 'unicast' ? '' : r.type, formatRouteDst(r.dst)];
+  if (r.via !== undefined) words.push('via', formatIpv4(r.via));
+  if (r.dev) words.push('dev', r.dev);
+  if (r.src !== undefined) words.push('src', formatIpv4(r.src));
+  if (r.scope) words.push('scope', r.scope);
+  if (r.metric) words.push('metric', String(r.metric));
+  if (r.flags.includes('onlink')) words.push('onlink');
+  return `route replace ${words.filter(Boolean).join(' ')}`;
+}
+
+/** A pod namespace (its link is planned by its node). */
+export function planPod(pod: PodRecord, ns: string): NsPlan {
+  const gw = formatIpv4(pod.node.bridge!.address);
+  return {
+    ns,
+    role: 'pod',
+    ref: pod.name,
+    sysctls: HOST_SYSCTLS,
+    ipBatch: ['link set lo up', `address add ${formatIpv4(pod.ip)}/32 dev eth0`, 'link set eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`],
+    iptablesInserts: [],
+    resolvConf: pod.pod.resolvConf?.text ?? noResolv(`pod ${pod.name}`),
+    address: formatIpv4(pod.ip),
+  };
+}
+
+/** An EC2 instance (not a node) or an RDS endpoint behind its interface. */
+export function planHost(eni: EniRecord, ns: string): NsPlan {
+  const rds = eni.owner.kind === 'rds';
+  return {
+    ns,
+    role: rds ? 'rds' : 'host',
+    ref: eni.owner.kind === 'rds' ? eni.owner.rds.id : eni.owner.kind === 'instance' ? eni.owner.instance.id : eni.id,
+    sysctls: HOST_SYSCTLS,
+    ipBatch: ['link set lo up', ...eniAddresses(eni, true), 'link set eth0 up', `route add default via ${gateway(eni)} dev eth0`],
+    // RDS answers only its database port (the model: "listens only on tcp/PORT"), not ping.
+    ...(rds ? { iptables: '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp --icmp-type 8 -j DROP\nCOMMIT\n' } : {}),
+    iptablesInserts: [],
+    resolvConf: noResolv(rds ? 'an RDS host' : 'an EC2 host'),
+    address: formatIpv4(eni.primary),
+  };
+}
+
+/** The Amazon-provided DNS server of a VPC: answers on port 53 only, never ping. */
+export function planResolver(link: P2pLink, vpcId: string, address: string): NsPlan {
+  return {
+    ns: link.peerNs,
+    role: 'resolver',
+    ref: vpcId,
+    sysctls: HOST_SYSCTLS,
+    ipBatch: ['link set lo up', `address add ${link.peerAddr}/30 dev eth0`, `address add ${address}/32 dev eth0`, 'link set eth0 up', 'route add default dev eth0 scope link src ' + address],
+    iptables: '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp --icmp-type 8 -j DROP\nCOMMIT\n',
+    iptablesInserts: [],
+    resolvConf: noResolv('the VPC resolver'),
+    address,
+  };
+}
+
+/** The internet gateway: a sink. The lab has no internet; nothing it receives goes further. */
+export function planIgw(link: P2pLink, igwId: string): NsPlan {
+  return {
+    ns: link.peerNs,
+    role: 'igw',
+    ref: igwId,
+    sysctls: ['net.ipv4.ip_forward=0', ...HOST_SYSCTLS],
+    ipBatch: ['link set lo up', `address add ${link.peerAddr}/30 dev eth0`, 'link set eth0 up'],
+    iptables: '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\nCOMMIT\n',
+    iptablesInserts: [],
+    resolvConf: noResolv('the internet gateway sink'),
+  };
+}

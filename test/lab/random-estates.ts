@@ -1,0 +1,149 @@
+/**
+ * fast-check generator of random estates the lab can build, with flows:
+ * 1-3 VPCs (disjoint private blocks), 1-2 subnets each, route tables with
+ * peering/igw/blackhole/pod-CIDR routes (right, wrong or missing), peerings
+ * (active or not), security groups (CIDR and group references, restricted
+ * egress), NACLs with ordered allow/deny entries and ephemeral port ranges,
+ * nodes with random masquerade and FORWARD rules, pods, EC2 hosts and an RDS;
+ * flows TCP/UDP/ICMP between them and to the VPC resolvers, each with its
+ * own source port.
+ */
+import fc from 'fast-check';
+import { EstateSchema, type Estate } from '../../src/model/estate.js';
+import type { LabFlow } from '../../src/lab/check.js';
+
+const BLOCKS = ['10.0.0.0/16', '172.20.0.0/16', '192.168.0.0/16', '10.1.0.0/16', '172.31.0.0/16'];
+const net16 = (block: string) => block.split('.').slice(0, 2).join('.');
+
+export interface LabCase {
+  estate: Estate;
+  flows: LabFlow[];
+}
+
+export const arbLabCase: fc.Arbitrary<LabCase> = fc.gen().map((g) => build(g));
+
+function build(g: fc.GeneratorValue): LabCase {
+  const pick = <T>(xs: readonly T[]): T => xs[g(fc.nat, { max: xs.length - 1 })]!;
+  const chance = (p: number) => g(fc.double, { min: 0, max: 1, noNaN: true }) < p;
+  const int = (min: number, max: number) => g(fc.integer, { min, max });
+
+  const nVpc = int(1, 3);
+  const blocks = g(fc.shuffledSubarray, BLOCKS, { minLength: nVpc, maxLength: nVpc });
+  const vpcs = blocks.map((b, i) => ({ id: `vpc-${i}`, cidrBlocks: [b] }));
+  const subnets = vpcs.flatMap((v, i) => Array.from({ length: int(1, 2) }, (_, k) => ({ id: `subnet-${i}-${k}`, vpc: v.id, cidr: `${net16(v.cidrBlocks[0]!)}.${k * 16}.0/20`, routeTable: `rtb-${i}-${k === 0 ? 0 : chance(0.5) ? 1 : 0}` })));
+  const igws = vpcs.filter(() => chance(0.6)).map((v) => ({ id: `igw-${v.id.slice(4)}`, vpc: v.id }));
+  const peerings: Array<{ id: string; requester: string; accepter: string; status: 'active' | 'pending-acceptance' }> = [];
+  for (let a = 0; a < nVpc; a++) for (let b = a + 1; b < nVpc; b++) if (chance(0.8)) peerings.push({ id: `pcx-${a}${b}`, requester: `vpc-${a}`, accepter: `vpc-${b}`, status: chance(0.9) ? 'active' : 'pending-acceptance' });
+
+  // Hosts: nodes (with pods), EC2 instances, one RDS.
+  const hostIp = (s: { cidr: string }, n: number) => `${s.cidr.split('.').slice(0, 3).join('.')}.${n}`;
+  let nextHost = 10;
+  const nNodes = int(1, 3);
+  const instances: Array<{ id: string; subnet: string; privateIp: string; securityGroups: string[]; sourceDestCheck: boolean }> = [];
+  const nodes: unknown[] = [];
+  const pods: Array<{ name: string; node: string; ip: string }> = [];
+  for (let i = 0; i < nNodes; i++) {
+    const s = pick(subnets);
+    instances.push({ id: `i-node${i}`, subnet: s.id, privateIp: hostIp(s, nextHost++), securityGroups: [], sourceDestCheck: chance(0.25) });
+    nodes.push({ name: `node-${i}`, instance: `i-node${i}`, podCidr: `10.244.${i + 1}.0/24`, bridge: { name: 'cbr0', address: `10.244.${i + 1}.1` }, iptables: nodeRules(pick, chance) });
+    for (let j = 0; j < int(0, 2); j++) pods.push({ name: `default/pod-${i}-${j}`, node: `node-${i}`, ip: `10.244.${i + 1}.${5 + j}` });
+  }
+  for (const v of vpcs) {
+    if (chance(0.5)) {
+      const s = pick(subnets.filter((x) => x.vpc === v.id));
+      instances.push({ id: `i-host${v.id.slice(4)}`, subnet: s.id, privateIp: hostIp(s, nextHost++), securityGroups: [], sourceDestCheck: chance(0.8) });
+    }
+  }
+  const rdsSubnet = chance(0.7) ? pick(subnets) : undefined;
+  const rds = rdsSubnet ? [{ id: 'db', subnet: rdsSubnet.id, address: hostIp(rdsSubnet, 100), port: 5432, securityGroups: [] as string[] }] : [];
+
+  const hostIps = [...instances.map((x) => x.privateIp), ...rds.map((r) => r.address)];
+  const cidrs = ['0.0.0.0/0', '10.244.0.0/16', '10.0.0.0/8', ...blocks, ...hostIps.map((ip) => `${ip}/32`)];
+  const ports = [undefined, 5432, 80, 53, '1024-65535', '8000-8100'] as const;
+  const protos = ['tcp', 'udp', 'icmp', 'all'] as const;
+
+  // Security groups, one or two per VPC, attached at random.
+  const sgs = vpcs.flatMap((v) => Array.from({ length: int(1, 2) }, (_, k) => ({ id: `sg-${v.id.slice(4)}-${k}`, vpc: v.id, ingress: [] as unknown[], egress: undefined as unknown[] | undefined })));
+  for (const sg of sgs) {
+    sg.ingress = Array.from({ length: int(0, 3) }, () => {
+      const proto = pick(protos);
+      const port = proto === 'tcp' || proto === 'udp' ? pick(ports) : undefined;
+      return chance(0.2) ? { proto, ...(port ? { ports: port } : {}), sg: pick(sgs.filter((x) => x.vpc === sg.vpc)).id } : { proto, ...(port ? { ports: port } : {}), cidr: pick(cidrs) };
+    });
+    if (chance(0.25)) sg.egress = [{ proto: pick(protos), cidr: pick(cidrs) }];
+  }
+  const subnetVpc = (id: string) => subnets.find((s) => s.id === id)!.vpc;
+  for (const h of [...instances, ...rds]) {
+    const mine = sgs.filter((x) => x.vpc === subnetVpc(h.subnet));
+    h.securityGroups = chance(0.3) ? mine.map((x) => x.id) : [pick(mine).id];
+  }
+
+  // NACLs on some subnets.
+  const networkAcls: unknown[] = [];
+  const naclPorts = [undefined, 5432, 53, '1024-65535', '32768-60999', '49152-65535', '0-1023'] as const;
+  for (const s of subnets) {
+    if (!chance(0.4)) continue;
+    const entries = () => {
+      const list = Array.from({ length: int(1, 3) }, () => {
+        const proto = pick(protos);
+        const port = proto === 'tcp' || proto === 'udp' ? pick(naclPorts) : undefined;
+        return { rule: pick([100, 110, 120, 200]), proto, ...(port ? { ports: port } : {}), cidr: pick(cidrs), action: chance(0.6) ? 'allow' : 'deny' };
+      });
+      if (chance(0.6)) list.push({ rule: 300, proto: 'all', cidr: '0.0.0.0/0', action: 'allow' });
+      return list.filter((e, i) => list.findIndex((x) => x.rule === e.rule) === i);
+    };
+    networkAcls.push({ id: `acl-${s.id.slice(7)}`, vpc: s.vpc, ingress: entries(), egress: entries() });
+    (s as { networkAcl?: string }).networkAcl = `acl-${s.id.slice(7)}`;
+  }
+
+  // Route tables.
+  const routeTables = vpcs.flatMap((v, i) => [0, 1].map((k) => {
+    const routes: Array<{ destination: string; target: string }> = [];
+    for (const p of peerings.filter((x) => x.requester === v.id || x.accepter === v.id)) {
+      const other = p.requester === v.id ? p.accepter : p.requester;
+      const c = int(0, 5);
+      const dest = vpcs.find((x) => x.id === other)!.cidrBlocks[0]!;
+      if (c <= 3) routes.push({ destination: dest, target: p.id });
+      else if (c === 4) routes.push({ destination: dest, target: 'blackhole' });
+    }
+    const igw = igws.find((x) => x.vpc === v.id);
+    if (igw && chance(0.7)) routes.push({ destination: '0.0.0.0/0', target: igw.id });
+    const inVpc = instances.filter((x) => x.id.startsWith('i-node') && subnetVpc(x.subnet) === v.id);
+    for (let n = 0; n < nNodes; n++) {
+      if (!chance(0.8) || inVpc.length === 0) continue;
+      const right = inVpc.find((x) => x.id === `i-node${n}`);
+      routes.push({ destination: `10.244.${n + 1}.0/24`, target: (right && chance(0.85) ? right : pick(inVpc)).id });
+    }
+    return { id: `rtb-${i}-${k}`, vpc: v.id, main: k === 0, routes };
+  }));
+
+  const estate = EstateSchema.parse({
+    name: 'random', vpcs, subnets, routeTables, peerings, internetGateways: igws, securityGroups: sgs.map((s) => (s.egress ? s : { ...s, egress: undefined })),
+    networkAcls, instances, rdsInstances: rds, cluster: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' }, nodes, pods,
+  });
+
+  // Flows.
+  const sources = [...pods.map((p) => `pod:${p.name}`), ...Array.from({ length: nNodes }, (_, i) => `node:node-${i}`), ...instances.filter((x) => x.id.startsWith('i-host')).map((x) => `instance:${x.id}`), ...rds.map((r) => `rds:${r.id}`)];
+  const resolvers = blocks.map((b) => `${net16(b)}.0.2`);
+  const dests = [...sources, ...resolvers];
+  const flows: LabFlow[] = [];
+  const sportBase = pick([2000, 33000, 50000]);
+  for (let f = 0; flows.length < 11 && f < 40; f++) {
+    const src = pick(sources);
+    const dst = pick(dests);
+    if (src === dst) continue;
+    const proto = pick(['tcp', 'udp', 'icmp'] as const);
+    const dport = dst.startsWith('rds:') && chance(0.7) ? 5432 : resolvers.includes(dst) && chance(0.7) ? 53 : pick([80, 53, 5432, 8080]);
+    flows.push({ src, dst, proto, ...(proto === 'icmp' ? {} : { dport }), sport: sportBase + flows.length * 7 + int(0, 6) });
+  }
+  return { estate, flows };
+}
+
+/** A node's iptables-save: some masquerade rules (the seed's and others), sometimes a FORWARD rule. */
+function nodeRules(pick: <T>(xs: readonly T[]) => T, chance: (p: number) => boolean): string {
+  const nat = ['-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE', '-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE', '-A POSTROUTING -d 10.244.0.0/16 -j RETURN', '-A POSTROUTING -o eth0 -j MASQUERADE', '-A POSTROUTING -d 192.168.0.0/16 -o eth0 -j MASQUERADE', '-A POSTROUTING -p udp -o eth0 -j MASQUERADE'];
+  const fwd = ['-A FORWARD -p icmp -j DROP', '-A FORWARD -p udp -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable', '-A FORWARD -d 10.1.0.0/16 -j DROP', '-A FORWARD -s 10.244.0.0/16 -p tcp -m tcp --dport 5432 -j ACCEPT'];
+  const chosenNat = nat.filter(() => chance(0.35));
+  const chosenFwd = chance(0.3) ? [pick(fwd)] : [];
+  return ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ...chosenNat, 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', `:FORWARD ${chance(0.15) ? 'DROP' : 'ACCEPT'} [0:0]`, ':OUTPUT ACCEPT [0:0]', ...chosenFwd, 'COMMIT', ''].join('\n');
+}
