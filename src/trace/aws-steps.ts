@@ -22,17 +22,28 @@ const EMPTY: ReadonlySet<number> = new Set();
 
 /** The packet leaves an ENI: source/dest check, then security group egress. */
 export function eniOut(w: World, session: Session, eni: EniRecord, p: Packet, hops: Hop[]): StepResult {
-  const check = checkEniEgress(eni, p);
-  if (!check.ok) {
-    hops.push(hop('eni', p, undefined, { at: eni.id, check: 'source-dest', direction: 'egress', decision: 'drop', rule: check.rule, notes: [check.reason] }));
-    return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
-  }
-  if (!eni.addresses.includes(p.src)) {
-    hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction: 'egress', decision: 'accept', notes: [`source ${formatIpv4(p.src)} is not an address of ${eni.id}; allowed because its source/dest check is off`] }));
-  }
+  const checked = sourceDestCheck(eni, 'egress', p, hops);
+  if (checked) return checked;
   const sg = securityGroup(w, session, eni, 'egress', p, hops);
   if (sg) return sg;
   return { next: { at: 'subnet-out', eni }, packet: p };
+}
+
+/**
+ * The ENI's source/dest check: a drop ends the trip; a packet that passes only
+ * because the check is off gets a hop saying so (the evidence kube-up relied on).
+ */
+function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
+  const check = direction === 'egress' ? checkEniEgress(eni, p) : checkEniIngress(eni, p);
+  if (!check.ok) {
+    hops.push(hop('eni', p, undefined, { at: eni.id, check: 'source-dest', direction, decision: 'drop', rule: check.rule, notes: [check.reason] }));
+    return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
+  }
+  const [field, address] = direction === 'egress' ? ['source', p.src] : ['destination', p.dst];
+  if (!eni.addresses.includes(address)) {
+    hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction, decision: 'accept', notes: [`${field} ${formatIpv4(address)} is not an address of ${eni.id}; passes because its source/dest check is off`] }));
+  }
+  return undefined;
 }
 
 /** Security group evaluation at an ENI; returns an end when denied. Replies of admitted flows pass. */
@@ -216,14 +227,8 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
   }
   const sg = securityGroup(w, session, eni, 'ingress', p, hops);
   if (sg) return sg;
-  const check = checkEniIngress(eni, p);
-  if (!check.ok) {
-    hops.push(hop('eni', p, undefined, { at: eni.id, check: 'source-dest', direction: 'ingress', decision: 'drop', rule: check.rule, notes: [check.reason] }));
-    return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
-  }
-  if (!eni.addresses.includes(p.dst)) {
-    hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction: 'ingress', decision: 'accept', notes: [`destination ${formatIpv4(p.dst)} is not an address of ${eni.id}; accepted because its source/dest check is off`] }));
-  }
+  const checked = sourceDestCheck(eni, 'ingress', p, hops);
+  if (checked) return checked;
   if (eni.owner.kind === 'rds') {
     const rds = eni.owner.rds;
     const endpoint = `rds:${rds.id} ${rds.address}:${rds.port}`;
