@@ -1,18 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { XMLParser } from 'fast-xml-parser';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import AjvDraft04Module from 'ajv-draft-04';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fixture, seedFile } from '../helpers/estates.js';
 import { run } from '../helpers/run-cli.js';
 
 /**
- * No package installed here ships the SARIF 2.1.0 JSON schema, so this zod
- * schema checks the structural requirements of the 2.1.0 schema for the
- * subset podpath emits: required properties, enums and formats as the OASIS
- * schema states them.
+ * Two checks: the official SARIF 2.1.0 JSON schema (draft-04, shipped by the
+ * @microsoft/jest-sarif package; validated with Ajv's draft-04 build), and
+ * this stricter zod schema of the subset podpath emits, which also catches
+ * properties the official schema would merely allow.
  */
+// ajv-draft-04 is CommonJS: its class is the default export's default under NodeNext.
+const AjvDraft04 = AjvDraft04Module.default;
+const require = createRequire(import.meta.url);
+const sarifSchemaFile = join(dirname(require.resolve('@microsoft/jest-sarif/package.json')), 'lib/schemas/sarif-2.1.0-rtm.5.json');
+const officialSarif = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false }).compile(JSON.parse(readFileSync(sarifSchemaFile, 'utf8')));
 const message = z.strictObject({ text: z.string().min(1) });
 const sarif = z.strictObject({
   $schema: z.string().url(),
@@ -45,7 +52,13 @@ describe('podpath doctor output formats and exit codes', () => {
   it('writes SARIF 2.1.0 whose results point at the estate lines and AWS resources', async () => {
     const r = await run('doctor', '--estate', seedFile, '-o', 'sarif');
     expect(r.code).toBe(1);
-    const log = sarif.parse(JSON.parse(r.out));
+    const doc = JSON.parse(r.out);
+    expect(officialSarif(doc), JSON.stringify(officialSarif.errors?.slice(0, 3))).toBe(true);
+    // The validator is live: a level SARIF does not define is rejected.
+    const broken = structuredClone(doc);
+    broken.runs[0].results[0].level = 'fatal';
+    expect(officialSarif(broken)).toBe(false);
+    const log = sarif.parse(doc);
     const results = log.runs[0]!.results;
     expect(results.map((x) => x.ruleId)).toEqual(expect.arrayContaining(['PP101', 'PP102', 'PP104', 'PP105']));
     for (const x of results) expect(log.runs[0]!.tool.driver.rules[x.ruleIndex]!.id).toBe(x.ruleId);
