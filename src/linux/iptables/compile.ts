@@ -23,6 +23,8 @@ import { compileMatch } from './match.js';
 export interface CompiledRule {
   rule: Rule;
   matches: CompiledMatch[];
+  /** Whether a near miss of this rule is worth reporting (computed once by the walk). */
+  decides?: boolean;
 }
 
 /** A chain ready for the walk. */

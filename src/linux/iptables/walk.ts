@@ -134,12 +134,13 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
     if (++steps > MAX_STEPS) {
       return { branch: b, verdict: 'unknown', unknown: { rule: top.cc.rules[ri]!.rule, construct: 'walk exceeded 1,000,000 rule visits' } };
     }
-    const { rule, matches } = top.cc.rules[ri]!;
+    const compiled = top.cc.rules[ri]!;
+    const { rule, matches } = compiled;
     let fails = 0;
     let failed = -1;
     let unknownAt = -1;
     let p = 1;
-    const wantNear = b.nearMisses.length < MAX_NEAR_MISSES && decides(rule, table);
+    const wantNear = b.nearMisses.length < MAX_NEAR_MISSES && (compiled.decides ??= decides(rule, table));
     for (let k = 0; k < matches.length; k++) {
       const r = matches[k]!.test(env);
       if (r === true) continue;
