@@ -81,7 +81,8 @@ else {
 
 // trace
 const rs = parseIptablesSave({ text, file: 'bench' }).value;
-const ctx: NetfilterContext = { inIface: 'cni0', isLocal: (ip) => ip === parseIpv4('192.168.1.10'), ifaceAddress: () => undefined, ctState: 'NEW' };
+const nodeAddress = parseIpv4('192.168.1.10');
+const ctx: NetfilterContext = { inIface: 'cni0', isLocal: (ip) => ip === nodeAddress, ifaceAddress: () => undefined, ctState: 'NEW' };
 const packets: Packet[] = Array.from({ length: 200 }, (_, i) => ({
   src: parseIpv4('10.244.250.1'), dst: parseIpv4('10.96.0.0') + ((i * 7919) % SERVICES), proto: 'tcp', sport: 40000, dport: 80,
 }));
