@@ -30,7 +30,7 @@
 import type { SourceLoc } from '../../model/source.js';
 import type { Token } from './tokenize.js';
 import type { Chain, Diagnostic, Rule, Ruleset, Table, TableName } from './types.js';
-import { parseRuleWords } from './rule-parse.js';
+import { parseRuleWords, type RuleContext } from './rule-parse.js';
 
 /** Built-in chains of each table (the hooks it registers). */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
@@ -53,6 +53,11 @@ interface OpenTable {
   declared: Map<string, number>;
   /** Rules whose jump target was not a chain when they were read. */
   pending: { rule: Rule; name: string }[];
+  /** What the rule reader reports through, made once per table; `at` is the rule being read. */
+  rules: RuleContext;
+  at: { line: number; text: string };
+  /** The chain the previous rule went to. */
+  last?: Chain;
 }
 
 /** Line-by-line Ruleset construction with iptables-restore's checks. */
@@ -103,7 +108,15 @@ export class RulesetBuilder {
     const table: Table = { name, chains: new Map() };
     for (const c of BUILTIN_CHAINS[name]) table.chains.set(c, { name: c, builtin: true, loc: this.loc(line), rules: [] });
     this.tables.set(name, table);
-    this.open = { table, line, declared: new Map(), pending: [] };
+    const at = { line, text };
+    const chains = table.chains;
+    const rules: RuleContext = {
+      table: name,
+      error: (m) => this.report('error', at.line, at.text, m),
+      warn: (m) => this.report('warning', at.line, at.text, m),
+      chain: (n) => chains.get(n),
+    };
+    this.open = { table, line, declared: new Map(), pending: [], rules, at };
   }
 
   /** `:NAME POLICY [p:b]` (or `-P` / `-N` from a listing). */
@@ -129,31 +142,26 @@ export class RulesetBuilder {
       existing.loc = this.loc(line); // declared after rules were appended to it (already reported)
       return;
     }
-    const chain: Chain = { name, builtin: false, loc: this.loc(line), rules: [] };
-    if (counters) chain.counters = counters;
+    const loc = this.loc(line);
+    const chain: Chain = counters ? { name, builtin: false, loc, rules: [], counters } : { name, builtin: false, loc, rules: [] };
     open.table.chains.set(name, chain);
   }
 
-  /** `-A CHAIN words...`. */
-  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters']): void {
+  /** `-A CHAIN words...` (the rule's words are `words[first..]`). */
+  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0): void {
     const open = this.open;
     if (!open) return this.outside(line, text);
-    let chain = open.table.chains.get(chainName);
+    // Dumps list a chain's rules together: remember the last chain appended to.
+    let chain = open.last?.name === chainName ? open.last : open.table.chains.get(chainName);
     if (!chain) {
       const later = `chain ${chainName} is not declared before this rule; iptables-restore fails here ("No chain/target/match by that name")`;
       this.report('error', line, text, later);
       chain = { name: chainName, builtin: false, loc: this.loc(line), rules: [] };
       open.table.chains.set(chainName, chain);
     }
-    const parsed = parseRuleWords(words, text, {
-      table: open.table.name,
-      error: (m) => this.report('error', line, text, m),
-      warn: (m) => this.report('warning', line, text, m),
-      chainKind: (n) => {
-        const c = open.table.chains.get(n);
-        return c ? (c.builtin ? 'builtin' : 'user') : undefined;
-      },
-    });
+    open.at.line = line;
+    open.at.text = text;
+    const parsed = parseRuleWords(words, text, open.rules, first);
     if (chain.builtin) {
       // iptables refuses -i in OUTPUT/POSTROUTING and -o in PREROUTING/INPUT ("Can't use -i with OUTPUT").
       const noIn = chainName === 'OUTPUT' || chainName === 'POSTROUTING';
@@ -164,11 +172,18 @@ export class RulesetBuilder {
         }
       }
     }
-    const rule: Rule = { chain: chainName, num: chain.rules.length + 1, loc: this.loc(line), text, matches: parsed.matches };
-    if (parsed.target) rule.target = parsed.target;
+    // One literal per combination of optional fields, so every Rule keeps its fields in the object itself.
+    const loc = this.loc(line);
+    const num = chain.rules.length + 1;
+    const { matches, target } = parsed;
     const c = counters ?? parsed.counters;
-    if (c) rule.counters = c;
+    let rule: Rule;
+    if (target && c) rule = { chain: chain.name, num, loc, text, matches, target, counters: c };
+    else if (target) rule = { chain: chain.name, num, loc, text, matches, target };
+    else if (c) rule = { chain: chain.name, num, loc, text, matches, counters: c };
+    else rule = { chain: chain.name, num, loc, text, matches };
     chain.rules.push(rule);
+    open.last = chain;
     if (parsed.undeclaredJump !== undefined) open.pending.push({ rule, name: parsed.undeclaredJump });
   }
 
@@ -232,8 +247,10 @@ export class RulesetBuilder {
   /** The kernel refuses rule sets whose jumps form a loop (mark_source_chains: ELOOP). */
   private checkLoops(table: Table): void {
     const state = new Map<string, 1 | 2>();
-    const visit = (c: Chain, path: string[]): void => {
+    const path: string[] = []; // the chains being visited, outermost first
+    const visit = (c: Chain): void => {
       state.set(c.name, 1);
+      path.push(c.name);
       for (const r of c.rules) {
         const next = r.target && r.target.unknown === undefined ? table.chains.get(r.target.name) : undefined;
         if (!next || next.builtin) continue;
@@ -242,10 +259,11 @@ export class RulesetBuilder {
           const cycle = [...path.slice(path.indexOf(next.name)), next.name].join(' -> ');
           this.report('error', r.loc.line, r.text, `jump loop ${cycle}: the kernel refuses this rule set (ELOOP)`);
           r.target = { ...r.target!, unknown: `${r.target!.text}: jump loop ${cycle}` };
-        } else if (s === undefined) visit(next, [...path, next.name]);
+        } else if (s === undefined) visit(next);
       }
+      path.pop();
       state.set(c.name, 2);
     };
-    for (const c of table.chains.values()) if (!state.has(c.name)) visit(c, [c.name]);
+    for (const c of table.chains.values()) if (!state.has(c.name)) visit(c);
   }
 }

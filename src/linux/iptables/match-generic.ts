@@ -33,41 +33,59 @@ export const GENERIC_OPTIONS: Record<string, GenericKind> = {
   '-f': 'frag', '--fragment': 'frag',
 };
 
+/**
+ * The generic kind an option word spells, if any (same answer as
+ * GENERIC_OPTIONS; a switch compares the word in place, where a keyed
+ * lookup would first intern every option word of a dump).
+ */
+export function genericKind(word: string): GenericKind | undefined {
+  switch (word) {
+    case '-s': case '--source': case '--src': return 'src';
+    case '-d': case '--destination': case '--dst': return 'dst';
+    case '-i': case '--in-interface': return 'in';
+    case '-o': case '--out-interface': return 'out';
+    case '-p': case '--protocol': return 'proto';
+    case '-f': case '--fragment': return 'frag';
+    default: return undefined;
+  }
+}
+
 /** Builds the Match of a generic option. `value` is absent for `-f`. */
 export function buildGeneric(kind: GenericKind, negated: boolean, value: string | undefined, text: string, cx: BuildContext): Match {
-  const m: Match = { kind, negated, text, args: {} };
-  const fail = (message: string): Match => {
-    cx.error(message);
-    return { ...m, args: { raw: value ?? '' }, unknown: `${text}: ${message}` };
-  };
   switch (kind) {
     case 'src':
     case 'dst': {
       const a = parseAddress(value ?? '');
-      if (!a.ok) return fail(a.message);
+      if (!a.ok) return failed(kind, negated, value, text, a.message, cx);
       if (a.warning) cx.warn(a.warning);
-      return { ...m, args: { prefix: a.value } };
+      return { kind, negated, text, args: { prefix: a.value } };
     }
     case 'in':
     case 'out': {
       const name = value ?? '';
-      if (name.length === 0 || name.length > 15) return fail(`interface name '${name}' must be 1 to 15 characters`);
+      if (name.length === 0 || name.length > 15) return failed(kind, negated, value, text, `interface name '${name}' must be 1 to 15 characters`, cx);
       if (name.includes(':')) {
         // Old iptables warned "weird character in interface (No aliases, :, ! or *)":
         // eth3:1 is an address label, not a device, so the kernel never sees that name.
         cx.warn(`interface '${name}' is an alias label, not a device; the kernel compares device names, so it never matches`);
       }
-      return { ...m, args: { name } };
+      return { kind, negated, text, args: { name } };
     }
     case 'proto': {
       const p = parseProto(value ?? '');
-      if (!p.ok) return fail(p.message);
-      if (p.value === 0 && negated) return fail(`! -p ${value ?? ''}: rule would never match protocol (iptables refuses it)`);
-      return { ...m, args: { proto: p.value } };
+      if (!p.ok) return failed(kind, negated, value, text, p.message, cx);
+      if (p.value === 0 && negated) return failed(kind, negated, value, text, `! -p ${value ?? ''}: rule would never match protocol (iptables refuses it)`, cx);
+      return { kind, negated, text, args: { proto: p.value } };
     }
     case 'frag':
-      return m;
+      return { kind, negated, text, args: {} };
   }
+}
+
+/** A generic option whose value could not be read: kept raw, `unknown`, reported. */
+function failed(kind: GenericKind, negated: boolean, value: string | undefined, text: string, message: string, cx: BuildContext): Match {
+  cx.error(message);
+  return { kind, negated, text, args: { raw: value ?? '' }, unknown: `${text}: ${message}` };
 }
 
 const HAS_IN: ReadonlySet<HookName> = new Set(['PREROUTING', 'INPUT', 'FORWARD']);

@@ -21,7 +21,7 @@
 import { formatIpv4 } from '../../net/ipv4.js';
 import type { Match } from './types.js';
 import {
-  neg, optionMatch, unknownModuleMatch, unknownOptionMatch, type CompiledMatch, type EvalEnv, type MatchModule,
+  neg, optionMatch, type BuildContext, unknownModuleMatch, unknownOptionMatch, type CompiledMatch, type EvalEnv, type MatchModule,
   type MatchResult, type ModuleUse,
 } from './match-types.js';
 import { formatMarkMask, parseMarkMask, parseUint32, type MarkMask } from './values.js';
@@ -185,31 +185,35 @@ const addrtype: MatchModule = {
   save: (m) => neg(m, [m.args['dir'] === 'src' ? '--src-type' : '--dst-type', (m.args['types'] as string[]).join(',')]),
 };
 
+/** The first value of option `name` in a module use. */
+const optionValue = (use: ModuleUse, name: string): string | undefined => use.options.find((o) => o.name === name)?.values[0];
+
+/** A statistic match that cannot be read: reported, kept as unknown. */
+function statisticFailed(use: ModuleUse, text: string, cx: BuildContext, message: string): Match[] {
+  cx.error(message);
+  return [unknownModuleMatch(use, `${text}: ${message}`)];
+}
+
 const statistic: MatchModule = {
   options: { '--mode': { args: 1, invertible: false }, '--probability': { args: 1 }, '--every': { args: 1 }, '--packet': { args: 1, invertible: false } },
   build(use: ModuleUse, cx) {
-    const get = (n: string) => use.options.find((o) => o.name === n);
-    const mode = get('--mode')?.values[0];
+    const mode = optionValue(use, '--mode');
     const negated = use.options.some((o) => o.negated);
     const text = [use.text, ...use.options.map((o) => o.text)].join(' ');
-    const fail = (message: string): Match[] => {
-      cx.error(message);
-      return [unknownModuleMatch(use, `${text}: ${message}`)];
-    };
     if (mode === 'random') {
-      const p = Number(get('--probability')?.values[0]);
-      if (!Number.isFinite(p) || p < 0 || p > 1) return fail('--mode random needs --probability between 0 and 1');
+      const p = Number(optionValue(use, '--probability'));
+      if (!Number.isFinite(p) || p < 0 || p > 1) return statisticFailed(use, text, cx, '--mode random needs --probability between 0 and 1');
       // The kernel keeps lround(p * 2^31) (libxt_statistic), and iptables-save prints that back with 11 decimals.
       const probability = Math.round(p * 0x80000000) / 0x80000000;
       return [{ kind: 'statistic', negated, text, args: { mode, probability }, instance: use.instance }];
     }
     if (mode === 'nth') {
-      const every = parseUint32(get('--every')?.values[0] ?? '');
-      const packet = parseUint32(get('--packet')?.values[0] ?? '0');
-      if (!every.ok || every.value < 1 || !packet.ok || packet.value >= every.value) return fail('--mode nth needs --every n and 0 <= --packet < n');
+      const every = parseUint32(optionValue(use, '--every') ?? '');
+      const packet = parseUint32(optionValue(use, '--packet') ?? '0');
+      if (!every.ok || every.value < 1 || !packet.ok || packet.value >= every.value) return statisticFailed(use, text, cx, '--mode nth needs --every n and 0 <= --packet < n');
       return [{ kind: 'statistic', negated, text, args: { mode, every: every.value, packet: packet.value }, instance: use.instance }];
     }
-    return fail(`--mode must be random or nth`);
+    return statisticFailed(use, text, cx, `--mode must be random or nth`);
   },
   compile(m) {
     const p0 = m.args['mode'] === 'random' ? (m.args['probability'] as number) : 1 / (m.args['every'] as number);

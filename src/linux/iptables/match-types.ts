@@ -63,6 +63,12 @@ export interface OptionUse {
   values: string[];
   /** As written, e.g. `! --dport 53`. */
   text: string;
+  /**
+   * `${module text} ${text}` when the option directly follows its `-m` in the
+   * line (`-m tcp --dport 53`): a slice of the line, so the Match text costs
+   * one string instead of two.
+   */
+  withModule?: string;
 }
 
 /** One `-m module` of a rule with the options that went to it. */
@@ -98,7 +104,7 @@ export interface MatchModule extends MatchKind {
 
 /** The Match of one module option: text `-m tcp --dport 53`. */
 export function optionMatch(use: ModuleUse, opt: OptionUse, args: Record<string, unknown>): Match {
-  return { kind: use.module, negated: opt.negated, text: `${use.text} ${opt.text}`, args, instance: use.instance };
+  return { kind: use.module, negated: opt.negated, text: opt.withModule ?? `${use.text} ${opt.text}`, args, instance: use.instance };
 }
 
 /** A match podpath does not model: kept in place, every walk reaching it says `unknown`. */

@@ -17,18 +17,18 @@
  */
 import type { Match, TableName, Target } from './types.js';
 import type { Token } from './tokenize.js';
-import { buildGeneric, GENERIC_OPTIONS, type GenericKind } from './match-generic.js';
-import { matchModule, unknownModule } from './match.js';
+import { buildGeneric, genericKind, type GenericKind } from './match-generic.js';
+import { MATCH_MODULES, matchModule, unknownModule } from './match.js';
 import { unknownOptionMatch, type BuildContext, type ModuleUse, type OptionSpec, type OptionUse } from './match-types.js';
-import { buildTarget, isBuiltinTarget, targetOptions, targetTables, unknownTarget, UNMODELLED_TARGETS, type TargetUse } from './target.js';
+import { BUILTIN_TARGET_NAMES, buildTarget, isBuiltinTarget, targetOptions, targetTables, unknownTarget, UNMODELLED_TARGETS, type TargetUse } from './target.js';
 
 /** What the rule reader needs from its caller. */
 export interface RuleContext {
   table: TableName;
   error(message: string): void;
   warn(message: string): void;
-  /** 'user' / 'builtin' when a chain of that name exists in the table now. */
-  chainKind(name: string): 'user' | 'builtin' | undefined;
+  /** The chain of that name in the table now, if any (its `name` is reused so rules share one string). */
+  chain(name: string): { name: string; builtin: boolean } | undefined;
 }
 
 /** A read rule. `undeclaredJump` names a jump target that is not (yet) a chain. */
@@ -39,22 +39,62 @@ export interface ParsedRule {
   undeclaredJump?: string;
 }
 
+/** Spelling (name or alias) -> canonical name, per option table, built on first use. */
+const SPELLINGS = new WeakMap<Record<string, OptionSpec>, Map<string, string>>();
+
 /** Finds `word` among a spec's options and aliases; returns the canonical name. */
-function lookup(options: Record<string, OptionSpec> | undefined, word: string): [string, OptionSpec] | undefined {
+function lookup(options: Record<string, OptionSpec> | undefined, word: string): string | undefined {
   if (!options) return undefined;
-  if (Object.hasOwn(options, word)) return [word, options[word]!];
-  for (const [name, spec] of Object.entries(options)) if (spec.aliases?.includes(word)) return [name, spec];
-  return undefined;
+  let spellings = SPELLINGS.get(options);
+  if (!spellings) {
+    spellings = new Map();
+    for (const name of Object.keys(options)) spellings.set(name, name);
+    for (const [name, spec] of Object.entries(options)) for (const a of spec.aliases ?? []) if (!spellings.has(a)) spellings.set(a, name);
+    SPELLINGS.set(options, spellings);
+  }
+  return spellings.get(word);
 }
 
-const isOptionWord = (t: Token): boolean => !t.quoted && t.value.startsWith('-') && t.value.length > 1;
+/**
+ * Module and target names podpath knows, each mapped to one shared string: a
+ * dump names the same few modules and targets in every rule, and the Matches
+ * and Targets keep the name.
+ */
+const KNOWN_NAMES = new Map([...Object.keys(MATCH_MODULES), ...BUILTIN_TARGET_NAMES].map((n) => [n, n]));
+const shared = (name: string): string => KNOWN_NAMES.get(name) ?? name;
+
+const isOptionWord = (t: Token): boolean => !t.quoted && t.value.length > 1 && t.value.charCodeAt(0) === 45; // '-'
 const isBang = (t: Token | undefined): boolean => t !== undefined && !t.quoted && t.value === '!';
 
-/** Reads the words of a rule after `-A CHAIN`. */
-export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext): ParsedRule {
+/** Index of the first value of the option at `i`: past an intrapositioned `! ` (old form `--opt ! value`, deprecated). */
+function valuesStart(tokens: Token[], i: number, arity: number | undefined): number {
+  return arity !== 0 && isBang(tokens[i + 1]) ? i + 2 : i + 1;
+}
+
+/** Index just past the option's values: `arity` words, or (arity unknown) the words up to the next option or `!`. */
+function valuesEnd(tokens: Token[], from: number, arity: number | undefined): number {
+  let j = from;
+  if (arity === undefined) while (j < tokens.length && !isOptionWord(tokens[j]!) && !isBang(tokens[j])) j++;
+  else j = Math.min(tokens.length, from + arity);
+  return j;
+}
+
+function words(tokens: Token[], from: number, to: number): string[] {
+  const out: string[] = [];
+  for (let k = from; k < to; k++) out.push(tokens[k]!.value);
+  return out;
+}
+
+/** Bit of each generic kind, to spot one given twice. */
+const GENERIC_BIT: Record<GenericKind, number> = { src: 1, dst: 2, in: 4, out: 8, proto: 16, frag: 32 };
+
+/** Reads the words of a rule after `-A CHAIN` (tokens[first..]). */
+export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, first = 0): ParsedRule {
   const items: (Match | ModuleUse)[] = [];
   const modules: ModuleUse[] = [];
-  const seenGeneric = new Set<GenericKind>();
+  /** Where each module's `-m name` ends in the line, until an option is attached to it (-1 after, or for a module loaded by `-p`). */
+  const moduleEnds: number[] = [];
+  let seenGeneric = 0;
   let target: TargetUse | undefined;
   let targetStart = 0;
   let targetEnd = 0;
@@ -62,25 +102,9 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext): 
   let proto: number | undefined;
   let bang: Token | undefined;
   let instances = 0;
-  const bcx: BuildContext = { error: cx.error, warn: cx.warn, get proto() { return proto; } };
+  const bcx: BuildContext = { error: cx.error, warn: cx.warn, proto: undefined };
 
-  /** Reads an option's values from tokens[i+1..]; returns [values, negatedInside, lastIndex]. */
-  const readValues = (i: number, arity: number | undefined): [Token[], boolean, number] => {
-    let j = i + 1;
-    let inner = false;
-    if (arity !== 0 && isBang(tokens[j])) {
-      inner = true; // old form `--opt ! value` (iptables: "intrapositioned negation" deprecated)
-      j++;
-    }
-    const vals: Token[] = [];
-    while (j < tokens.length && (arity === undefined ? !isOptionWord(tokens[j]!) && !isBang(tokens[j]) : vals.length < arity)) {
-      vals.push(tokens[j]!);
-      j++;
-    }
-    return [vals, inner, j - 1];
-  };
-
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = first; i < tokens.length; i++) {
     const t = tokens[i]!;
     const w = t.value;
     if (isBang(t)) {
@@ -93,15 +117,17 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext): 
       continue;
     }
     const start = (bang ?? t).start;
-    const generic = Object.hasOwn(GENERIC_OPTIONS, w) ? GENERIC_OPTIONS[w] : undefined;
+    const generic = genericKind(w);
     if (generic) {
-      const [vals, inner, last] = readValues(i, generic === 'frag' ? 0 : 1);
-      const negated = bang !== undefined || inner;
-      if (generic !== 'frag' && vals.length === 0) cx.error(`option ${w} needs a value`);
-      if (seenGeneric.has(generic)) cx.error(`option ${w} given twice (iptables: multiple flags not allowed)`);
-      seenGeneric.add(generic);
-      const m = buildGeneric(generic, negated, vals[0]?.value, line.slice(start, tokens[last]!.end), bcx);
-      if (generic === 'proto' && !negated && m.unknown === undefined) proto = m.args['proto'] as number;
+      const arity = generic === 'frag' ? 0 : 1;
+      const from = valuesStart(tokens, i, arity);
+      const last = valuesEnd(tokens, from, arity) - 1;
+      const negated = bang !== undefined || from === i + 2;
+      if (generic !== 'frag' && last < from) cx.error(`option ${w} needs a value`);
+      if ((seenGeneric & GENERIC_BIT[generic]) !== 0) cx.error(`option ${w} given twice (iptables: multiple flags not allowed)`);
+      seenGeneric |= GENERIC_BIT[generic];
+      const m = buildGeneric(generic, negated, last >= from ? tokens[from]!.value : undefined, line.slice(start, tokens[last]!.end), bcx);
+      if (generic === 'proto' && !negated && m.unknown === undefined) bcx.proto = proto = m.args['proto'] as number;
       items.push(m);
       i = last;
       bang = undefined;
@@ -118,13 +144,14 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext): 
       i++;
       const text = line.slice(t.start, name.end);
       if (w === '-m' || w === '--match') {
-        const use: ModuleUse = { module: name.value, instance: instances++, text, options: [] };
+        const use: ModuleUse = { module: shared(name.value), instance: instances++, text, options: [] };
         modules.push(use);
+        moduleEnds.push(name.end);
         items.push(use);
       } else if (target) {
         cx.error(`a rule has one target; ${text} comes after ${target.text}`);
       } else {
-        target = { name: name.value, goto: w === '-g' || w === '--goto', text, options: [] };
+        target = { name: shared(name.value), goto: w === '-g' || w === '--goto', text, options: [] };
         targetStart = t.start;
         targetEnd = name.end;
       }
@@ -142,47 +169,80 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext): 
       cx.error('-6 (IPv6 only) in an IPv4 rule set');
       continue;
     }
-    // A module or target option: find its owner.
-    let owner: { use: ModuleUse | TargetUse; name: string; spec?: OptionSpec } | undefined;
-    const tOpt = target ? lookup(targetOptions(target.name), w) : undefined;
-    if (target && tOpt) owner = { use: target, name: tOpt[0], spec: tOpt[1] };
-    for (let k = modules.length - 1; !owner && k >= 0; k--) {
-      const o = lookup(matchModule(modules[k]!.module)?.options, w);
-      if (o) owner = { use: modules[k]!, name: o[0], spec: o[1] };
-    }
-    if (!owner && (proto === 6 || proto === 17 || proto === 1)) {
-      const implicit = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'icmp';
-      const o = lookup(matchModule(implicit)?.options, w);
-      if (o) {
-        const use: ModuleUse = { module: implicit, instance: instances++, text: `-m ${implicit}`, options: [] };
-        modules.push(use);
-        items.push(use);
-        owner = { use, name: o[0], spec: o[1] };
+    // A module or target option: find its owner (the use it goes to, its canonical name and spec).
+    let ownerUse: ModuleUse | TargetUse | undefined;
+    let ownerName = w;
+    let ownerSpec: OptionSpec | undefined;
+    let ownerModule = -1; // index in modules
+    if (target) {
+      const options = targetOptions(target.name);
+      const name = lookup(options, w);
+      if (name !== undefined) {
+        ownerUse = target;
+        ownerName = name;
+        ownerSpec = options![name];
       }
     }
-    if (!owner) {
-      const lastModule = modules[modules.length - 1];
-      if (target && !isBuiltinTarget(target.name) && cx.chainKind(target.name) === undefined) owner = { use: target, name: w };
-      else if (lastModule && !matchModule(lastModule.module)) owner = { use: lastModule, name: w };
+    for (let k = modules.length - 1; !ownerUse && k >= 0; k--) {
+      const options = matchModule(modules[k]!.module)?.options;
+      const name = lookup(options, w);
+      if (name !== undefined) {
+        ownerModule = k;
+        ownerUse = modules[k]!;
+        ownerName = name;
+        ownerSpec = options![name];
+      }
     }
-    const [vals, inner, last] = readValues(i, owner?.spec?.args);
-    const negated = bang !== undefined || inner;
-    if (!owner) {
+    if (!ownerUse && (proto === 6 || proto === 17 || proto === 1)) {
+      const implicit = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'icmp';
+      const options = matchModule(implicit)?.options;
+      const name = lookup(options, w);
+      if (name !== undefined) {
+        const use: ModuleUse = { module: implicit, instance: instances++, text: `-m ${implicit}`, options: [] };
+        modules.push(use);
+        moduleEnds.push(-1);
+        items.push(use);
+        ownerModule = modules.length - 1;
+        ownerUse = use;
+        ownerName = name;
+        ownerSpec = options![name];
+      }
+    }
+    if (!ownerUse) {
+      const lastModule = modules[modules.length - 1];
+      if (target && !isBuiltinTarget(target.name) && cx.chain(target.name) === undefined) ownerUse = target;
+      else if (lastModule && !matchModule(lastModule.module)) {
+        ownerModule = modules.length - 1;
+        ownerUse = lastModule;
+      }
+    }
+    const arity = ownerSpec?.args;
+    const from = valuesStart(tokens, i, arity);
+    const end = valuesEnd(tokens, from, arity);
+    const last = end - 1;
+    const negated = bang !== undefined || from === i + 2;
+    if (!ownerUse) {
       // Kept as an unknown match (after the module it follows) so the rule never matches more than written.
       cx.error(`unknown option '${w}'`);
       const lastModule = modules[modules.length - 1];
-      const opt: OptionUse = { name: w, negated, values: vals.map((v) => v.value), text: line.slice(start, tokens[last]!.end) };
+      const opt: OptionUse = { name: w, negated, values: words(tokens, from, end), text: line.slice(start, tokens[last]!.end) };
       const host: ModuleUse = lastModule ?? { module: '', instance: -1, text: '', options: [] };
       items.push({ ...unknownOptionMatch(host, opt, `unknown option ${w}`), text: opt.text });
       i = last;
       bang = undefined;
       continue;
     }
-    if (negated && owner.spec?.invertible === false) cx.error(`'!' is not allowed with ${w}`);
-    if (owner.spec && vals.length < owner.spec.args) cx.error(`option ${w} needs ${owner.spec.args} value(s)`);
-    const opt: OptionUse = { name: owner.name, negated, values: vals.map((v) => v.value), text: line.slice(start, tokens[last]!.end) };
-    owner.use.options.push(opt);
-    if (owner.use === target) targetEnd = Math.max(targetEnd, tokens[last]!.end);
+    if (negated && ownerSpec?.invertible === false) cx.error(`'!' is not allowed with ${w}`);
+    if (ownerSpec && end - from < ownerSpec.args) cx.error(`option ${w} needs ${ownerSpec.args} value(s)`);
+    const optEnd = tokens[last]!.end;
+    const opt: OptionUse = { name: ownerName, negated, values: words(tokens, from, end), text: line.slice(start, optEnd) };
+    const moduleEnd = ownerModule >= 0 ? moduleEnds[ownerModule]! : -1;
+    if (moduleEnd >= 0 && start === moduleEnd + 1 && line.charCodeAt(moduleEnd) === 32) {
+      opt.withModule = line.slice(moduleEnd - ownerUse.text.length, optEnd);
+      moduleEnds[ownerModule] = -1; // a second option follows the first, not the -m
+    }
+    ownerUse.options.push(opt);
+    if (ownerUse === target) targetEnd = Math.max(targetEnd, tokens[last]!.end);
     i = last;
     bang = undefined;
   }
@@ -195,39 +255,41 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext): 
       continue;
     }
     const spec = matchModule(item.module);
-    if (spec) matches.push(...spec.build(item, bcx));
+    if (spec) for (const m of spec.build(item, bcx)) matches.push(m);
     else {
       cx.warn(`unknown match module '${item.module}': walks that reach this rule give unknown`);
       matches.push(unknownModule(item));
     }
   }
-  const out: ParsedRule = { matches };
+  // Copied to its exact length: a pushed-to array keeps spare capacity, and a dump holds one per rule.
+  const out: ParsedRule = { matches: matches.slice() };
   if (counters) out.counters = counters;
   if (target) {
     target.text = line.slice(targetStart, targetEnd);
-    out.target = resolveTarget(target, cx, (name) => (out.undeclaredJump = name));
+    out.target = resolveTarget(target, cx, out);
   }
   return out;
 }
 
-function resolveTarget(use: TargetUse, cx: RuleContext, undeclared: (name: string) => void): Target {
+/** The Target of a `-j`/`-g`; a jump to a name that is not (yet) a chain is recorded in `out.undeclaredJump`. */
+function resolveTarget(use: TargetUse, cx: RuleContext, out: ParsedRule): Target {
   const tables = targetTables(use.name);
   if (tables && !tables.includes(cx.table)) cx.error(`${use.name} is only valid in the ${tables.join('/')} table (the kernel refuses it in ${cx.table})`);
   const builtin = buildTarget(use, cx);
   if (builtin) return builtin;
-  const kind = cx.chainKind(use.name);
-  if (kind === 'builtin') {
+  const chain = cx.chain(use.name);
+  if (chain?.builtin) {
     cx.error(`cannot jump to the built-in chain ${use.name}`);
     return unknownTarget(use, `${use.text}: jump to a built-in chain`);
   }
-  if (kind === 'user') {
+  if (chain) {
     if (use.options.length > 0) cx.error(`a jump to chain ${use.name} takes no options`);
-    return { name: use.name, goto: use.goto, text: use.text, args: {} };
+    return { name: chain.name, goto: use.goto, text: use.text, args: {} };
   }
   if (UNMODELLED_TARGETS.has(use.name)) {
     cx.warn(`target ${use.name} is not modelled: walks that reach this rule give unknown`);
     return unknownTarget(use, `${use.text}: target ${use.name} is not modelled`);
   }
-  undeclared(use.name);
+  out.undeclaredJump = use.name;
   return unknownTarget(use, `${use.text}: chain ${use.name} is not declared`);
 }

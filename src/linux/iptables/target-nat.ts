@@ -16,7 +16,7 @@
  * - `--random`/`--random-fully` randomise the port: the original port is shown
  *   and a note says so.
  */
-import { formatIpv4, isValidIpv4, parseIpv4, type Ipv4 } from '../../net/ipv4.js';
+import { formatIpv4, parseIpv4, readIpv4, type Ipv4 } from '../../net/ipv4.js';
 import type { Packet } from '../../net/packet.js';
 import type { EvalEnv } from './match-types.js';
 import type { Target } from './types.js';
@@ -33,16 +33,21 @@ export interface NatRange {
 /** Parses a NAT range. */
 export function parseNatRange(text: string): Parsed<NatRange> {
   const colon = text.indexOf(':');
-  const addrPart = colon < 0 ? text : text.slice(0, colon);
+  const addrEnd = colon < 0 ? text.length : colon;
   const portPart = colon < 0 ? undefined : text.slice(colon + 1);
   const range: NatRange = {};
-  if (addrPart !== '') {
-    const [a, b, extra] = addrPart.split('-');
-    if (extra !== undefined || !isValidIpv4(a ?? '') || (b !== undefined && !isValidIpv4(b))) {
+  if (addrEnd > 0) {
+    // `a` or `a-b`, read in place (DNAT rules are a third of a kube-proxy dump).
+    const dash = text.indexOf('-');
+    const dashInAddr = dash >= 0 && dash < addrEnd;
+    const second = dashInAddr ? text.indexOf('-', dash + 1) : -1;
+    const from = readIpv4(text, 0, dashInAddr ? dash : addrEnd);
+    const to = dashInAddr ? readIpv4(text, dash + 1, addrEnd) : from;
+    if ((second >= 0 && second < addrEnd) || from === -1 || to === -1) {
       return { ok: false, message: `'${text}' is not a NAT range a.b.c.d[-e.f.g.h][:port[-port]]` };
     }
-    range.from = parseIpv4(a!);
-    range.to = b === undefined ? range.from : parseIpv4(b);
+    range.from = from;
+    range.to = to;
     if (range.to < range.from) return { ok: false, message: `'${text}': address range is empty` };
   }
   if (portPart !== undefined) {

@@ -150,6 +150,8 @@ const connmark: TargetSpec = {
   },
 };
 
+const hasOption = (use: TargetUse, name: string): boolean => use.options.some((o) => o.name === name);
+
 function natSpec(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'): TargetSpec {
   const rangeOpt = name === 'DNAT' ? '--to-destination' : name === 'SNAT' ? '--to-source' : undefined;
   const options: Record<string, OptionSpec> = { '--random': a0 };
@@ -162,10 +164,9 @@ function natSpec(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'): TargetSpec 
     tables: ['nat'],
     build(use, cx) {
       const args: Record<string, unknown> = {};
-      const has = (n: string): boolean => use.options.some((o) => o.name === n);
-      if (has('--random')) args['random'] = true;
-      if (has('--random-fully')) args['randomFully'] = true;
-      if (has('--persistent')) args['persistent'] = true;
+      if (hasOption(use, '--random')) args['random'] = true;
+      if (hasOption(use, '--random-fully')) args['randomFully'] = true;
+      if (hasOption(use, '--persistent')) args['persistent'] = true;
       if (rangeOpt) {
         const uses = use.options.filter((o) => o.name === rangeOpt);
         if (uses.length === 0) cx.error(`${name} needs ${rangeOpt}`);
@@ -264,6 +265,9 @@ export const UNMODELLED_TARGETS: ReadonlySet<string> = new Set([
   'SAME', 'TARPIT', 'CHAOS', 'DELUDE', 'IPMARK', 'LOGMARK', 'SYSRQ', 'DNPT', 'SNPT', 'JOOL', 'FULLCONENAT',
 ]);
 
+/** Names of the targets podpath models (for the rule parser to share one string per name). */
+export const BUILTIN_TARGET_NAMES: readonly string[] = Object.keys(TARGETS);
+
 /** True when `name` is a target podpath models (not a user chain). */
 export function isBuiltinTarget(name: string): boolean {
   return Object.hasOwn(TARGETS, name);
@@ -279,12 +283,30 @@ export function targetTables(name: string): readonly TableName[] | undefined {
   return Object.hasOwn(TARGETS, name) ? TARGETS[name]!.tables : undefined;
 }
 
+/** Passes reports on and keeps the first error (a class, so building a target creates no closures). */
+class FirstError implements TargetBuildContext {
+  first: string | undefined;
+  constructor(private readonly cx: TargetBuildContext) {}
+  error(message: string): void {
+    this.first ??= message;
+    this.cx.error(message);
+  }
+  warn(message: string): void {
+    this.cx.warn(message);
+  }
+}
+
 /** Builds the Target of a built-in target use; undefined when `name` is not one. */
 export function buildTarget(use: TargetUse, cx: TargetBuildContext): Target | undefined {
   const spec = Object.hasOwn(TARGETS, use.name) ? TARGETS[use.name] : undefined;
   if (!spec) return undefined;
   let bad: string | undefined;
-  const args = spec.build ? spec.build(use, { error: (m) => { bad ??= m; cx.error(m); }, warn: cx.warn }) : {};
+  let args: Record<string, unknown> = {};
+  if (spec.build) {
+    const seen = new FirstError(cx);
+    args = spec.build(use, seen);
+    bad = seen.first;
+  }
   const t: Target = { name: use.name, goto: use.goto, text: use.text, args };
   if (use.goto) {
     cx.error(`-g needs a user chain, not the target ${use.name}`);

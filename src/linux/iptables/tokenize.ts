@@ -48,29 +48,32 @@ export function tokenize(line: string): Tokenized {
       continue;
     }
     // A quote: the word so far, then the quoted part with backslash escapes; the closing quote ends the word.
+    // Runs between escapes are copied as slices (a char-by-char `+=` would build a long rope per comment).
     let buf = line.slice(start, i);
     i++;
     let closed = false;
+    let run = i;
     while (i < n) {
-      const c = line[i]!;
-      if (c === '\\' && i + 1 < n) {
-        buf += line[i + 1];
+      const c = line.charCodeAt(i);
+      if (c === BACKSLASH && i + 1 < n) {
+        buf += line.slice(run, i) + line[i + 1];
         i += 2;
-      } else if (c === '"') {
+        run = i;
+      } else if (c === QUOTE) {
+        buf += line.slice(run, i);
         closed = true;
         i++;
         break;
-      } else {
-        buf += c;
-        i++;
-      }
+      } else i++;
     }
+    if (!closed) buf += line.slice(run, i);
     tokens.push({ value: buf, start, end: i, quoted: true });
     if (!closed) return { tokens, error: 'unterminated quoted string' };
   }
 }
 
 const QUOTE = 34;
+const BACKSLASH = 92;
 const isBlank = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 
 const SAFE_WORD = /^[_\-0-9A-Za-z]+$/;

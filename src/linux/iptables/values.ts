@@ -7,7 +7,7 @@
  * 10.0.0.0/16, iptables-save prints the masked form); port ranges are `a:b`,
  * `:b` or `a:` (libxt_tcp parse_ports); marks are `value[/mask]` in any C base.
  */
-import { isValidIpv4, parseIpv4, type Ipv4 } from '../../net/ipv4.js';
+import { readIpv4, type Ipv4 } from '../../net/ipv4.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
 import type { Proto } from '../../net/packet.js';
 
@@ -22,27 +22,37 @@ export function parseAddress(text: string): Parsed<Prefix> {
     return bad(`'${text}': address lists are expanded by iptables into one rule per address and never appear in a dump`);
   }
   const slash = text.indexOf('/');
-  const addrText = slash < 0 ? text : text.slice(0, slash);
-  const maskText = slash < 0 ? '32' : text.slice(slash + 1);
-  if (!isValidIpv4(addrText)) return bad(`'${addrText}' is not an IPv4 address`);
-  let len: number;
-  if (/^\d{1,2}$/.test(maskText) && Number(maskText) <= 32) {
-    len = Number(maskText);
-  } else if (isValidIpv4(maskText)) {
-    const m = parseIpv4(maskText);
+  const addrEnd = slash < 0 ? text.length : slash;
+  const raw = readIpv4(text, 0, addrEnd); // read in place: this runs for every -s/-d of a dump
+  if (raw === -1) return bad(`'${text.slice(0, addrEnd)}' is not an IPv4 address`);
+  let len = slash < 0 ? 32 : prefixLength(text, slash + 1);
+  if (len < 0) {
+    const maskText = text.slice(slash + 1);
+    const m = readIpv4(maskText);
+    if (m === -1) return bad(`'${text}': bad mask '${maskText}'`);
     let l = 0;
     while (l < 32 && ((m >>> (31 - l)) & 1) === 1) l++;
     if (maskOf(l) !== m) return bad(`'${text}': non-contiguous mask ${maskText} is not supported`);
     len = l;
-  } else {
-    return bad(`'${text}': bad mask '${maskText}'`);
   }
-  const raw = parseIpv4(addrText);
   const addr = (raw & maskOf(len)) >>> 0;
   if (addr !== raw) {
     return ok({ addr, len }, `'${text}' has host bits set; iptables masks it to ${fmt(addr)}/${len}`);
   }
   return ok({ addr, len });
+}
+
+/** A prefix length of one or two digits, at most 32, filling text[from..]; -1 otherwise. */
+function prefixLength(text: string, from: number): number {
+  const digits = text.length - from;
+  if (digits < 1 || digits > 2) return -1;
+  let n = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n <= 32 ? n : -1;
 }
 
 function fmt(ip: Ipv4): string {
@@ -90,7 +100,7 @@ const PROTO_NAMES: Record<string, number> = {
 /** Parses `-p` (name or number); 0 means all. */
 export function parseProto(text: string): Parsed<number> {
   const lower = text.toLowerCase();
-  if (lower in PROTO_NAMES) return ok(PROTO_NAMES[lower]!);
+  if (Object.hasOwn(PROTO_NAMES, lower)) return ok(PROTO_NAMES[lower]!);
   if (/^\d{1,3}$/.test(text) && Number(text) <= 255) return ok(Number(text));
   return bad(`unknown protocol '${text}'`);
 }
