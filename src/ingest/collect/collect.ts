@@ -11,6 +11,7 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AWS_CALLS, awsClients, runPaged, searchTgwRoutes, type CallResult, type Pacing } from './aws.js';
 import { K8S_CALLS, loadKubeConfig, runList } from './k8s.js';
+import type { CollectResult } from '../../model/collect-result.js';
 
 export interface CollectInput {
   region: string;
@@ -27,15 +28,7 @@ export interface CollectInput {
   debugImage?: string;
 }
 
-export interface CollectResult {
-  out: string;
-  region: string;
-  context?: string;
-  written: { file: string; call: string; items: number; pages: number }[];
-  failures: { call: string; error: string }[];
-  throttled: number;
-  nodeDumpCommands: string[];
-}
+export type { CollectResult };
 
 export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
   const clients = o.ec2 && o.rds ? { ec2: o.ec2, rds: o.rds } : awsClients(o.region, o.profile);

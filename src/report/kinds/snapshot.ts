@@ -4,6 +4,7 @@
  * warnings, and the resulting estate's counts) and `collect` (what a live
  * collection wrote, what failed, how often AWS throttled).
  */
+import type { CollectResult } from '../../model/collect-result.js';
 
 /** `podpath snapshot check DIR`. */
 export interface SnapshotCheckReport {
@@ -31,20 +32,7 @@ export function snapshotCheckText(r: SnapshotCheckReport): string {
 }
 
 /** `podpath collect`. */
-export interface CollectReport {
-  kind: 'collect';
-  out: string;
-  region: string;
-  context?: string;
-  /** Files written, with the number of items each holds. */
-  written: { file: string; call: string; items: number; pages: number }[];
-  /** Calls that failed (collection went on without them). */
-  failures: { call: string; error: string }[];
-  /** Throttling responses AWS sent that the SDK retried. */
-  throttled: number;
-  /** Commands that dump each node's state into nodes/<name>/ (run them where kubectl works). */
-  nodeDumpCommands: string[];
-}
+export type CollectReport = { kind: 'collect' } & CollectResult;
 
 export function collectText(r: CollectReport): string {
   const out: string[] = [`collected into ${r.out} (region ${r.region}${r.context ? `, context ${r.context}` : ''})`, '', `== Written (${r.written.length})`];
