@@ -2,7 +2,7 @@
  * Maps paths inside a parsed YAML document back to file lines, so schema and
  * reference errors can say `estate.yaml:42`.
  */
-import { isCollection, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { PodpathError } from '../model/errors.js';
 
 /** A YAML document with its line index. */
@@ -45,7 +45,3 @@ export function firstTextLine(y: LocatedYaml, path: (string | number)[]): number
   return node.type === 'BLOCK_LITERAL' ? line + 1 : line;
 }
 
-/** True when the node at `path` is a map or sequence. */
-export function isCollectionAt(y: LocatedYaml, path: (string | number)[]): boolean {
-  return isCollection(y.doc.getIn(path, true));
-}

@@ -36,11 +36,6 @@ export class Conntrack {
   matchReply(p: Packet): ConntrackEntry | undefined {
     return this.entries.find((e) => samePacket(e.reply, p));
   }
-
-  /** The entry whose original direction is this packet (a retransmit), if any. */
-  matchOriginal(p: Packet): ConntrackEntry | undefined {
-    return this.entries.find((e) => samePacket(e.original, p));
-  }
 }
 
 /** The reply with SNAT/MASQUERADE undone (destination rewritten), as PREROUTING does. */

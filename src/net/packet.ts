@@ -40,12 +40,6 @@ export function showPacket(p: Packet): PacketView {
   return view;
 }
 
-/** One-line form: `10.244.1.5:40000 > 10.0.18.52:5432 tcp`. */
-export function packetText(p: Packet): string {
-  if (p.proto === 'icmp') return `${formatIpv4(p.src)} > ${formatIpv4(p.dst)} icmp`;
-  return `${formatIpv4(p.src)}:${p.sport} > ${formatIpv4(p.dst)}:${p.dport} ${p.proto}`;
-}
-
 /** The reply's header: addresses and ports swapped. */
 export function reversed(p: Packet): Packet {
   return { src: p.dst, dst: p.src, proto: p.proto, sport: p.dport, dport: p.sport };

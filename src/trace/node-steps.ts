@@ -8,7 +8,6 @@
  *   the destination, POSTROUTING.
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
-import { contains } from '../net/prefix.js';
 import { showPacket, type Packet } from '../net/packet.js';
 import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
@@ -294,9 +293,4 @@ function intoPod(pod: PodRecord, how: string, p: Packet, hops: Hop[]): StepResul
   }
   hops.push(hop('pod', p, undefined, { at: pod.name, direction: 'receive', decision: 'deliver', notes: [`delivered into pod ${pod.name} ${how}`] }));
   return { end: { kind: 'delivered', endpoint: { kind: 'pod', pod }, packet: p } };
-}
-
-/** True when `ip` lies in the node's pod bridge network. */
-export function onBridge(node: NodeRecord, ip: Ipv4): boolean {
-  return node.bridge ? contains(node.bridge.prefix, ip) : false;
 }

@@ -271,6 +271,6 @@ function parseRuleset(src: { text: string; file?: string; firstLine?: number }, 
 }
 
 /** An empty rule set with ACCEPT policies, marked derived. */
-export function emptyRuleset(why: string): Ruleset {
+function emptyRuleset(why: string): Ruleset {
   return { tables: new Map<TableName, never>(), file: why, derived: why };
 }

@@ -6,7 +6,7 @@
 import { loadInput, type InputOptions } from '../../ingest/load.js';
 import { PodpathError } from '../../model/errors.js';
 import type { Estate } from '../../model/estate.js';
-import { compileWorld } from '../../trace/world.js';
+import { compileWorld, type World } from '../../trace/world.js';
 import { traceFlow, type FlowSpec } from '../../trace/trace.js';
 import { withIptablesInsert, withoutIptablesLines, withSgIngressCidr } from '../../fix/what-if.js';
 import { formatIpv4 } from '../../net/ipv4.js';
@@ -17,10 +17,12 @@ import type { CommandResult } from './result.js';
 export function runDemo(o: InputOptions): CommandResult {
   const file = o.snapshot ?? displayPath(o.estate ?? seedEstatePath());
   const seed = loadInput(o.snapshot ? o : { estate: file });
-  const cast = castOf(seed);
+  const seedWorld = compileWorld(seed);
+  const cast = castOf(seed, seedWorld);
   const scenes: DemoScene[] = [];
+  // Scenes on the seed as found share its compiled world; what-ifs compile their copy.
   const scene = (title: string, estate: Estate, flow: FlowSpec, change?: string) =>
-    scenes.push({ title, ...(change ? { change } : {}), traces: traceFlow(compileWorld(estate), flow) });
+    scenes.push({ title, ...(change ? { change } : {}), traces: traceFlow(estate === seed ? seedWorld : compileWorld(estate), flow) });
 
   const toDb = { src: `pod:${cast.pod}`, dst: `rds:${cast.rds}` };
   scene('node -> RDS (psql from the node)', seed, { src: `node:${cast.node}`, dst: `rds:${cast.rds}` });
@@ -41,7 +43,7 @@ export function runDemo(o: InputOptions): CommandResult {
 }
 
 /** The actors of the story, picked from the estate. */
-function castOf(e: Estate) {
+function castOf(e: Estate, world: World) {
   const pod = e.pods.find((p) => !p.hostNetwork);
   const rds = e.rdsInstances[0];
   const sg = rds?.securityGroups[0];
@@ -49,6 +51,6 @@ function castOf(e: Estate) {
   const node = e.nodes.find((n) => n.name === pod.node)!;
   const instance = e.instances.find((i) => i.id === node.instance)!;
   const vpc = e.subnets.find((s) => s.id === instance.subnet)!.vpc;
-  const resolver = formatIpv4(compileWorld(e).vpcs.get(vpc)!.resolver);
+  const resolver = formatIpv4(world.vpcs.get(vpc)!.resolver);
   return { pod: pod.name, node: node.name, rds: rds.id, rdsAddress: rds.address, sg, dns: e.cluster?.dnsServiceIp, resolver };
 }
