@@ -3,6 +3,13 @@
  * long chains get a destination index, so walking a 50k-rule kube-proxy dump
  * costs the rules that can match, not every rule.
  *
+ * Inline checks: the first `-s`, `-d`, `-p`, bare `-m tcp`/`-m udp` and
+ * tcp/udp `--sport`/`--dport` of a rule become numbers on the compiled rule, which the walk compares in
+ * place (no call, no pointer chase: most kube-proxy rules are only these).
+ * They mean what the closures of match-generic.ts and match-ports.ts mean;
+ * `inlineFails` is the one reading of them, tested against those closures.
+ * Matches that always hold (`-m comment`) are left out.
+ *
  * Index: in a chain of at least INDEX_MIN rules where most rules carry a
  * positive `-d a.b.c.d/32` (KUBE-SERVICES: one rule per service port), rule
  * positions are grouped by that address; a packet visits the rules of its own
@@ -14,17 +21,65 @@
  * Compiled forms are cached per Chain object (WeakMap) and rebuilt when the
  * chain's rule array changes length or identity, so a Ruleset stays plain data.
  */
-import type { Chain, Rule } from './types.js';
-import type { CompiledMatch } from './match-types.js';
-import type { Prefix } from '../../net/prefix.js';
+import type { Chain, Match, Rule } from './types.js';
+import type { CompiledMatch, EvalEnv } from './match-types.js';
+import { maskOf, type Prefix } from '../../net/prefix.js';
+import type { Packet } from '../../net/packet.js';
+import type { PortRange } from './values.js';
 import { compileMatch } from './match.js';
+import { isBuiltinTarget, targetEffect } from './target.js';
+import type { TargetEffect } from './target-nat.js';
 
 /** A rule ready for the walk. */
 export interface CompiledRule {
   rule: Rule;
+  /** Every match compiled, by position in `rule.matches` (for reasons). */
+  all: CompiledMatch[];
+  /** The matches the walk calls: not inline, not always true... */
   matches: CompiledMatch[];
-  /** Whether a near miss of this rule is worth reporting (computed once by the walk). */
-  decides?: boolean;
+  /** ...and the position of each in `rule.matches`. */
+  at: number[];
+  /** Inline checks; `*At` is the match's position in `rule.matches`, -1 when the rule has none. */
+  srcAt: number;
+  srcAddr: number;
+  srcMask: number;
+  srcNeg: boolean;
+  dstAt: number;
+  dstAddr: number;
+  dstMask: number;
+  dstNeg: boolean;
+  /** `-p`: protocol number (6, 17, 1; 0 = all). */
+  protoAt: number;
+  proto: number;
+  protoNeg: boolean;
+  /** `-m tcp` / `-m udp` without port options: holds when the packet has that protocol. */
+  l4At: number;
+  l4Proto: string;
+  /** tcp/udp `--sport`: holds when the packet has that protocol and the port is in [lo, hi], inverted by `!`. */
+  sportAt: number;
+  sportProto: string;
+  sportLo: number;
+  sportHi: number;
+  sportNeg: boolean;
+  dportAt: number;
+  dportProto: string;
+  dportLo: number;
+  dportHi: number;
+  dportNeg: boolean;
+  /** The target is one of iptables' own (ACCEPT, DNAT, MARK...), not a chain name: decided once here, not per visit. */
+  builtinTarget: boolean;
+  /** What the target does when it is not a jump to a user chain (an unknown target's effect is `unknown`). */
+  effect: ((env: EvalEnv) => TargetEffect) | undefined;
+  /**
+   * The chain map `jump` and `decides` were resolved against (by the walk, on
+   * first visit). Rule sets are not changed once walked: the parser builds its
+   * maps before, and `insertRules` builds new ones.
+   */
+  resolvedIn: ReadonlyMap<string, Chain> | undefined;
+  /** The user chain the target jumps (or goes) to. */
+  jump: Chain | undefined;
+  /** Whether a near miss of this rule is worth reporting. */
+  decides: boolean;
 }
 
 /** A chain ready for the walk. */
@@ -46,11 +101,95 @@ const ruleCache = new WeakMap<Rule, CompiledRule>();
 
 function compileRule(rule: Rule): CompiledRule {
   let c = ruleCache.get(rule);
-  if (!c) {
-    c = { rule, matches: rule.matches.map(compileMatch) };
-    ruleCache.set(rule, c);
-  }
+  if (c) return c;
+  const t = rule.target;
+  c = {
+    rule, all: rule.matches.map(compileMatch), matches: [], at: [],
+    srcAt: -1, srcAddr: 0, srcMask: 0, srcNeg: false,
+    dstAt: -1, dstAddr: 0, dstMask: 0, dstNeg: false,
+    protoAt: -1, proto: 0, protoNeg: false,
+    l4At: -1, l4Proto: '',
+    sportAt: -1, sportProto: '', sportLo: 0, sportHi: 0, sportNeg: false,
+    dportAt: -1, dportProto: '', dportLo: 0, dportHi: 0, dportNeg: false,
+    builtinTarget: t !== undefined && isBuiltinTarget(t.name),
+    effect: t ? targetEffect(t) : undefined,
+    resolvedIn: undefined, jump: undefined, decides: false,
+  };
+  rule.matches.forEach((m, i) => {
+    if (!inline(c!, m, i) && !c!.all[i]!.always) {
+      c!.matches.push(c!.all[i]!);
+      c!.at.push(i);
+    }
+  });
+  ruleCache.set(rule, c);
   return c;
+}
+
+/** Makes `m` an inline check of `c` when it is one of the kinds the walk compares in place and its slot is free. */
+function inline(c: CompiledRule, m: Match, i: number): boolean {
+  if (m.unknown !== undefined) return false;
+  if ((m.kind === 'src' || m.kind === 'dst') && c[`${m.kind}At`] < 0) {
+    const p = m.args['prefix'] as Prefix;
+    // int32 forms, so the walk compares small integers: (ip & mask) | 0 === addr.
+    const mask = maskOf(p.len) | 0;
+    if (m.kind === 'src') Object.assign(c, { srcAt: i, srcAddr: p.addr & mask, srcMask: mask, srcNeg: m.negated });
+    else Object.assign(c, { dstAt: i, dstAddr: p.addr & mask, dstMask: mask, dstNeg: m.negated });
+    return true;
+  }
+  if (m.kind === 'proto' && c.protoAt < 0) {
+    Object.assign(c, { protoAt: i, proto: m.args['proto'] as number, protoNeg: m.negated });
+    return true;
+  }
+  if ((m.kind === 'tcp' || m.kind === 'udp') && m.args['port'] === undefined && c.l4At < 0) {
+    Object.assign(c, { l4At: i, l4Proto: m.kind });
+    return true;
+  }
+  if ((m.kind === 'tcp' || m.kind === 'udp') && m.args['port'] !== undefined) {
+    const which = m.args['port'] as 'sport' | 'dport';
+    if (c[`${which}At`] >= 0) return false;
+    const r = m.args['range'] as PortRange;
+    if (which === 'sport') Object.assign(c, { sportAt: i, sportProto: m.kind, sportLo: r.lo, sportHi: r.hi, sportNeg: m.negated });
+    else Object.assign(c, { dportAt: i, dportProto: m.kind, dportLo: r.lo, dportHi: r.hi, dportNeg: m.negated });
+    return true;
+  }
+  return false;
+}
+
+/** The protocol number of a traced packet, as `-p` compares it. */
+const protoNumber = (p: Packet): number => (p.proto === 'tcp' ? 6 : p.proto === 'udp' ? 17 : 1);
+
+/**
+ * The inline checks of `c` that fail for `p`: 0 when all hold; otherwise the
+ * count, with the position in `rule.matches` of the first failure in
+ * `firstFailed.at`. Stops at the first failure unless `all`.
+ */
+export function inlineFails(c: CompiledRule, p: Packet, all: boolean, firstFailed: { at: number }): number {
+  let fails = 0;
+  if (c.srcAt >= 0 && (((p.src & c.srcMask) | 0) === c.srcAddr) === c.srcNeg) {
+    firstFailed.at = c.srcAt;
+    if (!all) return 1;
+    fails++;
+  }
+  if (c.dstAt >= 0 && (((p.dst & c.dstMask) | 0) === c.dstAddr) === c.dstNeg) {
+    if (fails++ === 0) firstFailed.at = c.dstAt;
+    if (!all) return 1;
+  }
+  if (c.protoAt >= 0 && (c.proto === 0 || protoNumber(p) === c.proto) === c.protoNeg) {
+    if (fails++ === 0) firstFailed.at = c.protoAt;
+    if (!all) return 1;
+  }
+  if (c.l4At >= 0 && p.proto !== c.l4Proto) {
+    if (fails++ === 0) firstFailed.at = c.l4At;
+    if (!all) return 1;
+  }
+  if (c.sportAt >= 0 && !(p.proto === c.sportProto && (p.sport >= c.sportLo && p.sport <= c.sportHi) !== c.sportNeg)) {
+    if (fails++ === 0) firstFailed.at = c.sportAt;
+    if (!all) return 1;
+  }
+  if (c.dportAt >= 0 && !(p.proto === c.dportProto && (p.dport >= c.dportLo && p.dport <= c.dportHi) !== c.dportNeg)) {
+    if (fails++ === 0) firstFailed.at = c.dportAt;
+  }
+  return fails;
 }
 
 /** The destination a rule requires exactly (`-d x/32` without `!`), if any. */

@@ -17,7 +17,7 @@ import { saveString } from './tokenize.js';
 const comment: MatchModule = {
   options: { '--comment': { args: 1, invertible: false } },
   build: (use) => use.options.map((o) => optionMatch(use, o, { comment: o.values[0] ?? '' })),
-  compile: () => ({ test: () => true, why: () => 'a comment always matches' }),
+  compile: () => ({ test: () => true, why: () => 'a comment always matches', always: true }),
   save: (m) => ['--comment', saveString(m.args['comment'] as string)],
 };
 

@@ -43,6 +43,8 @@ export interface CompiledMatch {
   why(env: EvalEnv): string;
   /** Recorded in the table outcome when the match held (assumptions such as `-m limit`). */
   note?: string;
+  /** Holds for every packet and has no note (`-m comment`): the compiled walk leaves it out. */
+  always?: true;
 }
 
 /** How an option is written. */

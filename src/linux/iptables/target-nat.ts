@@ -80,56 +80,71 @@ function mapPort(port: number, r: PortRange | undefined): number {
   return r.lo;
 }
 
-const VALID_HOOKS: Record<string, readonly string[]> = {
-  DNAT: ['PREROUTING', 'OUTPUT'],
-  REDIRECT: ['PREROUTING', 'OUTPUT'],
-  SNAT: ['POSTROUTING', 'INPUT'],
-  MASQUERADE: ['POSTROUTING'],
-};
+/** Hooks each NAT target is valid in (the kernel refuses a rule set that uses it elsewhere). */
+function validHook(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT', hook: string): boolean {
+  switch (name) {
+    case 'DNAT':
+    case 'REDIRECT':
+      return hook === 'PREROUTING' || hook === 'OUTPUT';
+    case 'SNAT':
+      return hook === 'POSTROUTING' || hook === 'INPUT';
+    case 'MASQUERADE':
+      return hook === 'POSTROUTING';
+  }
+}
 
 /** Applies a NAT target to the packet. */
 export function applyNat(t: Target, env: EvalEnv): TargetEffect {
+  return natEffect(t)(env);
+}
+
+/** `applyNat` with the target's arguments read once (the compiled walk calls this per rule, then the result per packet). */
+export function natEffect(t: Target): (env: EvalEnv) => TargetEffect {
   const name = t.name as 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT';
-  if (!VALID_HOOKS[name]!.includes(env.hook)) {
-    return { kind: 'unknown', construct: `${t.text}: ${name} is not valid in ${env.hook} (the kernel refuses such a rule set)` };
-  }
-  const p = env.packet;
-  const ports = p.proto !== 'icmp';
   const notes: string[] = [];
   if (t.args['random'] || t.args['randomFully']) notes.push(`${t.text}: the port is randomised; the original port is shown`);
   const range = t.args['range'] as NatRange | undefined;
   if (range?.from !== undefined && range.to !== range.from) notes.push(`${t.text}: first address of the range used`);
   const note = notes.length ? notes.join('; ') : undefined;
-  switch (name) {
-    case 'DNAT': {
-      const r = range!;
-      const packet = { ...p, dst: r.from ?? p.dst, dport: ports ? mapPort(p.dport, r.ports) : p.dport };
-      return { kind: 'nat', nat: name, packet, note };
+  const toPorts = t.args['toPorts'] as PortRange | undefined;
+  return (env) => {
+    if (!validHook(name, env.hook)) {
+      return { kind: 'unknown', construct: `${t.text}: ${name} is not valid in ${env.hook} (the kernel refuses such a rule set)` };
     }
-    case 'SNAT': {
-      const r = range!;
-      const packet = { ...p, src: r.from ?? p.src, sport: ports ? mapPort(p.sport, r.ports) : p.sport };
-      return { kind: 'nat', nat: name, packet, note };
-    }
-    case 'MASQUERADE': {
-      const iface = env.ctx.outIface;
-      if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the out interface is not given` };
-      const addr = env.ctx.ifaceAddress(iface);
-      if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
-      const toPorts = t.args['toPorts'] as PortRange | undefined;
-      return { kind: 'nat', nat: name, packet: { ...p, src: addr, sport: ports ? mapPort(p.sport, toPorts) : p.sport }, note };
-    }
-    case 'REDIRECT': {
-      let addr: Ipv4 | undefined;
-      if (env.hook === 'OUTPUT') addr = parseIpv4('127.0.0.1');
-      else {
-        const iface = env.ctx.inIface;
-        if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the in interface is not given` };
-        addr = env.ctx.ifaceAddress(iface);
-        if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
+    const p = env.packet;
+    const ports = p.proto !== 'icmp';
+    switch (name) {
+      case 'DNAT': {
+        const r = range!;
+        const packet = { ...p, dst: r.from ?? p.dst, dport: ports ? mapPort(p.dport, r.ports) : p.dport };
+        return { kind: 'nat', nat: name, packet, note };
       }
-      const toPorts = t.args['toPorts'] as PortRange | undefined;
-      return { kind: 'nat', nat: name, packet: { ...p, dst: addr, dport: ports ? mapPort(p.dport, toPorts) : p.dport }, note };
+      case 'SNAT': {
+        const r = range!;
+        const packet = { ...p, src: r.from ?? p.src, sport: ports ? mapPort(p.sport, r.ports) : p.sport };
+        return { kind: 'nat', nat: name, packet, note };
+      }
+      case 'MASQUERADE': {
+        const iface = env.ctx.outIface;
+        if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the out interface is not given` };
+        const addr = env.ctx.ifaceAddress(iface);
+        if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
+        return { kind: 'nat', nat: name, packet: { ...p, src: addr, sport: ports ? mapPort(p.sport, toPorts) : p.sport }, note };
+      }
+      case 'REDIRECT': {
+        let addr: Ipv4 | undefined;
+        if (env.hook === 'OUTPUT') addr = LOOPBACK;
+        else {
+          const iface = env.ctx.inIface;
+          if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the in interface is not given` };
+          addr = env.ctx.ifaceAddress(iface);
+          if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
+        }
+        return { kind: 'nat', nat: name, packet: { ...p, dst: addr, dport: ports ? mapPort(p.dport, toPorts) : p.dport }, note };
+      }
     }
-  }
+  };
 }
+
+/** REDIRECT in OUTPUT sends to the loopback address (nf_nat_redirect_ipv4). */
+const LOOPBACK = parseIpv4('127.0.0.1');

@@ -23,7 +23,7 @@
  */
 import type { TableName, Target } from './types.js';
 import type { EvalEnv, OptionSpec, OptionUse } from './match-types.js';
-import { applyNat, formatNatRange, parseNatRange, type NatRange, type TargetEffect } from './target-nat.js';
+import { applyNat, natEffect, formatNatRange, parseNatRange, type NatRange, type TargetEffect } from './target-nat.js';
 import { quoteIfNeeded, saveString } from './tokenize.js';
 import { formatPortRange, parseMarkMask, parsePortRange, parseUint32, type PortRange } from './values.js';
 
@@ -50,6 +50,8 @@ interface TargetSpec {
   build?(use: TargetUse, cx: TargetBuildContext): Record<string, unknown>;
   save(t: Target): string[];
   apply(t: Target, env: EvalEnv): TargetEffect;
+  /** `apply` with the target's arguments read once (for targets with work worth doing once). */
+  prepare?(t: Target): (env: EvalEnv) => TargetEffect;
 }
 
 const a0: OptionSpec = { args: 0, invertible: false };
@@ -198,6 +200,7 @@ function natSpec(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'): TargetSpec 
       return w;
     },
     apply: applyNat,
+    prepare: natEffect,
   };
 }
 
@@ -329,7 +332,18 @@ export function saveTarget(t: Target): string[] {
 
 /** What a built-in target does (`unknown` for targets podpath does not model). */
 export function applyTarget(t: Target, env: EvalEnv): TargetEffect {
+  return targetEffect(t)(env);
+}
+
+/**
+ * `applyTarget` with the target's spec looked up once, for the compiled walk
+ * (the lookup by name costs more than most targets' work).
+ */
+export function targetEffect(t: Target): (env: EvalEnv) => TargetEffect {
   const spec = Object.hasOwn(TARGETS, t.name) ? TARGETS[t.name] : undefined;
-  if (!spec || t.unknown !== undefined) return { kind: 'unknown', construct: t.unknown ?? `${t.text}: target not modelled` };
-  return spec.apply(t, env);
+  if (!spec || t.unknown !== undefined) {
+    const effect: TargetEffect = { kind: 'unknown', construct: t.unknown ?? `${t.text}: target not modelled` };
+    return () => effect;
+  }
+  return spec.prepare ? spec.prepare(t) : (env) => spec.apply(t, env);
 }

@@ -35,9 +35,8 @@ import type {
   ChainOutcome, HookName, HookOutcome, NatApplied, NearMiss, NetfilterContext, Rule, Ruleset, Table, TableName,
   TableOutcome,
 } from './types.js';
-import type { EvalEnv } from './match-types.js';
-import { applyTarget, isBuiltinTarget } from './target.js';
-import { candidates, compiledChain, type CompiledChain } from './compile.js';
+import type { CompiledMatch, EvalEnv } from './match-types.js';
+import { candidates, compiledChain, inlineFails, type CompiledChain, type CompiledRule } from './compile.js';
 
 /** Tables of each hook, in the order the kernel runs them. */
 export const HOOK_TABLES: Readonly<Record<HookName, readonly TableName[]>> = {
@@ -63,16 +62,81 @@ interface Frame {
   cand: number[] | undefined;
 }
 
+/**
+ * A list that forked branches share: adding conses a cell in front, so a fork
+ * copies nothing and each branch still reads its own history.
+ */
+interface Cell<T> {
+  readonly head: T;
+  readonly tail: Cell<T> | undefined;
+}
+
+/** The items of a list, oldest first (`n` = its length). */
+function toArray<T>(list: Cell<T> | undefined, n: number): T[] {
+  const out = new Array<T>(n);
+  for (let i = n - 1, c = list; c; c = c.tail) out[i--] = c.head;
+  return out;
+}
+
+/**
+ * A near miss as found, shared by the branches forked after it. `env` is the
+ * walk's state at the rule, for writing the reason later.
+ */
+interface PendingNear {
+  rule: Rule;
+  at: number;
+  match: CompiledMatch;
+  env: EvalEnv;
+  words?: NearMiss;
+}
+
+/**
+ * A near miss whose reason is written on first read: most walks are asked for
+ * verdicts (doctor, the differential tests), and writing addresses costs more
+ * than finding the miss. Serialises as `{ rule, failed }`.
+ */
+class LazyNearMiss implements NearMiss {
+  readonly rule: Rule;
+  readonly #found: PendingNear;
+  #failed: string | undefined;
+  constructor(found: PendingNear) {
+    this.rule = found.rule;
+    this.#found = found;
+  }
+  get failed(): string {
+    const n = this.#found;
+    return (this.#failed ??= `${n.rule.matches[n.at]!.text}: ${n.match.why(n.env)}`);
+  }
+  toJSON(): NearMiss {
+    return { rule: this.rule, failed: this.failed };
+  }
+}
+
+const nearWords = (n: PendingNear): NearMiss => (n.words ??= new LazyNearMiss(n));
+
 interface Branch {
   /** The chain the walk started in (its policy decides when the stack empties, even after a goto). */
   start: CompiledChain;
   stack: Frame[];
   env: EvalEnv;
   probability: number;
-  nearMisses: NearMiss[];
-  matched: Rule[];
-  notes: string[];
-  nat?: NatApplied;
+  near: Cell<PendingNear> | undefined;
+  nearCount: number;
+  matched: Cell<Rule> | undefined;
+  matchedCount: number;
+  notes: Cell<string> | undefined;
+  noteCount: number;
+  nat: NatApplied | undefined;
+}
+
+function addMatched(b: Branch, rule: Rule): void {
+  b.matched = { head: rule, tail: b.matched };
+  b.matchedCount++;
+}
+
+function addNote(b: Branch, note: string): void {
+  b.notes = { head: note, tail: b.notes };
+  b.noteCount++;
 }
 
 type Verdict = ChainOutcome['verdict'];
@@ -92,29 +156,47 @@ interface Budget {
 
 const frame = (cc: CompiledChain, dst: number, linear = false): Frame => ({ cc, pos: 0, cand: linear ? undefined : candidates(cc, dst) });
 
-const clone = (b: Branch): Branch => ({
-  start: b.start,
-  stack: b.stack.map((f) => ({ ...f })),
-  env: { ...b.env },
-  probability: b.probability,
-  nearMisses: [...b.nearMisses],
-  matched: [...b.matched],
-  notes: [...b.notes],
-  ...(b.nat ? { nat: b.nat } : {}),
+/** A copy of the walk state (one literal, so every copy has the same shape). */
+const copyEnv = (e: EvalEnv): EvalEnv => ({
+  packet: e.packet, ctx: e.ctx, hook: e.hook, table: e.table, mark: e.mark, connmark: e.connmark, ct: e.ct, dnat: e.dnat, snat: e.snat,
 });
+
+/** The branch that goes on after a statistic rule did not match: its own stack and state, shared history. */
+function fork(b: Branch): Branch {
+  const stack = new Array<Frame>(b.stack.length);
+  for (let i = 0; i < stack.length; i++) {
+    const f = b.stack[i]!;
+    stack[i] = { cc: f.cc, pos: f.pos, cand: f.cand };
+  }
+  return {
+    start: b.start, stack, env: copyEnv(b.env), probability: b.probability,
+    near: b.near, nearCount: b.nearCount, matched: b.matched, matchedCount: b.matchedCount,
+    notes: b.notes, noteCount: b.noteCount, nat: b.nat,
+  };
+}
 
 /** A stand-in rule for decisions made by a chain's policy declaration. */
 function policyRule(table: Table, chain: CompiledChain): Rule {
   return { chain: chain.chain.name, num: 0, loc: chain.chain.loc, text: `:${chain.chain.name} (policy of ${table.name})`, matches: [] };
 }
 
-/** Targets after which a one-failure rule is worth reporting as a near miss. */
-function decides(rule: Rule, table: Table): boolean {
-  const t = rule.target;
-  if (!t) return false;
-  if (!isBuiltinTarget(t.name)) return table.chains.has(t.name);
-  return ['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT'].includes(t.name);
+const DECIDING = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT']);
+
+/**
+ * Resolves what a rule's target means in `table`: the user chain it jumps to,
+ * and whether a near miss of it is worth reporting (a verdict, RETURN, NAT or
+ * jump target: one failed match kept it from deciding).
+ */
+function resolve(c: CompiledRule, table: Table): void {
+  const t = c.rule.target;
+  const chain = t && !c.builtinTarget ? table.chains.get(t.name) : undefined;
+  c.jump = chain && !chain.builtin && t!.unknown === undefined ? chain : undefined;
+  c.decides = t !== undefined && (c.builtinTarget ? DECIDING.has(t.name) : chain !== undefined);
+  c.resolvedIn = table.chains;
 }
+
+/** Where `inlineFails` reports the first failing inline check (one object, reused: the walk is synchronous). */
+const firstFailed = { at: -1 };
 
 /** Runs one branch until it finishes; forks are pushed onto `work`. */
 function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart: boolean): Finished {
@@ -135,51 +217,55 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
       return { branch: b, verdict: 'unknown', unknown: { rule: top.cc.rules[ri]!.rule, construct: 'walk exceeded 1,000,000 rule visits' } };
     }
     const compiled = top.cc.rules[ri]!;
+    if (compiled.resolvedIn !== table.chains) resolve(compiled, table);
+    const wantNear = b.nearCount < MAX_NEAR_MISSES && compiled.decides;
+    // Inline checks first (compile.ts), then the matches that need a call.
+    let fails = inlineFails(compiled, env.packet, wantNear, firstFailed);
+    if (fails > 0 && !wantNear) continue;
+    let failedAt = fails > 0 ? firstFailed.at : -1;
     const { rule, matches } = compiled;
-    let fails = 0;
-    let failed = -1;
     let unknownAt = -1;
     let p = 1;
-    const wantNear = b.nearMisses.length < MAX_NEAR_MISSES && (compiled.decides ??= decides(rule, table));
-    for (let k = 0; k < matches.length; k++) {
+    for (let k = 0; k < matches.length && fails < 2; k++) {
       const r = matches[k]!.test(env);
       if (r === true) continue;
       if (r === false) {
-        if (fails++ === 0) failed = k;
-        if (!wantNear || fails > 1) break;
+        if (fails++ === 0) failedAt = compiled.at[k]!;
+        if (!wantNear) break;
       } else if (r === 'unknown') {
-        if (unknownAt < 0) unknownAt = k;
+        if (unknownAt < 0) unknownAt = compiled.at[k]!;
       } else p *= r.p;
     }
     if (fails > 0) {
       if (fails === 1 && wantNear && unknownAt < 0) {
-        b.nearMisses.push({ rule, failed: `${rule.matches[failed]!.text}: ${matches[failed]!.why(env)}` });
+        b.near = { head: { rule, at: failedAt, match: compiled.all[failedAt]!, env: copyEnv(env) }, tail: b.near };
+        b.nearCount++;
       }
       continue;
     }
     if (unknownAt >= 0) {
       const m = rule.matches[unknownAt]!;
-      return { branch: b, verdict: 'unknown', unknown: { rule, construct: m.unknown ?? `${m.text}: ${matches[unknownAt]!.why(env)}` } };
+      return { branch: b, verdict: 'unknown', unknown: { rule, construct: m.unknown ?? `${m.text}: ${compiled.all[unknownAt]!.why(env)}` } };
     }
     if (p < 1) {
       if (budget.branches >= MAX_BRANCHES) {
         return { branch: b, verdict: 'unknown', unknown: { rule, construct: `-m statistic: more than ${MAX_BRANCHES} branches` } };
       }
       budget.branches++;
-      const other = clone(b); // the rule did not match: continue after it
+      const other = fork(b); // the rule did not match: continue after it
       other.probability *= 1 - p;
       work.push(other);
       b.probability *= p;
     }
-    for (const m of matches) if (m.note) b.notes.push(m.note);
+    for (const m of matches) if (m.note) addNote(b, m.note);
     const t = rule.target;
     if (!t) {
-      b.matched.push(rule);
+      addMatched(b, rule);
       continue;
     }
-    const chain = t.unknown === undefined && !isBuiltinTarget(t.name) ? table.chains.get(t.name) : undefined;
-    if (chain && !chain.builtin) {
-      b.matched.push(rule);
+    const chain = compiled.jump;
+    if (chain) {
+      addMatched(b, rule);
       if (t.goto) b.stack.pop();
       if (b.stack.length >= MAX_DEPTH) {
         return { branch: b, verdict: 'unknown', unknown: { rule, construct: `jumps nested deeper than ${MAX_DEPTH}` } };
@@ -187,21 +273,21 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
       b.stack.push(frame(compiledChain(chain), env.packet.dst, budget.linear));
       continue;
     }
-    const effect = applyTarget(t, env);
+    const effect = compiled.effect!(env);
     switch (effect.kind) {
       case 'verdict':
         return { branch: b, verdict: effect.verdict, rule };
       case 'return':
-        b.matched.push(rule);
+        addMatched(b, rule);
         b.stack.pop();
         if (b.stack.length === 0) return endOfStart(table, b, userStart);
         continue;
       case 'continue':
-        b.matched.push(rule);
+        addMatched(b, rule);
         if (effect.mark !== undefined) env.mark = effect.mark;
         if (effect.connmark !== undefined) env.connmark = effect.connmark;
         if (effect.untracked) env.ct = 'UNTRACKED';
-        if (effect.note) b.notes.push(effect.note);
+        if (effect.note) addNote(b, effect.note);
         continue;
       case 'nat':
         if (table.name !== 'nat') {
@@ -211,7 +297,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
         if (effect.nat === 'DNAT' || effect.nat === 'REDIRECT') env.dnat = true;
         else env.snat = true;
         b.nat = { kind: effect.nat, rule };
-        if (effect.note) b.notes.push(effect.note);
+        if (effect.note) addNote(b, effect.note);
         return { branch: b, verdict: 'ACCEPT', rule };
       case 'unknown':
         return { branch: b, verdict: 'unknown', unknown: { rule, construct: effect.construct } };
@@ -239,18 +325,18 @@ function toOutcome(table: Table, chain: string, f: Finished): ChainOutcome {
   const b = f.branch;
   const o: ChainOutcome = {
     table: table.name, chain, verdict: f.verdict, packet: b.env.packet, mark: b.env.mark,
-    nearMisses: b.nearMisses, matched: b.matched, probability: b.probability,
+    nearMisses: toArray(b.near, b.nearCount).map(nearWords), matched: toArray(b.matched, b.matchedCount), probability: b.probability,
   };
   if (f.rule) o.rule = f.rule;
   if (b.nat) o.nat = b.nat;
   if (f.unknown) o.unknown = f.unknown;
   if (b.env.connmark !== undefined) o.connmark = b.env.connmark;
-  if (b.notes.length) o.notes = b.notes;
+  if (b.noteCount) o.notes = toArray(b.notes, b.noteCount);
   return o;
 }
 
 /** The walk's state before the first table of a hook. */
-function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number, table: TableName): EvalEnv {
+export function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number, table: TableName): EvalEnv {
   const isNew = ctx.ctState === 'NEW';
   return {
     packet, ctx, hook, table, mark: mark >>> 0,
@@ -264,7 +350,8 @@ function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext, mark:
 
 const newBranch = (cc: CompiledChain, env: EvalEnv, probability: number, linear = false): Branch => ({
   start: cc,
-  stack: [frame(cc, env.packet.dst, linear)], env, probability, nearMisses: [], matched: [], notes: [],
+  stack: [frame(cc, env.packet.dst, linear)], env, probability,
+  near: undefined, nearCount: 0, matched: undefined, matchedCount: 0, notes: undefined, noteCount: 0, nat: undefined,
 });
 
 /** Options of a walk. */
@@ -310,7 +397,8 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
         next.push(l);
         continue;
       }
-      const env = { ...l.env, table: name };
+      const env = copyEnv(l.env);
+      env.table = name;
       for (const f of runAll(table, newBranch(compiledChain(chain), env, l.probability, budget.linear), budget, false)) {
         const o = toOutcome(table, hook, f) as TableOutcome;
         next.push({ tables: [...l.tables, o], env: f.branch.env, probability: o.probability, verdict: o.verdict });
