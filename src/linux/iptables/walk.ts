@@ -127,6 +127,8 @@ interface Branch {
   notes: Cell<string> | undefined;
   noteCount: number;
   nat: NatApplied | undefined;
+  /** A copy of `env` as it is now, for near misses; cleared when a target changes `env` (forks keep it: same content). */
+  snapshot: EvalEnv | undefined;
 }
 
 function addMatched(b: Branch, rule: Rule): void {
@@ -171,7 +173,7 @@ function fork(b: Branch): Branch {
   return {
     start: b.start, stack, env: copyEnv(b.env), probability: b.probability,
     near: b.near, nearCount: b.nearCount, matched: b.matched, matchedCount: b.matchedCount,
-    notes: b.notes, noteCount: b.noteCount, nat: b.nat,
+    notes: b.notes, noteCount: b.noteCount, nat: b.nat, snapshot: b.snapshot,
   };
 }
 
@@ -238,7 +240,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
     }
     if (fails > 0) {
       if (fails === 1 && wantNear && unknownAt < 0) {
-        b.near = { head: { rule, at: failedAt, match: compiled.all[failedAt]!, env: copyEnv(env) }, tail: b.near };
+        b.near = { head: { rule, at: failedAt, match: compiled.all[failedAt]!, env: (b.snapshot ??= copyEnv(env)) }, tail: b.near };
         b.nearCount++;
       }
       continue;
@@ -287,6 +289,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
         if (effect.mark !== undefined) env.mark = effect.mark;
         if (effect.connmark !== undefined) env.connmark = effect.connmark;
         if (effect.untracked) env.ct = 'UNTRACKED';
+        b.snapshot = undefined;
         if (effect.note) addNote(b, effect.note);
         continue;
       case 'nat':
@@ -296,6 +299,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
         env.packet = effect.packet;
         if (effect.nat === 'DNAT' || effect.nat === 'REDIRECT') env.dnat = true;
         else env.snat = true;
+        b.snapshot = undefined;
         b.nat = { kind: effect.nat, rule };
         if (effect.note) addNote(b, effect.note);
         return { branch: b, verdict: 'ACCEPT', rule };
@@ -351,7 +355,7 @@ export function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext
 const newBranch = (cc: CompiledChain, env: EvalEnv, probability: number, linear = false): Branch => ({
   start: cc,
   stack: [frame(cc, env.packet.dst, linear)], env, probability,
-  near: undefined, nearCount: 0, matched: undefined, matchedCount: 0, notes: undefined, noteCount: 0, nat: undefined,
+  near: undefined, nearCount: 0, matched: undefined, matchedCount: 0, notes: undefined, noteCount: 0, nat: undefined, snapshot: undefined,
 });
 
 /** Options of a walk. */
