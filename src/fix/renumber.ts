@@ -69,6 +69,7 @@ export function withRenumberedCluster(e: Estate, moves: Move[]): Estate {
     if (n.bridge) n.bridge.address = map(n.bridge.address);
     n.iptables = text(n.iptables);
     n.routes = text(n.routes);
+    n.ipRules = text(n.ipRules);
     n.resolvConf = text(n.resolvConf);
     n.iptablesInserts = n.iptablesInserts.map((i) => ({ ...i, rule: map(i.rule) }));
   }

@@ -12,6 +12,7 @@
  */
 import { formatIpv4 } from '../net/ipv4.js';
 import { formatRouteDst, type RouteEntry } from '../linux/route/ip-route.js';
+import { DEFAULT_RULES, type PolicyRule } from '../linux/route/ip-rule.js';
 import { tokenize } from '../linux/iptables/tokenize.js';
 import { PodpathError } from '../model/errors.js';
 import type { EniRecord, NodeRecord, PodRecord } from '../trace/world.js';
@@ -54,8 +55,13 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
     links.push({ a: ns, aDev: dev, b: pns, bDev: 'eth0' });
     ip.push(`link set ${dev} master ${node.bridge.name}`, `link set ${dev} up`);
   }
-  if (node.node.routes) ip.push(...node.routes.filter((r) => r.table === 'main' && r.type !== 'local').map((r) => routeLine(node, r)));
-  else ip.push(`route add default via ${gateway(node.eni)} dev eth0`);
+  if (node.node.routes) {
+    // Link routes before gateway routes: the kernel refuses a gateway it cannot reach yet
+    // (`ip route` prints the default route first).
+    const mine = node.routes.filter((r) => r.table !== 'local' && r.table !== 'default' && r.type !== 'local');
+    ip.push(...[...mine.filter((r) => r.via === undefined), ...mine.filter((r) => r.via !== undefined)].map((r) => routeLine(node, r)));
+  } else ip.push(`route add default via ${gateway(node.eni)} dev eth0`);
+  ip.push(...ruleLines(node));
 
   const inserts = node.node.iptablesInserts.map((i) => {
     const t = tokenize(i.rule);
@@ -75,6 +81,24 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
   };
 }
 
+/**
+ * The node's ip rules as `ip rule` commands: the estate's rules added, then
+ * the kernel's default rules it lacks deleted (a namespace starts with them).
+ */
+function ruleLines(node: NodeRecord): string[] {
+  if (!node.node.ipRules) return [];
+  const key = (r: PolicyRule) => `${r.priority} ${r.text.replace(/^\d+:\s*/, '').replace(/\s+/g, ' ')}`;
+  const defaults = new Set(DEFAULT_RULES.map(key));
+  const have = new Set(node.ipRules.map(key));
+  const add = node.ipRules.filter((r) => !defaults.has(key(r))).map((r) => {
+    if (r.unmodelled.length) throw new PodpathError('PP_USAGE', `node ${node.node.name}: ip rule '${r.text}' selects on ${r.unmodelled.join(', ')}, which the lab does not build`, r.loc ?? {});
+    const words = r.text.replace(/^\d+:\s*/, '').replace(/\[(detached|unresolved)\]/g, '').split(/\s+/).filter(Boolean);
+    return `rule add ${words.join(' ')} pref ${r.priority}`;
+  });
+  const del = DEFAULT_RULES.filter((r) => !have.has(key(r))).map((r) => `rule del pref ${r.priority} lookup ${r.action.kind === 'lookup' ? r.action.table : ''}`);
+  return [...add, ...del];
+}
+
 /** A route of the node's `ip route` dump as an `ip route add` line. */
 function routeLine(node: NodeRecord, r: RouteEntry): string {
   const devs = [node.eth0.name, node.bridge?.name];
@@ -87,6 +111,7 @@ function routeLine(node: NodeRecord, r: RouteEntry): string {
   if (r.scope) words.push('scope', r.scope);
   if (r.metric) words.push('metric', String(r.metric));
   if (r.flags.includes('onlink')) words.push('onlink');
+  if (r.table !== 'main') words.push('table', r.table);
   return `route replace ${words.filter(Boolean).join(' ')}`;
 }
 

@@ -51,8 +51,10 @@ export const NodeSchema = z.object({
       }),
     )
     .default([]),
-  /** `ip route` output. @default derived from eth0's subnet, the bridge and the VPC router */
+  /** `ip route` output (`ip route show table all` for policy routing). @default derived from eth0's subnet, the bridge and the VPC router */
   routes: TextSourceSchema.optional(),
+  /** `ip rule` output (policy routing). @default the kernel's three default rules: local, main, default */
+  ipRules: TextSourceSchema.optional(),
   /** /etc/resolv.conf of the node. */
   resolvConf: TextSourceSchema.optional(),
   source: SourceLocSchema.optional(),

@@ -13,6 +13,7 @@ import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
 import { lookupNodeRoute } from '../linux/route/ip-route.js';
+import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoDestinationNat, undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
 import type { NodeRecord, PodRecord } from './world.js';
 import type { Session, StepResult } from './state.js';
@@ -198,7 +199,7 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
         return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
       });
     }
-    const route = routeHop(session, node, q, hops);
+    const route = routeHop(session, node, q, iface, pass.mark, hops);
     if ('end' in route) return route;
     return throughHook(session, node, 'FORWARD', q, pass, { in: iface, out: route.dev }, hops, (r) =>
       throughHook(session, node, 'POSTROUTING', r, pass, { in: iface, out: route.dev }, hops, (s) => {
@@ -219,11 +220,12 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
   const notes = ['sent by a process in the node\'s network namespace'];
   if (entry) notes.push(conntrackNote(sent, p, 'destination') ?? '');
   hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: notes.filter(Boolean) }));
-  const first = routeHop(session, node, p, hops);
+  const first = routeHop(session, node, p, 'lo', pass.mark, hops);
   if ('end' in first) return first;
+  const markBefore = pass.mark;
   return throughHook(session, node, 'OUTPUT', p, pass, { out: first.dev }, hops, (q) => {
-    // DNAT in OUTPUT changes the destination: the kernel routes again (ip_route_me_harder).
-    const route = q.dst === p.dst ? first : routeHop(session, node, q, hops);
+    // A new destination (nat OUTPUT DNAT) or mark (mangle OUTPUT) makes the kernel route again (ip_route_me_harder).
+    const route = q.dst === p.dst && pass.mark === markBefore ? first : routeHop(session, node, q, 'lo', pass.mark, hops);
     if ('end' in route) return route;
     return throughHook(session, node, 'POSTROUTING', q, pass, { out: route.dev }, hops, (r) => {
       const left = entry ? undoDestinationNat(entry, r) : r;
@@ -234,9 +236,36 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
   });
 }
 
-/** The node's routing decision for a forwarded or local packet. */
-function routeHop(session: Session, node: NodeRecord, p: Packet, hops: Hop[]): { dev: string } | { end: import('./state.js').TripEnd } {
-  const r = lookupNodeRoute(node.routes, p.dst);
+/** The ip rule that decided, as a note, unless it is the everyday `from all lookup main`. */
+function policyNote(r: PolicyRule): string[] {
+  if (r.action.kind === 'lookup' && r.action.table === 'main' && !r.from && !r.to && !r.iif && !r.fwmark && !r.not) return [];
+  return [`ip rule ${r.text.replace(/\s+/g, ' ')}${r.loc ? ` (${r.loc.file}:${r.loc.line})` : ''}`];
+}
+
+const ruleRef = (node: NodeRecord, r: PolicyRule) => textRule(r.loc ?? { file: node.ruleset.file, line: 1 }, `ip rule ${r.text.replace(/\s+/g, ' ')}`);
+
+/**
+ * The node's routing decision for a forwarded packet (`iif` = the interface
+ * it arrived on) or a locally generated one (`iif` = lo), through the node's
+ * ip rules (policy routing) with the packet's mark at that point.
+ */
+function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, mark: number, hops: Hop[]): { dev: string } | { end: import('./state.js').TripEnd } {
+  const decision = lookupPolicyRoute(node.ipRules, node.routes, { ...p, mark, iif });
+  if (decision.kind === 'unknown') {
+    const rule = ruleRef(node, decision.rule);
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: 'unknown', rule, notes: [decision.reason] }));
+    return { end: { kind: 'unknown', rule, reason: `${node.node.name}: ${decision.reason}` } };
+  }
+  if (decision.kind === 'blackhole' || decision.kind === 'unreachable' || decision.kind === 'prohibit') {
+    // ip-rule(8): blackhole discards silently; unreachable/prohibit answer the sender with ICMP.
+    const rule = ruleRef(node, decision.rule);
+    const why = `ip rule ${decision.rule.priority} says ${decision.kind}`;
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: decision.kind === 'unreachable' ? 'no-route' : decision.kind === 'prohibit' ? 'reject' : 'drop', rule, notes: [why] }));
+    const kind = decision.kind === 'blackhole' ? 'dropped' : decision.kind === 'unreachable' ? 'no-route' : 'rejected';
+    return { end: { kind, rule, reason: `${node.node.name}: ${why}` } };
+  }
+  const r = decision.kind === 'route' ? decision.route : undefined;
+  const policy = decision.kind === 'route' ? policyNote(decision.rule) : [];
   const rule = r ? textRule(r.loc ?? { file: node.ruleset.file, line: 1 }, r.text) : undefined;
   if (r?.type === 'unicast' && !r.dev && r.nexthops?.length) {
     // A multipath route: the kernel hashes each flow onto one next hop by weight;
@@ -245,16 +274,21 @@ function routeHop(session: Session, node: NodeRecord, p: Packet, hops: Hop[]): {
     const i = session.choose(r.nexthops.map((h) => h.weight / total));
     const nh = r.nexthops[i]!;
     if (nh.dev) {
-      hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: nh.dev, rule: rule!, notes: [`multipath route: next hop ${i + 1} of ${r.nexthops.length} (dev ${nh.dev}, weight ${nh.weight})`] }));
+      hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: nh.dev, rule: rule!, notes: [...policy, `multipath route: next hop ${i + 1} of ${r.nexthops.length} (dev ${nh.dev}, weight ${nh.weight})`] }));
       return { dev: nh.dev };
     }
   }
+  if (r?.type === 'local') {
+    const why = `the local table says ${formatIpv4(p.dst)} is the node's own address, which the estate does not list among ${node.node.name}'s addresses`;
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: 'unknown', rule: rule!, notes: [why] }));
+    return { end: { kind: 'unknown', rule, reason: `${node.node.name}: ${why}` } };
+  }
   if (!r || !r.dev || r.type !== 'unicast') {
     const why = r ? `route type ${r.type}` : `no route to ${formatIpv4(p.dst)}`;
-    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: r ? 'drop' : 'no-route', ...(rule ? { rule } : {}), notes: [why] }));
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: r ? 'drop' : 'no-route', ...(rule ? { rule } : {}), notes: [...policy, why] }));
     return { end: { kind: r ? 'dropped' : 'no-route', rule, reason: `${node.node.name}: ${why}` } };
   }
-  const notes = r.derived ? ['route derived (no ip route given)'] : [];
+  const notes = [...policy, ...(r.derived ? ['route derived (no ip route given)'] : [])];
   hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: r.dev, rule: rule!, notes }));
   return { dev: r.dev };
 }

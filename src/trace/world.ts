@@ -16,6 +16,7 @@ import type { Ruleset, TableName } from '../linux/iptables/types.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import { deriveKubeProxyRules } from '../k8s/kube-proxy/index.js';
 import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/ip-route.js';
+import { DEFAULT_RULES, parseIpRule, type PolicyRule } from '../linux/route/ip-rule.js';
 
 /** A network interface in a VPC (an instance's primary ENI or an RDS endpoint's). */
 export interface EniRecord {
@@ -60,6 +61,8 @@ export interface NodeRecord {
   bridge?: Iface;
   ruleset: Ruleset;
   routes: RouteEntry[];
+  /** Policy routing rules (`ip rule`); the kernel's defaults when none were given. */
+  ipRules: readonly PolicyRule[];
   /** Notes on what was derived rather than read. */
   derived: string[];
   pods: Map<Ipv4, PodRecord>;
@@ -260,7 +263,14 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate
     });
     derived.push('no ip route given: routes derived from eth0, the bridge and the VPC router (subnet base + 1)');
   }
-  return { node: n, eni, eth0, bridge, ruleset, routes, derived, pods: new Map() };
+  let ipRules: readonly PolicyRule[] = DEFAULT_RULES;
+  if (n.ipRules) {
+    const parsed = parseIpRule({ ...n.ipRules, file: n.ipRules.file ?? estateFile });
+    const err = parsed.diagnostics.find((d) => d.severity === 'error');
+    if (err) throw new PodpathError('PP_PARSE', `ip rule: ${err.message}`, { file: err.file, line: err.line });
+    ipRules = parsed.value;
+  }
+  return { node: n, eni, eth0, bridge, ruleset, routes, ipRules, derived, pods: new Map() };
 }
 
 function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string): Ruleset {

@@ -4,7 +4,8 @@
  * peering/igw/blackhole/pod-CIDR routes (right, wrong or missing), peerings
  * (active or not), security groups (CIDR and group references, restricted
  * egress), NACLs with ordered allow/deny entries and ephemeral port ranges,
- * nodes with random masquerade and FORWARD rules, pods, EC2 hosts and an RDS;
+ * nodes with random masquerade and FORWARD rules (some with policy routing:
+ * ip rules and a second routing table), pods, EC2 hosts and an RDS;
  * flows TCP/UDP/ICMP between them and to the VPC resolvers, each with its
  * own source port.
  */
@@ -60,6 +61,32 @@ function build(g: fc.GeneratorValue): LabCase {
   const hostIps = [...instances.map((x) => x.privateIp), ...rds.map((r) => r.address)];
   const cidrs = ['0.0.0.0/0', '10.244.0.0/16', '10.0.0.0/8', ...blocks, ...hostIps.map((ip) => `${ip}/32`)];
   const ports = [undefined, 5432, 80, 53, '1024-65535', '8000-8100'] as const;
+
+  // Policy routing on some nodes: their routes (with a second table) and ip rules.
+  nodes.forEach((n, i) => {
+    if (!chance(0.35)) return;
+    const node = n as { routes?: { text: string }; ipRules?: { text: string } };
+    const inst = instances[i]!;
+    const sub = subnets.find((x) => x.id === inst.subnet)!;
+    const gw = `${sub.cidr.split('.').slice(0, 2).join('.')}.${Number(sub.cidr.split('.')[2])}.1`;
+    const pod = `10.244.${i + 1}.0/24`;
+    node.routes = { text: [
+      `default via ${gw} dev eth0`,
+      `${sub.cidr} dev eth0 proto kernel scope link src ${inst.privateIp}`,
+      `${pod} dev cbr0 proto kernel scope link src 10.244.${i + 1}.1`,
+      chance(0.5) ? `default via ${gw} dev eth0 table 100` : 'blackhole default table 100',
+      ...(chance(0.5) ? [`throw ${pick(blocks)} table 100`] : []),
+      '',
+    ].join('\n') };
+    const extra = [
+      `100:\tfrom ${pod} lookup 100`,
+      `110:\tfrom all to ${pick(cidrs)} ${pick(['blackhole', 'unreachable', 'prohibit'])}`,
+      `120:\tfrom ${pod} to ${pick(cidrs)} lookup 100`,
+      `130:\tnot from 10.244.0.0/16 to ${pick(cidrs)} unreachable`,
+      '90:\tfrom all iif cbr0 goto 120',
+    ].filter(() => chance(0.4));
+    node.ipRules = { text: ['0:\tfrom all lookup local', ...extra.sort((a, b) => parseInt(a) - parseInt(b)), '32766:\tfrom all lookup main', '32767:\tfrom all lookup default', ''].join('\n') };
+  });
   const protos = ['tcp', 'udp', 'icmp', 'all'] as const;
 
   // Security groups, one or two per VPC, attached at random.

@@ -148,6 +148,45 @@ pods: [{ name: p, node: n, ip: 100.96.1.9 }]
     expect(traces.every((t) => t.verdict === 'delivered')).toBe(true);
   });
 
+  describe('policy routing (ip rule) on the node', () => {
+    const withRules = (rules: string[], routes: string[], iptables = '') => {
+      const block = ['    routes: |', ...routes.map((r) => `      ${r}`), '    ipRules: |', ...rules.map((r) => `      ${r}`)].join('\n');
+      return node(iptables).replace('    iptables: |', `${block}\n    iptables: |`);
+    };
+    const main = ['default via 10.10.1.1 dev eth0', '10.10.1.0/24 dev eth0 proto kernel scope link src 10.10.1.5', '100.96.1.0/24 dev cbr0 proto kernel scope link src 100.96.1.1'];
+
+    it('follows the rule that sends pod traffic to another table, and names that rule when its route leaves on an interface it does not model', () => {
+      const yaml = withRules(['0:\tfrom all lookup local', '100:\tfrom 100.96.1.0/24 lookup 2', '32766:\tfrom all lookup main'],
+        [...main, 'default via 10.10.2.1 dev eth1 table 2', 'local 10.10.1.5 dev lo table local']);
+      const t = traceOne(worldFromYaml(yaml), { src: 'pod:p', dst: '93.184.216.34:443' });
+      expect(t.verdict).toBe('unknown');
+      expect(t.reason).toMatch(/interface eth1/);
+      const route = t.forward.find((h) => h.kind === 'node-route')!;
+      expect(route.outIface).toBe('eth1');
+      const ruleLine = yaml.split('\n').findIndex((l) => l.includes('from 100.96.1.0/24 lookup 2')) + 1;
+      expect(route.notes.join(' ')).toContain(`(inline.estate.yaml:${ruleLine})`);
+      // The node itself (iif lo, source 10.10.1.5) is not selected by rule 100: main, out eth0, delivered.
+      expect(traceOne(worldFromYaml(yaml), { src: 'node:n', dst: '93.184.216.34:443' }).verdict).toBe('delivered');
+    });
+
+    it('drops at a blackhole rule selected by the packet mark set in PREROUTING, naming the rule', () => {
+      const yaml = withRules(['0:\tfrom all lookup local', '50:\tfrom all fwmark 0x10/0x10 blackhole', '32766:\tfrom all lookup main'],
+        [...main, 'local 10.10.1.5 dev lo table local'], '      -A PREROUTING -s 100.96.1.9/32 -j MARK --set-xmark 0x10/0x10');
+      const w = worldFromYaml(yaml.replace('*nat', '*mangle').replace(':INPUT ACCEPT [0:0]', ':INPUT ACCEPT [0:0]\n      :FORWARD ACCEPT [0:0]'));
+      const t = traceOne(w, { src: 'pod:p', dst: '93.184.216.34:443' });
+      expect(t.verdict).toBe('dropped');
+      const line = yaml.split('\n').findIndex((l) => l.includes('fwmark 0x10/0x10 blackhole')) + 1;
+      expect(t.decidingRule?.ref).toBe(`inline.estate.yaml:${line}`);
+    });
+
+    it('says unknown when a rule looks up a table whose routes were not given', () => {
+      const yaml = withRules(['0:\tfrom all lookup local', '100:\tfrom 100.96.1.0/24 lookup 2', '32766:\tfrom all lookup main'], main);
+      const t = traceOne(worldFromYaml(yaml), { src: 'pod:p', dst: '93.184.216.34:443' });
+      expect(t.verdict).toBe('unknown');
+      expect(t.reason).toMatch(/table 2, whose routes are not in the input/);
+    });
+  });
+
   it('says unknown for a route to a gateway kind it does not model yet', () => {
     const w = worldFromYaml(node('').replace('target: igw-a', 'target: vgw-0abc'));
     const t = traceOne(w, { src: 'node:n', dst: '8.8.8.8:53', proto: 'udp' });

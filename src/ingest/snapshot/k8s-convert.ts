@@ -98,7 +98,8 @@ function convertNode(
   const bridge = 'bridge' in attach && podCidr ? { name: attach.bridge, address: formatIpv4(nthAddress(parseCidr(podCidr), 1)) } : undefined;
   if (bridge) notes.derive(`node ${name} bridge ${bridge.name} ${bridge.address}`, `${profile?.kind ?? 'no CNI profile found: kubenet assumed'} attaches pods to a bridge at the pod CIDR's first address`);
   const texts = files?.texts ?? new Map<string, TextSource>();
-  for (const f of ['ip-rule.txt', 'sysctl.txt']) if (texts.has(f)) notes.ignore(`${files!.dir}/${f}`, 'read but not modelled yet (policy routing and sysctls)');
+  if (texts.has('sysctl.txt')) notes.ignore(`${files!.dir}/sysctl.txt`, 'read but not modelled yet (sysctls)');
+  const ipRules = texts.get('ip-rule.txt');
   let iptables = texts.get('iptables-save.txt');
   if (!iptables) {
     const p = profile && nodeProfile(profile, instance, podCidr, aws);
@@ -115,7 +116,7 @@ function convertNode(
   const resolvConf = texts.get('resolv.conf');
   return {
     name, instance: instance.id, ...(podCidr ? { podCidr } : {}), ...(bridge ? { bridge } : {}),
-    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(resolvConf ? { resolvConf } : {}),
+    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(ipRules ? { ipRules } : {}), ...(resolvConf ? { resolvConf } : {}),
   };
 }
 

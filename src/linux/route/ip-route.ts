@@ -148,7 +148,8 @@ export function parseIpRoute(src: TextSource, opts: { table?: string } = {}): Pa
   return { value, diagnostics };
 }
 
-function tableName(t: string): string {
+/** The name `ip` prints for a table number (253 default, 254 main, 255 local); other names as given. */
+export function tableName(t: string): string {
   return TABLE_NAMES[t] ?? t;
 }
 
