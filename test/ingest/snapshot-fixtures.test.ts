@@ -1,6 +1,8 @@
 /** Snapshot folders with other addresses and ids than the seed: AWS VPC CNI + NAT gateway + peering, and a transit gateway. */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { inspectSnapshot } from '../../src/ingest/snapshot/load.js';
 import { deriveNatRules } from '../../src/k8s/profiles/index.js';
 import { compileWorld } from '../../src/trace/world.js';
@@ -25,6 +27,27 @@ describe('AWS VPC CNI snapshot (pods on VPC addresses, aws-node env, NAT gateway
     const post = t.forward.find((h) => h.kind === 'node-netfilter' && h.hook === 'POSTROUTING')!;
     expect(post.packetOut?.src).toBe('192.168.40.12');
     expect(post.notes.join(' ')).toMatch(/derived from profile aws-vpc-cni/);
+  });
+
+  it('reads the node\'s ip-rule.txt: a pod policy-routed to a table the snapshot lacks is unknown, naming the rule; others are unaffected', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'podpath-snap-'));
+    try {
+      cpSync(dir('vpc-cni'), copy, { recursive: true });
+      const nodeDir = join(copy, 'nodes', node);
+      mkdirSync(nodeDir, { recursive: true });
+      // The VPC CNI's rules for a pod on a secondary ENI (table 2), as `ip rule` prints them.
+      writeFileSync(join(nodeDir, 'ip-rule.txt'), '0:\tfrom all lookup local\n512:\tfrom all to 192.168.45.3 lookup main\n1536:\tfrom 192.168.45.3 lookup 2\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
+      const snap = inspectSnapshot(copy);
+      expect(snap.notes.ignored.map((i) => i.what).join(' ')).not.toContain('ip-rule.txt');
+      const world = compileWorld(snap.estate);
+      const t = traceOne(world, { src: 'pod:kube-system/coredns-7db6', dst: 'rds:billing-db' });
+      expect(t.verdict).toBe('unknown');
+      expect(t.reason).toContain('ip rule 1536 looks up table 2');
+      expect(t.decidingRule?.ref).toBe(`${join(copy, 'nodes', node, 'ip-rule.txt')}:3`);
+      expect(traceOne(world, { src: 'pod:shop/checkout-6c9d', dst: 'rds:billing-db' }).verdict).toBe('delivered');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('delivers pod to pod on the node over their veths without NAT', () => {
