@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages podpath's tests use that npm cannot provide:
-# the kernel's own tools (iproute2, iptables, conntrack) for the lab and the
+# the kernel's own tools (iproute2, iptables, conntrack, ipset) for the lab and the
 # netfilter oracle tests, PostgreSQL and dnsmasq for the lab's real services.
 # Idempotent: installs only what is missing. Needs root for apt-get; without
 # root it says what is missing and leaves it (tests that need it say so too).
@@ -14,6 +14,7 @@ declare -A need=(
   [pg_ctlcluster]=postgresql
   [psql]=postgresql-client
   [ping]=iputils-ping
+  [ipset]=ipset
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -1,17 +1,18 @@
 /**
  * `-m comment` (always holds), `-m limit` (holds, with a note: podpath assumes
  * the rate is not exceeded), `-m iprange` (inclusive address ranges), and the
- * modules podpath recognises but does not model — `-m set` (needs ipset
- * contents), `-m recent` (needs the recent list), `-m physdev` (needs bridge
- * ports): their options are parsed so the line reads correctly, and every
- * walk that depends on them answers `unknown`.
+ * `-m set` (membership in the node's ipsets, when given), and the modules
+ * podpath recognises but does not model — `-m recent` (needs the recent
+ * list), `-m physdev` (needs bridge ports): their options are parsed so the
+ * line reads correctly, and every walk that depends on them answers `unknown`.
  */
 import { formatIpv4, isValidIpv4, parseIpv4 } from '../../net/ipv4.js';
 import type { Match } from './types.js';
 import {
-  compileUnknown, neg, optionMatch, saveRawOptions, unknownModuleMatch, unknownOptionMatch, type MatchModule,
+  compileUnknown, neg, optionMatch, saveRawOptions, unknownModuleMatch, unknownOptionMatch, type EvalEnv, type MatchModule,
   type OptionSpec,
 } from './match-types.js';
+import { setHolds } from '../ipset/ipset-save.js';
 import { saveString } from './tokenize.js';
 
 const comment: MatchModule = {
@@ -60,6 +61,50 @@ const iprange: MatchModule = {
   save: (m) => neg(m, [m.args['dir'] === 'src' ? '--src-range' : '--dst-range', `${formatIpv4(m.args['from'] as number)}-${formatIpv4(m.args['to'] as number)}`]),
 };
 
+const SET_OPTIONS: Record<string, OptionSpec> = {
+  '--match-set': { args: 2 }, '--return-nomatch': { args: 0 }, '--update-counters': { args: 0 }, '--update-subcounters': { args: 0 },
+  '--packets-eq': { args: 1 }, '--packets-lt': { args: 1 }, '--packets-gt': { args: 1 }, '--bytes-eq': { args: 1 }, '--bytes-lt': { args: 1 }, '--bytes-gt': { args: 1 },
+};
+
+/**
+ * `-m set [!] --match-set NAME src|dst[,src|dst...]` against the node's
+ * ipsets (linux/ipset). `! --update-counters` / `! --update-subcounters` do
+ * not change the answer; `--return-nomatch` and the counter comparisons
+ * (runtime state) make the match unknown.
+ */
+const set: MatchModule = {
+  options: SET_OPTIONS,
+  build(use, cx) {
+    return use.options.flatMap((o) => {
+      if (o.name === '--update-counters' || o.name === '--update-subcounters') return o.negated ? [] : [unknownOptionMatch(use, o, 'counter updates are runtime state')];
+      if (o.name !== '--match-set') return [unknownOptionMatch(use, o, o.name === '--return-nomatch' ? 'nomatch results are not modelled' : 'set counters are runtime state')];
+      const [name = '', dirs = ''] = o.values;
+      const flags = dirs.split(',');
+      if (!flags.every((f) => f === 'src' || f === 'dst') || flags.length > 6) {
+        cx.error(`--match-set ${name} ${dirs}: flags must be src or dst, comma separated`);
+        return [unknownOptionMatch(use, o, `flags '${dirs}' are not src/dst`)];
+      }
+      return [optionMatch(use, o, { set: name, flags })];
+    });
+  },
+  compile(m) {
+    const name = m.args['set'] as string;
+    const flags = m.args['flags'] as ('src' | 'dst')[];
+    const answer = (env: EvalEnv) => (env.ctx.ipsets ? setHolds(env.ctx.ipsets, name, flags, env.packet) : { unknown: 'the node\'s ipsets are not given (ipset save)' });
+    return {
+      test: (env) => {
+        const r = answer(env);
+        return typeof r === 'boolean' ? r !== m.negated : 'unknown';
+      },
+      why: (env) => {
+        const r = answer(env);
+        return typeof r === 'boolean' ? `the packet's ${flags.join(',')} ${r ? 'is' : 'is not'} in set ${name}` : r.unknown;
+      },
+    };
+  },
+  save: (m) => (m.unknown !== undefined ? saveRawOptions(m) : neg(m, ['--match-set', saveString(m.args['set'] as string), (m.args['flags'] as string[]).join(',')])),
+};
+
 /** A recognised module whose outcome podpath cannot compute from a dump alone. */
 function unmodelled(name: string, why: string, options: Record<string, OptionSpec>): MatchModule {
   return {
@@ -78,10 +123,7 @@ export const MISC_MODULES: Record<string, MatchModule> = {
   comment,
   limit,
   iprange,
-  set: unmodelled('set', 'ipset contents are not in an iptables dump', {
-    '--match-set': { args: 2 }, '--return-nomatch': a0, '--update-counters': a0, '--update-subcounters': a0,
-    '--packets-eq': a1, '--packets-lt': a1, '--packets-gt': a1, '--bytes-eq': a1, '--bytes-lt': a1, '--bytes-gt': a1,
-  }),
+  set,
   recent: unmodelled('recent', 'the recent-address lists are runtime state', {
     '--set': a0, '--rcheck': a0, '--update': a0, '--remove': a0, '--seconds': a1, '--reap': a0, '--hitcount': a1,
     '--rttl': a0, '--name': a1, '--mask': a1, '--rsource': a0, '--rdest': a0,

@@ -14,6 +14,7 @@
  * recorded (see linux/conntrack.ts), per the kernel's nf_nat design.
  */
 import type { Packet } from '../../net/packet.js';
+import type { IpSet } from '../ipset/ipset-save.js';
 import type { Ipv4 } from '../../net/ipv4.js';
 import type { SourceLoc } from '../../model/source.js';
 
@@ -124,6 +125,8 @@ export interface NetfilterContext {
    * @default 0 for NEW connections (a fresh conntrack entry), otherwise unknown
    */
   connmark?: number;
+  /** The node's ipsets (`ipset save`), for `-m set`. @default not known: `-m set` answers unknown */
+  ipsets?: ReadonlyMap<string, IpSet>;
 }
 
 /** A rule that nearly decided: every match but one held. */

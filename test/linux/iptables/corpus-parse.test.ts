@@ -74,7 +74,7 @@ describe('the iptables-save corpus', () => {
     const rs = corpus('weave-kubeadm-vagrant-bossjones.iptables-save').value;
     const setNames = [...rs.tables.get('filter')!.chains.values()].flatMap((c) => c.rules)
       .flatMap((r) => r.matches.filter((m) => m.kind === 'set'))
-      .map((m) => (m.args['options'] as { values: string[] }[])[0]!.values);
+      .map((m) => [m.args['set'], (m.args['flags'] as string[]).join(',')]);
     expect(setNames).toContainEqual(['weave-;rGqyMIl1HN^cfDki~Z$3]6!N', 'dst']);
     expect(setNames).toContainEqual(['weave-41s)5vQ^o/xWGz6a20N:~?#|E', 'src']);
     const fwd = rulesOf(rs, 'filter', 'FORWARD');
@@ -83,10 +83,12 @@ describe('the iptables-save corpus', () => {
     expect(rulesOf(rs, 'filter', 'WEAVE-NPC')[2]!.matches[0]!.unknown).toMatch(/physdev/);
   });
 
-  it('keeps ipset, recent and addrtype --limit-iface-out as unknown matches (calico, kube-proxy 2017)', () => {
+  it('reads ipset matches (answered from ipset save input, else unknown); keeps recent and addrtype --limit-iface-out as unknown matches (calico, kube-proxy 2017)', () => {
     const calico = corpus('calico-vxlan-kubeproxy-ipvs-zhongmingmao.nat.iptables-save').value;
     const natOut = rulesOf(calico, 'nat', 'cali-nat-outgoing')[0]!;
-    expect(natOut.matches.filter((m) => m.kind === 'set').map((m) => m.unknown !== undefined)).toEqual([true, true]);
+    expect(natOut.matches.filter((m) => m.kind === 'set').map((m) => [m.negated, m.args['set'], m.args['flags']])).toEqual([
+      [false, 'cali40masq-ipam-pools', ['src']], [true, 'cali40all-ipam-pools', ['dst']],
+    ]);
     expect(natOut.target?.args).toEqual({ randomFully: true });
     const post = rulesOf(calico, 'nat', 'cali-POSTROUTING').find((r) => r.text.includes('--limit-iface-out'))!;
     expect(post.matches.filter((m) => m.kind === 'addrtype').map((m) => m.unknown === undefined)).toEqual([false, true]);
