@@ -91,7 +91,7 @@ export function nodeProfile(w: World, n: NodeRecord): string {
   const route = n.bridge ? table.trie.longestMatch(n.bridge.prefix.addr)?.value : undefined;
   const own = route !== undefined && samePrefix(route.prefix, n.bridge!.prefix) && route.target.kind === 'instance' && route.target.id === n.node.instance;
   return JSON.stringify([
-    norm(n.node.iptables), n.node.iptablesInserts, norm(n.node.routes), norm(n.node.ipRules), norm(n.node.resolvConf), n.eni.subnet.subnet.id,
+    norm(n.node.iptables), n.node.iptablesInserts, norm(n.node.routes), norm(n.node.ipRules), norm(n.node.ipsets), norm(n.node.resolvConf), n.eni.subnet.subnet.id,
     n.eni.groups.map((g) => g.id).sort(), n.eni.sourceDestCheck, n.bridge?.name ?? '', own,
   ]);
 }

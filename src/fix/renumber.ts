@@ -70,6 +70,7 @@ export function withRenumberedCluster(e: Estate, moves: Move[]): Estate {
     n.iptables = text(n.iptables);
     n.routes = text(n.routes);
     n.ipRules = text(n.ipRules);
+    n.ipsets = text(n.ipsets);
     n.resolvConf = text(n.resolvConf);
     n.iptablesInserts = n.iptablesInserts.map((i) => ({ ...i, rule: map(i.rule) }));
   }

@@ -68,6 +68,7 @@ function attachSources(e: Estate, y: LocatedYaml): void {
     texts('nodes', i, 'iptables', n.iptables);
     texts('nodes', i, 'routes', n.routes);
     texts('nodes', i, 'ipRules', n.ipRules);
+    texts('nodes', i, 'ipsets', n.ipsets);
     texts('nodes', i, 'resolvConf', n.resolvConf);
   });
   e.pods.forEach((p, i) => texts('pods', i, 'resolvConf', p.resolvConf));

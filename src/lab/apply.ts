@@ -29,6 +29,7 @@ export async function applyPlan(plan: LabPlan): Promise<void> {
   await parallel([...byA], CONCURRENCY, ([ns, lines]) => run(['ip', '-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` }));
   await parallel(plan.namespaces, CONCURRENCY, async (n) => {
     await run(['ip', '-n', n.ns, '-batch', '-'], { input: `${n.ipBatch.join('\n')}\n` });
+    if (n.ipsets) await run(inNs(n.ns, ['ipset', 'restore']), { input: n.ipsets });
     if (n.iptables) await run(inNs(n.ns, ['iptables-restore', '-w', '5']), { input: n.iptables });
     for (const ins of n.iptablesInserts) await run(inNs(n.ns, ['iptables', ...ins]));
   });

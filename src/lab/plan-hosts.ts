@@ -74,6 +74,7 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
     ref: node.node.name,
     sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0'],
     ipBatch: ip,
+    ...(node.node.ipsets ? { ipsets: node.node.ipsets.text.endsWith('\n') ? node.node.ipsets.text : `${node.node.ipsets.text}\n` } : {}),
     ...(node.node.iptables ? { iptables: node.node.iptables.text.endsWith('\n') ? node.node.iptables.text : `${node.node.iptables.text}\n` } : {}),
     iptablesInserts: inserts,
     resolvConf: node.node.resolvConf?.text ?? noResolv(`node ${node.node.name}`),

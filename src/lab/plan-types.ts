@@ -17,6 +17,8 @@ export interface NsPlan {
   sysctls: string[];
   /** `ip -batch` lines run after every link exists (addresses, links up, routes, rules). */
   ipBatch: string[];
+  /** `ipset restore` input, restored before iptables (rules with -m set need their sets). */
+  ipsets?: string;
   /** iptables-restore input, if any. */
   iptables?: string;
   /** Rules inserted after the restore: the words after `iptables`. */

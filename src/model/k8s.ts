@@ -55,6 +55,8 @@ export const NodeSchema = z.object({
   routes: TextSourceSchema.optional(),
   /** `ip rule` output (policy routing). @default the kernel's three default rules: local, main, default */
   ipRules: TextSourceSchema.optional(),
+  /** `ipset save` output, for `-m set` rules. @default none: such rules answer unknown */
+  ipsets: TextSourceSchema.optional(),
   /** /etc/resolv.conf of the node. */
   resolvConf: TextSourceSchema.optional(),
   source: SourceLocSchema.optional(),

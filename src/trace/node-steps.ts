@@ -84,6 +84,7 @@ function ctx(node: NodeRecord, pass: NodePass, inIface?: string, outIface?: stri
     connmark: pass.connmark,
     isLocal: (ip) => isNodeLocal(node, ip),
     ifaceAddress: (name) => (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+    ...(node.ipsets ? { ipsets: node.ipsets } : {}),
   };
 }
 

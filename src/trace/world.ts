@@ -17,6 +17,7 @@ import { insertRules } from '../linux/iptables/insert.js';
 import { deriveKubeProxyRules } from '../k8s/kube-proxy/index.js';
 import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/ip-route.js';
 import { DEFAULT_RULES, parseIpRule, type PolicyRule } from '../linux/route/ip-rule.js';
+import { parseIpsetSave, type IpSet } from '../linux/ipset/ipset-save.js';
 
 /** A network interface in a VPC (an instance's primary ENI or an RDS endpoint's). */
 export interface EniRecord {
@@ -63,6 +64,8 @@ export interface NodeRecord {
   routes: RouteEntry[];
   /** Policy routing rules (`ip rule`); the kernel's defaults when none were given. */
   ipRules: readonly PolicyRule[];
+  /** The node's ipsets (`ipset save`), when given. */
+  ipsets?: ReadonlyMap<string, IpSet>;
   /** Notes on what was derived rather than read. */
   derived: string[];
   pods: Map<Ipv4, PodRecord>;
@@ -270,7 +273,14 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate
     if (err) throw new PodpathError('PP_PARSE', `ip rule: ${err.message}`, { file: err.file, line: err.line });
     ipRules = parsed.value;
   }
-  return { node: n, eni, eth0, bridge, ruleset, routes, ipRules, derived, pods: new Map() };
+  let ipsets: ReadonlyMap<string, IpSet> | undefined;
+  if (n.ipsets) {
+    const parsed = parseIpsetSave({ ...n.ipsets, file: n.ipsets.file ?? estateFile });
+    const err = parsed.diagnostics.find((d) => d.severity === 'error');
+    if (err) throw new PodpathError('PP_PARSE', `ipset save: ${err.message}`, { file: err.file, line: err.line });
+    ipsets = parsed.value;
+  }
+  return { node: n, eni, eth0, bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), derived, pods: new Map() };
 }
 
 function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string): Ruleset {

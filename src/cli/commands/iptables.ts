@@ -11,7 +11,7 @@ import { PodpathError } from '../../model/errors.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 import { formatIpv4, isValidIpv4, parseIpv4 } from '../../net/ipv4.js';
 import { showPacket, type Packet, type Proto } from '../../net/packet.js';
-import { readIptablesFile } from '../../ingest/iptables-file.js';
+import { readIpsetFile, readIptablesFile } from '../../ingest/iptables-file.js';
 import { isTableName } from '../../linux/iptables/builder.js';
 import { walkNodePath, type NodeAddress, type NodePath, type PathEnd, type PathStep } from '../../linux/iptables/node-path.js';
 import type { Rule, Ruleset, TableName } from '../../linux/iptables/types.js';
@@ -42,6 +42,8 @@ export interface IptablesTraceOptions {
   /** Source port. @default 40000 */
   sport?: number;
   table?: string;
+  /** `ipset save` output of the node. @default none: `-m set` answers unknown */
+  ipset?: string;
 }
 
 function tableOption(t: string | undefined): TableName | undefined {
@@ -200,10 +202,11 @@ export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
   const parsed = readIptablesFile(o.file, { table: tableOption(o.table) });
   const err = firstError(parsed.diagnostics);
   if (err) throw err;
+  const ipsets = o.ipset !== undefined ? readIpsetFile(o.ipset) : undefined;
   const packet: Packet = { src, dst, proto: o.proto, sport, dport };
   const paths = walkNodePath(parsed.value, {
     packet, start: o.in !== undefined ? { kind: 'arrives', inIface: o.in } : { kind: 'local' },
-    ...(o.out !== undefined ? { outIface: o.out } : {}), addresses,
+    ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, ...(ipsets ? { ipsets } : {}),
   });
   const branches = paths.map(branchView);
   const verdict = overall(branches);

@@ -27,6 +27,7 @@ import { contains, type Prefix } from '../../net/prefix.js';
 import type { Ipv4 } from '../../net/ipv4.js';
 import type { HookName, HookOutcome, NetfilterContext, Ruleset } from './types.js';
 import { MAX_BRANCHES, walkHook } from './walk.js';
+import type { IpSet } from '../ipset/ipset-save.js';
 
 /** An address of the node: interface, address and prefix length (`--addr eth0=10.0.0.5/24`). */
 export interface NodeAddress {
@@ -54,6 +55,8 @@ export interface NodePathInput {
   addresses?: NodeAddress[];
   /** Firewall mark the packet starts with. @default 0 */
   mark?: number;
+  /** The node's ipsets (`ipset save`), for `-m set`. @default not known: `-m set` answers unknown */
+  ipsets?: ReadonlyMap<string, IpSet>;
 }
 
 /** One hook passed. */
@@ -147,7 +150,7 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   const ifaceAddr = new Map<string, Ipv4>();
   for (const a of input.addresses ?? []) if (!ifaceAddr.has(a.iface)) ifaceAddr.set(a.iface, a.addr);
   ifaceAddr.set('lo', 0x7f000001);
-  const base = (ct: NetfilterContext['ctState']) => ({ isLocal, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct });
+  const base = (ct: NetfilterContext['ctState']) => ({ isLocal, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, ...(input.ipsets ? { ipsets: input.ipsets } : {}) });
   const budget = { paths: 1 };
   const start: Pass = { steps: [], mark: (input.mark ?? 0) >>> 0, probability: 1, ctStatus: {} };
   const out = input.outIface;

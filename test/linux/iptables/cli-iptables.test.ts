@@ -1,5 +1,7 @@
 /** `podpath iptables check` and `podpath iptables trace`, run in-process on real dumps and listings. */
 import path from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../helpers/run-cli.js';
 import { fixturesDir, listDir, saveDir } from './helpers.js';
@@ -61,6 +63,35 @@ describe('podpath iptables trace', () => {
     expect(b.nat).toEqual([expect.objectContaining({ kind: 'MASQUERADE', hook: 'POSTROUTING', rule: expect.objectContaining({ ref: `${seedNat}:12` }) })]);
     expect(b.packetOut).toMatchObject({ src: '172.20.0.23', sport: 40000 });
     expect(b.reply).toMatchObject({ outcome: 'returned', packetIn: { src: '8.8.8.8', dst: '172.20.0.23' }, packetOut: { src: '8.8.8.8', dst: '10.244.1.5', dport: 40000 } });
+  });
+
+  it('answers calico\'s -m set masquerade rule from --ipset, and says unknown without it', async () => {
+    const calico = path.join(saveDir, 'calico-vxlan-kubeproxy-ipvs-zhongmingmao.nat.iptables-save');
+    const dir = mkdtempSync(path.join(tmpdir(), 'podpath-ipset-'));
+    try {
+      const ipset = path.join(dir, 'ipset.save');
+      // The sets this node's rules name: kube-proxy IPVS mode's and calico's, as `ipset save` prints them.
+      writeFileSync(ipset, [
+        'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536', 'add KUBE-CLUSTER-IP 10.96.0.1,tcp:443',
+        'create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536', 'add KUBE-LOOP-BACK 10.244.1.9,tcp:8080,10.244.1.9',
+        'create KUBE-NODE-PORT-TCP bitmap:port range 0-65535', 'add KUBE-NODE-PORT-TCP 30080',
+        'create cali40masq-ipam-pools hash:net family inet hashsize 1024 maxelem 1048576', 'add cali40masq-ipam-pools 10.244.0.0/16',
+        'create cali40all-ipam-pools hash:net family inet hashsize 1024 maxelem 1048576', 'add cali40all-ipam-pools 10.244.0.0/16', '',
+      ].join('\n'));
+      const args = ['iptables', 'trace', calico, '--src', '10.244.1.5', '--dst', '8.8.8.8:443', '--in', 'cali1234', '--out', 'eth0', '--addr', 'eth0=192.168.1.10/24'];
+      const doc = JSON.parse((await run(...args, '--ipset', ipset, '-o', 'json')).out);
+      expect(doc.branches[0].nat).toEqual([expect.objectContaining({ kind: 'MASQUERADE', rule: expect.objectContaining({ ref: `${calico}:66` }) })]);
+      expect(doc.branches[0].packetOut).toMatchObject({ src: '192.168.1.10' });
+      const without = await run(...args);
+      expect(without.out).toMatch(/verdict: UNKNOWN/);
+      expect(without.out).toContain("the node's ipsets are not given (ipset save)");
+      writeFileSync(ipset, 'create a hash:ip\nadd a 10.0.0.300\n');
+      const bad = await run(...args, '--ipset', ipset);
+      expect(bad.code).toBe(2);
+      expect(bad.err.trim()).toBe(`podpath: ${ipset}:2: set a (hash:ip): '10.0.0.300' is not an IPv4 address or prefix`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without --addr, MASQUERADE answers unknown and names the missing address', async () => {
