@@ -4,8 +4,9 @@
  * peering/igw/blackhole/pod-CIDR routes (right, wrong or missing), peerings
  * (active or not), security groups (CIDR and group references, restricted
  * egress), NACLs with ordered allow/deny entries and ephemeral port ranges,
- * nodes with random masquerade and FORWARD rules (some with policy routing:
- * ip rules and a second routing table), pods, EC2 hosts and an RDS;
+ * nodes with random masquerade and FORWARD rules (some asking an ipset, some
+ * with policy routing: ip rules and a second routing table), pods, EC2 hosts
+ * and an RDS;
  * flows TCP/UDP/ICMP between them and to the VPC resolvers, each with its
  * own source port.
  */
@@ -61,6 +62,23 @@ function build(g: fc.GeneratorValue): LabCase {
   const hostIps = [...instances.map((x) => x.privateIp), ...rds.map((r) => r.address)];
   const cidrs = ['0.0.0.0/0', '10.244.0.0/16', '10.0.0.0/8', ...blocks, ...hostIps.map((ip) => `${ip}/32`)];
   const ports = [undefined, 5432, 80, 53, '1024-65535', '8000-8100'] as const;
+
+  // ipsets on some nodes, asked by a masquerade or a FORWARD rule.
+  nodes.forEach((n) => {
+    if (!chance(0.3)) return;
+    const node = n as { iptables: string; ipsets?: { text: string } };
+    const nets = cidrs.filter((c) => c !== '0.0.0.0/0' && chance(0.3));
+    const nomatch = (chance(0.4) ? [`${pick(hostIps.length ? hostIps : ['10.244.1.5'])}/32`] : []).filter((c) => !nets.includes(c));
+    node.ipsets = { text: ['create pp-nets hash:net family inet hashsize 64 maxelem 1024', ...nets.map((c) => `add pp-nets ${c}`), ...nomatch.map((c) => `add pp-nets ${c} nomatch`), ''].join('\n') };
+    if (chance(0.5)) {
+      const rule = pick(['-A POSTROUTING -m set --match-set pp-nets dst -o eth0 -j MASQUERADE', '-A POSTROUTING -s 10.244.0.0/16 -m set ! --match-set pp-nets dst -j MASQUERADE']);
+      node.iptables = node.iptables.replace(':POSTROUTING ACCEPT [0:0]\n', `:POSTROUTING ACCEPT [0:0]\n${rule}\n`);
+    } else {
+      const at = node.iptables.indexOf(':OUTPUT ACCEPT [0:0]\n', node.iptables.indexOf('*filter'));
+      const rule = pick(['-A FORWARD -m set --match-set pp-nets dst -j DROP', '-A FORWARD -m set --match-set pp-nets src -j ACCEPT']);
+      node.iptables = `${node.iptables.slice(0, at)}:OUTPUT ACCEPT [0:0]\n${rule}\n${node.iptables.slice(at + ':OUTPUT ACCEPT [0:0]\n'.length)}`;
+    }
+  });
 
   // Policy routing on some nodes: their routes (with a second table) and ip rules.
   nodes.forEach((n, i) => {

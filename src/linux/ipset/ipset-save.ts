@@ -101,6 +101,13 @@ export function parseIpsetSave(src: TextSource): ParsedIpsets {
       if (set.members) return void set.members.push(arg);
       const entry = parseEntry(arg, TYPES[set.type]!, set.netmask);
       if (typeof entry === 'string') return diag('error', `set ${name} (${set.type}): ${entry}`);
+      const key = entryKey(entry);
+      const twice = set.entries.findIndex((e) => entryKey(e.parts) === key);
+      if (twice >= 0) {
+        // ipset restore refuses a second add of an element unless -exist, which then updates it.
+        if (!words.includes('-exist')) return diag('error', `set ${name}: ${arg} is already added (line ${set.entries[twice]!.loc.line})`);
+        set.entries.splice(twice, 1);
+      }
       set.entries.push({ parts: entry, nomatch: words.includes('nomatch'), text: arg, loc });
       return;
     }
@@ -135,6 +142,10 @@ function parseEntry(text: string, dims: Dim[], netmask: number | undefined): Par
   }
   return parts;
 }
+
+/** The element an entry is, as the kernel keys it (addresses masked). */
+const entryKey = (parts: Part[]): string =>
+  parts.map((p) => (p.kind === 'addr' ? `${p.prefix.addr}/${p.prefix.len}` : `${p.proto}:${p.lo}-${p.hi}`)).join(',');
 
 type Answer = boolean | { unknown: string };
 

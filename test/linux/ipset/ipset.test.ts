@@ -45,11 +45,12 @@ describe('parseIpsetSave and setHolds', () => {
   });
 
   it('names the line of what it cannot read', () => {
-    const { diagnostics } = parseIpsetSave({ text: 'create a hash:ip\nadd a 10.0.0.300\nadd b 10.0.0.1\nflush a\n', file: 's' });
+    const { diagnostics } = parseIpsetSave({ text: 'create a hash:ip\nadd a 10.0.0.300\nadd b 10.0.0.1\nflush a\nadd a 10.0.0.1\nadd a 10.0.0.1\nadd a 10.0.0.1 -exist\n', file: 's' });
     expect(diagnostics.map((d) => [d.line, d.message])).toEqual([
       [2, "set a (hash:ip): '10.0.0.300' is not an IPv4 address or prefix"],
       [3, 'add to set b, which no create line before declares'],
       [4, 'not an ipset save line (expected create NAME TYPE ... or add NAME ENTRY ...)'],
+      [6, 'set a: 10.0.0.1 is already added (line 5)'], // as ipset restore refuses it; -exist updates instead
     ]);
   });
 
