@@ -79,7 +79,7 @@ export function runIptablesCheck(o: IptablesCheckOptions): CommandResult {
   });
   const ok = !parsed.diagnostics.some((d) => d.severity === 'error');
   const report: IptablesCheckReport = {
-    kind: 'iptables-check', file: o.file, format: parsed.format,
+    kind: 'iptables-check', file: o.file, format: rs.family === 'ipv6' ? parsed.format.replace('iptables', 'ip6tables') : parsed.format,
     ...(parsed.table ? { table: parsed.table } : {}),
     ...(rs.derived ? { derived: rs.derived } : {}),
     tables,
@@ -202,6 +202,7 @@ export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
   const parsed = readIptablesFile(o.file, { table: tableOption(o.table) });
   const err = firstError(parsed.diagnostics);
   if (err) throw err;
+  if (parsed.value.family === 'ipv6') throw new PodpathError('PP_USAGE', 'these are ip6tables rules: podpath traces IPv4 packets (podpath iptables check reads them)', { file: o.file });
   const ipsets = o.ipset !== undefined ? readIpsetFile(o.ipset) : undefined;
   const packet: Packet = { src, dst, proto: o.proto, sport, dport };
   const paths = walkNodePath(parsed.value, {

@@ -68,7 +68,7 @@ export class RulesetBuilder {
   /** Inside an unknown table: lines are skipped until COMMIT. */
   private skipping = false;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string, readonly family?: 'ipv6') {}
 
   /** Records a diagnostic. */
   report(severity: Diagnostic['severity'], line: number, text: string, message: string): void {
@@ -115,6 +115,7 @@ export class RulesetBuilder {
       error: (m) => this.report('error', at.line, at.text, m),
       warn: (m) => this.report('warning', at.line, at.text, m),
       chain: (n) => chains.get(n),
+      ...(this.family ? { family: this.family } : {}),
     };
     this.open = { table, line, declared: new Map(), pending: [], rules, at };
   }
@@ -200,7 +201,7 @@ export class RulesetBuilder {
   /** End of input; returns the Ruleset. */
   finish(lastLine: number, lastText: string): Ruleset {
     if (this.inTable) this.missingCommit(lastLine, lastText, `the input ends at line ${lastLine} (truncated dump?)`);
-    return { tables: this.tables, file: this.file };
+    return { tables: this.tables, file: this.file, ...(this.family ? { family: this.family } : {}) };
   }
 
   /** A line that needs a table outside one. */

@@ -128,7 +128,7 @@ function compileRule(rule: Rule): CompiledRule {
 /** Makes `m` an inline check of `c` when it is one of the kinds the walk compares in place and its slot is free. */
 function inline(c: CompiledRule, m: Match, i: number): boolean {
   if (m.unknown !== undefined) return false;
-  if ((m.kind === 'src' || m.kind === 'dst') && c[`${m.kind}At`] < 0) {
+  if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined && c[`${m.kind}At`] < 0) {
     const p = m.args['prefix'] as Prefix;
     // int32 forms, so the walk compares small integers: (ip & mask) | 0 === addr.
     const mask = maskOf(p.len) | 0;
@@ -195,7 +195,7 @@ export function inlineFails(c: CompiledRule, p: Packet, all: boolean, firstFaile
 /** The destination a rule requires exactly (`-d x/32` without `!`), if any. */
 function exactDst(rule: Rule): number | undefined {
   for (const m of rule.matches) {
-    if (m.kind === 'dst' && !m.negated && m.unknown === undefined) {
+    if (m.kind === 'dst' && !m.negated && m.unknown === undefined && m.args['prefix'] !== undefined) {
       const p = m.args['prefix'] as Prefix;
       if (p.len === 32) return p.addr;
     }

@@ -13,12 +13,12 @@
 import type { TextSource } from '../../model/source.js';
 import type { Ruleset, TableName } from './types.js';
 import { RulesetBuilder } from './builder.js';
-import { splitLines, type ParseResult } from './parse.js';
+import { detectFamily, splitLines, type ParseResult } from './parse.js';
 import { tokenize } from './tokenize.js';
 
 /** Parses `iptables -t <table> -S` output into a Ruleset holding that one table. */
 export function parseIptablesListing(src: TextSource, table: TableName): ParseResult<Ruleset> {
-  const b = new RulesetBuilder(src.file ?? '<input>');
+  const b = new RulesetBuilder(src.file ?? '<input>', detectFamily(src.text));
   const first = src.firstLine ?? 1;
   b.openTable(table, first, `(iptables -t ${table} -S)`);
   let lastLine = first;

@@ -19,7 +19,7 @@ import { formatIpv4 } from '../../net/ipv4.js';
 import type { HookName, Match } from './types.js';
 import { neg, type BuildContext, type CompiledMatch, type EvalEnv, type MatchKind } from './match-types.js';
 import { quoteIfNeeded } from './tokenize.js';
-import { packetProtoNumber, parseAddress, parseProto, protoName } from './values.js';
+import { formatPrefix6, packetProtoNumber, parseAddress, parseAddress6, parseProto, protoName, type Prefix6 } from './values.js';
 
 export type GenericKind = 'src' | 'dst' | 'in' | 'out' | 'proto' | 'frag';
 
@@ -55,6 +55,12 @@ export function buildGeneric(kind: GenericKind, negated: boolean, value: string 
   switch (kind) {
     case 'src':
     case 'dst': {
+      if (cx.family === 'ipv6') {
+        const a6 = parseAddress6(value ?? '');
+        if (!a6.ok) return failed(kind, negated, value, text, a6.message, cx);
+        if (a6.warning) cx.warn(a6.warning);
+        return { kind, negated, text, args: { prefix6: a6.value } };
+      }
       const a = parseAddress(value ?? '');
       if (!a.ok) return failed(kind, negated, value, text, a.message, cx);
       if (a.warning) cx.warn(a.warning);
@@ -96,6 +102,10 @@ function ifaceMatches(pattern: string, name: string): boolean {
 }
 
 function compileAddr(m: Match): CompiledMatch {
+  if (m.args['prefix6'] !== undefined) {
+    const why = 'an IPv6 address; podpath traces IPv4 packets';
+    return { test: () => 'unknown', why: () => why };
+  }
   const p = m.args['prefix'] as Prefix;
   const field = m.kind === 'src' ? 'src' : 'dst';
   return {
@@ -134,7 +144,7 @@ function compileProto(m: Match): CompiledMatch {
 
 const ADDR: MatchKind = {
   compile: compileAddr,
-  save: (m) => neg(m, [m.kind === 'src' ? '-s' : '-d', formatPrefix(m.args['prefix'] as Prefix)]),
+  save: (m) => neg(m, [m.kind === 'src' ? '-s' : '-d', m.args['prefix6'] !== undefined ? formatPrefix6(m.args['prefix6'] as Prefix6) : formatPrefix(m.args['prefix'] as Prefix)]),
 };
 
 const IFACE: MatchKind = {

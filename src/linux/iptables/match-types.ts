@@ -89,6 +89,8 @@ export interface BuildContext {
   warn(message: string): void;
   /** The rule's `-p` protocol number when given without `!` (0 = all). */
   proto: number | undefined;
+  /** `ipv6` when reading ip6tables rules: addresses are IPv6. */
+  family?: 'ipv6';
 }
 
 /** A kind of match: how to evaluate and print it. */

@@ -22,8 +22,16 @@ import { quoteIfNeeded } from './tokenize.js';
 /** Every `-m` module podpath reads, by name. */
 export const MATCH_MODULES: Readonly<Record<string, MatchModule>> = { ...PORT_MODULES, ...STATE_MODULES, ...MISC_MODULES };
 
-/** The module named `name`, if podpath knows it. */
-export function matchModule(name: string): MatchModule | undefined {
+/** Modules only ip6tables loads (iptables does not know them). */
+const IPV6_ONLY: ReadonlySet<string> = new Set(['icmp6']);
+
+/**
+ * The module named `name`, if podpath knows it; for reading a rule, `family`
+ * says which tool's modules are there (`any` when compiling or printing a
+ * Match already read).
+ */
+export function matchModule(name: string, family: 'ipv4' | 'ipv6' | 'any' = 'any'): MatchModule | undefined {
+  if (family === 'ipv4' && IPV6_ONLY.has(name)) return undefined;
   return Object.hasOwn(MATCH_MODULES, name) ? MATCH_MODULES[name] : undefined;
 }
 

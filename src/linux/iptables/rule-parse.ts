@@ -29,6 +29,8 @@ export interface RuleContext {
   warn(message: string): void;
   /** The chain of that name in the table now, if any (its `name` is reused so rules share one string). */
   chain(name: string): { name: string; builtin: boolean } | undefined;
+  /** `ipv6` when reading ip6tables rules. */
+  family?: 'ipv6';
 }
 
 /** A read rule. `undeclaredJump` names a jump target that is not (yet) a chain. */
@@ -102,7 +104,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
   let proto: number | undefined;
   let bang: Token | undefined;
   let instances = 0;
-  const bcx: BuildContext = { error: cx.error, warn: cx.warn, proto: undefined };
+  const bcx: BuildContext = { error: cx.error, warn: cx.warn, proto: undefined, ...(cx.family ? { family: cx.family } : {}) };
 
   for (let i = first; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -184,7 +186,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
       }
     }
     for (let k = modules.length - 1; !ownerUse && k >= 0; k--) {
-      const options = matchModule(modules[k]!.module)?.options;
+      const options = matchModule(modules[k]!.module, cx.family ?? 'ipv4')?.options;
       const name = lookup(options, w);
       if (name !== undefined) {
         ownerModule = k;
@@ -211,7 +213,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
     if (!ownerUse) {
       const lastModule = modules[modules.length - 1];
       if (target && !isBuiltinTarget(target.name) && cx.chain(target.name) === undefined) ownerUse = target;
-      else if (lastModule && !matchModule(lastModule.module)) {
+      else if (lastModule && !matchModule(lastModule.module, cx.family ?? 'ipv4')) {
         ownerModule = modules.length - 1;
         ownerUse = lastModule;
       }
@@ -254,7 +256,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
       matches.push(item);
       continue;
     }
-    const spec = matchModule(item.module);
+    const spec = matchModule(item.module, cx.family ?? 'ipv4');
     if (spec) for (const m of spec.build(item, bcx)) matches.push(m);
     else {
       cx.warn(`unknown match module '${item.module}': walks that reach this rule give unknown`);

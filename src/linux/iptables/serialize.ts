@@ -39,7 +39,7 @@ const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
  */
 export function isVacuous(m: Match): boolean {
   if (m.negated || m.unknown !== undefined) return false;
-  if (m.kind === 'src' || m.kind === 'dst') return (m.args['prefix'] as { len: number }).len === 0;
+  if (m.kind === 'src' || m.kind === 'dst') return ((m.args['prefix'] ?? m.args['prefix6']) as { len: number }).len === 0;
   return m.kind === 'proto' && m.args['proto'] === 0;
 }
 

@@ -17,6 +17,7 @@
  *   and a note says so.
  */
 import { formatIpv4, parseIpv4, readIpv4, type Ipv4 } from '../../net/ipv4.js';
+import { readIpv6Prefix } from '../../net/ipv6.js';
 import type { Packet } from '../../net/packet.js';
 import type { EvalEnv } from './match-types.js';
 import type { Target } from './types.js';
@@ -57,6 +58,27 @@ export function parseNatRange(text: string): Parsed<NatRange> {
   }
   if (range.from === undefined && range.ports === undefined) return { ok: false, message: `'${text}' is empty` };
   return { ok: true, value: range };
+}
+
+/**
+ * An ip6tables NAT range, `ADDR[-ADDR]` or `[ADDR][-[ADDR]]:PORT[-PORT]`,
+ * as the text ip6tables-save prints (RFC 5952 addresses, brackets only with
+ * ports); a message when it is not one. podpath does not trace IPv6, so the
+ * range is kept for printing back only.
+ */
+export function parseNatRange6(text: string): Parsed<string> {
+  const m = /^(?:\[([^\]]+)\](?:-\[([^\]]+)\])?:(\d{1,5}(?:-\d{1,5})?)|([0-9a-fA-F:.]+)(?:-([0-9a-fA-F:.]+))?)$/.exec(text);
+  const bad = { ok: false as const, message: `'${text}' is not an IPv6 NAT range ADDR[-ADDR] or [ADDR]:PORT[-PORT]` };
+  if (!m) return bad;
+  const addrs = [m[1] ?? m[4], m[2] ?? m[5]].filter((a): a is string => a !== undefined).map((a) => readIpv6Prefix(a));
+  if (addrs.some((a) => typeof a === 'string' || a.prefix.len !== 128)) return bad;
+  const [from, to] = addrs.map((a) => (a as { prefix: { addr: string } }).prefix.addr);
+  if (m[3] !== undefined) {
+    const ports = parsePortRange(m[3], '-');
+    if (!ports.ok) return ports;
+    return { ok: true, value: `[${from}]${to !== undefined && to !== from ? `-[${to}]` : ''}:${formatPortRange(ports.value, '-')}` };
+  }
+  return { ok: true, value: to !== undefined && to !== from ? `${from}-${to}` : from! };
 }
 
 /** Prints a NAT range as iptables-save does. */
@@ -107,6 +129,10 @@ export function natEffect(t: Target): (env: EvalEnv) => TargetEffect {
   if (range?.from !== undefined && range.to !== range.from) notes.push(`${t.text}: first address of the range used`);
   const note = notes.length ? notes.join('; ') : undefined;
   const toPorts = t.args['toPorts'] as PortRange | undefined;
+  if (t.args['range6'] !== undefined) {
+    const effect: TargetEffect = { kind: 'unknown', construct: `${t.text}: an IPv6 NAT range; podpath traces IPv4 packets` };
+    return () => effect;
+  }
   return (env) => {
     if (!validHook(name, env.hook)) {
       return { kind: 'unknown', construct: `${t.text}: ${name} is not valid in ${env.hook} (the kernel refuses such a rule set)` };

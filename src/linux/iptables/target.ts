@@ -23,7 +23,7 @@
  */
 import type { TableName, Target } from './types.js';
 import type { EvalEnv, OptionSpec, OptionUse } from './match-types.js';
-import { applyNat, natEffect, formatNatRange, parseNatRange, type NatRange, type TargetEffect } from './target-nat.js';
+import { applyNat, natEffect, parseNatRange6, formatNatRange, parseNatRange, type NatRange, type TargetEffect } from './target-nat.js';
 import { quoteIfNeeded, saveString } from './tokenize.js';
 import { formatPortRange, parseMarkMask, parsePortRange, parseUint32, type PortRange } from './values.js';
 
@@ -41,6 +41,8 @@ export interface TargetUse {
 export interface TargetBuildContext {
   error(message: string): void;
   warn(message: string): void;
+  /** `ipv6` when reading ip6tables rules. */
+  readonly family?: 'ipv6';
 }
 
 interface TargetSpec {
@@ -86,6 +88,17 @@ const REJECT_WITH: Record<string, string> = {
   'icmp-host-prohibited': 'icmp-host-prohibited', 'host-prohib': 'icmp-host-prohibited',
   'icmp-admin-prohibited': 'icmp-admin-prohibited', 'admin-prohib': 'icmp-admin-prohibited',
   'tcp-reset': 'tcp-reset', 'tcp-rst': 'tcp-reset',
+};
+
+/** ip6tables REJECT --reject-with spellings (libip6t_REJECT), to the name ip6tables-save prints. */
+const REJECT_WITH6: Record<string, string> = {
+  'icmp6-no-route': 'icmp6-no-route', 'no-route': 'icmp6-no-route',
+  'icmp6-adm-prohibited': 'icmp6-adm-prohibited', 'adm-prohibited': 'icmp6-adm-prohibited',
+  'icmp6-addr-unreachable': 'icmp6-addr-unreachable', 'addr-unreach': 'icmp6-addr-unreachable',
+  'icmp6-port-unreachable': 'icmp6-port-unreachable', 'port-unreach': 'icmp6-port-unreachable',
+  'icmp6-policy-fail': 'icmp6-policy-fail', 'policy-fail': 'icmp6-policy-fail',
+  'icmp6-reject-route': 'icmp6-reject-route', 'reject-route': 'icmp6-reject-route',
+  'tcp-reset': 'tcp-reset',
 };
 
 /** Normalises MARK/CONNMARK value options to xmark {value, mask}. */
@@ -173,6 +186,15 @@ function natSpec(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'): TargetSpec 
         const uses = use.options.filter((o) => o.name === rangeOpt);
         if (uses.length === 0) cx.error(`${name} needs ${rangeOpt}`);
         if (uses.length > 1) cx.warn(`several ${rangeOpt}: podpath uses the first`);
+        if (cx.family === 'ipv6') {
+          const r6 = parseNatRange6(uses[0]?.values[0] ?? '');
+          if (r6.ok) args['range6'] = r6.value;
+          else {
+            if (uses.length > 0) cx.error(r6.message);
+            args['invalid'] = true;
+          }
+          return args;
+        }
         const r = parseNatRange(uses[0]?.values[0] ?? '');
         if (r.ok) args['range'] = r.value;
         else if (uses.length > 0) cx.error(r.message);
@@ -192,7 +214,7 @@ function natSpec(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT'): TargetSpec 
     },
     save(t) {
       const w: string[] = [];
-      if (rangeOpt) w.push(rangeOpt, formatNatRange(t.args['range'] as NatRange));
+      if (rangeOpt) w.push(rangeOpt, t.args['range6'] !== undefined ? (t.args['range6'] as string) : formatNatRange(t.args['range'] as NatRange));
       else if (t.args['toPorts']) w.push('--to-ports', formatPortRange(t.args['toPorts'] as PortRange, '-'));
       if (t.args['random']) w.push('--random');
       if (t.args['randomFully']) w.push('--random-fully');
@@ -233,9 +255,10 @@ const TARGETS: Record<string, TargetSpec> = {
   REJECT: {
     options: { '--reject-with': a1 },
     build(use, cx) {
-      const w = use.options.find((o) => o.name === '--reject-with')?.values[0] ?? 'icmp-port-unreachable';
-      if (!(w in REJECT_WITH)) cx.error(`unknown --reject-with '${w}'`);
-      return { with: REJECT_WITH[w] ?? w };
+      const names = cx.family === 'ipv6' ? REJECT_WITH6 : REJECT_WITH;
+      const w = use.options.find((o) => o.name === '--reject-with')?.values[0] ?? (cx.family === 'ipv6' ? 'icmp6-port-unreachable' : 'icmp-port-unreachable');
+      if (!Object.hasOwn(names, w)) cx.error(`unknown --reject-with '${w}'${cx.family === 'ipv6' ? ' (ip6tables)' : ''}`);
+      return { with: names[w] ?? w };
     },
     save: (t) => ['--reject-with', t.args['with'] as string],
     apply: () => ({ kind: 'verdict', verdict: 'REJECT' }),
@@ -290,6 +313,9 @@ export function targetTables(name: string): readonly TableName[] | undefined {
 class FirstError implements TargetBuildContext {
   first: string | undefined;
   constructor(private readonly cx: TargetBuildContext) {}
+  get family(): 'ipv6' | undefined {
+    return this.cx.family;
+  }
   error(message: string): void {
     this.first ??= message;
     this.cx.error(message);

@@ -95,6 +95,8 @@ export interface Ruleset {
   tables: Map<TableName, Table>;
   file: string;
   derived?: string;
+  /** `ipv6` for ip6tables rules (`ip6tables-save`); absent for iptables (IPv4). Traces are IPv4 only. */
+  family?: 'ipv6';
 }
 
 /** What the walk needs to know about the node it runs on. */
