@@ -19,7 +19,7 @@
  *
  * Guarantees: pure; never a silent accept: whether an address is local is
  * `unknown` unless the node's addresses are given (127.0.0.0/8 is always
- * local); `-m statistic` forks give one path per branch, probabilities
+ * local); `-m statistic` forks (of the request or of its reply) give one path per branch, probabilities
  * summing to 1 (at most MAX_BRANCHES, else the last branches end `unknown`).
  */
 import { reversed, type Packet } from '../../net/packet.js';
@@ -177,11 +177,14 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
       }, budget);
     }, budget);
   }
-  return paths.map((p) => (p.packetOut && p.end.kind !== 'unknown' ? { ...p, reply: walkReply(rs, input, p, base('ESTABLISHED')) } : p));
+  // A reply that forks at a -m statistic rule multiplies the request's branch: one path per pair.
+  return paths.flatMap((p) => (p.packetOut && p.end.kind !== 'unknown'
+    ? walkReply(rs, input, p, base('ESTABLISHED')).map((r) => ({ ...p, probability: p.probability * r.probability, reply: r.reply }))
+    : [p]));
 }
 
-/** The reply: reverse of what left, ESTABLISHED, NAT undone by conntrack. */
-function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Omit<NetfilterContext, 'inIface' | 'outIface'>): NodePath['reply'] {
+/** The reply: reverse of what left, ESTABLISHED, NAT undone by conntrack; one per branch of the reply's own walk. */
+function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Omit<NetfilterContext, 'inIface' | 'outIface'>): { reply: NonNullable<NodePath['reply']>; probability: number }[] {
   const left = req.packetOut!;
   const original = input.packet;
   const arriving = reversed(left);
@@ -191,10 +194,10 @@ function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Omit<
   const unSnat = (p: Packet): Packet => ({ ...p, dst: original.src, dport: original.sport });
   const unDnat = (p: Packet): Packet => ({ ...p, src: original.dst, sport: original.dport });
   const budget = { paths: 1 };
-  const end = (paths: NodePath[]): NodePath['reply'] => {
-    const p = paths[0]!;
-    return { steps: p.steps, end: p.end, ...(p.packetOut ? { packetOut: p.packetOut } : {}) };
-  };
+  const end = (paths: NodePath[]) => paths.map((p) => ({
+    reply: { steps: p.steps, end: p.end, ...(p.packetOut ? { packetOut: p.packetOut } : {}) },
+    probability: p.probability,
+  }));
   const replyIn = req.end.kind === 'forwarded' || req.end.kind === 'sent' ? req.end.outIface : undefined;
   if (req.end.kind === 'delivered-locally') {
     // A local socket answers: OUTPUT, POSTROUTING (DNAT undone there), back out the way the request came.

@@ -1,6 +1,7 @@
 /** Chain traversal and target semantics of walkHook / walkChain on small rule sets. */
 import { describe, expect, it } from 'vitest';
 import { walkChain, walkHook, MAX_BRANCHES } from '../../../src/linux/iptables/walk.js';
+import { walkNodePath } from '../../../src/linux/iptables/node-path.js';
 import { parseIpv4 } from '../../../src/net/ipv4.js';
 import { node, parse, pkt, table } from './helpers.js';
 
@@ -164,5 +165,15 @@ describe('targets', () => {
     const rs = parse(table('nat', [], ['-A POSTROUTING -m limit --limit 5/sec -j MASQUERADE --random-fully'])).value;
     const [h] = walkHook(rs, 'POSTROUTING', p, ctx, 0);
     expect(h!.tables.at(-1)!.notes).toEqual([expect.stringContaining('rate limit'), expect.stringContaining('randomised')]);
+  });
+});
+
+describe('walkNodePath: a reply that forks', () => {
+  it('gives one path per reply branch, the request probability times the reply\'s', () => {
+    const rs = parse(table('filter', [], [
+      '-A FORWARD -m conntrack --ctstate ESTABLISHED -m statistic --mode random --probability 0.25 -j DROP',
+    ])).value;
+    const paths = walkNodePath(rs, { packet: pkt('10.244.1.5', '8.8.8.8', 'udp', 40000, 53), start: { kind: 'arrives', inIface: 'cbr0' }, outIface: 'eth0', addresses: [] });
+    expect(paths.map((p) => [p.probability, p.end.kind, p.reply?.end.kind]).sort()).toEqual([[0.25, 'forwarded', 'dropped'], [0.75, 'forwarded', 'forwarded']]);
   });
 });
