@@ -24,10 +24,14 @@
  * - `-m statistic` forks the walk: one outcome per branch, probabilities
  *   multiply and sum to 1 across the outcomes of a hook;
  * - nearMisses: rules with a deciding target (verdict, RETURN, NAT, jump) where
- *   exactly one match failed and the rest held, with that match's reason; at
- *   most 20 per table outcome. In indexed chains (compile.ts) rules whose only
- *   failing match is `-d x/32` are not visited and so not reported;
- * - linear in the rules visited; no allocation per rule unless recording.
+ *   exactly one match failed and the rest held, with that match's reason
+ *   (written when first read); at most 20 per table outcome. In indexed chains
+ *   (compile.ts) rules whose only failing match is `-d x/32` are not visited
+ *   and so not reported;
+ * - the same branches as reference-walk.ts, the plain traversal (a fast-check
+ *   property holds the two together);
+ * - linear in the rules visited; no allocation per rule unless recording; a
+ *   fork shares the history before it (lists consed, not copied).
  */
 import { PodpathError } from '../../model/errors.js';
 import type { Packet } from '../../net/packet.js';
