@@ -35,6 +35,7 @@
  */
 import { PodpathError } from '../../model/errors.js';
 import type { Packet } from '../../net/packet.js';
+import { formatIpv4 } from '../../net/ipv4.js';
 import type {
   ChainOutcome, HookName, HookOutcome, NatApplied, NearMiss, NetfilterContext, Rule, Ruleset, Table, TableName,
   TableOutcome,
@@ -162,6 +163,14 @@ interface Budget {
 
 const frame = (cc: CompiledChain, dst: number, linear = false): Frame => ({ cc, pos: 0, cand: linear ? undefined : candidates(cc, dst) });
 
+/**
+ * The note for an indexed chain none of whose `-d x/32` rules names the
+ * packet's destination (a mistyped ClusterIP, a Service kube-proxy has no
+ * rule for): those rules are not visited, so no near miss would say it.
+ */
+const noRuleNames = (cc: CompiledChain, dst: number): string =>
+  `${cc.chain.name}: none of its ${cc.rules.length - cc.index!.rest.length} rules with -d x/32 names ${formatIpv4(dst)}`;
+
 /** A copy of the walk state (one literal, so every copy has the same shape). */
 const copyEnv = (e: EvalEnv): EvalEnv => ({
   packet: e.packet, ctx: e.ctx, hook: e.hook, table: e.table, mark: e.mark, connmark: e.connmark, ct: e.ct, dnat: e.dnat, snat: e.snat,
@@ -276,7 +285,9 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
       if (b.stack.length >= MAX_DEPTH) {
         return { branch: b, verdict: 'unknown', unknown: { rule, construct: `jumps nested deeper than ${MAX_DEPTH}` } };
       }
-      b.stack.push(frame(compiledChain(chain), env.packet.dst, budget.linear));
+      const cc = compiledChain(chain);
+      b.stack.push(frame(cc, env.packet.dst, budget.linear));
+      if (!budget.linear && cc.index && !cc.index.byDst.has(env.packet.dst)) addNote(b, noRuleNames(cc, env.packet.dst));
       continue;
     }
     const effect = compiled.effect!(env);

@@ -125,3 +125,15 @@ describe('a kube-proxy dump of 2,000 services x 5 endpoints with NodePorts (acce
     ]);
   });
 });
+
+describe('a destination no rule of an indexed chain names', () => {
+  it('gets a note saying so (the skipped rules give no near miss)', () => {
+    const rs = parseIptablesSave({ text: kubeProxySaveText(Array.from({ length: 100 }, (_, i) => ({
+      namespace: 'n', name: `s${i}`, protocol: 'tcp' as const, clusterIP: formatIpv4(parseIpv4('10.96.0.0') + i), port: 80, endpoints: [{ ip: '10.244.0.9', port: 8080 }],
+    })), { nodeName: 'n1', clusterCIDR: '10.244.0.0/16' }), file: 'kp' }).value;
+    const [miss] = walkHook(rs, 'PREROUTING', pkt('10.244.0.7', '10.96.1.10', 'tcp', 40000, 80), ctx, 0);
+    expect(miss!.tables.find((t) => t.table === 'nat')!.notes).toContain('KUBE-SERVICES: none of its 100 rules with -d x/32 names 10.96.1.10');
+    const [hit] = walkHook(rs, 'PREROUTING', pkt('10.244.0.7', '10.96.0.10', 'tcp', 40000, 80), ctx, 0);
+    expect(hit!.tables.find((t) => t.table === 'nat')!.notes ?? []).not.toContainEqual(expect.stringContaining('none of its'));
+  });
+});
