@@ -27,7 +27,7 @@
  *   exactly one match failed and the rest held, with that match's reason
  *   (written when first read); at most 20 per table outcome. In indexed chains
  *   (compile.ts) rules whose only failing match is `-d x/32` are not visited
- *   and so not reported;
+ *   and so not reported; when none of them names the destination, a note says so;
  * - the same branches as reference-walk.ts, the plain traversal (a fast-check
  *   property holds the two together);
  * - linear in the rules visited; no allocation per rule unless recording; a
