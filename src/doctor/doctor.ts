@@ -16,7 +16,7 @@
  * the trace engine made them.
  */
 import type { Estate } from '../model/estate.js';
-import { compileWorld, type World } from '../trace/world.js';
+import { compileWorld, type RulesetCache, type World } from '../trace/world.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { destinationClasses, sourceClasses } from './classes.js';
@@ -34,9 +34,11 @@ const MAX_EVIDENCE = 4;
 
 /** The world doctor traces in: the estate plus its probe hosts. */
 export function doctorWorld(estate: Estate): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number } {
-  const plan = destinationClasses(compileWorld(estate));
+  // The probed estate has the same nodes: their dumps are parsed once.
+  const rulesets: RulesetCache = new Map();
+  const plan = destinationClasses(compileWorld(estate, { rulesets }));
   const probed = withProbes(estate, plan.probes);
-  const world = compileWorld(probed.estate);
+  const world = compileWorld(probed.estate, { rulesets });
   return { world, sources: sourceClasses(world, probed.ids), destinations: plan.destinations, atoms: plan.atoms };
 }
 

@@ -98,7 +98,14 @@ export interface World {
 }
 
 /** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
-export function compileWorld(estate: Estate): World {
+/**
+ * iptables rule sets already parsed, by dump text and then by file:line, for
+ * compiling estates that share node dumps (doctor compiles an estate and then
+ * the estate plus probe hosts). Rule sets are not changed once parsed.
+ */
+export type RulesetCache = Map<string, Map<string, Ruleset>>;
+
+export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } = {}): World {
   const vpcs = new Map<string, VpcRecord>();
   for (const vpc of estate.vpcs) {
     const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
@@ -179,7 +186,7 @@ export function compileWorld(estate: Estate): World {
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEni.get(n.instance)!, estate.file ?? '<estate>', estate);
+    const rec = compileNode(n, instanceEni.get(n.instance)!, estate.file ?? '<estate>', estate, opts.rulesets);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -237,7 +244,7 @@ function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Rul
   return derived.ruleset;
 }
 
-function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate): NodeRecord {
+function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate, cache: RulesetCache | undefined): NodeRecord {
   const derived: string[] = [];
   const eth0: Iface = { name: 'eth0', address: eni.primary, prefix: eni.subnet.prefix };
   let bridge: Iface | undefined;
@@ -245,9 +252,9 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate
     const prefix = n.podCidr ? parseCidr(n.podCidr) : parseCidr(`${n.bridge.address}/32`);
     bridge = { name: n.bridge.name, address: parseIpv4(n.bridge.address), prefix };
   }
-  const dumped = n.iptables ? parseRuleset(n.iptables, estateFile) : rulesWithoutDump(estate, n.name, estateFile);
+  const parsed = n.iptables ? parseRuleset(n.iptables, estateFile, cache) : rulesWithoutDump(estate, n.name, estateFile);
   // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
-  if (n.iptables?.derived) dumped.derived = n.iptables.derived;
+  const dumped = n.iptables?.derived ? { ...parsed, derived: n.iptables.derived } : parsed;
   const ruleset = insertRules(dumped, n.iptablesInserts);
   if (!n.iptables) derived.push(dumped.derived ?? 'no iptables-save given');
   if (n.iptables?.derived) derived.push(n.iptables.derived);
@@ -283,10 +290,19 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate
   return { node: n, eni, eth0, bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), derived, pods: new Map() };
 }
 
-function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string): Ruleset {
-  const parsed = parseIptablesSave({ ...src, file: src.file ?? estateFile });
+function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string, cache: RulesetCache | undefined): Ruleset {
+  const file = src.file ?? estateFile;
+  const at = `${file}:${src.firstLine ?? 1}`;
+  const seen = cache?.get(src.text)?.get(at);
+  if (seen) return seen;
+  const parsed = parseIptablesSave({ ...src, file });
   const err = parsed.diagnostics.find((d) => d.severity === 'error');
   if (err) throw new PodpathError('PP_PARSE', `iptables-save: ${err.message}`, { file: err.file, line: err.line });
+  if (cache) {
+    const byAt = cache.get(src.text) ?? new Map<string, Ruleset>();
+    byAt.set(at, parsed.value);
+    cache.set(src.text, byAt);
+  }
   return parsed.value;
 }
 
