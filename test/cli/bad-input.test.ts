@@ -25,6 +25,10 @@ describe('bad input: one line with file:line, exit 2, no stack trace', () => {
     ['a CIDR with host bits', () => seedWith('host-bits', 'cidr: 10.0.16.0/20', 'cidr: 10.0.18.52/20'), /host bits set.*did you mean 10\.0\.16\.0\/20/],
     ['a route to a missing peering', () => seedWith('missing-pcx', '{ destination: 172.20.0.0/16, target: pcx-seed }', '{ destination: 172.20.0.0/16, target: pcx-gone }'), /peering connection 'pcx-gone' does not exist.*did you mean pcx-seed/],
     ['a truncated iptables-save', () => seedWith('truncated', /      COMMIT\n      # Completed on Tue Sep 29 10:12:31 2015\n/, '      # Completed on Tue Sep 29 10:12:31 2015\n'), /COMMIT/],
+    ['an ip rule podpath cannot read', () => seedWith('bad-ip-rule', '    # (iptables mode) for the cluster DNS Service (assumed).\n    iptables: |\n',
+      '    # (iptables mode) for the cluster DNS Service (assumed).\n    ipRules: |\n      0:\tfrom all lookup local\n      10:\tfrom all frobnicate 1 lookup main\n    iptables: |\n', 'frobnicate'), /ip rule: 'frobnicate' is not an ip rule selector/],
+    ['an ipset entry that is not an address', () => seedWith('bad-ipset', '    # (iptables mode) for the cluster DNS Service (assumed).\n    iptables: |\n',
+      '    # (iptables mode) for the cluster DNS Service (assumed).\n    ipsets: |\n      create pods hash:net family inet\n      add pods 10.244.1.300/24\n    iptables: |\n', 'add pods 10.244.1.300'), /ipset save: set pods \(hash:net\): '10\.244\.1\.300\/24' is not an IPv4 address or prefix/],
   ])('%s', async (_name, make, message) => {
     const { file, line } = make();
     const r = await run('trace', '--estate', file, 'node:node-1', 'rds:prod-db');

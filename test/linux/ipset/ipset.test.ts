@@ -117,3 +117,18 @@ describe.skipIf(unavailable !== undefined)('ipset: the kernel as oracle (ipset t
     );
   }, 120_000);
 });
+
+describe('parseIpsetSave on mangled input', () => {
+  it('never throws, whatever the text; every diagnostic names a line of it; setHolds never throws either (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.nat(SAVE.length), fc.nat(SAVE.length), fc.string({ maxLength: 8 }))
+        .map(([a, b, ins]) => SAVE.slice(0, Math.min(a, b)) + ins + SAVE.slice(Math.max(a, b)))), (text) => {
+        const { value, diagnostics } = parseIpsetSave({ text, file: 'f' });
+        const lines = text.split('\n').length;
+        for (const d of diagnostics) expect(d.line >= 1 && d.line <= lines, `line ${d.line} of ${lines}`).toBe(true);
+        for (const name of value.keys()) setHolds(value, name, ['src', 'dst', 'dst'], pkt('10.244.1.5', '10.96.0.10', 'udp', 40000, 53));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

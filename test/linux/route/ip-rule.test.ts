@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseIpRoute, type RouteEntry } from '../../../src/linux/route/ip-route.js';
 import { DEFAULT_RULES, lookupPolicyRoute, parseIpRule, type PolicyRoute, type RouteQuery } from '../../../src/linux/route/ip-rule.js';
 import { formatIpv4, parseIpv4 } from '../../../src/net/ipv4.js';
@@ -130,5 +131,21 @@ describe('lookupPolicyRoute', () => {
     const rt = routes('default via 10.0.0.1 dev eth0');
     expect(show(lookupPolicyRoute(rules('5:\tfrom all oif eth1 blackhole\n32766:\tfrom all lookup main'), rt, q('8.8.8.8')))).toBe('unicast dev eth0 via 10.0.0.1 (rule 32766, table main)');
     expect(show(lookupPolicyRoute(rules('5:\tnot from all oif eth1 blackhole\n32766:\tfrom all lookup main'), rt, q('8.8.8.8')))).toBe('blackhole (rule 5)');
+  });
+});
+
+describe('parseIpRule on mangled input', () => {
+  it('never throws, whatever the text; every diagnostic names a line of it (fast-check)', () => {
+    const real = corpus('eks-vpc-cni-trunk-node.ip-rule.txt');
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.nat(real.length), fc.nat(real.length), fc.string({ maxLength: 8 }))
+        .map(([a, b, ins]) => real.slice(0, Math.min(a, b)) + ins + real.slice(Math.max(a, b)))), (text) => {
+        const { value, diagnostics } = parseIpRule({ text, file: 'f' });
+        const lines = text.split('\n').length;
+        for (const d of diagnostics) expect(d.line >= 1 && d.line <= lines, `line ${d.line} of ${lines}`).toBe(true);
+        for (const r of value) expect(lookupPolicyRoute([r], [], q('10.0.0.1')).kind).toMatch(/^(route|none|unknown|blackhole|unreachable|prohibit)$/);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
