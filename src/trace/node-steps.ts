@@ -8,7 +8,7 @@
  *   the destination, POSTROUTING.
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
-import { showPacket, type Packet } from '../net/packet.js';
+import { reversed, showPacket, type Packet } from '../net/packet.js';
 import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
@@ -63,20 +63,27 @@ function podVeth(node: NodeRecord, ip: Ipv4) {
  */
 interface NodePass {
   state: NetfilterContext['ctState'];
+  /** The connection's original tuple, and its reply tuple once the connection exists (a reply's pass). */
+  conn: { original: Packet; reply?: Packet };
   mark: number;
   connmark?: number;
   ctStatus: { dnat: boolean; snat: boolean };
 }
 
-function newPass(entry: ConntrackEntry | undefined): NodePass {
-  if (!entry) return { state: 'NEW', mark: 0, connmark: 0, ctStatus: { dnat: false, snat: false } };
+function newPass(entry: ConntrackEntry | undefined, first: Packet): NodePass {
+  if (!entry) return { state: 'NEW', conn: { original: first }, mark: 0, connmark: 0, ctStatus: { dnat: false, snat: false } };
   const dnat = entry.original.dst !== entry.reply.src || entry.original.dport !== entry.reply.sport;
   const snat = entry.original.src !== entry.reply.dst || entry.original.sport !== entry.reply.dport;
-  return { state: 'ESTABLISHED', mark: 0, connmark: entry.connmark, ctStatus: { dnat, snat } };
+  return { state: 'ESTABLISHED', conn: { original: entry.original, reply: entry.reply }, mark: 0, connmark: entry.connmark, ctStatus: { dnat, snat } };
 }
 
-function ctx(node: NodeRecord, pass: NodePass, inIface?: string, outIface?: string): NetfilterContext {
+function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outIface?: string): NetfilterContext {
+  // A first packet's expected reply is the reverse of it with the NAT done so far (the walk updates it on NAT).
+  const conn = pass.conn.reply
+    ? { original: pass.conn.original, reply: pass.conn.reply, dir: 'REPLY' as const }
+    : { original: pass.conn.original, reply: reversed(p), dir: 'ORIGINAL' as const };
   return {
+    conn,
     inIface,
     outIface,
     ctState: pass.state,
@@ -147,7 +154,7 @@ function throughHook(
   session: Session, node: NodeRecord, hook: HookName, p: Packet, pass: NodePass, ifaces: { in?: string; out?: string }, hops: Hop[],
   then: (q: Packet) => StepResult,
 ): StepResult {
-  const c = ctx(node, pass, ifaces.in, ifaces.out);
+  const c = ctx(node, pass, p, ifaces.in, ifaces.out);
   const outcomes = walkHook(node.ruleset, hook, p, c, pass.mark);
   const o = outcomes.length === 1 ? outcomes[0]! : outcomes[session.choose(outcomes.map((x) => x.probability))]!;
   hops.push(hookHop(node, o, p, c));
@@ -186,7 +193,7 @@ function conntrackNote(before: Packet, after: Packet, field: 'source' | 'destina
 /** A packet arrives at the node on `iface` (from a pod's veth/bridge or from eth0). */
 export function nodeIn(session: Session, node: NodeRecord, iface: string, arrived: Packet, hops: Hop[]): StepResult {
   const entry = session.conntrack(node.node.name).matchReply(arrived);
-  const pass = newPass(entry);
+  const pass = newPass(entry, arrived);
   // Reply packets get SNAT undone before routing, so they route to the real client.
   const p = entry ? undoSourceNat(entry, arrived) : arrived;
   const pre = hops.length;
@@ -216,7 +223,7 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
 /** A process on the node (host network) sends a packet, or answers one. */
 export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops: Hop[]): StepResult {
   const entry = session.conntrack(node.node.name).matchReply(sent);
-  const pass = newPass(entry);
+  const pass = newPass(entry, sent);
   const p = entry ? undoSourceNat(entry, sent) : sent;
   const notes = ['sent by a process in the node\'s network namespace'];
   if (entry) notes.push(conntrackNote(sent, p, 'destination') ?? '');

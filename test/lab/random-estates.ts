@@ -187,7 +187,8 @@ function build(g: fc.GeneratorValue): LabCase {
 /** A node's iptables-save: some masquerade rules (the seed's and others), sometimes a FORWARD rule. */
 function nodeRules(pick: <T>(xs: readonly T[]) => T, chance: (p: number) => boolean): string {
   const nat = ['-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE', '-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE', '-A POSTROUTING -d 10.244.0.0/16 -j RETURN', '-A POSTROUTING -o eth0 -j MASQUERADE', '-A POSTROUTING -d 192.168.0.0/16 -o eth0 -j MASQUERADE', '-A POSTROUTING -p udp -o eth0 -j MASQUERADE'];
-  const fwd = ['-A FORWARD -p icmp -j DROP', '-A FORWARD -p udp -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable', '-A FORWARD -d 10.1.0.0/16 -j DROP', '-A FORWARD -s 10.244.0.0/16 -p tcp -m tcp --dport 5432 -j ACCEPT'];
+  const fwd = ['-A FORWARD -p icmp -j DROP', '-A FORWARD -p udp -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable', '-A FORWARD -d 10.1.0.0/16 -j DROP', '-A FORWARD -s 10.244.0.0/16 -p tcp -m tcp --dport 5432 -j ACCEPT',
+    '-A FORWARD -m conntrack --ctdir REPLY --ctorigsrc 10.244.0.0/16 --ctproto udp -j DROP', '-A FORWARD -p tcp -m conntrack --ctorigdstport 5432 --ctdir ORIGINAL ! --ctrepldst 10.244.0.0/16 -j DROP'];
   const chosenNat = nat.filter(() => chance(0.35));
   const chosenFwd = chance(0.3) ? [pick(fwd)] : [];
   return ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ...chosenNat, 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', `:FORWARD ${chance(0.15) ? 'DROP' : 'ACCEPT'} [0:0]`, ':OUTPUT ACCEPT [0:0]', ...chosenFwd, 'COMMIT', ''].join('\n');

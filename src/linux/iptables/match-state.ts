@@ -6,7 +6,8 @@
  *   NOTRACK). INVALID never holds (podpath traces valid packets). The virtual
  *   states SNAT/DNAT read conntrack's status bits (ctx.ctStatus or a NAT done
  *   earlier in the walk); when they are not known the result is `unknown`.
- *   Other conntrack options (--ctorigdst, --ctstatus, ...) give `unknown`.
+ *   The tuple options (--ctorigdst, --ctdir, ...) are in match-conntrack.ts.
+ *   A `-m conntrack` without --ctstate is fine.
  * - mark/connmark: `(mark & mask) === value` (xt_mark).
  * - addrtype: LOCAL from ctx.isLocal; MULTICAST is 224.0.0.0/4; UNICAST is a
  *   non-local, non-multicast address other than 255.255.255.255 (a
@@ -25,6 +26,7 @@ import {
   type MatchResult, type ModuleUse,
 } from './match-types.js';
 import { formatMarkMask, parseMarkMask, parseUint32, type MarkMask } from './values.js';
+import { buildCtTupleOption, compileCtTuple, ctOrder, saveCtTuple } from './match-conntrack.js';
 
 const CT_STATES = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT'] as const;
 
@@ -50,9 +52,9 @@ function stateModule(module: 'conntrack' | 'state'): MatchModule {
       ...(module === 'conntrack' ? Object.fromEntries(other.map((o) => [o, { args: o === '--ctdir' ? 1 : 1 }])) : {}),
     },
     build(use, cx) {
-      if (use.options.length === 0) cx.error(`${use.text} needs ${opt}`);
-      return use.options.map((o): Match => {
-        if (o.name !== opt) return unknownOptionMatch(use, o, 'only --ctstate is modelled');
+      if (use.options.length === 0) cx.error(`${use.text} needs ${module === 'conntrack' ? 'an option' : opt}`);
+      const matches = use.options.map((o): Match => {
+        if (o.name !== opt) return buildCtTupleOption(use, o, cx);
         const states = (o.values[0] ?? '').split(',');
         const badState = states.find((s) => !allowed.includes(s));
         if (badState !== undefined) {
@@ -61,8 +63,11 @@ function stateModule(module: 'conntrack' | 'state'): MatchModule {
         }
         return optionMatch(use, o, { states });
       });
+      // iptables-save prints a conntrack match's options in libxt_conntrack's order.
+      return module === 'conntrack' ? matches.sort((a, b) => ctOrder(a) - ctOrder(b)) : matches;
     },
     compile(m): CompiledMatch {
+      if (m.args['ct'] !== undefined) return compileCtTuple(m);
       const states = m.args['states'] as string[];
       return {
         test: (env) => {
@@ -75,7 +80,7 @@ function stateModule(module: 'conntrack' | 'state'): MatchModule {
         },
       };
     },
-    save: (m) => neg(m, [opt, (m.args['states'] as string[]).join(',')]),
+    save: (m) => (m.args['ct'] !== undefined ? saveCtTuple(m) : neg(m, [opt, (m.args['states'] as string[]).join(',')])),
   };
 }
 

@@ -8,7 +8,7 @@
  * holds only with some probability (`-m statistic`).
  */
 import type { Packet } from '../../net/packet.js';
-import type { HookName, Match, NetfilterContext, TableName } from './types.js';
+import type { ConnTuples, HookName, Match, NetfilterContext, TableName } from './types.js';
 import { quoteIfNeeded } from './tokenize.js';
 
 /** conntrack states a walk can be in (UNTRACKED after NOTRACK / CT --notrack in raw). */
@@ -27,6 +27,8 @@ export interface EvalEnv {
   /** conntrack's DNAT/SNAT status bits, when known. */
   dnat: boolean | undefined;
   snat: boolean | undefined;
+  /** The connection's tuples (ctx.conn, with the reply tuple updated by NAT in this walk). */
+  conn: ConnTuples | undefined;
 }
 
 /** A match that holds with probability `p` (0 < p < 1). */

@@ -25,7 +25,7 @@
 import { reversed, type Packet } from '../../net/packet.js';
 import { contains, type Prefix } from '../../net/prefix.js';
 import type { Ipv4 } from '../../net/ipv4.js';
-import type { HookName, HookOutcome, NetfilterContext, Ruleset } from './types.js';
+import type { ConnTuples, HookName, HookOutcome, NetfilterContext, Ruleset } from './types.js';
 import { MAX_BRANCHES, walkHook } from './walk.js';
 import type { IpSet } from '../ipset/ipset-save.js';
 
@@ -58,6 +58,9 @@ export interface NodePathInput {
   /** The node's ipsets (`ipset save`), for `-m set`. @default not known: `-m set` answers unknown */
   ipsets?: ReadonlyMap<string, IpSet>;
 }
+
+/** What every hook of one direction shares: the node, the conntrack state, and the connection's tuples for a packet. */
+type Base = Omit<NetfilterContext, 'inIface' | 'outIface' | 'conn'> & { connOf: (p: Packet) => ConnTuples };
 
 /** One hook passed. */
 export interface PathStep {
@@ -108,10 +111,11 @@ type Next = (p: Packet, pass: Pass) => NodePath[];
 
 /** Runs one hook for every live branch and continues each accepted one with `then`. */
 function hook(
-  rs: Ruleset, name: HookName, p: Packet, pass: Pass, ifaces: { in?: string; out?: string }, base: Omit<NetfilterContext, 'inIface' | 'outIface'>,
+  rs: Ruleset, name: HookName, p: Packet, pass: Pass, ifaces: { in?: string; out?: string }, base: Base,
   then: Next, budget: { paths: number },
 ): NodePath[] {
-  const ctx: NetfilterContext = { ...base, ctStatus: pass.ctStatus, ...(pass.connmark !== undefined ? { connmark: pass.connmark } : {}) };
+  const { connOf, ...fixed } = base;
+  const ctx: NetfilterContext = { ...fixed, ctStatus: pass.ctStatus, conn: connOf(p), ...(pass.connmark !== undefined ? { connmark: pass.connmark } : {}) };
   if (ifaces.in !== undefined) ctx.inIface = ifaces.in;
   if (ifaces.out !== undefined) ctx.outIface = ifaces.out;
   const outcomes = walkHook(rs, name, p, ctx, pass.mark);
@@ -150,11 +154,14 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   const ifaceAddr = new Map<string, Ipv4>();
   for (const a of input.addresses ?? []) if (!ifaceAddr.has(a.iface)) ifaceAddr.set(a.iface, a.addr);
   ifaceAddr.set('lo', 0x7f000001);
-  const base = (ct: NetfilterContext['ctState']) => ({ isLocal, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, ...(input.ipsets ? { ipsets: input.ipsets } : {}) });
+  const base = (ct: NetfilterContext['ctState'], connOf: Base['connOf']): Base => ({
+    isLocal, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}),
+  });
   const budget = { paths: 1 };
   const start: Pass = { steps: [], mark: (input.mark ?? 0) >>> 0, probability: 1, ctStatus: {} };
   const out = input.outIface;
-  const NEW = base('NEW');
+  // The request: conntrack's reply tuple is the reverse of the packet with the NAT done so far.
+  const NEW = base('NEW', (p) => ({ original: input.packet, reply: reversed(p), dir: 'ORIGINAL' }));
 
   let paths: NodePath[];
   if (input.start.kind === 'arrives') {
@@ -179,12 +186,12 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   }
   // A reply that forks at a -m statistic rule multiplies the request's branch: one path per pair.
   return paths.flatMap((p) => (p.packetOut && p.end.kind !== 'unknown'
-    ? walkReply(rs, input, p, base('ESTABLISHED')).map((r) => ({ ...p, probability: p.probability * r.probability, reply: r.reply }))
+    ? walkReply(rs, input, p, base('ESTABLISHED', () => ({ original: input.packet, reply: reversed(p.packetOut!), dir: 'REPLY' }))).map((r) => ({ ...p, probability: p.probability * r.probability, reply: r.reply }))
     : [p]));
 }
 
 /** The reply: reverse of what left, ESTABLISHED, NAT undone by conntrack; one per branch of the reply's own walk. */
-function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Omit<NetfilterContext, 'inIface' | 'outIface'>): { reply: NonNullable<NodePath['reply']>; probability: number }[] {
+function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Base): { reply: NonNullable<NodePath['reply']>; probability: number }[] {
   const left = req.packetOut!;
   const original = input.packet;
   const arriving = reversed(left);

@@ -20,7 +20,7 @@ import type { CompiledMatch, EvalEnv } from './match-types.js';
 import type { Chain, HookName, Match, NetfilterContext, Rule, Ruleset, Table } from './types.js';
 import { compileMatch } from './match.js';
 import { applyTarget, isBuiltinTarget } from './target.js';
-import { HOOK_TABLES, MAX_BRANCHES, MAX_DEPTH, initialEnv } from './walk.js';
+import { HOOK_TABLES, MAX_BRANCHES, MAX_DEPTH, initialEnv, natReply } from './walk.js';
 
 /** One branch of a hook, as the reference sees it. */
 export interface ReferenceOutcome {
@@ -119,6 +119,7 @@ function takeRule(table: Table, chain: Chain, i: number, st: State, depth: numbe
       st.env.packet = effect.packet;
       if (effect.nat === 'DNAT' || effect.nat === 'REDIRECT') st.env.dnat = true;
       else st.env.snat = true;
+      st.env.conn = natReply(st.env.conn, effect.packet);
       return [{ kind: 'verdict', verdict: 'ACCEPT', st }];
     case 'unknown':
       return [{ kind: 'unknown', rule, st }];

@@ -129,6 +129,18 @@ export interface NetfilterContext {
   connmark?: number;
   /** The node's ipsets (`ipset save`), for `-m set`. @default not known: `-m set` answers unknown */
   ipsets?: ReadonlyMap<string, IpSet>;
+  /** The connection's tuples, for `-m conntrack --ctorig*`/`--ctrepl*`/`--ctdir`. @default not known: those answer unknown */
+  conn?: ConnTuples;
+}
+
+/**
+ * A connection as conntrack holds it: the original-direction tuple, the reply
+ * tuple it expects (with the NAT decided so far), and which way this packet goes.
+ */
+export interface ConnTuples {
+  original: Packet;
+  reply: Packet;
+  dir: 'ORIGINAL' | 'REPLY';
 }
 
 /** A rule that nearly decided: every match but one held. */

@@ -34,10 +34,10 @@
  *   fork shares the history before it (lists consed, not copied).
  */
 import { PodpathError } from '../../model/errors.js';
-import type { Packet } from '../../net/packet.js';
+import { reversed, type Packet } from '../../net/packet.js';
 import { formatIpv4 } from '../../net/ipv4.js';
 import type {
-  ChainOutcome, HookName, HookOutcome, NatApplied, NearMiss, NetfilterContext, Rule, Ruleset, Table, TableName,
+  ChainOutcome, ConnTuples, HookName, HookOutcome, NatApplied, NearMiss, NetfilterContext, Rule, Ruleset, Table, TableName,
   TableOutcome,
 } from './types.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
@@ -173,7 +173,7 @@ const noRuleNames = (cc: CompiledChain, dst: number): string =>
 
 /** A copy of the walk state (one literal, so every copy has the same shape). */
 const copyEnv = (e: EvalEnv): EvalEnv => ({
-  packet: e.packet, ctx: e.ctx, hook: e.hook, table: e.table, mark: e.mark, connmark: e.connmark, ct: e.ct, dnat: e.dnat, snat: e.snat,
+  packet: e.packet, ctx: e.ctx, hook: e.hook, table: e.table, mark: e.mark, connmark: e.connmark, ct: e.ct, dnat: e.dnat, snat: e.snat, conn: e.conn,
 });
 
 /** The branch that goes on after a statistic rule did not match: its own stack and state, shared history. */
@@ -314,6 +314,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
         env.packet = effect.packet;
         if (effect.nat === 'DNAT' || effect.nat === 'REDIRECT') env.dnat = true;
         else env.snat = true;
+        env.conn = natReply(env.conn, effect.packet);
         b.snapshot = undefined;
         b.nat = { kind: effect.nat, rule };
         if (effect.note) addNote(b, effect.note);
@@ -354,6 +355,11 @@ function toOutcome(table: Table, chain: string, f: Finished): ChainOutcome {
   return o;
 }
 
+/** The connection after NAT on its first packet: the reply conntrack expects is the reverse of the translated packet. */
+export function natReply(conn: ConnTuples | undefined, translated: Packet): ConnTuples | undefined {
+  return conn && conn.dir === 'ORIGINAL' ? { ...conn, reply: reversed(translated) } : conn;
+}
+
 /** The walk's state before the first table of a hook. */
 export function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number, table: TableName): EvalEnv {
   const isNew = ctx.ctState === 'NEW';
@@ -364,6 +370,7 @@ export function initialEnv(hook: HookName, packet: Packet, ctx: NetfilterContext
     ct: ctx.ctState,
     dnat: ctx.ctStatus?.dnat ?? (isNew && (hook === 'PREROUTING' || hook === 'OUTPUT') ? false : undefined),
     snat: ctx.ctStatus?.snat ?? (isNew ? false : undefined),
+    conn: ctx.conn,
   };
 }
 

@@ -183,6 +183,10 @@ describe.skipIf(unavailable !== undefined)('the kernel as oracle (fresh network 
       fc.tuple(fc.constantFrom('tcp', 'udp'), bang, portRange).map(([p, b, r]) => `-p ${p} -m ${p} ${b}--dport ${r}`),
       fc.tuple(bang, fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 1, max: 0xffff })).map(([b, v, m]) => `-m mark ${b}--mark 0x${(v & m).toString(16)}/0x${m.toString(16)}`),
       fc.constantFrom('NEW', 'ESTABLISHED', 'RELATED,ESTABLISHED', 'INVALID').map((s) => `-m conntrack --ctstate ${s}`),
+      // conntrack tuple options in any order, some negated: the kernel prints them in its own order.
+      fc.uniqueArray(fc.tuple(bang, fc.constantFrom('--ctorigdst 10.96.0.10', '--ctorigsrc 10.244.0.0/16', '--ctrepldst 10.0.0.0/255.255.0.0',
+        '--ctreplsrc 10.1.2.3/32', '--ctproto tcp', '--ctorigdstport 80:90', '--ctreplsrcport 53', '--ctstate NEW')), { minLength: 1, maxLength: 3, selector: ([, o]) => o.split(' ')[0] })
+        .chain((opts) => fc.boolean().map((dir) => `-m conntrack ${opts.map(([b, o]) => `${b}${o}`).join(' ')}${dir ? ' --ctdir REPLY' : ''}`)),
       fc.constantFrom('LOCAL', 'UNICAST', 'MULTICAST').map((t) => `-m addrtype --dst-type ${t}`),
       fc.stringMatching(/^[a-z0-9 ]{1,20}$/).map((c) => `-m comment --comment "${c}"`),
       fc.integer({ min: 1, max: 999 }).map((n) => `-m statistic --mode random --probability ${(n / 1000).toFixed(3)}`),

@@ -42,7 +42,7 @@ describe('destination index', () => {
           const rs = parseIptablesSave({ text }).value;
           const chain = rs.tables.get('filter')!.chains.get('FORWARD')!;
           const packet = pkt('10.244.0.7', dst, 'tcp', 40000, dport);
-          const env = { packet, ctx, hook: 'FORWARD' as const, table: 'filter' as const, mark: 0, connmark: 0, ct: 'NEW' as const, dnat: undefined, snat: false };
+          const env = { packet, ctx, hook: 'FORWARD' as const, table: 'filter' as const, mark: 0, connmark: 0, ct: 'NEW' as const, dnat: undefined, snat: false, conn: undefined };
           const holds = (r: MatchResult) => r === true;
           // Oracle: every rule, in order.
           const first = chain.rules.find((r) => r.matches.every((m) => holds(compileMatch(m).test(env))));

@@ -177,3 +177,36 @@ describe('walkNodePath: a reply that forks', () => {
     expect(paths.map((p) => [p.probability, p.end.kind, p.reply?.end.kind]).sort()).toEqual([[0.25, 'forwarded', 'dropped'], [0.75, 'forwarded', 'forwarded']]);
   });
 });
+
+describe('-m conntrack on the connection\'s tuples', () => {
+  const ctxFor = { addresses: [{ iface: 'eth0', addr: parseIpv4('192.168.1.5'), len: 24 }] };
+  const dump = (forward: string[]) => parse([
+    '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+    '-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.2.7:8080',
+    '-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE', 'COMMIT',
+    '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...forward, 'COMMIT', '',
+  ].join('\n')).value;
+  const through = (rs: ReturnType<typeof dump>, dst: string, dport: number) =>
+    walkNodePath(rs, { packet: pkt('10.244.1.5', dst, 'tcp', 40000, dport), start: { kind: 'arrives', inIface: 'cbr0' }, outIface: 'eth0', ...ctxFor })[0]!;
+
+  it('--ctorigdst sees the address before DNAT, in FORWARD after it', () => {
+    const rs = dump(['-A FORWARD -m conntrack --ctorigdst 10.96.0.10 --ctdir ORIGINAL -j DROP']);
+    expect(through(rs, '10.96.0.10', 80).end.kind).toBe('dropped');
+    expect(through(rs, '10.244.2.7', 8080).end.kind).toBe('forwarded');
+  });
+
+  it('--ctdir REPLY with --ctreplsrc: the reply of a DNATed connection comes from the endpoint', () => {
+    const rs = dump(['-A FORWARD -m conntrack --ctdir REPLY --ctreplsrc 10.244.2.7 --ctreplsrcport 8080 -j DROP']);
+    const p = through(rs, '10.96.0.10', 80);
+    expect(p.end.kind).toBe('forwarded');
+    expect(p.reply!.end.kind).toBe('dropped');
+  });
+
+  it('--ctrepldst after MASQUERADE is the node address; without the tuples the match is unknown', () => {
+    const rs = dump(['-A FORWARD -m conntrack --ctdir REPLY ! --ctrepldst 192.168.1.5 -j DROP']);
+    expect(through(rs, '8.8.8.8', 443).reply!.end.kind).toBe('forwarded');
+    const [h] = walkHook(rs, 'FORWARD', pkt('10.244.1.5', '8.8.8.8', 'tcp', 40000, 443), node({ inIface: 'cbr0', outIface: 'eth0' }), 0);
+    expect(h!.verdict).toBe('unknown');
+    expect(h!.tables[0]!.unknown!.construct).toContain('tuples are not known');
+  });
+});
