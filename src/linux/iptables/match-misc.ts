@@ -1,10 +1,10 @@
 /**
  * `-m comment` (always holds), `-m limit` (holds, with a note: podpath assumes
  * the rate is not exceeded), `-m iprange` (inclusive address ranges), and the
- * `-m set` (membership in the node's ipsets, when given), and the modules
- * podpath recognises but does not model — `-m recent` (needs the recent
- * list), `-m physdev` (needs bridge ports): their options are parsed so the
- * line reads correctly, and every walk that depends on them answers `unknown`.
+ * `-m set` (membership in the node's ipsets, when given), `-m recent`
+ * (match-recent.ts: a first connection assumed, with a note), and `-m physdev`,
+ * which podpath recognises but does not model (bridge ports): its options are
+ * parsed so the line reads correctly, and a walk that depends on it answers `unknown`.
  */
 import { formatIpv4, isValidIpv4, parseIpv4 } from '../../net/ipv4.js';
 import type { Match } from './types.js';
@@ -13,6 +13,7 @@ import {
   type OptionSpec,
 } from './match-types.js';
 import { setHolds } from '../ipset/ipset-save.js';
+import { recent } from './match-recent.js';
 import { saveString } from './tokenize.js';
 
 const comment: MatchModule = {
@@ -124,10 +125,7 @@ export const MISC_MODULES: Record<string, MatchModule> = {
   limit,
   iprange,
   set,
-  recent: unmodelled('recent', 'the recent-address lists are runtime state', {
-    '--set': a0, '--rcheck': a0, '--update': a0, '--remove': a0, '--seconds': a1, '--reap': a0, '--hitcount': a1,
-    '--rttl': a0, '--name': a1, '--mask': a1, '--rsource': a0, '--rdest': a0,
-  }),
+  recent,
   physdev: unmodelled('physdev', 'bridge ports are not modelled', {
     '--physdev-in': a1, '--physdev-out': a1, '--physdev-is-in': a0, '--physdev-is-out': a0, '--physdev-is-bridged': a0,
   }),

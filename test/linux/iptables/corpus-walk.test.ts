@@ -152,3 +152,14 @@ describe('constructs podpath cannot decide from a dump give unknown, naming them
     expect(h!.tables.at(-1)!.unknown!.construct).toContain('x.x.x.x');
   });
 });
+
+describe('kube-proxy session affinity (-m recent) on the 2017 dump', () => {
+  it('a first connection is not in the affinity list (the near miss says it is assumed) and takes the service\'s plain jump', () => {
+    const rs = corpus('kubeproxy-2017-docker-externalip-iorchard.iptables-save').value;
+    const [h] = walkHook(rs, 'PREROUTING', pkt('172.17.0.5', '10.24.0.1', 'tcp', 40000, 443), node({ inIface: 'docker0' }), 0);
+    expect(h!.verdict).toBe('ACCEPT');
+    const nat = h!.tables.find((t) => t.table === 'nat')!;
+    expect(nat.nearMisses.map((n) => [n.rule.loc.line, n.failed])).toContainEqual([52, expect.stringContaining('the source is not in recent list KUBE-SEP-UPD7ND2TPNSDBE6L (assumed: a first connection)')]);
+    expect(nat.matched.map((r) => r.loc.line)).toContain(53);
+  });
+});

@@ -113,7 +113,9 @@ describe('state, mark, address type and statistic modules', () => {
     ['-m connmark --mark 0x0', est, 'unknown'],
     ['-m limit --limit 5/min', ctx, 'holds'],
     ['-m set --match-set KUBE-CLUSTER-IP dst,dst', ctx, 'unknown'],
-    ['-m recent --rcheck --seconds 60 --name x', ctx, 'unknown'],
+    ['-m recent --rcheck --seconds 60 --name x', ctx, 'fails'], // a first connection: not in the list yet
+    ['-m recent ! --update --name x --rdest', ctx, 'holds'],
+    ['-m recent --set --name x', ctx, 'holds'],
     ['-m comment --comment "a \\"quoted\\" note"', ctx, 'holds'],
     ['-m iprange --src-range 10.0.0.0-10.0.0.9', ctx, 'holds'],
     ['-m iprange ! --dst-range 10.0.0.0-10.0.0.9', ctx, 'fails'],

@@ -8,11 +8,15 @@ import { node, pkt, saveFiles, saveText } from './helpers.js';
 
 const files = saveFiles();
 
-/** Lines that open a table minus COMMITs, outside comments: > 0 means a table is left open. */
+/**
+ * Lines that open a known table minus COMMITs, outside comments: > 0 means a
+ * table is left open. (A cut that leaves `*` or `*na` opens an unknown table:
+ * that line is the error, not a missing COMMIT.)
+ */
 function openTables(text: string): number {
   let open = 0;
   for (const l of splitLines(text).map((x) => x.trim())) {
-    if (l.startsWith('*')) open = 1;
+    if (l.startsWith('*')) open = /^\*(raw|mangle|nat|filter|security)$/.test(l) ? 1 : 0;
     else if (l === 'COMMIT') open = 0;
   }
   return open;
