@@ -63,48 +63,49 @@ function tuple(env: EvalEnv, side: Side): Packet | undefined {
   return env.conn?.[side];
 }
 
+const UNKNOWN_WHY = 'the connection\'s tuples are not known here';
+
+/** A test and its reason on one tuple of the connection; undefined (unknown) without the tuples. */
+function onTuple(side: Side, test: (t: Packet) => boolean, say: (t: Packet, side: Side) => string) {
+  return {
+    holds: (env: EvalEnv) => {
+      const t = tuple(env, side);
+      return t ? test(t) : undefined;
+    },
+    why: (env: EvalEnv) => {
+      const t = tuple(env, side);
+      return t ? say(t, side) : UNKNOWN_WHY;
+    },
+  };
+}
+
 /** The closure of a tuple option built by buildCtTupleOption. */
 export function compileCtTuple(m: Match): CompiledMatch {
   const a = m.args;
-  const unknownWhy = 'the connection\'s tuples are not known here';
   let holds: (env: EvalEnv) => boolean | undefined;
   let why: (env: EvalEnv) => string;
   switch (a['ct']) {
     case 'proto':
       holds = (env) => (env.conn ? a['proto'] === 0 || packetProtoNumber(env.conn.original.proto) === a['proto'] : undefined);
-      why = (env) => (env.conn ? `the connection's protocol is ${env.conn.original.proto}` : unknownWhy);
+      why = (env) => (env.conn ? `the connection's protocol is ${env.conn.original.proto}` : UNKNOWN_WHY);
       break;
     case 'addr': {
-      const side = a['side'] as Side;
       const field = a['field'] as 'src' | 'dst';
       const p = a['prefix'] as Prefix;
-      holds = (env) => {
-        const t = tuple(env, side);
-        return t ? contains(p, t[field]) : undefined;
-      };
-      why = (env) => {
-        const t = tuple(env, side);
-        return t ? `the ${side} ${field === 'src' ? 'source' : 'destination'} is ${formatIpv4(t[field])}` : unknownWhy;
-      };
+      ({ holds, why } = onTuple(a['side'] as Side, (t) => contains(p, t[field]),
+        (t, side) => `the ${side} ${field === 'src' ? 'source' : 'destination'} is ${formatIpv4(t[field])}`));
       break;
     }
     case 'port': {
-      const side = a['side'] as Side;
       const field = a['field'] as 'sport' | 'dport';
       const r = a['range'] as PortRange;
-      holds = (env) => {
-        const t = tuple(env, side);
-        return t ? t[field] >= r.lo && t[field] <= r.hi : undefined;
-      };
-      why = (env) => {
-        const t = tuple(env, side);
-        return t ? `the ${side} ${field === 'sport' ? 'source' : 'destination'} port is ${t[field]}` : unknownWhy;
-      };
+      ({ holds, why } = onTuple(a['side'] as Side, (t) => t[field] >= r.lo && t[field] <= r.hi,
+        (t, side) => `the ${side} ${field === 'sport' ? 'source' : 'destination'} port is ${t[field]}`));
       break;
     }
     default:
       holds = (env) => (env.conn ? env.conn.dir === a['dir'] : undefined);
-      why = (env) => (env.conn ? `the packet goes in the ${env.conn.dir} direction` : unknownWhy);
+      why = (env) => (env.conn ? `the packet goes in the ${env.conn.dir} direction` : UNKNOWN_WHY);
   }
   return {
     test: (env) => {

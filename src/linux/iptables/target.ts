@@ -79,27 +79,22 @@ const passThrough = (options: Record<string, OptionSpec>, note?: (t: Target) => 
   apply: (t) => (note ? { kind: 'continue', note: note(t) } : { kind: 'continue' }),
 });
 
-const REJECT_WITH: Record<string, string> = {
-  'icmp-net-unreachable': 'icmp-net-unreachable', 'net-unreach': 'icmp-net-unreachable',
-  'icmp-host-unreachable': 'icmp-host-unreachable', 'host-unreach': 'icmp-host-unreachable',
-  'icmp-proto-unreachable': 'icmp-proto-unreachable', 'proto-unreach': 'icmp-proto-unreachable',
-  'icmp-port-unreachable': 'icmp-port-unreachable', 'port-unreach': 'icmp-port-unreachable',
-  'icmp-net-prohibited': 'icmp-net-prohibited', 'net-prohib': 'icmp-net-prohibited',
-  'icmp-host-prohibited': 'icmp-host-prohibited', 'host-prohib': 'icmp-host-prohibited',
-  'icmp-admin-prohibited': 'icmp-admin-prohibited', 'admin-prohib': 'icmp-admin-prohibited',
-  'tcp-reset': 'tcp-reset', 'tcp-rst': 'tcp-reset',
-};
+/** Each spelling, to the name iptables-save prints: from [printed name, ...other spellings]. */
+const spellings = (names: string[][]): Record<string, string> =>
+  Object.fromEntries(names.flatMap(([printed, ...others]) => [printed!, ...others].map((n) => [n, printed!])));
 
-/** ip6tables REJECT --reject-with spellings (libip6t_REJECT), to the name ip6tables-save prints. */
-const REJECT_WITH6: Record<string, string> = {
-  'icmp6-no-route': 'icmp6-no-route', 'no-route': 'icmp6-no-route',
-  'icmp6-adm-prohibited': 'icmp6-adm-prohibited', 'adm-prohibited': 'icmp6-adm-prohibited',
-  'icmp6-addr-unreachable': 'icmp6-addr-unreachable', 'addr-unreach': 'icmp6-addr-unreachable',
-  'icmp6-port-unreachable': 'icmp6-port-unreachable', 'port-unreach': 'icmp6-port-unreachable',
-  'icmp6-policy-fail': 'icmp6-policy-fail', 'policy-fail': 'icmp6-policy-fail',
-  'icmp6-reject-route': 'icmp6-reject-route', 'reject-route': 'icmp6-reject-route',
-  'tcp-reset': 'tcp-reset',
-};
+/** REJECT --reject-with (libipt_REJECT). */
+const REJECT_WITH = spellings([
+  ['icmp-net-unreachable', 'net-unreach'], ['icmp-host-unreachable', 'host-unreach'], ['icmp-proto-unreachable', 'proto-unreach'],
+  ['icmp-port-unreachable', 'port-unreach'], ['icmp-net-prohibited', 'net-prohib'], ['icmp-host-prohibited', 'host-prohib'],
+  ['icmp-admin-prohibited', 'admin-prohib'], ['tcp-reset', 'tcp-rst'],
+]);
+
+/** ip6tables REJECT --reject-with (libip6t_REJECT). */
+const REJECT_WITH6 = spellings([
+  ['icmp6-no-route', 'no-route'], ['icmp6-adm-prohibited', 'adm-prohibited'], ['icmp6-addr-unreachable', 'addr-unreach'],
+  ['icmp6-port-unreachable', 'port-unreach'], ['icmp6-policy-fail', 'policy-fail'], ['icmp6-reject-route', 'reject-route'], ['tcp-reset'],
+]);
 
 /** Normalises MARK/CONNMARK value options to xmark {value, mask}. */
 function xmark(o: OptionUse, cx: TargetBuildContext): { value: number; mask: number } | undefined {
