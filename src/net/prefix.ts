@@ -73,6 +73,18 @@ export function parseCidr(
   return { addr, len };
 }
 
+/**
+ * `parseCidr` with host bits masked, as the kernel stores prefixes (ip rule,
+ * ipset); undefined when `text` is not an IPv4 address or prefix. Never throws.
+ */
+export function readPrefix(text: string): Prefix | undefined {
+  try {
+    return parseCidr(text, { nonAligned: 'mask' });
+  } catch {
+    return undefined;
+  }
+}
+
 /** `a.b.c.d/len`. */
 export function formatPrefix(p: Prefix): string {
   return `${formatIpv4(p.addr)}/${p.len}`;

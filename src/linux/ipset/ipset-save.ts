@@ -25,8 +25,7 @@
  * diagnostic with its line. `setHolds` answers `unknown` (with the reason),
  * never a guess, for a set it cannot evaluate.
  */
-import { isValidIpv4 } from '../../net/ipv4.js';
-import { contains, maskOf, parseCidr, type Prefix } from '../../net/prefix.js';
+import { contains, maskOf, readPrefix, type Prefix } from '../../net/prefix.js';
 import type { Packet } from '../../net/packet.js';
 import type { SourceLoc, TextSource } from '../../model/source.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
@@ -129,14 +128,8 @@ function parseEntry(text: string, dims: Dim[], netmask: number | undefined): Par
       else parts.push({ kind: 'port', proto: m[1] ?? 'tcp', lo: Number(m[2]), hi: Number(m[3] ?? m[2]) });
       continue;
     }
-    const [addr] = piece.split('/');
-    if (!isValidIpv4(addr ?? '')) return `'${piece}' is not an IPv4 address or prefix`;
-    let prefix: Prefix;
-    try {
-      prefix = parseCidr(piece.includes('/') ? piece : `${piece}/32`, { nonAligned: 'mask' });
-    } catch {
-      return `'${piece}' is not an IPv4 address or prefix`;
-    }
+    let prefix = readPrefix(piece);
+    if (!prefix) return `'${piece}' is not an IPv4 address or prefix`;
     if (dims[d] === 'ip' && netmask !== undefined) prefix = { addr: (prefix.addr & maskOf(netmask)) >>> 0, len: netmask };
     parts.push({ kind: 'addr', prefix });
   }

@@ -286,8 +286,10 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
         return { branch: b, verdict: 'unknown', unknown: { rule, construct: `jumps nested deeper than ${MAX_DEPTH}` } };
       }
       const cc = compiledChain(chain);
-      b.stack.push(frame(cc, env.packet.dst, budget.linear));
-      if (!budget.linear && cc.index && !cc.index.byDst.has(env.packet.dst)) addNote(b, noRuleNames(cc, env.packet.dst));
+      const f = frame(cc, env.packet.dst, budget.linear);
+      b.stack.push(f);
+      // candidates() hands back the index's own `rest` list when no rule names the destination.
+      if (cc.index && f.cand === cc.index.rest) addNote(b, noRuleNames(cc, env.packet.dst));
       continue;
     }
     const effect = compiled.effect!(env);

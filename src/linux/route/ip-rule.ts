@@ -32,8 +32,8 @@
  * Guarantees: `parseIpRule` never throws; every rule keeps its file:line; a
  * line it cannot read is an error diagnostic and no rule.
  */
-import { isValidIpv4, type Ipv4 } from '../../net/ipv4.js';
-import { contains, parseCidr, type Prefix } from '../../net/prefix.js';
+import type { Ipv4 } from '../../net/ipv4.js';
+import { contains, readPrefix, type Prefix } from '../../net/prefix.js';
 import type { SourceLoc, TextSource } from '../../model/source.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 import { lookupNodeRoute, tableName, type RouteEntry } from './ip-route.js';
@@ -123,7 +123,7 @@ function parseRuleLine(text: string, diag: (s: Diagnostic['severity'], m: string
         const v = need();
         if (v === undefined) return undefined;
         if (v === 'all') break;
-        const p = prefix(v);
+        const p = readPrefix(v);
         if (!p) {
           diag(v.includes(':') ? 'warning' : 'error', v.includes(':') ? 'IPv6 rule skipped (podpath traces IPv4 only)' : `'${v}' is not an IPv4 prefix`);
           return undefined;
@@ -223,16 +223,6 @@ function parseRuleLine(text: string, diag: (s: Diagnostic['severity'], m: string
   }
   r.action = action;
   return r;
-}
-
-function prefix(text: string): Prefix | undefined {
-  const addr = text.split('/')[0] ?? '';
-  if (!isValidIpv4(addr)) return undefined;
-  try {
-    return parseCidr(text.includes('/') ? text : `${text}/32`, { nonAligned: 'mask' });
-  } catch {
-    return undefined;
-  }
 }
 
 function markMask(text: string): { value: number; mask: number } | undefined {
