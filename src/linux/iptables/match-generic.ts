@@ -19,7 +19,8 @@ import { formatIpv4 } from '../../net/ipv4.js';
 import type { HookName, Match } from './types.js';
 import { neg, type BuildContext, type CompiledMatch, type EvalEnv, type MatchKind } from './match-types.js';
 import { quoteIfNeeded } from './tokenize.js';
-import { formatPrefix6, packetProtoNumber, parseAddress, parseAddress6, parseProto, protoName, type Prefix6 } from './values.js';
+import { packetProtoNumber, parseAddress, parseAddress6, parseProto, protoName } from './values.js';
+import { formatIpv6Prefix, type Ipv6Prefix } from '../../net/ipv6.js';
 
 export type GenericKind = 'src' | 'dst' | 'in' | 'out' | 'proto' | 'frag';
 
@@ -144,7 +145,7 @@ function compileProto(m: Match): CompiledMatch {
 
 const ADDR: MatchKind = {
   compile: compileAddr,
-  save: (m) => neg(m, [m.kind === 'src' ? '-s' : '-d', m.args['prefix6'] !== undefined ? formatPrefix6(m.args['prefix6'] as Prefix6) : formatPrefix(m.args['prefix'] as Prefix)]),
+  save: (m) => neg(m, [m.kind === 'src' ? '-s' : '-d', m.args['prefix6'] !== undefined ? formatIpv6Prefix(m.args['prefix6'] as Ipv6Prefix) : formatPrefix(m.args['prefix'] as Prefix)]),
 };
 
 const IFACE: MatchKind = {

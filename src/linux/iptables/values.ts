@@ -9,7 +9,7 @@
  */
 import { readIpv4, type Ipv4 } from '../../net/ipv4.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
-import { formatIpv6Prefix, readIpv6Prefix, type Ipv6Prefix } from '../../net/ipv6.js';
+import { readIpv6Prefix, type Ipv6Prefix } from '../../net/ipv6.js';
 import type { Proto } from '../../net/packet.js';
 
 export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; message: string };
@@ -43,19 +43,13 @@ export function parseAddress(text: string): Parsed<Prefix> {
   return ok({ addr, len });
 }
 
-/** An IPv6 prefix of ip6tables rules (masked, RFC 5952 text). */
-export type Prefix6 = Ipv6Prefix;
-
 /** Reads an ip6tables `-s`/`-d` value: `ADDR[/LEN]`, host bits masked as ip6tables does. */
-export function parseAddress6(text: string): Parsed<Prefix6> {
+export function parseAddress6(text: string): Parsed<Ipv6Prefix> {
   const r = readIpv6Prefix(text);
   if (typeof r === 'string') return bad(r);
   const { addr, len } = r.prefix;
   return r.hostBits ? ok(r.prefix, `'${text}' has host bits set; ip6tables masks it to ${addr}/${len}`) : ok(r.prefix);
 }
-
-/** `addr/len` as ip6tables-save prints it. */
-export const formatPrefix6 = formatIpv6Prefix;
 
 /** A prefix length of one or two digits, at most 32, filling text[from..]; -1 otherwise. */
 function prefixLength(text: string, from: number): number {
