@@ -244,13 +244,20 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
   });
 }
 
+const ruleText = (r: PolicyRule): string => `ip rule ${r.text.replace(/\s+/g, ' ')}`;
+
 /** The ip rule that decided, as a note, unless it is the everyday `from all lookup main`. */
 function policyNote(r: PolicyRule): string[] {
   if (r.action.kind === 'lookup' && r.action.table === 'main' && !r.from && !r.to && !r.iif && !r.fwmark && !r.not) return [];
-  return [`ip rule ${r.text.replace(/\s+/g, ' ')}${r.loc ? ` (${r.loc.file}:${r.loc.line})` : ''}`];
+  return [`${ruleText(r)}${r.loc ? ` (${r.loc.file}:${r.loc.line})` : ''}`];
 }
 
-const ruleRef = (node: NodeRecord, r: PolicyRule) => textRule(r.loc ?? { file: node.ruleset.file, line: 1 }, `ip rule ${r.text.replace(/\s+/g, ' ')}`);
+const ruleRef = (node: NodeRecord, r: PolicyRule) => textRule(r.loc ?? { file: node.ruleset.file, line: 1 }, ruleText(r));
+
+/** How an ip rule's own verdict shows: the hop's decision and the trip's end (ip-rule(8): blackhole discards silently, unreachable/prohibit answer with ICMP). */
+const RULE_ENDS = {
+  blackhole: { decision: 'drop', end: 'dropped' }, unreachable: { decision: 'no-route', end: 'no-route' }, prohibit: { decision: 'reject', end: 'rejected' },
+} as const;
 
 /**
  * The node's routing decision for a forwarded packet (`iif` = the interface
@@ -265,12 +272,11 @@ function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, ma
     return { end: { kind: 'unknown', rule, reason: `${node.node.name}: ${decision.reason}` } };
   }
   if (decision.kind === 'blackhole' || decision.kind === 'unreachable' || decision.kind === 'prohibit') {
-    // ip-rule(8): blackhole discards silently; unreachable/prohibit answer the sender with ICMP.
     const rule = ruleRef(node, decision.rule);
     const why = `ip rule ${decision.rule.priority} says ${decision.kind}`;
-    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: decision.kind === 'unreachable' ? 'no-route' : decision.kind === 'prohibit' ? 'reject' : 'drop', rule, notes: [why] }));
-    const kind = decision.kind === 'blackhole' ? 'dropped' : decision.kind === 'unreachable' ? 'no-route' : 'rejected';
-    return { end: { kind, rule, reason: `${node.node.name}: ${why}` } };
+    const shows = RULE_ENDS[decision.kind];
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: shows.decision, rule, notes: [why] }));
+    return { end: { kind: shows.end, rule, reason: `${node.node.name}: ${why}` } };
   }
   const r = decision.kind === 'route' ? decision.route : undefined;
   const policy = decision.kind === 'route' ? policyNote(decision.rule) : [];
