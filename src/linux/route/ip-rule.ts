@@ -114,6 +114,13 @@ function parseRuleLine(text: string, diag: (s: Diagnostic['severity'], m: string
       else k++;
       return arg;
     };
+    /** The value as a whole number; undefined (with an error naming what it should be) when it is not one. */
+    const needNumber = (what: string): number | undefined => {
+      const v = need();
+      if (v !== undefined && /^\d+$/.test(v)) return Number(v);
+      diag('error', `${w} '${v ?? ''}' is not ${what}`);
+      return undefined;
+    };
     switch (w) {
       case 'not':
         r.not = true;
@@ -176,16 +183,13 @@ function parseRuleLine(text: string, diag: (s: Diagnostic['severity'], m: string
         break;
       }
       case 'goto': {
-        const v = need();
-        if (v === undefined || !/^\d+$/.test(v)) {
-          diag('error', `goto '${v ?? ''}' is not a priority`);
-          return undefined;
-        }
-        if (Number(v) <= r.priority) {
+        const v = needNumber('a priority');
+        if (v === undefined) return undefined;
+        if (v <= r.priority) {
           diag('error', `goto ${v} does not lead to a later rule (the kernel refuses a backward goto)`);
           return undefined;
         }
-        action = { kind: 'goto', priority: Number(v) };
+        action = { kind: 'goto', priority: v };
         break;
       }
       case 'blackhole':
@@ -195,12 +199,9 @@ function parseRuleLine(text: string, diag: (s: Diagnostic['severity'], m: string
         action = { kind: w };
         break;
       case 'suppress_prefixlength': {
-        const v = need();
-        if (v === undefined || !/^\d+$/.test(v)) {
-          diag('error', `suppress_prefixlength '${v ?? ''}' is not a number`);
-          return undefined;
-        }
-        r.suppressPrefixLength = Number(v);
+        const v = needNumber('a number');
+        if (v === undefined) return undefined;
+        r.suppressPrefixLength = v;
         break;
       }
       case '[unresolved]': // a goto whose target priority has no rule: passed over (see lookupPolicyRoute)
