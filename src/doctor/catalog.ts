@@ -18,9 +18,11 @@ export interface CatalogEntry {
   severity: Severity;
 }
 
-export type FindingId = 'PP101' | 'PP102' | 'PP103' | 'PP104' | 'PP105' | 'PP106' | 'PP107' | 'PP108' | 'PP109' | 'PP199';
+export type FindingId = 'PP100' | 'PP101' | 'PP102' | 'PP103' | 'PP104' | 'PP105' | 'PP106' | 'PP107' | 'PP108' | 'PP109' | 'PP110' | 'PP111' | 'PP112' | 'PP113' | 'PP199';
 
 const entries: CatalogEntry[] = [
+  { id: 'PP100', name: 'nothing-checked', severity: 'warning',
+    summary: 'the input gave doctor no source class or no pair to trace, so "no findings" would mean nothing' },
   { id: 'PP101', name: 'pod-egress-unmasqueraded-to-peer', severity: 'error',
     summary: 'pod traffic to a routed network leaves the node with its pod source address, which that network cannot carry or route back' },
   { id: 'PP102', name: 'service-cidr-overlaps-routed', severity: 'error',
@@ -39,6 +41,14 @@ const entries: CatalogEntry[] = [
     summary: 'a route table blackholes the traffic, or has no route (or only the default route) back to the source' },
   { id: 'PP109', name: 'peering-used-transitively', severity: 'error',
     summary: 'a route sends traffic into a VPC peering for addresses outside the peer VPC: peering is not transitive' },
+  { id: 'PP110', name: 'flow-blocked', severity: 'warning',
+    summary: 'a flow the routes say should connect is not delivered, and no specific finding explains it: the deciding element is named' },
+  { id: 'PP111', name: 'peering-unused-or-one-way', severity: 'warning',
+    summary: 'an active VPC peering that no route uses, or that only one side routes into (replies have no way back)' },
+  { id: 'PP112', name: 'node-sg-blocks-pod-cidr', severity: 'error',
+    summary: 'a node security group does not admit the pod CIDR, so pod-to-pod (and pod-to-node) traffic across nodes is dropped' },
+  { id: 'PP113', name: 'igw-route-without-public-ip', severity: 'error',
+    summary: 'a subnet routes the internet to an internet gateway, but its host has no public address for the gateway to translate' },
   { id: 'PP199', name: 'model-unknown', severity: 'note',
     summary: 'podpath met input it does not model on a path; the verdict of these flows is unknown' },
 ];

@@ -210,7 +210,7 @@ export function destinationClasses(w: World): DestinationPlan {
       const withPod = group.find((n) => n.pods.size > 0);
       if (!withPod) continue;
       const pod = [...withPod.pods.values()][0]!;
-      dests.push({ key, kind: 'pods', label: `pods on ${group[0]!.node.name}${more(group.length - 1, 'node')}`, ip: formatIpv4(pod.ip), rep: `pod:${pod.name}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers: group.map((n) => n.node.podCidr ?? '').filter(Boolean).slice(0, 3), synthetic: false });
+      dests.push({ key, kind: 'pods', label: `pods on ${group[0]!.node.name}${more(group.length - 1, 'node')}`, ip: formatIpv4(pod.ip), rep: `pod:${pod.name}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers: group.map((n) => n.node.podCidr ?? '').filter(Boolean).slice(0, 3), nodes: group.map((n) => n.node.name), synthetic: false });
     } else if (subnet) {
       const rec = w.subnets.get(subnet.ref)!;
       const ip = probeAddress(cls, rec.prefix, used);

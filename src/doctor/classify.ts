@@ -1,15 +1,23 @@
 /**
- * Reads a failed trace and names the findings it shows. Each detector looks
- * for one pattern in the hops (where the packet was, with which source, and
- * which hop decided); a failure no detector recognises is not a finding (a
- * security group that admits only some ports is a choice, not a fault), but
- * its pair still shows in the pair table.
+ * Reads a failed trace and names the findings it shows. Each detector reads
+ * typed hop data (which hop decided, with which packet, through which
+ * resource; blame.ts), never the sentences written for people. A failure no
+ * detector recognises still gets the generic PP110 finding from doctor.ts, so
+ * every undelivered pair is covered.
+ *
+ * Right cause before remedy: PP101 (masquerade) is named only where
+ * translating the pod source is a legitimate remedy, i.e. for destinations
+ * outside the cluster. Pod-to-pod and pod-to-node traffic must keep the pod
+ * address (the Kubernetes network model: pods reach all pods and nodes
+ * without NAT), so their failures get the finding of what dropped them.
  */
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
 import { contains, parseCidr } from '../net/prefix.js';
 import { evaluateSecurityGroups } from '../aws/security-group.js';
+import type { RuleRef } from '../model/source.js';
 import type { Hop, Trace } from '../trace/types.js';
-import type { World } from '../trace/world.js';
+import type { EniRecord, World } from '../trace/world.js';
+import { blame } from './blame.js';
 import type { FindingId, Severity } from './catalog.js';
 import type { DestClass, FindingFacts, SourceClass } from './types.js';
 
@@ -32,8 +40,30 @@ function vpcBlocksOf(w: World, vpc: string): string[] {
   return w.vpcs.get(vpc)?.vpc.cidrBlocks ?? [];
 }
 
-function inBlocks(blocks: string[], ip: string): boolean {
+function inBlocks(blocks: readonly string[], ip: string): boolean {
   return blocks.some((b) => contains(parseCidr(b, { nonAligned: 'mask' }), parseIpv4(ip)));
+}
+
+/** The cluster's pod address space: the cluster pod CIDR and every node's pod CIDR. */
+export function podBlocks(w: World): string[] {
+  const out = new Set<string>();
+  if (w.estate.cluster?.podCidr) out.add(w.estate.cluster.podCidr);
+  for (const n of w.nodes.values()) if (n.node.podCidr) out.add(n.node.podCidr);
+  return [...out];
+}
+
+/**
+ * True when `ip` is inside the cluster: a pod address, a node's address, or a
+ * Service's ClusterIP. The Service CIDR as a whole is not used: where it
+ * overlaps a routed block (the seed), a real host in it is outside the cluster.
+ */
+export function insideCluster(w: World, ip: string): boolean {
+  const a = parseIpv4(ip);
+  if (w.podByIp.has(a)) return true;
+  const eni = w.enis.get(a);
+  if (eni) return eni.owner.kind === 'instance' && w.nodeByInstance.has(eni.owner.instance.id);
+  if (inBlocks(podBlocks(w), ip)) return true;
+  return ip === w.estate.cluster?.dnsServiceIp || w.estate.services.some((s) => s.clusterIP === ip);
 }
 
 /** The source address the packet carried when it left the sending node or ENI. */
@@ -43,11 +73,11 @@ export function sourceOnTheWire(t: Trace): string | undefined {
 }
 
 /** The source the destination saw (or would have seen): the packet at the last forward hop. */
-function seenSource(t: Trace): string {
+export function seenSource(t: Trace): string {
   return t.forward.at(-1)!.packetIn.src;
 }
 
-function locOf(rule: Trace['decidingRule']): Detection['location'] {
+function locOf(rule: RuleRef | undefined): Detection['location'] {
   if (!rule) return { awsId: 'estate' };
   return 'file' in rule.at ? { file: rule.at.file, line: rule.at.line } : { awsId: rule.at.awsId };
 }
@@ -58,23 +88,41 @@ function dstVpc(w: World, ip: string): string | undefined {
   return [...w.vpcs.values()].find((v) => v.blocks.some((b) => contains(b, a)))?.vpc.id;
 }
 
+/** The target of the node rule a reference points at (iptables rules keep file:line). */
+function ruleTarget(w: World, nodes: readonly string[], ref: RuleRef): string | undefined {
+  if (!('file' in ref.at)) return undefined;
+  const { file, line } = ref.at;
+  for (const name of nodes) {
+    for (const table of w.nodes.get(name)?.ruleset.tables.values() ?? []) {
+      for (const chain of table.chains.values()) {
+        const r = chain.rules.find((x) => x.loc.line === line && x.loc.file === file);
+        if (r) return r.target?.name;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The ENI a hop record names by id. */
+function eniById(w: World, id: string): EniRecord | undefined {
+  for (const e of w.enis.values()) if (e.id === id) return e;
+  return undefined;
+}
+
 /** Every finding pattern in one failed trace. */
 export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detection[] {
   if (t.verdict === 'delivered') return [];
+  if (t.verdict === 'unknown') return [unknownDetection(t)];
   const out: Detection[] = [];
   const hops = [...t.forward, ...(t.reply ?? [])];
+  const b = blame(t);
   const wire = sourceOnTheWire(t);
-  const podCidr = w.estate.cluster?.podCidr;
   const srcBlocks = vpcBlocksOf(w, s.vpc);
   const untranslatedPod = s.kind === 'pods' && wire === s.ip && !inBlocks(srcBlocks, s.ip);
-  if (t.verdict === 'unknown') {
-    out.push({ id: 'PP199', key: `PP199|${t.decidingRule?.ref ?? t.reason}`, title: `podpath cannot tell what happens at ${t.decidingRule?.ref ?? 'a hop'}`, message: t.reason, location: locOf(t.decidingRule), facts: {} });
-    return out;
-  }
-  if (untranslatedPod && !inBlocks(srcBlocks, d.ip)) {
+  if (untranslatedPod && !inBlocks(srcBlocks, d.ip) && !insideCluster(w, d.ip) && d.kind !== 'pods' && d.kind !== 'service') {
     const peering = hops.find((h): h is Extract<Hop, { kind: 'peering' }> => h.kind === 'peering');
     const vpc = dstVpc(w, d.ip);
-    const masq = t.contributing.find((c) => /MASQUERADE|SNAT/.test(c.rule.text));
+    const masq = t.contributing.find((c) => ['MASQUERADE', 'SNAT'].includes(ruleTarget(w, s.nodes, c.rule) ?? ''));
     out.push({
       id: 'PP101',
       key: `PP101|${d.key}`,
@@ -83,80 +131,139 @@ export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detect
         `${masq ? `: ${masq.why}` : ''}. ${t.reason}`,
       location: masq ? locOf(masq.rule) : locOf(t.decidingRule),
       facts: {
-        podCidr, nodeVpcBlocks: srcBlocks, routedBlocks: vpc ? vpcBlocksOf(w, vpc) : [d.ip + '/32'],
+        podCidr: w.estate.cluster?.podCidr, nodeVpcBlocks: srcBlocks, routedBlocks: vpc ? vpcBlocksOf(w, vpc) : [d.ip + '/32'],
         hosts: d.kind === 'rds' ? [d.ip] : [], nodes: s.nodes, ...(peering ? { peering: peering.peering } : {}),
       },
     });
   }
   const sg = sgNotPodSource(w, s, d, t);
   if (sg) out.push(sg);
-  const decider = t.decidingRule;
-  const aclId = decider && !('file' in decider.at) && decider.at.awsId.startsWith('acl-') ? decider.at.awsId : undefined;
-  if (t.verdict === 'reply-lost' && aclId) {
-    const h = t.reply?.find((x): x is Extract<Hop, { kind: 'nacl' }> => x.kind === 'nacl' && x.decision === 'drop');
-    const client = h?.packetIn.dst ?? s.ip;
-    const block = vpcBlocksOf(w, dstVpc(w, client) ?? '').find((b) => inBlocks([b], client)) ?? `${client}/32`;
+  const nodeSg = nodeSgDropsPods(w, s, t);
+  if (nodeSg) out.push(nodeSg);
+  const bh = b?.hop;
+  if (t.verdict === 'reply-lost' && bh?.kind === 'nacl') {
+    const client = bh.packetIn.dst;
+    const block = vpcBlocksOf(w, dstVpc(w, client) ?? '').find((x) => inBlocks([x], client)) ?? `${client}/32`;
     out.push({
-      id: 'PP106', key: `PP106|${aclId}`, title: `network ACL ${aclId} drops replies to client port ${h?.packetIn.dport ?? '?'}`,
-      message: `${t.reason} Linux clients pick source ports from 32768-60999 (net.ipv4.ip_local_port_range); a NACL is stateless, so its ${h?.direction ?? 'egress'} rules must admit the replies to all of them.`,
-      location: { awsId: aclId }, facts: { networkAcl: aclId, naclDirection: h?.direction ?? 'egress', naclCidr: block },
+      id: 'PP106', key: `PP106|${bh.acl}`, title: `network ACL ${bh.acl} drops replies to client port ${bh.packetIn.dport ?? '?'}`,
+      message: `${t.reason} Linux clients pick source ports from 32768-60999 (net.ipv4.ip_local_port_range); a NACL is stateless, so its ${bh.direction} rules must admit the replies to all of them.`,
+      location: { awsId: bh.acl }, facts: { networkAcl: bh.acl, naclDirection: bh.direction, naclCidr: block },
     });
   }
-  const eniDrop = hops.find((h) => h.kind === 'eni' && h.decision === 'drop');
+  const eniDrop = hops.find((h): h is Extract<Hop, { kind: 'eni' }> => h.kind === 'eni' && h.decision === 'drop');
   if (eniDrop) {
-    const instance = eniDrop.at.replace(/^eni-of-/, '');
-    out.push({ id: 'PP107', key: `PP107|${eniDrop.at}`, title: `source/dest check on ${eniDrop.at} drops ${eniDrop.packetIn.src} -> ${eniDrop.packetIn.dst}`, message: t.reason, location: { awsId: eniDrop.at }, facts: { instance } });
+    const eni = eniById(w, eniDrop.at);
+    const instance = eni?.owner.kind === 'instance' ? eni.owner.instance.id : undefined;
+    out.push({ id: 'PP107', key: `PP107|${eniDrop.at}`, title: `source/dest check on ${eniDrop.at} drops ${eniDrop.packetIn.src} -> ${eniDrop.packetIn.dst}`, message: t.reason, location: { awsId: eniDrop.at }, facts: instance ? { instance } : {} });
   }
-  const blackhole = hops.find((h) => h.kind === 'route-table' && h.decision === 'drop');
+  const blackhole = hops.find((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table' && h.decision === 'drop');
   if (blackhole?.rule) {
-    out.push({ id: 'PP108', key: `PP108|${blackhole.rule.ref}`, title: `${blackhole.rule.ref} blackholes traffic to ${blackhole.packetIn.dst}`, message: t.reason, location: { awsId: blackhole.at },
-      facts: { routeTable: blackhole.at, routeDestination: String(blackhole.rule.at && !('file' in blackhole.rule.at) ? blackhole.rule.at.index : '') } });
+    const at = blackhole.rule.at;
+    out.push({ id: 'PP108', key: `PP108|${blackhole.rule.ref}`, title: `${blackhole.rule.ref} blackholes traffic to ${blackhole.packetIn.dst}`, message: t.reason, location: { awsId: blackhole.table },
+      facts: { routeTable: blackhole.table, routeDestination: 'file' in at ? '' : String(at.index ?? '') } });
   }
-  if (t.verdict === 'reply-lost' && !untranslatedPod && !aclId) {
-    const rt = t.reply?.filter((h) => h.kind === 'route-table').at(-1);
+  if (t.verdict === 'reply-lost' && !untranslatedPod && bh?.kind !== 'nacl') {
+    const rt = t.reply?.filter((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table').at(-1);
     const lost = t.reply?.at(-1);
     if (rt && lost && (lost.kind === 'igw' || lost.decision === 'no-route' || rt.decision === 'no-route')) {
       const seen = seenSource(t);
       const srcVpc = dstVpc(w, seen);
       const peering = t.forward.find((h): h is Extract<Hop, { kind: 'peering' }> => h.kind === 'peering');
-      const block = srcVpc ? vpcBlocksOf(w, srcVpc).find((b) => inBlocks([b], seen)) : undefined;
-      out.push({ id: 'PP108', key: `PP108|return:${rt.at}`, title: `${rt.at} has no route back to ${seen}`, message: t.reason, location: { awsId: rt.at },
-        facts: { routeTable: rt.at, sourceCidr: block ?? `${seen}/32`, ...(peering ? { routeTarget: peering.peering } : {}) } });
+      const block = srcVpc ? vpcBlocksOf(w, srcVpc).find((x) => inBlocks([x], seen)) : undefined;
+      out.push({ id: 'PP108', key: `PP108|return:${rt.table}`, title: `${rt.table} has no route back to ${seen}`, message: t.reason, location: { awsId: rt.table },
+        facts: { routeTable: rt.table, sourceCidr: block ?? `${seen}/32`, ...(peering ? { routeTarget: peering.peering } : {}) } });
     }
   }
-  const pcxDrop = t.forward.find((h): h is Extract<Hop, { kind: 'peering' }> => h.kind === 'peering' && h.decision === 'drop');
-  if (pcxDrop && pcxDrop.notes.some((n) => /destination .* is not inside|not transitive/.test(n))) {
-    const rt = t.forward.filter((h) => h.kind === 'route-table').at(-1);
-    out.push({ id: 'PP109', key: `PP109|${rt?.rule?.ref ?? pcxDrop.peering}`, title: `${rt?.rule?.text ?? 'a route'} sends ${pcxDrop.packetIn.dst} into ${pcxDrop.peering}, which does not carry it`,
-      message: t.reason, location: { awsId: rt?.at ?? pcxDrop.peering }, facts: { peering: pcxDrop.peering, ...(rt ? { routeTable: rt.at } : {}) } });
-  }
+  const transitive = transitivePeering(w, t);
+  if (transitive) out.push(transitive);
+  const igw = privateToIgw(w, t);
+  if (igw) out.push(igw);
   return out;
+}
+
+/** PP199: what is not modelled decided the flow; never an error-level finding built on it. */
+function unknownDetection(t: Trace): Detection {
+  const what = t.decidingRule?.ref ?? blame(t)?.label ?? 'a hop';
+  return { id: 'PP199', key: `PP199|${what}`, title: `podpath cannot tell what happens at ${what}`, message: t.reason, location: locOf(t.decidingRule), facts: {} };
+}
+
+/** PP109: a peering dropped a packet whose destination is outside the peer VPC (peering is not transitive). */
+function transitivePeering(w: World, t: Trace): Detection | undefined {
+  const drop = t.forward.find((h): h is Extract<Hop, { kind: 'peering' }> => h.kind === 'peering' && h.decision === 'drop');
+  const pcx = drop ? w.peerings.get(drop.peering) : undefined;
+  if (!drop || !pcx) return undefined;
+  const ends = [pcx.requester, pcx.accepter].flatMap((v) => vpcBlocksOf(w, v));
+  if (inBlocks(ends, drop.packetIn.dst)) return undefined;
+  const rt = t.forward.filter((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table').at(-1);
+  return { id: 'PP109', key: `PP109|${rt?.rule?.ref ?? drop.peering}`, title: `${rt?.rule?.text ?? 'a route'} sends ${drop.packetIn.dst} into ${drop.peering}, which does not carry it`,
+    message: t.reason, location: { awsId: rt?.table ?? drop.peering }, facts: { peering: drop.peering, ...(rt ? { routeTable: rt.table } : {}) } };
+}
+
+/** PP113: an internet gateway dropped a request from an interface that has no public address. */
+function privateToIgw(w: World, t: Trace): Detection | undefined {
+  const drop = t.forward.find((h): h is Extract<Hop, { kind: 'igw' }> => h.kind === 'igw' && h.decision === 'drop');
+  if (!drop) return undefined;
+  const eni = w.enis.get(parseIpv4(drop.packetIn.src));
+  if (!eni || eni.publicIp !== undefined || eni.owner.kind === 'nat-gateway') return undefined;
+  const rt = t.forward.filter((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table').at(-1);
+  const who = eni.owner.kind === 'instance' ? eni.owner.instance.id : eni.id;
+  return {
+    id: 'PP113', key: `PP113|${eni.subnet.subnet.id}`,
+    title: `${eni.subnet.subnet.id} routes the internet to ${drop.gateway}, but ${who} (${drop.packetIn.src}) has no public address`,
+    message: `${t.reason} An internet gateway translates only addresses that have a public IPv4 address or Elastic IP (VPC user guide, "Enable internet access for a VPC using an internet gateway"); a private-only host needs a NAT gateway route instead.`,
+    location: { awsId: rt?.table ?? drop.gateway }, facts: { routeTable: rt?.table, ...(eni.owner.kind === 'instance' ? { instance: eni.owner.instance.id } : {}) },
+  };
 }
 
 /** PP105: the destination's security groups admit the node address but not the pod source seen. */
 function sgNotPodSource(w: World, s: SourceClass, d: DestClass, t: Trace): Detection | undefined {
-  if (s.kind !== 'pods' || s.nodes.length === 0) return undefined;
+  if (s.kind !== 'pods' || s.nodes.length === 0 || insideCluster(w, d.ip)) return undefined;
   const eni = w.enis.get(parseIpv4(d.ip));
   if (!eni || eni.groups.length === 0) return undefined;
   const ids = eni.groups.map((g) => g.id);
-  const sgInvolved = (t.decidingRule && !('file' in t.decidingRule.at) && ids.some((id) => t.decidingRule!.ref.includes(id)))
-    || t.contributing.some((c) => ids.some((id) => c.rule.ref.includes(id)));
-  if (!sgInvolved) return undefined;
+  const onIds = (r?: RuleRef) => r !== undefined && !('file' in r.at) && r.at.awsId.split(',').some((id) => ids.includes(id));
+  if (!onIds(t.decidingRule) && !t.contributing.some((c) => onIds(c.rule))) return undefined;
   const seen = seenSource(t);
   const node = w.nodes.get(s.nodes[0]!)!;
   const p = { src: parseIpv4(seen), dst: eni.primary, proto: d.proto, sport: 40000, dport: d.port };
   const members = (id: string) => w.sgMembers.get(id) ?? EMPTY;
   const asPod = evaluateSecurityGroups(eni.groups, 'ingress', p, members);
-  const asNode = evaluateSecurityGroups(eni.groups, 'ingress', { ...p, src: node.eth0.address }, members);
-  if (asPod.allowed || !asNode.allowed) return undefined;
-  const g = eni.groups.find((x) => asNode.rule.ref.startsWith(x.id))!;
-  const idx = Number(/\[(\d+)\]/.exec(asNode.rule.ref)?.[1] ?? 0);
-  const rule = g.ingress[idx];
+  const nodePacket = { ...p, src: node.eth0.address };
+  const asNode = evaluateSecurityGroups(eni.groups, 'ingress', nodePacket, members);
+  if (asPod.allowed || !asNode.allowed || 'file' in asNode.rule.at) return undefined;
+  const gid = asNode.rule.at.awsId;
+  const g = eni.groups.find((x) => x.id === gid)!;
+  const rule = g.ingress.find((r) => evaluateSecurityGroups([{ ...g, ingress: [r] }], 'ingress', nodePacket, members).allowed);
   return {
     id: 'PP105', key: `PP105|${g.id}`,
     title: `security group ${g.id} admits the node ${formatIpv4(node.eth0.address)} but not the pod source ${seen}`,
     message: `${d.label} is reached from ${s.label} with source ${seen}; ${g.id} allows ${asNode.rule.text} (${asNode.rule.ref}) but ${asPod.rule.text}.`,
     location: { awsId: g.id },
     facts: { securityGroup: g.id, sgRule: rule ? { proto: String(rule.proto), ...(rule.ports ? { ports: rule.ports.from === rule.ports.to ? rule.ports.from : `${rule.ports.from}-${rule.ports.to}` } : {}) } : { proto: d.proto, ports: d.port }, podCidr: w.estate.cluster?.podCidr, hosts: [d.ip], nodes: s.nodes },
+  };
+}
+
+/**
+ * PP112: a node's security group drops traffic from a pod address (pod to a
+ * pod or to a node on another node): the cluster's pod CIDR must be admitted
+ * by the nodes' groups, since that traffic keeps its pod source.
+ */
+function nodeSgDropsPods(w: World, s: SourceClass, t: Trace): Detection | undefined {
+  if (s.kind !== 'pods') return undefined;
+  const drop = t.forward.find((h): h is Extract<Hop, { kind: 'security-group' }> => h.kind === 'security-group' && h.direction === 'ingress' && h.decision === 'drop');
+  if (!drop) return undefined;
+  const eni = eniById(w, drop.at);
+  const node = eni?.owner.kind === 'instance' ? w.nodeByInstance.get(eni.owner.instance.id) : undefined;
+  const pods = podBlocks(w);
+  if (!eni || !node || !inBlocks(pods, drop.packetIn.src)) return undefined;
+  const g = eni.groups[0];
+  if (!g) return undefined;
+  const podCidr = w.estate.cluster?.podCidr ?? pods[0];
+  return {
+    id: 'PP112', key: `PP112|${eni.groups.map((x) => x.id).join('+')}`,
+    title: `security group ${eni.groups.map((x) => x.id).join(', ')} of node ${node.node.name} drops traffic from pod address ${drop.packetIn.src}`,
+    message: `${t.reason} Pod-to-pod and pod-to-node traffic keeps its pod source (the Kubernetes network model: no NAT between pods), so the nodes' security groups must admit the pod CIDR${podCidr ? ` ${podCidr}` : ''}.`,
+    location: { awsId: g.id },
+    facts: { securityGroup: g.id, sgRule: { proto: 'all' }, ...(podCidr ? { podCidr } : {}), nodes: [node.node.name] },
   };
 }

@@ -81,7 +81,8 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
     const answers = results.map((r) => r?.verdict === 'delivered');
     servers.forEach((ip, i) => {
       const pair = results[i];
-      if (!pair) return;
+      // An unknown verdict is a PP199 note (classify.ts), never a PP104 built on it.
+      if (!pair || pair.traces.some((t) => t.verdict === 'unknown')) return;
       const vip = formatIpv4(ip);
       let evidence: Trace[] | undefined;
       let how: string;
@@ -92,7 +93,7 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         let alt = whatIf.get(vip);
         if (!alt) whatIf.set(vip, (alt = compileWorld(withoutDnat(w.estate, vip))));
         const missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
-        if (!missed.some(leaked)) return;
+        if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];
         how = `${vip} answers only through the Service DNAT; a query that misses it (kube-proxy not yet synced, rules flushed) is routed away: ${missed[0]!.reason.replace(/\.$/, '')}`;
       } else return;

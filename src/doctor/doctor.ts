@@ -24,6 +24,8 @@ import { withProbes } from './probes.js';
 import { flowOf, pairVerdict, tracePairs } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
+import { blame } from './blame.js';
+import { peeringFindings } from './peerings.js';
 import { overlapFindings, transitiveRoutes } from './overlaps.js';
 import { docPath, entry, SEVERITY_RANK } from './catalog.js';
 import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, SourceClass } from './types.js';
@@ -58,6 +60,14 @@ export function doctor(estate: Estate): DoctorResult {
   }
   for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);
   for (const f of [...overlapFindings(w, sources), ...transitiveRoutes(w, sources)]) findings.add(f.detection, f.evidence);
+  for (const d of peeringFindings(estate)) findings.add(d, []);
+  // No silent failure: an undelivered pair no detector named gets the element that decided it.
+  for (const p of pairs) {
+    if (p.verdict === 'delivered' || findings.covers(p)) continue;
+    const t = p.traces.find((x) => x.verdict !== 'delivered')!;
+    findings.add(blockedDetection(t), [t], p);
+  }
+  if (sources.length === 0 || pairs.length === 0) findings.add(nothingChecked(sources.length, destinations.length), []);
   const traces = pairs.reduce((n, p) => n + p.traces.length, 0);
   return {
     estate: estate.file ?? estate.name,
@@ -75,13 +85,31 @@ function crossesNacl(explicit: ReadonlySet<string>, traces: Trace[]): boolean {
 
 function addEdgePorts(w: World, p: PairResult, s: SourceClass, d: DestClass): void {
   if (d.proto === 'icmp') return;
+  // A probe may have been reached on another port than its class's (pairs.ts probeTraces): keep that port.
+  const port = p.traces[0]?.flow.dport;
+  const dst = port === undefined || port === d.port ? d : { ...d, port, rep: d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}` };
   for (const sport of EPHEMERAL_EDGES) {
-    const traces = traceFlow(w, flowOf(s, d, sport));
+    const traces = traceFlow(w, flowOf(s, dst, sport));
     if (pairVerdict(traces) !== 'delivered') {
       p.traces.push(...traces);
       p.verdict = pairVerdict(p.traces);
     }
   }
+}
+
+/** PP110: the generic finding of an undelivered pair, naming the element that decided it (blame.ts). */
+function blockedDetection(t: Trace): Detection {
+  const b = blame(t)!;
+  return {
+    id: 'PP110', key: `PP110|${b.element}`, title: `${b.label} stops traffic the routes carry (${t.flow.src} -> ${t.flow.dst})`,
+    message: t.reason, location: b.location, facts: {},
+  };
+}
+
+/** PP100: nothing to trace, so "no findings" would be empty. */
+function nothingChecked(sources: number, destinations: number): Detection {
+  const what = sources === 0 ? 'no source class (no node, pod, instance or subnet to send from)' : `no pair to trace between ${sources} source and ${destinations} destination class(es) (no route sends any of them anywhere)`;
+  return { id: 'PP100', key: 'PP100', title: `nothing was checked: ${what}`, message: `doctor found ${what}; its silence would say nothing about this network.`, location: { awsId: 'estate' }, facts: {} };
 }
 
 /** Groups detections into findings by key. */
@@ -101,6 +129,12 @@ class Findings {
     if (pair && !f.pairs.some((x) => x.src === pair.src && x.dst === pair.dst)) {
       f.pairs.push({ src: pair.src, dst: pair.dst, srcLabel: this.srcs.get(pair.src)?.label ?? pair.src, dstLabel: this.dsts.get(pair.dst)?.label ?? pair.dst, verdict: pair.verdict });
     }
+  }
+
+  /** True when some finding lists this pair. */
+  covers(p: PairResult): boolean {
+    for (const f of this.map.values()) if (f.pairs.some((x) => x.src === p.src && x.dst === p.dst)) return true;
+    return false;
   }
 
   list(): Finding[] {

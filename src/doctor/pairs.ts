@@ -13,7 +13,8 @@
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { lookupRoute } from '../aws/route-table.js';
 import { traceFlow, type FlowSpec } from '../trace/trace.js';
-import type { Trace } from '../trace/types.js';
+import type { Hop, Trace } from '../trace/types.js';
+import { blame } from './blame.js';
 import type { SubnetRecord, World } from '../trace/world.js';
 import { nodeNameservers, podNameservers } from './classes.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
@@ -33,7 +34,6 @@ function nameserversOf(w: World, s: SourceClass): Ipv4[] {
 
 /** True when the pair should be traced (see the module comment). */
 export function shouldTrace(w: World, s: SourceClass, d: DestClass): boolean {
-  if (s.ip === d.ip) return false;
   const onNodes = s.kind === 'pods' || s.kind === 'hosts';
   switch (d.kind) {
     case 'dns':
@@ -63,15 +63,57 @@ export function pairVerdict(traces: Trace[]): Trace['verdict'] {
   return traces.find((t) => t.verdict !== 'delivered')?.verdict ?? 'delivered';
 }
 
-/** Picks a pod destination on another node than the source's representative, when there is one. */
+/**
+ * Picks a pod destination on another node than the source's representative
+ * when the class has one, so pod-to-pod traffic across nodes is what gets
+ * traced (the class may group several nodes with one profile).
+ */
 function destFor(w: World, s: SourceClass, d: DestClass): DestClass {
   if (d.kind !== 'pods' || s.kind !== 'pods') return d;
   const srcNode = w.pods.get(s.rep.slice('pod:'.length))?.node;
-  const dstPod = w.pods.get(d.rep.slice('pod:'.length, d.rep.lastIndexOf(':')));
-  if (!srcNode || !dstPod || dstPod.node !== srcNode) return d;
-  const other = [...w.pods.values()].find((p) => !p.pod.hostNetwork && p.node !== srcNode && d.key === `pods:${p.node.node.name}`)
-    ?? [...srcNode.pods.values()].find((p) => p.name !== s.rep.slice('pod:'.length));
+  if (!srcNode) return d;
+  const members = new Set(d.nodes ?? []);
+  const pods = [...w.pods.values()].filter((p) => !p.pod.hostNetwork && members.has(p.node.node.name));
+  const other = pods.find((p) => p.node !== srcNode) ?? pods.find((p) => p.name !== s.rep.slice('pod:'.length));
   return other ? { ...d, ip: formatIpv4(other.ip), rep: `pod:${other.name}:${d.port}` } : d;
+}
+
+const MAX_PORT_TRIES = 3;
+
+/** Destination kinds whose port podpath chose (PROBE_PORT), not the estate: a probe host, a pod, routed space. */
+const CHOSEN_PORT: ReadonlySet<DestClass['kind']> = new Set(['subnet', 'pods', 'routed', 'internet']);
+
+/**
+ * A probe's port is arbitrary: when the probe port is filtered by a
+ * network ACL or security group whose allow rules name other ports, the class
+ * is reachable on those (e.g. a database subnet whose NACL admits only 5432),
+ * so they are tried too (at most MAX_PORT_TRIES). The first delivered port's
+ * traces stand for the pair; the notes of the trace say which port it is.
+ */
+function probeTraces(w: World, s: SourceClass, d: DestClass): Trace[] {
+  const first = traceFlow(w, flowOf(s, d));
+  if (pairVerdict(first) === 'delivered') return first;
+  const b = blame(first.find((t) => t.verdict !== 'delivered')!);
+  if (!b || b.trip !== 'forward') return first;
+  let further: Trace[] | undefined;
+  for (const port of admittedPorts(w, b.hop, d.proto).filter((p) => p !== d.port).slice(0, MAX_PORT_TRIES)) {
+    const rep = d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}`;
+    const traces = traceFlow(w, flowOf(s, { ...d, port, rep }));
+    if (pairVerdict(traces) === 'delivered') return traces;
+    // A request that got through on an admitted port shows more of the path (its reply's fate) than one filtered at once.
+    if (!further && traces.some((t) => t.reply !== undefined)) further = traces;
+  }
+  return further ?? first;
+}
+
+/** Ports the allow rules of a filtering hop name for a protocol, in rule order. */
+function admittedPorts(w: World, h: Hop, proto: DestClass['proto']): number[] {
+  const rules = h.kind === 'nacl'
+    ? (w.estate.networkAcls.find((a) => a.id === h.acl)?.[h.direction] ?? []).filter((r) => r.action === 'allow')
+    : h.kind === 'security-group'
+      ? w.estate.securityGroups.filter((g) => h.groups.includes(g.id)).flatMap((g) => g[h.direction])
+      : [];
+  return [...new Set(rules.filter((r) => r.proto === proto && r.ports).map((r) => r.ports!.from))];
 }
 
 /** Traces every pair that should be traced. */
@@ -81,8 +123,8 @@ export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[])
     for (const d0 of dests) {
       if (!shouldTrace(w, s, d0)) continue;
       const d = destFor(w, s, d0);
-      if (d.rep === `${s.rep}:${d.port}`) continue;
-      const traces = traceFlow(w, flowOf(s, d));
+      if (s.ip === d.ip || d.rep === `${s.rep}:${d.port}`) continue;
+      const traces = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d) : traceFlow(w, flowOf(s, d));
       out.push({ key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces });
     }
   }

@@ -43,6 +43,8 @@ export interface DestClass {
   port: number;
   /** CIDR blocks (or single addresses) the class covers, for reports. */
   covers: string[];
+  /** For a pods class: the nodes whose pods it stands for (pods on one of them are picked to reach another node). */
+  nodes?: string[];
   /** True when the representative is a synthetic host podpath placed (an allow-all probe in a subnet). */
   synthetic: boolean;
 }

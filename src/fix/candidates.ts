@@ -98,7 +98,8 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
       break;
     }
     case 'PP105':
-      masqHosts(x.hosts ?? []);
+    case 'PP112':
+      if (f.id === 'PP105') masqHosts(x.hosts ?? []);
       if (x.securityGroup && x.podCidr) {
         const r = x.sgRule ?? { proto: 'all' };
         out.push({
