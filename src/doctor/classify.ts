@@ -159,8 +159,9 @@ export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detect
   const blackhole = hops.find((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table' && h.decision === 'drop');
   if (blackhole?.rule) {
     const at = blackhole.rule.at;
+    const peer = peeringBetween(w, blackhole.table, blackhole.packetIn.dst);
     out.push({ id: 'PP108', key: `PP108|${blackhole.rule.ref}`, title: `${blackhole.rule.ref} blackholes traffic to ${blackhole.packetIn.dst}`, message: t.reason, location: { awsId: blackhole.table },
-      facts: { routeTable: blackhole.table, routeDestination: 'file' in at ? '' : String(at.index ?? '') } });
+      facts: { routeTable: blackhole.table, routeDestination: 'file' in at ? '' : String(at.index ?? ''), ...(peer ? { routeTarget: peer } : {}) } });
   }
   if (t.verdict === 'reply-lost' && !untranslatedPod && bh?.kind !== 'nacl') {
     const rt = t.reply?.filter((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table').at(-1);
@@ -179,6 +180,14 @@ export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detect
   const igw = privateToIgw(w, t);
   if (igw) out.push(igw);
   return out;
+}
+
+/** An active peering between a route table's VPC and the VPC that owns `dst` (where a blackholed route probably pointed). */
+function peeringBetween(w: World, table: string, dst: string): string | undefined {
+  const vpc = w.estate.routeTables.find((t) => t.id === table)?.vpc;
+  const other = dstVpc(w, dst);
+  if (!vpc || !other) return undefined;
+  return [...w.peerings.values()].find((p) => p.status === 'active' && ((p.requester === vpc && p.accepter === other) || (p.accepter === vpc && p.requester === other)))?.id;
 }
 
 /** PP199: what is not modelled decided the flow; never an error-level finding built on it. */

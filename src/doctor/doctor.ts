@@ -26,6 +26,7 @@ import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
+import { networkModelInvariants } from './invariants.js';
 import { overlapFindings, transitiveRoutes } from './overlaps.js';
 import { docPath, entry, SEVERITY_RANK } from './catalog.js';
 import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, SourceClass } from './types.js';
@@ -75,6 +76,7 @@ export function doctor(estate: Estate): DoctorResult {
     destinations,
     pairs,
     findings: findings.list(),
+    invariants: networkModelInvariants(w, sources, pairs),
     stats: { atoms, destinationClasses: destinations.length, sourceClasses: sources.length, tracedPairs: pairs.length, traces },
   };
 }

@@ -6,7 +6,7 @@
 import type { Proto } from '../net/packet.js';
 import type { Trace, Verdict } from '../trace/types.js';
 import type { FindingId, Severity } from './catalog.js';
-import type { FindingFacts } from '../fix/types.js';
+import type { FindingFacts, Invariant } from '../fix/types.js';
 
 export type { FindingFacts } from '../fix/types.js';
 
@@ -95,5 +95,7 @@ export interface DoctorResult {
   destinations: DestClass[];
   pairs: PairResult[];
   findings: Finding[];
+  /** The Kubernetes network-model invariants (pods reach pods and nodes without NAT), as fix requires them. */
+  invariants: Invariant[];
   stats: { atoms: number; destinationClasses: number; sourceClasses: number; tracedPairs: number; traces: number };
 }

@@ -14,9 +14,9 @@ export interface Artifact {
 
 const tfName = (...parts: string[]) => parts.join('_').replace(/[^A-Za-z0-9_]/g, '_');
 
-/** `iptables-restore --noflush` input inserting rules at the top of nat POSTROUTING. */
-export function masqueradeRestore(rules: { dst: string; comment: string }[]): Artifact {
-  const lines = ['*nat', ...rules.map((r) => `-I POSTROUTING 1 -d ${r.dst} -o eth0 -m comment --comment "${r.comment}" -j MASQUERADE`), 'COMMIT', ''];
+/** `iptables-restore --noflush` input inserting rules at the top of nat POSTROUTING; `match` is the destination match. */
+export function masqueradeRestore(rules: { match: string; comment: string }[]): Artifact {
+  const lines = ['*nat', ...rules.map((r) => `-I POSTROUTING 1 ${r.match} -o eth0 -m comment --comment "${r.comment}" -j MASQUERADE`), 'COMMIT', ''];
   return { kind: 'iptables-restore', how: 'on every node: iptables-restore --noflush < fragment (or the node bootstrap script)', text: lines.join('\n') };
 }
 

@@ -7,7 +7,8 @@
  * real; none is trusted until prove.ts has re-checked it.
  */
 import type { Estate } from '../model/estate.js';
-import { formatPrefix, parseCidr } from '../net/prefix.js';
+import { formatIpv4 } from '../net/ipv4.js';
+import { covers, formatPrefix, lastAddress, parseCidr } from '../net/prefix.js';
 import { AGENT_LABEL, agentConfig, agentRestore, agentRules, configMapYaml } from './ip-masq-agent.js';
 import { deleteRoute, masqueradeRestore, naclEntry, route, sgIngress, sourceDestCheckOff, type Artifact } from './artifacts.js';
 import { describeMoves, renumberer, withRenumberedCluster, type Move } from './renumber.js';
@@ -50,26 +51,30 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
   const x = f.facts;
   const nodes = e.nodes.length;
   const out: Candidate[] = [];
+  const guard = podGuard(e, x.podCidr);
   const masqHosts = (hosts: string[]) => {
-    if (!hosts.length || !nodes) return;
-    const rules = hosts.map((h) => ({ dst: `${h}/32`, comment: `podpath: masquerade pod traffic to ${h}` }));
+    const targets = hosts.filter((h) => !guard.excludes(`${h}/32`));
+    if (!targets.length || !nodes) return;
     out.push({
-      kind: 'masquerade-host', title: `MASQUERADE pod traffic to ${hosts.join(', ')} on every node`,
-      blastRadius: { rank: rank.host, text: `nat POSTROUTING on ${nodes} node(s); only traffic to ${hosts.length} host(s)` },
-      artifacts: [masqueradeRestore(rules)],
-      apply: (est) => hosts.reduce((acc, h) => withIptablesInsert(acc, 'all', { table: 'nat', chain: 'POSTROUTING', rule: `-d ${h}/32 -o eth0 -j MASQUERADE`, label: `fix: masquerade to ${h}` }), est),
+      kind: 'masquerade-host', title: `MASQUERADE pod traffic to ${targets.join(', ')} on every node`,
+      blastRadius: { rank: rank.host, text: `nat POSTROUTING on ${nodes} node(s); only traffic to ${targets.length} host(s)` },
+      artifacts: [masqueradeRestore(targets.map((h) => ({ match: guard.match(`${h}/32`), comment: `podpath: masquerade pod traffic to ${h}, never pod-to-pod` })))],
+      apply: (est) => targets.reduce((acc, h) => withIptablesInsert(acc, 'all', { table: 'nat', chain: 'POSTROUTING', rule: `${guard.match(`${h}/32`)} -o eth0 -j MASQUERADE`, label: `fix: masquerade to ${h}` }), est),
+      ...(guard.note ? { note: guard.note } : {}),
     });
   };
   switch (f.id) {
     case 'PP101': {
       masqHosts(x.hosts ?? []);
       const blocks = x.routedBlocks ?? [];
-      if (blocks.length && nodes) {
+      const masqBlocks = blocks.filter((b) => !guard.excludes(b));
+      if (masqBlocks.length && nodes) {
         out.push({
-          kind: 'masquerade-peer', title: `MASQUERADE pod traffic to ${blocks.join(', ')} on every node`,
-          blastRadius: { rank: rank.peer, text: `nat POSTROUTING on ${nodes} node(s); traffic to ${blocks.join(', ')}` },
-          artifacts: [masqueradeRestore(blocks.map((b) => ({ dst: b, comment: `podpath: masquerade pod traffic to ${b}` })))],
-          apply: (est) => blocks.reduce((acc, b) => withIptablesInsert(acc, 'all', { table: 'nat', chain: 'POSTROUTING', rule: `-d ${b} -o eth0 -j MASQUERADE`, label: `fix: masquerade to ${b}` }), est),
+          kind: 'masquerade-peer', title: `MASQUERADE pod traffic to ${masqBlocks.join(', ')} on every node`,
+          blastRadius: { rank: rank.peer, text: `nat POSTROUTING on ${nodes} node(s); traffic to ${masqBlocks.join(', ')}` },
+          artifacts: [masqueradeRestore(masqBlocks.map((b) => ({ match: guard.match(b), comment: `podpath: masquerade pod traffic to ${b}, never pod-to-pod` })))],
+          apply: (est) => masqBlocks.reduce((acc, b) => withIptablesInsert(acc, 'all', { table: 'nat', chain: 'POSTROUTING', rule: `${guard.match(b)} -o eth0 -j MASQUERADE`, label: `fix: masquerade to ${b}` }), est),
+          ...(guard.note ? { note: guard.note } : {}),
         });
       }
       if (x.podCidr && x.nodeVpcBlocks?.length && nodes) {
@@ -139,7 +144,12 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
       }
       break;
     case 'PP108':
+    case 'PP111':
       if (x.routeTable && x.routeDestination) {
+        if (x.routeTarget) {
+          out.push({ kind: 'replace-blackhole', title: `point the blackhole route ${x.routeDestination} in ${x.routeTable} at ${x.routeTarget}`, blastRadius: { rank: rank.aws, text: `one route in ${x.routeTable}` },
+            artifacts: route(x.routeTable, x.routeDestination, x.routeTarget), apply: (est) => withRoute(est, x.routeTable!, x.routeDestination!, x.routeTarget!) });
+        }
         out.push({ kind: 'delete-blackhole', title: `delete the blackhole route ${x.routeDestination} from ${x.routeTable}`, blastRadius: { rank: rank.aws, text: `one route in ${x.routeTable}` },
           artifacts: deleteRoute(x.routeTable, x.routeDestination), apply: (est) => withoutRoute(est, x.routeTable!, x.routeDestination!) });
       } else if (x.routeTable && x.sourceCidr && x.routeTarget) {
@@ -151,6 +161,26 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
       break;
   }
   return out.sort((a, b) => a.blastRadius.rank - b.blastRadius.rank);
+}
+
+/**
+ * The destination match of a MASQUERADE candidate: `! -d <pod CIDR>` and the
+ * target as an inclusive range (`-m iprange`, since a rule takes one `-d`),
+ * so pod-to-pod traffic is never translated whatever the target covers.
+ * Targets inside the pod address space are excluded outright.
+ */
+function podGuard(e: Estate, podCidr?: string): { match: (cidr: string) => string; excludes: (cidr: string) => boolean; note?: string } {
+  const pods = [...new Set([podCidr ?? e.cluster?.podCidr, ...e.nodes.map((n) => n.podCidr)].filter((c): c is string => c !== undefined))].map((c) => parseCidr(c, { nonAligned: 'mask' }));
+  const guard = pods.find((p) => pods.every((q) => covers(p, q)));
+  const range = (cidr: string) => {
+    const p = parseCidr(cidr, { nonAligned: 'mask' });
+    return `-m iprange --dst-range ${formatIpv4(p.addr)}-${formatIpv4(lastAddress(p))}`;
+  };
+  return {
+    match: (cidr) => (guard ? `! -d ${formatPrefix(guard)} ${range(cidr)}` : `-d ${cidr}`),
+    excludes: (cidr) => pods.some((p) => covers(p, parseCidr(cidr, { nonAligned: 'mask' }))),
+    ...(guard ? {} : { note: 'the pod CIDR is not known, so the rule carries no `! -d <pod CIDR>` guard: check that it cannot match pod-to-pod traffic' }),
+  };
 }
 
 /** The re-plan candidate: Services (ClusterIPs only) or pods move to the planned block. */

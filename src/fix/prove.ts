@@ -1,9 +1,18 @@
 /**
  * Proof of a candidate: apply it to a copy of the estate, re-run every check
- * (injected: doctor lives above fix) and compare. A candidate is "proven"
- * when the finding is gone, no class pair delivered before is now undelivered,
- * and no new finding appears. The before/after table lists every pair whose
- * verdict changed and every pair of the finding.
+ * (injected: doctor lives above fix) and compare. A candidate is PROVEN only
+ * when, on the copy:
+ *   1. every pair of its finding is delivered (the reply included), and the
+ *      finding is gone;
+ *   2. no class pair delivered before is now undelivered;
+ *   3. the Kubernetes network model holds: pod-to-pod traffic reaches its
+ *      destination with its pod source address (no NAT), and no pod-to-node
+ *      flow that kept its pod source before loses it;
+ *   4. no new finding appears.
+ * A candidate that helps but is not enough says what still blocks each pair.
+ * When no single candidate of a finding is proven, the smallest combination
+ * of two (its own and those of findings sharing a pair with it, by summed
+ * blast radius) that is proven together is offered.
  */
 import type { Estate } from '../model/estate.js';
 import { PodpathError } from '../model/errors.js';
@@ -29,6 +38,10 @@ export interface Proof {
   broken: string[];
   fixed: string[];
   newFindings: string[];
+  /** The finding's pairs still undelivered on the copy, each with what blocks it. */
+  stillBlocked: string[];
+  /** Network-model invariants that do not hold on the copy. */
+  invariantsBroken: string[];
   rows: ProofRow[];
   /** The finding's first pair traced on the changed copy. */
   after: Trace[];
@@ -38,17 +51,21 @@ export interface Proof {
 export interface FindingFixes {
   finding: { id: string; key: string; title: string };
   proofs: Proof[];
+  /** When no single candidate is proven: the smallest pair of candidates proven together. */
+  combination?: Proof;
 }
 
+type Pairs = { pairs?: { src: string; dst: string }[] };
+
 /** Proves one candidate. */
-export function prove(estate: Estate, before: CheckResult, f: FixableFinding & { pairs?: { src: string; dst: string }[] }, c: Candidate, check: Checker): Proof {
+export function prove(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker): Proof {
   const { apply, rekey, ...view } = c;
   let after: CheckResult;
   try {
     after = check(apply(estate));
   } catch (err) {
     if (!(err instanceof PodpathError)) throw err;
-    return { candidate: view, proven: false, why: `the change cannot be applied to the model: ${err.message}`, findingGone: false, broken: [], fixed: [], newFindings: [], rows: [], after: [] };
+    return { candidate: view, proven: false, why: `not proven: the change cannot be applied to the model: ${err.message}`, findingGone: false, broken: [], fixed: [], newFindings: [], stillBlocked: [], invariantsBroken: [], rows: [], after: [] };
   }
   const map = rekey ?? ((k: string) => k);
   const afterPairs = new Map(after.pairs.map((p) => [p.key, p]));
@@ -56,31 +73,81 @@ export function prove(estate: Estate, before: CheckResult, f: FixableFinding & {
   const rows: ProofRow[] = [];
   const broken: string[] = [];
   const fixed: string[] = [];
+  const stillBlocked: string[] = [];
   for (const p of before.pairs) {
     const a = afterPairs.get(map(p.key));
     const verdict = a?.verdict ?? 'not traced';
     if (p.verdict === 'delivered' && a && verdict !== 'delivered') broken.push(p.key);
     if (p.verdict !== 'delivered' && verdict === 'delivered') fixed.push(p.key);
+    if (findingPairs.has(p.key) && verdict !== 'delivered') stillBlocked.push(blockedBy(p.key, a));
     if (verdict !== p.verdict || findingPairs.has(p.key)) rows.push({ pair: p.key, before: p.verdict, after: verdict });
   }
   const beforeKeys = new Set(before.findings.map((x) => map(x.key)));
   const newFindings = after.findings.filter((x) => !beforeKeys.has(x.key)).map((x) => `${x.key}: ${x.title}`);
   const still = after.findings.find((x) => x.key === map(f.key));
+  const heldBefore = new Set((before.invariants ?? []).filter((i) => i.holds).map((i) => map(i.key)));
+  const invariantsBroken = (after.invariants ?? []).filter((i) => !i.holds && (i.kind === 'pod-to-pod' || heldBefore.has(i.key))).map((i) => i.why);
   const firstPair = f.pairs?.[0];
   const afterTraces = firstPair ? afterPairs.get(map(`${firstPair.src} -> ${firstPair.dst}`))?.traces ?? [] : [];
-  const proven = !still && broken.length === 0 && newFindings.length === 0;
+  const proven = !still && stillBlocked.length === 0 && broken.length === 0 && newFindings.length === 0 && invariantsBroken.length === 0;
+  const delivered = before.pairs.filter((p) => p.verdict === 'delivered').length;
   const why = proven
-    ? `proven: ${f.key} is gone, ${fixed.length} pair(s) now delivered, none of the ${before.pairs.filter((p) => p.verdict === 'delivered').length} delivered pair(s) broken`
-    : [still ? `the finding remains: ${still.title}` : '', broken.length ? `it breaks ${broken.join(', ')}` : '', newFindings.length ? `it adds ${newFindings.join('; ')}` : ''].filter(Boolean).join('; ');
-  return { candidate: view, proven, why: proven ? why : `not proven: ${why}`, findingGone: !still, broken, fixed, newFindings, rows, after: afterTraces };
+    ? `proven: ${f.key} is gone${findingPairs.size ? `, all ${findingPairs.size} of its pair(s) delivered with their replies` : ''}, ${fixed.length} pair(s) newly delivered, none of the ${delivered} delivered pair(s) broken, pod-to-pod traffic keeps its pod source and no pod-to-node flow is newly NATed`
+    : `not proven: ${[
+      stillBlocked.length ? `still blocked: ${stillBlocked.join('; ')}` : '',
+      still ? `the finding remains: ${still.title}` : '',
+      broken.length ? `it breaks ${broken.join(', ')}` : '',
+      invariantsBroken.length ? `the Kubernetes network model no longer holds: ${invariantsBroken.join('; ')}` : '',
+      newFindings.length ? `it adds ${newFindings.join('; ')}` : '',
+    ].filter(Boolean).join('; ')}`;
+  return { candidate: view, proven, why, findingGone: !still, broken, fixed, newFindings, stillBlocked, invariantsBroken, rows, after: afterTraces };
+}
+
+/** `pair (verdict at ref)`: what still blocks a finding's pair on the copy. */
+function blockedBy(key: string, a: CheckResult['pairs'][number] | undefined): string {
+  if (!a) return `${key} (not traced)`;
+  const t = a.traces.find((x) => x.verdict !== 'delivered');
+  return `${key} (${a.verdict}${t?.decidingRule ? ` at ${t.decidingRule.ref}` : ''})`;
+}
+
+/** Both changes, applied in order. */
+function combine(a: Candidate, b: Candidate): Candidate {
+  return {
+    kind: 'combination', title: `${a.title} + ${b.title}`,
+    blastRadius: { rank: a.blastRadius.rank + b.blastRadius.rank, text: `${a.blastRadius.text}; ${b.blastRadius.text}` },
+    artifacts: [...a.artifacts, ...b.artifacts],
+    apply: (e) => b.apply(a.apply(e)),
+  };
+}
+
+/** At most this many combinations are proven per finding (each is a full re-check). */
+const MAX_COMBINATIONS = 12;
+
+/** The smallest proven pair of candidates for a finding (see the module comment). */
+function provenCombination(estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, f: FixableFinding & Pairs, own: Candidate[], check: Checker, replan?: Replan): Proof | undefined {
+  const mine = new Set((f.pairs ?? []).map((p) => `${p.src} -> ${p.dst}`));
+  const related = (before.findings as (FixableFinding & Pairs)[]).filter((g) => g.key !== f.key && (g.pairs ?? []).some((p) => mine.has(`${p.src} -> ${p.dst}`)));
+  const pool = [...own, ...related.flatMap((g) => candidatesFor(estate, g, replan))].filter((c) => !c.rekey);
+  const seen = new Set<string>();
+  const unique = pool.filter((c) => !seen.has(c.title) && seen.add(c.title));
+  const combos: Candidate[] = [];
+  for (let i = 0; i < unique.length; i++) for (let j = i + 1; j < unique.length; j++) if (own.includes(unique[i]!) || own.includes(unique[j]!)) combos.push(combine(unique[i]!, unique[j]!));
+  combos.sort((a, b) => a.blastRadius.rank - b.blastRadius.rank);
+  for (const c of combos.slice(0, MAX_COMBINATIONS)) {
+    const p = prove(estate, before, f, c, check);
+    if (p.proven) return p;
+  }
+  return undefined;
 }
 
 /** Candidates and proofs for every finding (or the one whose id or key is `only`). */
-export function fixAll(estate: Estate, before: CheckResult & { findings: (FixableFinding & { pairs?: { src: string; dst: string }[] })[] }, check: Checker, opts: { replan?: Replan; only?: string } = {}): FindingFixes[] {
+export function fixAll(estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, check: Checker, opts: { replan?: Replan; only?: string } = {}): FindingFixes[] {
   const chosen = opts.only ? before.findings.filter((f) => f.id === opts.only || f.key === opts.only) : before.findings;
   if (opts.only && chosen.length === 0) throw new PodpathError('PP_USAGE', `no finding '${opts.only}' in this estate`, { hint: `found: ${before.findings.map((f) => f.key).join(', ') || 'none'}` });
-  return chosen.map((f) => ({
-    finding: { id: f.id, key: f.key, title: f.title },
-    proofs: candidatesFor(estate, f, opts.replan).map((c) => prove(estate, before, f, c, check)),
-  }));
+  return chosen.map((f) => {
+    const own = candidatesFor(estate, f, opts.replan);
+    const proofs = own.map((c) => prove(estate, before, f, c, check));
+    const combination = proofs.length > 0 && !proofs.some((p) => p.proven) ? provenCombination(estate, before, f, own, check, opts.replan) : undefined;
+    return { finding: { id: f.id, key: f.key, title: f.title }, proofs, ...(combination ? { combination } : {}) };
+  });
 }

@@ -51,10 +51,30 @@ export interface CheckedPair {
   traces: Trace[];
 }
 
+/**
+ * A Kubernetes network-model invariant checked on an estate: pods reach pods
+ * and nodes without NAT, so the destination sees the pod's own address.
+ */
+export interface Invariant {
+  /** `pods:n1 -> pods:n2`. */
+  key: string;
+  /**
+   * pod-to-pod must hold after any fix (the Kubernetes network model);
+   * pod-to-node must not be broken by the fix (some estates already
+   * masquerade it, e.g. kube-up's `! -d 10.0.0.0/8` rule for a 172.x VPC).
+   */
+  kind: 'pod-to-pod' | 'pod-to-node';
+  holds: boolean;
+  /** One line: what was seen. */
+  why: string;
+}
+
 /** What re-verification needs from a check of an estate (doctor's result satisfies it). */
 export interface CheckResult {
   findings: FixableFinding[];
   pairs: CheckedPair[];
+  /** Network-model invariants; a proof requires every one to hold. @default none checked */
+  invariants?: Invariant[];
 }
 
 /** Re-runs every check on an estate copy. */

@@ -22,7 +22,8 @@ describe('fix on the seed scenario', () => {
       { pair: 'pods:node-1 -> rds:prod-db', before: 'dropped', after: 'delivered' },
       { pair: 'pods:node-2 -> rds:prod-db', before: 'dropped', after: 'delivered' },
     ]);
-    expect(first!.candidate.artifacts[0]!.text).toMatch(/-I POSTROUTING 1 -d 10\.0\.18\.52\/32 -o eth0 .*-j MASQUERADE/);
+    // Guarded: never pod-to-pod, whatever the target covers.
+    expect(first!.candidate.artifacts[0]!.text).toMatch(/-I POSTROUTING 1 ! -d 10\.244\.0\.0\/16 -m iprange --dst-range 10\.0\.18\.52-10\.0\.18\.52 -o eth0 .*-j MASQUERADE/);
     expect(first!.after[0]!.decidingRule?.ref).toMatch(/^fix: masquerade to 10\.0\.18\.52/);
   });
 
@@ -51,10 +52,13 @@ describe('fix on the seed scenario', () => {
     }
   });
 
-  it('proves the security group rule for the pod CIDR against PP105', () => {
+  it('does not call the pod-CIDR security group rule proven against PP105: the peering still drops pod sources', () => {
     const p = proofsOf('PP105|sg-rds').find((x) => x.candidate.kind === 'sg-admit-pods')!;
-    expect(p.proven).toBe(true);
+    expect(p.proven).toBe(false);
+    expect(p.fixed).toEqual([]);
+    expect(p.stillBlocked).toEqual(['pods:node-1 -> rds:prod-db (dropped at pcx-seed)', 'pods:node-2 -> rds:prod-db (dropped at pcx-seed)']);
     expect(p.candidate.artifacts.find((a) => a.kind === 'aws-cli')!.text).toMatch(/authorize-security-group-ingress --group-id sg-rds .*FromPort=5432,ToPort=5432.*10\.244\.0\.0\/16/);
+    expect(proofsOf('PP105|sg-rds').find((x) => x.proven)?.candidate.kind).toBe('masquerade-host');
   });
 });
 
@@ -66,12 +70,17 @@ describe('fix on single faults', () => {
     expect(f!.proofs[0]!.candidate.artifacts[0]!.text).toMatch(/create-network-acl-entry --network-acl-id acl-db --egress --rule-number 99 --protocol tcp --port-range From=1024,To=65535/);
   });
 
-  it('proves deleting a blackhole and adding a missing route back', () => {
-    const clean = loadEstateFile(fixture('peering-clean'));
-    for (const e of [withRoute(clean, 'rtb-k8s', '192.168.0.0/16', 'blackhole'), withoutRoute(clean, 'rtb-db', '172.31.0.0/16')]) {
-      const [f] = fixAll(e, doctor(e), doctor, { only: 'PP108' });
-      expect(f!.proofs.map((p) => p.proven)).toEqual([true]);
-    }
+  it('proves pointing a blackhole at the peering, not deleting it (no route is no delivery)', () => {
+    const e = withRoute(loadEstateFile(fixture('peering-clean')), 'rtb-k8s', '192.168.0.0/16', 'blackhole');
+    const [f] = fixAll(e, doctor(e), doctor, { only: 'PP108' });
+    expect(f!.proofs.map((p) => [p.candidate.kind, p.proven])).toEqual([['replace-blackhole', true], ['delete-blackhole', false]]);
+    expect(f!.proofs[1]!.stillBlocked).toContain('pods:n1 -> rds:orders-db (not traced)');
+  });
+
+  it('proves adding a missing route back', () => {
+    const e = withoutRoute(loadEstateFile(fixture('peering-clean')), 'rtb-db', '172.31.0.0/16');
+    const [f] = fixAll(e, doctor(e), doctor, { only: 'PP108' });
+    expect(f!.proofs.map((p) => p.proven)).toEqual([true]);
   });
 
   it('rejects --finding for an id the estate does not have', () => {

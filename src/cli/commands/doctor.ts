@@ -53,7 +53,7 @@ export function replanOf(e: Estate): Replan | undefined {
 export function runFix(o: FixOptions): CommandResult {
   const estate = loadInput(o);
   const fixes = fixAll(estate, doctor(estate), doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
-  const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven));
+  const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven) && !f.combination);
   return { report: { kind: 'fix', estate: inputName(o, estate), fixes }, exitCode: unproven ? 1 : 0 };
 }
 

@@ -91,8 +91,10 @@ export function fixText(r: FixReport): string {
   for (const f of r.fixes) {
     out.push(`== ${f.finding.id} ${f.finding.title}`);
     if (f.proofs.length === 0) out.push('   no change podpath can model and prove for this finding (see its docs/findings page)');
-    f.proofs.forEach((p, i) => {
-      out.push(`   ${i + 1}. ${p.proven ? 'PROVEN' : 'NOT PROVEN'}  ${p.candidate.title}`, `      blast radius: ${p.candidate.blastRadius.text}`, `      ${p.why}`);
+    const shown = f.combination ? [...f.proofs, f.combination] : f.proofs;
+    shown.forEach((p, i) => {
+      const label = p === f.combination ? 'PROVEN TOGETHER' : p.proven ? 'PROVEN' : 'NOT PROVEN';
+      out.push(`   ${i + 1}. ${label}  ${p.candidate.title}`, `      blast radius: ${p.candidate.blastRadius.text}`, `      ${p.why}`);
       if (p.candidate.note) out.push(`      note: ${p.candidate.note}`);
       if (p.rows.length) out.push(...table([['PAIR', 'BEFORE', 'AFTER'], ...p.rows.map((x) => [x.pair, x.before, x.after])], '      '));
       for (const a of p.candidate.artifacts) out.push(`      -- ${a.kind}: ${a.how}`, ...a.text.trimEnd().split('\n').map((l) => `         ${l}`));
