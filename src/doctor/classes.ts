@@ -110,8 +110,12 @@ export function nodeGroups(w: World): NodeRecord[][] {
 
 const more = (n: number, what: string) => (n > 0 ? ` (+${n} ${what}${n > 1 ? 's' : ''})` : '');
 
-/** Source classes: pods and host network per node profile, plain instances, RDS. */
-export function sourceClasses(w: World, probeIds: ReadonlySet<string>): SourceClass[] {
+/**
+ * Source classes: pods and host network per node profile, plain instances,
+ * and subnets with no host of their own (sending from their probe host, so
+ * AWS-only estates are checked too).
+ */
+export function sourceClasses(w: World, probeIds: ReadonlySet<string>, subnets: readonly { slot: ProbeSlot; instance: string }[] = []): SourceClass[] {
   const out: SourceClass[] = [];
   for (const group of nodeGroups(w)) {
     const first = group[0]!;
@@ -136,6 +140,10 @@ export function sourceClasses(w: World, probeIds: ReadonlySet<string>): SourceCl
   }
   for (const g of plain.values()) {
     out.push({ key: `instance:${g.ids[0]}`, kind: 'instances', label: `instance ${g.ids[0]}${more(g.ids.length - 1, 'instance')}`, rep: `instance:${g.ids[0]}`, members: g.ids, vpc: g.vpc, nodes: [], ip: formatIpv4(g.ip) });
+  }
+  for (const { slot, instance } of subnets) {
+    const rec = w.subnets.get(slot.subnet)!;
+    out.push({ key: slot.key, kind: 'subnet', label: `hosts in ${slot.subnet} (${rec.subnet.cidr})`, rep: `instance:${instance}`, members: [slot.subnet], vpc: slot.vpc, nodes: [], ip: formatIpv4(slot.ip) });
   }
   // RDS instances are destinations only: the trace engine treats any packet
   // arriving at an RDS ENI as a new connection to its port, so the reply of a

@@ -21,6 +21,7 @@ import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { destinationClasses, sourceClasses } from './classes.js';
 import { withProbes } from './probes.js';
+import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { flowOf, pairVerdict, tracePairs } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
@@ -35,19 +36,27 @@ import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, Source
 export const EPHEMERAL_EDGES = [32768, 60999] as const;
 const MAX_EVIDENCE = 4;
 
-/** The world doctor traces in: the estate plus its probe hosts. */
-export function doctorWorld(estate: Estate): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number } {
+/** The world doctor traces in: the estate (with inferred subnets for VPCs described without any) plus its probe hosts. */
+export function doctorWorld(estate: Estate): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number; assumptions: string[] } {
+  const { estate: base, inferred } = withInferredSubnets(estate);
   // The probed estate has the same nodes: their dumps are parsed once.
   const rulesets: RulesetCache = new Map();
-  const plan = destinationClasses(compileWorld(estate, { rulesets }));
-  const probed = withProbes(estate, plan.probes);
+  const plan = destinationClasses(compileWorld(base, { rulesets }));
+  const probed = withProbes(base, plan.probes);
   const world = compileWorld(probed.estate, { rulesets });
-  return { world, sources: sourceClasses(world, probed.ids), destinations: plan.destinations, atoms: plan.atoms };
+  const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !hasHost(base, p.subnet));
+  const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));
+  return { world, sources: sourceClasses(world, probed.ids, subnetSources), destinations: plan.destinations, atoms: plan.atoms, assumptions: inferred };
+}
+
+/** True when anything sends from the subnet: an instance (nodes included), an RDS instance or a NAT gateway. */
+function hasHost(e: Estate, subnet: string): boolean {
+  return e.instances.some((i) => i.subnet === subnet) || e.rdsInstances.some((r) => r.subnet === subnet) || e.natGateways.some((g) => g.subnet === subnet);
 }
 
 /** Runs every check; see the module comment. */
 export function doctor(estate: Estate): DoctorResult {
-  const { world: w, sources, destinations, atoms } = doctorWorld(estate);
+  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate);
   const pairs = tracePairs(w, sources, destinations);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   const srcOf = new Map(sources.map((s) => [s.key, s]));
@@ -77,6 +86,7 @@ export function doctor(estate: Estate): DoctorResult {
     pairs,
     findings: findings.list(),
     invariants: networkModelInvariants(w, sources, pairs),
+    assumptions,
     stats: { atoms, destinationClasses: destinations.length, sourceClasses: sources.length, tracedPairs: pairs.length, traces },
   };
 }

@@ -50,6 +50,8 @@ export function shouldTrace(w: World, s: SourceClass, d: DestClass): boolean {
   if (!subnet) return false;
   const route = lookupRoute(subnet.routeTable, parseIpv4(d.ip));
   if (!route) return false;
+  // A subnet's probe host has no public address: whether real hosts there have one is not known.
+  if (s.kind === 'subnet' && d.kind === 'internet' && route.target.kind === 'igw') return false;
   return d.kind === 'internet' || route.prefix.len > 0;
 }
 

@@ -14,7 +14,7 @@ export type { FindingFacts } from '../fix/types.js';
 export interface SourceClass {
   /** Stable key made of names, not addresses: `pods:node-1`, `hosts:node-1`, `instance:i-1`, `rds:db`. */
   key: string;
-  kind: 'pods' | 'hosts' | 'instances' | 'rds';
+  kind: 'pods' | 'hosts' | 'instances' | 'rds' | 'subnet';
   /** What a person reads: `pods on node-1 (+1 node)`. */
   label: string;
   /** The endpoint traced, as `traceFlow` reads it (`pod:NS/NAME`, `node:NAME`...). */
@@ -97,5 +97,7 @@ export interface DoctorResult {
   findings: Finding[];
   /** The Kubernetes network-model invariants (pods reach pods and nodes without NAT), as fix requires them. */
   invariants: Invariant[];
+  /** What doctor inferred to have something to check (subnets of VPCs described without any), labelled as such. */
+  assumptions: string[];
   stats: { atoms: number; destinationClasses: number; sourceClasses: number; tracedPairs: number; traces: number };
 }

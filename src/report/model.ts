@@ -17,7 +17,7 @@ export interface DemoScene {
 }
 
 export type Report =
-  | { kind: 'traces'; traces: Trace[] }
+  | { kind: 'traces'; traces: Trace[]; /** What the trace assumed (synthetic hosts, inferred subnets). @default none */ assumptions?: string[] }
   | { kind: 'demo'; estate: string; summary: string[]; scenes: DemoScene[] }
   | IptablesCheckReport
   | IptablesTraceReport

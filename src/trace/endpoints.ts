@@ -6,7 +6,8 @@
 import { PodpathError } from '../model/errors.js';
 import { formatIpv4, isValidIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import type { Location } from './state.js';
-import { podName, type World } from './world.js';
+import { podName, type EniRecord, type World } from './world.js';
+import { isSynthetic } from './synthetic-hosts.js';
 
 /** A resolved endpoint. */
 export interface ResolvedEndpoint {
@@ -59,7 +60,7 @@ export function resolveEndpoint(w: World, name: string): ResolvedEndpoint {
       const eni = w.instanceEni.get(id);
       if (!eni) throw known('instance', w.instanceEni.keys());
       const node = w.nodeByInstance.get(id);
-      return { label: name, ip: eni.primary, start: node ? { at: 'host-send', node } : { at: 'eni-out', eni } };
+      return { label: syntheticName(eni) ?? name, ip: eni.primary, start: node ? { at: 'host-send', node } : { at: 'eni-out', eni } };
     }
     case '':
       if (isValidIpv4(name)) return byAddress(w, parseIpv4(name));
@@ -67,9 +68,14 @@ export function resolveEndpoint(w: World, name: string): ResolvedEndpoint {
   throw new PodpathError('PP_USAGE', `cannot read endpoint '${name}'`, { hint: 'use pod:NAME, node:NAME, rds:NAME, instance:ID or an IPv4 address' });
 }
 
+/** The name of a host podpath placed (trace/synthetic-hosts.ts), which says so. */
+function syntheticName(eni: EniRecord | undefined): string | undefined {
+  return eni?.owner.kind === 'instance' && isSynthetic(eni.owner.instance.id) ? eni.owner.instance.name : undefined;
+}
+
 /** An address: whoever owns it in the estate, or an outside address. */
 function byAddress(w: World, ip: Ipv4): ResolvedEndpoint {
-  const label = formatIpv4(ip);
+  const label = syntheticName(w.enis.get(ip)) ?? formatIpv4(ip);
   const pod = w.podByIp.get(ip);
   if (pod) return { label, ip, start: { at: 'pod-send', pod } };
   const eni = w.enis.get(ip);

@@ -34,7 +34,7 @@ export function runDoctor(o: DoctorOptions): CommandResult {
   const r = doctor(estate);
   const fails = o.failOn !== 'none' && r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[o.failOn as 'error' | 'warning' | 'note']);
   return {
-    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p) },
+    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p), ...(r.assumptions.length ? { assumptions: r.assumptions } : {}) },
     exitCode: fails ? 1 : 0,
   };
 }

@@ -2,6 +2,8 @@
 import { loadInput, type InputOptions } from '../../ingest/load.js';
 import { compileWorld } from '../../trace/world.js';
 import { traceFlow } from '../../trace/trace.js';
+import { withHostsAt } from '../../trace/synthetic-hosts.js';
+import { isValidIpv4 } from '../../net/ipv4.js';
 import type { Proto } from '../../net/packet.js';
 import type { CommandResult } from './result.js';
 
@@ -14,7 +16,10 @@ export interface TraceOptions extends InputOptions {
 
 /** Exit 0 when every branch is delivered, 1 otherwise. */
 export function runTrace(o: TraceOptions): CommandResult {
-  const world = compileWorld(loadInput(o));
+  // A bare address inside a described subnet (or a VPC described without subnets) with no host there is traced as a synthetic host.
+  const addresses = [o.src, o.dst.replace(/:\d+$/, '')].filter(isValidIpv4);
+  const { estate, notes } = withHostsAt(loadInput(o), addresses);
+  const world = compileWorld(estate);
   const traces = traceFlow(world, { src: o.src, dst: o.dst, proto: o.proto, sport: o.sport });
-  return { report: { kind: 'traces', traces }, exitCode: traces.every((t) => t.verdict === 'delivered') ? 0 : 1 };
+  return { report: { kind: 'traces', traces, ...(notes.length ? { assumptions: notes } : {}) }, exitCode: traces.every((t) => t.verdict === 'delivered') ? 0 : 1 };
 }

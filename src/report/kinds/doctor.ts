@@ -20,6 +20,8 @@ export interface DoctorReport {
   destinations: DestClass[];
   /** Every traced pair with its verdict (traces of failing pairs are in the findings' evidence). */
   pairs: Omit<PairResult, 'traces'>[];
+  /** What doctor inferred to have something to check, labelled. @default none */
+  assumptions?: string[];
 }
 
 export interface FixReport {
@@ -66,6 +68,7 @@ export function doctorText(r: DoctorReport): string {
   const out = [
     `podpath doctor: ${r.estate}`,
     `${s.sourceClasses} source classes x ${s.destinationClasses} destination classes (${s.atoms} prefix atoms): ${s.tracedPairs} pairs traced, ${s.traces} traces`,
+    ...(r.assumptions ?? []).map((a) => `assumed: ${a}`),
     r.findings.length ? `${r.findings.length} findings: ${count('error')} error, ${count('warning')} warning, ${count('note')} note` : 'no findings',
     '',
   ];
