@@ -11,8 +11,8 @@
  *   4. no new finding appears.
  * A candidate that helps but is not enough says what still blocks each pair.
  * When no single candidate of a finding is proven, the smallest combination
- * of two (its own and those of findings sharing a pair with it, by summed
- * blast radius) that is proven together is offered.
+ * of two (one of its own with another of its own or of another finding,
+ * by summed blast radius) that is proven together is offered.
  */
 import type { Estate } from '../model/estate.js';
 import { PodpathError } from '../model/errors.js';
@@ -126,7 +126,11 @@ const MAX_COMBINATIONS = 12;
 /** The smallest proven pair of candidates for a finding (see the module comment). */
 function provenCombination(estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, f: FixableFinding & Pairs, own: Candidate[], check: Checker, replan?: Replan): Proof | undefined {
   const mine = new Set((f.pairs ?? []).map((p) => `${p.src} -> ${p.dst}`));
-  const related = (before.findings as (FixableFinding & Pairs)[]).filter((g) => g.key !== f.key && (g.pairs ?? []).some((p) => mine.has(`${p.src} -> ${p.dst}`)));
+  // Other findings' candidates, those sharing a pair with this finding first (a fault stacked behind another
+  // may have been found without pairs, e.g. a one-way peering).
+  const others = (before.findings as (FixableFinding & Pairs)[]).filter((g) => g.key !== f.key);
+  const shares = (g: FixableFinding & Pairs) => (g.pairs ?? []).some((p) => mine.has(`${p.src} -> ${p.dst}`));
+  const related = [...others.filter(shares), ...others.filter((g) => !shares(g))];
   const pool = [...own, ...related.flatMap((g) => candidatesFor(estate, g, replan))].filter((c) => !c.rekey);
   const seen = new Set<string>();
   const unique = pool.filter((c) => !seen.has(c.title) && seen.add(c.title));
