@@ -115,7 +115,7 @@ function admittedPorts(w: World, h: Hop, proto: DestClass['proto']): number[] {
     : h.kind === 'security-group'
       ? w.estate.securityGroups.filter((g) => h.groups.includes(g.id)).flatMap((g) => g[h.direction])
       : [];
-  return [...new Set(rules.filter((r) => r.proto === proto && r.ports).map((r) => r.ports!.from))];
+  return [...new Set(rules.filter((r) => r.proto === proto && r.ports).map((r) => Math.max(1, r.ports!.from)))];
 }
 
 /** Traces every pair that should be traced. */
