@@ -28,7 +28,8 @@ import { dnsFindings } from './dns.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
 import { networkModelInvariants } from './invariants.js';
-import { overlapFindings, transitiveRoutes } from './overlaps.js';
+import { overlapFindings, transitiveRoutes, vpcNativePods } from './overlaps.js';
+import { formatPrefix } from '../net/prefix.js';
 import { docPath, entry, SEVERITY_RANK } from './catalog.js';
 import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, SourceClass } from './types.js';
 
@@ -46,7 +47,9 @@ export function doctorWorld(estate: Estate): { world: World; sources: SourceClas
   const world = compileWorld(probed.estate, { rulesets });
   const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !hasHost(base, p.subnet));
   const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));
-  return { world, sources: sourceClasses(world, probed.ids, subnetSources), destinations: plan.destinations, atoms: plan.atoms, assumptions: inferred };
+  const native = vpcNativePods(world).map((b) => formatPrefix(b));
+  const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
+  return { world, sources: sourceClasses(world, probed.ids, subnetSources), destinations: plan.destinations, atoms: plan.atoms, assumptions };
 }
 
 /** True when anything sends from the subnet: an instance (nodes included), an RDS instance or a NAT gateway. */

@@ -82,7 +82,8 @@ export function overlapFindings(w: World, sources: SourceClass[]): { detection: 
       ...(r.reachable ? {} : { severity: 'warning' as const }),
     }, evidence });
   }
-  for (const r of once(routed.filter((x) => overlaps(x.prefix, podCidr)))) {
+  const native = vpcNativePods(w);
+  for (const r of once(routed.filter((x) => overlaps(x.prefix, podCidr) && !native.some((b) => covers(b, x.prefix))))) {
     const host = hostIn(w, r.prefix);
     const evidence = hosts ? traceFlow(w, { src: hosts.rep, dst: `${host?.ip ?? formatIpv4(r.prefix.addr + 1)}:${host?.port ?? 443}` }) : [];
     out.push({ detection: {
@@ -93,6 +94,21 @@ export function overlapFindings(w: World, sources: SourceClass[]): { detection: 
     }, evidence });
   }
   return out;
+}
+
+/**
+ * The nodes' own VPC blocks when pods are VPC-native (AWS VPC CNI: pod IPs
+ * are VPC addresses on the nodes' ENIs, each pod behind its own veth, no pod
+ * bridge): then the pod CIDR overlapping those blocks is the design, not a
+ * conflict (inferred: no node has a pod bridge and every pod address lies in
+ * its node's VPC).
+ */
+export function vpcNativePods(w: World): Prefix[] {
+  const nodes = [...w.nodes.values()];
+  if (nodes.length === 0 || nodes.some((n) => n.bridge)) return [];
+  const pods = [...w.podByIp.values()];
+  if (pods.length === 0 || !pods.every((p) => p.node.eni.subnet.vpc.blocks.some((b) => contains(b, p.ip)))) return [];
+  return [...new Set(nodes.map((n) => n.eni.subnet.vpc))].flatMap((v) => v.blocks);
 }
 
 /** A what-if: a Service is given the host's address as ClusterIP; the pod's traffic to the host goes to the Service's endpoint. */
