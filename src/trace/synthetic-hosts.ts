@@ -16,7 +16,7 @@
  */
 import type { Estate } from '../model/estate.js';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
-import { contains, parseCidr } from '../net/prefix.js';
+import { contains, lastAddress, parseCidr, type Prefix } from '../net/prefix.js';
 
 /** Instance id prefix and name prefix of synthetic hosts. */
 export const SYNTHETIC_ID = 'i-podpath-';
@@ -54,6 +54,16 @@ function owned(e: Estate): Set<Ipv4> {
   for (const g of e.natGateways) out.add(parseIpv4(g.privateIp));
   for (const p of e.pods) if (p.ip) out.add(parseIpv4(p.ip));
   return out;
+}
+
+/**
+ * AWS reserves the first four and the last address of every subnet (the
+ * network address, the VPC router, the DNS resolver, one for future use, and
+ * the broadcast address; VPC user guide, "Subnet CIDR blocks"): no host can
+ * sit there, and the resolver at base + 2 answers for itself.
+ */
+function reserved(subnet: Prefix, ip: Ipv4): boolean {
+  return ip - subnet.addr < 4 || ip === lastAddress(subnet);
 }
 
 /** One synthetic host to place. */
@@ -101,7 +111,7 @@ export function withHostsAt(e: Estate, addresses: readonly string[]): { estate: 
     const ip = parseIpv4(text);
     if (taken.has(ip) || slots.some((s) => s.ip === ip)) continue;
     const subnet = estate.subnets.find((s) => contains(parseCidr(s.cidr, { nonAligned: 'mask' }), ip));
-    if (subnet) slots.push({ ip, subnet: subnet.id });
+    if (subnet && !reserved(parseCidr(subnet.cidr, { nonAligned: 'mask' }), ip)) slots.push({ ip, subnet: subnet.id });
   }
   if (slots.length === 0) return { estate: e, notes: [] };
   const placed = withSyntheticHosts(estate, slots);

@@ -13,6 +13,9 @@ import { doctor } from '../../src/doctor/doctor.js';
 import { fixAll, prove } from '../../src/fix/prove.js';
 import { withIptablesInsert } from '../../src/fix/what-if.js';
 import type { Estate } from '../../src/model/estate.js';
+import { withHostsAt } from '../../src/trace/synthetic-hosts.js';
+import { compileWorld } from '../../src/trace/world.js';
+import { traceFlow } from '../../src/trace/trace.js';
 import { corpus, fixture, repoRoot, seedFile } from '../helpers/estates.js';
 import { run } from '../helpers/run-cli.js';
 
@@ -118,6 +121,19 @@ describe('AWS-only recordings (cloud-custodian placebo data: route tables and a 
     expect(r.assumptions.some((a) => a.includes('inferred'))).toBe(true);
     // The kubenet pod routes whose ENIs are gone are blackholes.
     expect(r.findings.filter((f) => f.id === 'PP108').map((f) => f.key)).toContain('PP108|rtb-e888328d#10.244.1.0/24');
+  });
+
+  it('traces any address inside a described VPC as a synthetic host, never a reserved one', () => {
+    const { estate, notes } = withHostsAt(load('one-route'), ['172.20.0.10', '10.0.1.50', '10.0.0.2']);
+    expect(notes).toEqual(expect.arrayContaining([
+      '172.20.0.10: no host is described there; traced as a synthetic host in subnet-podpath-cb3e8cae with an allow-all security group',
+      '10.0.1.50: no host is described there; traced as a synthetic host in subnet-podpath-1cc8e779 with an allow-all security group',
+    ]));
+    expect(notes.some((n) => n.startsWith('10.0.0.2:'))).toBe(false);
+    const [t] = traceFlow(compileWorld(estate), { src: '172.20.0.10', dst: '10.0.1.50:5432' });
+    expect(t!.flow.src).toBe('host in subnet-podpath-cb3e8cae (synthetic)');
+    expect(t!.verdict).toBe('reply-lost');
+    expect(t!.forward.some((h) => h.kind === 'peering' && h.decision === 'forward')).toBe(true);
   });
 
   it('finds the missing route back once one side routes into the peering', () => {
