@@ -16,7 +16,7 @@ import type { Estate } from '../../src/model/estate.js';
 import { withHostsAt } from '../../src/trace/synthetic-hosts.js';
 import { compileWorld } from '../../src/trace/world.js';
 import { traceFlow } from '../../src/trace/trace.js';
-import { corpus, fixture, repoRoot, seedFile } from '../helpers/estates.js';
+import { corpus, fixture, seedFile } from '../helpers/estates.js';
 import { run } from '../helpers/run-cli.js';
 
 /** A fixture's text with edits, parsed as an estate (each edit must apply). */
@@ -29,7 +29,6 @@ function variant(name: string, edits: [string, string][], file = `${name}-varian
   return parseEstateYaml(text, file);
 }
 
-const ids = (e: Estate) => doctor(e).findings.map((f) => f.id);
 
 describe('no silent failure: every undelivered pair is covered by a finding', () => {
   const denied = variant('peering-clean', [['- { rule: 100, proto: tcp, ports: 5432, cidr: 172.31.0.0/16, action: allow }',
