@@ -9,7 +9,7 @@
  * dropped it, as trace/explain.ts reports it).
  */
 import type { Hop, Trace } from '../trace/types.js';
-import type { Detection } from './classify.js';
+import type { FindingLocation } from './types.js';
 
 /** The deciding element of a failed trace. */
 export interface Blame {
@@ -21,7 +21,7 @@ export interface Blame {
   element: string;
   /** What a person reads: `security group sg-1 (ingress) at eni-of-i-2`. */
   label: string;
-  location: Detection['location'];
+  location: FindingLocation;
 }
 
 const FAILED = new Set(['drop', 'reject', 'no-route', 'unknown']);
@@ -48,7 +48,7 @@ export function blame(t: Trace): Blame | undefined {
 }
 
 function describe(h: Hop): Pick<Blame, 'element' | 'label' | 'location'> {
-  const loc: Detection['location'] = h.rule ? ('file' in h.rule.at ? { file: h.rule.at.file, line: h.rule.at.line } : { awsId: h.rule.at.awsId }) : { awsId: h.at };
+  const loc: FindingLocation = h.rule ? ('file' in h.rule.at ? { file: h.rule.at.file, line: h.rule.at.line } : { awsId: h.rule.at.awsId }) : { awsId: h.at };
   const ruleText = h.rule ? ` (${h.rule.ref}: ${h.rule.text})` : '';
   switch (h.kind) {
     case 'security-group':

@@ -68,6 +68,9 @@ export interface PairRef {
   verdict: Verdict;
 }
 
+/** Where a finding points: an input file line or an AWS resource id. */
+export type FindingLocation = { file: string; line: number } | { awsId: string };
+
 /** One finding: what, where, with the traces that prove it. */
 export interface Finding {
   id: FindingId;
@@ -80,7 +83,7 @@ export interface Finding {
   /** A few sentences: why it breaks, with addresses and rule references. */
   message: string;
   /** Where to look: an estate file line or an AWS resource id. */
-  location: { file: string; line: number } | { awsId: string };
+  location: FindingLocation;
   pairs: PairRef[];
   evidence: Trace[];
   facts: FindingFacts;
