@@ -15,6 +15,7 @@ import { fixAll } from '../../fix/prove.js';
 import type { Replan } from '../../fix/candidates.js';
 import { plan } from '../../plan/plan.js';
 import { displayPath } from '../paths.js';
+import { noteLine } from '../../model/load-note.js';
 import type { CommandResult } from './result.js';
 
 export interface DoctorOptions extends InputOptions { failOn: 'error' | 'warning' | 'note' | 'none' }
@@ -34,8 +35,9 @@ export function runDoctor(o: DoctorOptions): CommandResult {
   const r = doctor(estate);
   const fails = o.failOn !== 'none' && r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[o.failOn as 'error' | 'warning' | 'note']);
   return {
-    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p) },
+    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p), notes: estate.notes },
     exitCode: fails ? 1 : 0,
+    stderr: estate.notes.map(noteLine),
   };
 }
 
@@ -54,7 +56,7 @@ export function runFix(o: FixOptions): CommandResult {
   const estate = loadInput(o);
   const fixes = fixAll(estate, doctor(estate), doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
   const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven));
-  return { report: { kind: 'fix', estate: inputName(o, estate), fixes }, exitCode: unproven ? 1 : 0 };
+  return { report: { kind: 'fix', estate: inputName(o, estate), fixes, notes: estate.notes }, exitCode: unproven ? 1 : 0, stderr: estate.notes.map(noteLine) };
 }
 
 export function runPlan(o: PlanOptions): CommandResult {
@@ -79,5 +81,6 @@ export function runDiff(o: DiffOptions): CommandResult {
   const a = loadInput(inputOf(o.a));
   const b = loadInput(inputOf(o.b));
   const d = diffResults(doctor(a), doctor(b));
-  return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d }, exitCode: d.changes.length ? 1 : 0 };
+  const notes = [...a.notes.map((n) => ({ side: 'a' as const, ...n })), ...b.notes.map((n) => ({ side: 'b' as const, ...n }))];
+  return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d, notes }, exitCode: d.changes.length ? 1 : 0, stderr: notes.map((n) => `${n.side.toUpperCase()}: ${noteLine(n)}`) };
 }

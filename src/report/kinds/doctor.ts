@@ -9,6 +9,10 @@ import type { FindingFixes } from '../../fix/prove.js';
 import type { PlanInput, PlanResult } from '../../plan/plan.js';
 import type { FlowChange } from '../../doctor/diff.js';
 import type { Trace } from '../../trace/types.js';
+import type { LoadNote } from '../../model/load-note.js';
+
+/** A loader note of one side of a diff. */
+export type SideNote = LoadNote & { side: 'a' | 'b' };
 
 export interface DoctorReport {
   kind: 'doctor';
@@ -20,12 +24,16 @@ export interface DoctorReport {
   destinations: DestClass[];
   /** Every traced pair with its verdict (traces of failing pairs are in the findings' evidence). */
   pairs: Omit<PairResult, 'traces'>[];
+  /** What loading the estate derived, assumed or left out (docs/doctor.md). */
+  notes: LoadNote[];
 }
 
 export interface FixReport {
   kind: 'fix';
   estate: string;
   fixes: FindingFixes[];
+  /** What loading the estate derived, assumed or left out (docs/doctor.md). */
+  notes: LoadNote[];
 }
 
 export interface PlanReport {
@@ -43,6 +51,8 @@ export interface DiffReport {
   unchanged: number;
   findingsOnlyInA: string[];
   findingsOnlyInB: string[];
+  /** What loading each side derived, assumed or left out (docs/doctor.md). */
+  notes: SideNote[];
 }
 
 /** Left-aligned columns. */
