@@ -40,6 +40,7 @@ export function parseEstateYaml(text: string, file: string): Estate {
   const issues = [...validateEstate(estate), ...routeTableIssues(estate)];
   const first = issues[0];
   if (first) throw issueError(first, y);
+  if (estate.cluster && !estate.cluster.clusterIPs.length) estate.cluster.clusterIPs = estate.services.map((s) => ({ ip: s.clusterIP, service: s.name }));
   estate.notes = estateFileNotes(estate);
   return estate;
 }

@@ -44,7 +44,7 @@ export function runDoctor(o: DoctorOptions): CommandResult {
 /** The re-plan `plan` proposes for this estate, as fix takes it. */
 export function replanOf(e: Estate): Replan | undefined {
   if (!e.cluster) return undefined;
-  const p = plan(e, { nodes: Math.max(1, e.nodes.length), podsPerNode: DEFAULT_PODS_PER_NODE, serviceLen: Number(e.cluster.serviceCidr.split('/')[1]) });
+  const p = plan(e, { nodes: Math.max(1, e.nodes.length), podsPerNode: DEFAULT_PODS_PER_NODE, ...(e.cluster.serviceCidr ? { serviceLen: Number(e.cluster.serviceCidr.split('/')[1]) } : {}) });
   return {
     ...(p.service.action === 'change' && p.service.cidr ? { serviceCidr: p.service.cidr } : {}),
     ...(p.pod.action === 'change' && p.pod.cidr ? { podCidr: p.pod.cidr } : {}),

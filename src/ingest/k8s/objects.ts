@@ -33,6 +33,8 @@ export const K8sService = z.looseObject({
   spec: z.looseObject({
     type: z.string().optional(),
     clusterIP: z.string().optional(),
+    /** Every ClusterIP of a dual-stack Service (IPv4 and IPv6); `clusterIP` is the first. */
+    clusterIPs: z.array(z.string()).optional(),
     ports: z.array(z.looseObject({ name: z.string().optional(), port: z.number().int(), protocol: z.string().optional(), targetPort: z.union([z.number(), z.string()]).optional() })).default([]),
   }),
 });
