@@ -2,7 +2,8 @@
  * The cluster address plan of a snapshot, from whatever evidence it holds,
  * strongest first: podpath.yaml `cluster:`, control-plane flags
  * (--cluster-cidr, --service-cluster-ip-range), the kubeadm-config and
- * kube-proxy ConfigMaps, and the kube-dns Service. Managed clusters (EKS)
+ * kube-proxy ConfigMaps, `aws eks describe-cluster`, ServiceCIDR objects
+ * (Kubernetes 1.33+, possibly several ranges), and the kube-dns Service. Managed clusters (EKS)
  * show none of the configuration, so each fact is kept on its own and the
  * rest is inferred where the objects allow, marked in `Cluster.inferred`:
  *   - pod CIDR: the smallest block covering the nodes' spec.podCIDR(s);
@@ -15,7 +16,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { Cluster, InferredFact } from '../../model/k8s.js';
 import { isValidIpv4 } from '../../net/ipv4.js';
-import { formatPrefix, parseCidr, smallestCovering } from '../../net/prefix.js';
+import { formatPrefix, isValidCidr, parseCidr, smallestCovering } from '../../net/prefix.js';
 import { PLAN_GAPS } from '../plan-notes.js';
 import type { VendorRecords } from './collect-docs.js';
 import type { TextSource } from '../../model/source.js';
@@ -38,7 +39,7 @@ export interface PlanInputs {
 export function clusterPlan(r: VendorRecords, inputs: PlanInputs, notes: SnapshotNotes): Cluster | undefined {
   const { override } = inputs;
   const clusterIPs = serviceClusterIps(r);
-  if (!override && !r.nodes.length && !r.pods.length && !clusterIPs.length) return undefined;
+  if (!override && !r.nodes.length && !r.pods.length && !clusterIPs.length && !r.eksClusters.length && !r.serviceCidrs.length) return undefined;
   const inferred: InferredFact[] = [];
   const pick = (field: Field, candidates: Evidence[]): string | undefined => {
     if (override?.[field]) return override[field] as string;
@@ -56,10 +57,16 @@ export function clusterPlan(r: VendorRecords, inputs: PlanInputs, notes: Snapsho
     [cfg.proxyCidr, 'kube-proxy ConfigMap clusterCIDR'],
     nodesCovering(r),
   ]);
+  const eks = eksCluster(r, override?.name, notes);
+  const ranges = serviceCidrObjects(r);
   const serviceCidr = pick('serviceCidr', [
     [cfg.flags.get('service-cluster-ip-range'), '--service-cluster-ip-range flag of kube-apiserver'],
     [cfg.kubeadm.serviceSubnet, 'kubeadm-config ConfigMap'],
+    [eks?.kubernetesNetworkConfig?.serviceIpv4Cidr, `aws eks describe-cluster (${eks?.name}) kubernetesNetworkConfig.serviceIpv4Cidr`],
+    [ranges[0]?.cidr, `ServiceCIDR ${ranges[0]?.name} spec.cidrs`],
   ]);
+  const additionalServiceCidrs = [...new Set(ranges.map((x) => x.cidr))].filter((c) => c !== serviceCidr);
+  for (const c of additionalServiceCidrs) notes.derive(`cluster additional Service CIDR ${c}`, `ServiceCIDR ${ranges.find((x) => x.cidr === c)!.name} spec.cidrs`);
   const dns = dnsService(r);
   const dnsServiceIp = pick('dnsServiceIp', [[dns?.ip, `Service ${dns?.name}`], resolvConfVip(inputs.resolvConfs, clusterIPs)]);
 
@@ -73,14 +80,14 @@ export function clusterPlan(r: VendorRecords, inputs: PlanInputs, notes: Snapsho
   }
   return {
     name: override?.name ?? 'cluster',
-    ...(podCidr ? { podCidr } : {}), ...(serviceCidr ? { serviceCidr } : {}), additionalServiceCidrs: [],
+    ...(podCidr ? { podCidr } : {}), ...(serviceCidr ? { serviceCidr } : {}), additionalServiceCidrs,
     ...(dnsServiceIp ? { dnsServiceIp } : {}), clusterIPs, inferred,
   };
 }
 
 const WHERE: Record<Field, string> = {
   podCidr: 'no --cluster-cidr flag, kubeadm-config, kube-proxy clusterCIDR, node spec.podCIDR or podpath.yaml cluster.podCidr',
-  serviceCidr: 'no --service-cluster-ip-range flag, kubeadm-config or podpath.yaml cluster.serviceCidr',
+  serviceCidr: 'no --service-cluster-ip-range flag, kubeadm-config, aws eks describe-cluster, ServiceCIDR object or podpath.yaml cluster.serviceCidr',
   dnsServiceIp: 'no kube-dns Service, no node nameserver that is a ClusterIP, no podpath.yaml cluster.dnsServiceIp',
 };
 
@@ -96,6 +103,25 @@ function configured(r: VendorRecords) {
   const proxy = r.configMaps.find((c) => c.metadata.name === 'kube-proxy')?.data?.['config.conf'];
   const proxyCidr = proxy ? (parseYaml(proxy) as { clusterCIDR?: string } | null)?.clusterCIDR : undefined;
   return { flags, kubeadm, proxyCidr: proxyCidr || undefined };
+}
+
+/** The EKS cluster described: the only one, or the one podpath.yaml names; several without a name are a warning. */
+function eksCluster(r: VendorRecords, name: string | undefined, notes: SnapshotNotes): VendorRecords['eksClusters'][number] | undefined {
+  if (r.eksClusters.length <= 1) return r.eksClusters[0];
+  const named = r.eksClusters.find((c) => c.name === name);
+  if (!named) notes.warn(`${r.eksClusters.length} EKS clusters are described (${r.eksClusters.map((c) => c.name).join(', ')}); name the one this snapshot is in podpath.yaml cluster.name`, r.eksClusters[0]!.file);
+  return named;
+}
+
+/**
+ * The IPv4 ranges of the ServiceCIDR objects not being deleted, the one named
+ * `kubernetes` (made by kube-apiserver from its flag) first (Kubernetes
+ * docs, "Extend Service IP Ranges").
+ */
+function serviceCidrObjects(r: VendorRecords): { name: string; cidr: string }[] {
+  const live = r.serviceCidrs.filter((s) => !s.metadata.deletionTimestamp);
+  const sorted = [...live.filter((s) => s.metadata.name === 'kubernetes'), ...live.filter((s) => s.metadata.name !== 'kubernetes')];
+  return sorted.flatMap((s) => s.spec.cidrs.filter((c) => !c.includes(':') && isValidCidr(c)).map((cidr) => ({ name: s.metadata.name, cidr })));
 }
 
 /** The IPv4 pod ranges of the nodes and the smallest block covering them (inferred). */
