@@ -80,7 +80,7 @@ function inputOf(path: string): InputOptions {
 export function runDiff(o: DiffOptions): CommandResult {
   const a = loadInput(inputOf(o.a));
   const b = loadInput(inputOf(o.b));
-  const d = diffResults(doctor(a), doctor(b));
+  const d = diffResults({ estate: a, result: doctor(a) }, { estate: b, result: doctor(b) });
   const notes = [...a.notes.map((n) => ({ side: 'a' as const, ...n })), ...b.notes.map((n) => ({ side: 'b' as const, ...n }))];
   return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d, notes }, exitCode: d.changes.length ? 1 : 0, stderr: notes.map((n) => `${n.side.toUpperCase()}: ${noteLine(n)}`) };
 }

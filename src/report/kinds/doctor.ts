@@ -128,7 +128,11 @@ export function planText(r: PlanReport): string {
 
 export function diffText(r: DiffReport): string {
   const out = [`podpath diff: ${r.a} -> ${r.b}`, `${r.changes.length} flows changed, ${r.unchanged} unchanged`, ''];
-  if (r.changes.length) out.push(...table([['PAIR', 'BEFORE', 'AFTER', 'WHY (after)'], ...r.changes.map((c) => [c.pair, c.before, c.after, c.b[0]?.decidingRule?.ref ?? c.a[0]?.decidingRule?.ref ?? ''])]), '');
+  if (r.changes.length) {
+    out.push(...table([['PAIR', 'IN A', 'IN B', 'DECIDED IN A', 'DECIDED IN B'], ...r.changes.map((c) => [
+      `${c.pair}${c.pairInB ? ` (B: ${c.pairInB})` : ''}`, c.before ?? 'not traced in A', c.after ?? 'not traced in B', c.decidedInA ?? '-', c.decidedInB ?? '-',
+    ])]), '');
+  }
   if (r.findingsOnlyInA.length) out.push(`findings gone: ${r.findingsOnlyInA.join(', ')}`);
   if (r.findingsOnlyInB.length) out.push(`findings new: ${r.findingsOnlyInB.join(', ')}`);
   out.push('');
