@@ -12,8 +12,9 @@
  *   igw      igw@vpc(...);  acl  acl(subnet(...), ...)@vpc(...) | acl(default)@vpc(...)
  *   i-, eni-of-i-  i(172.20.0.23), eni(172.20.0.23)   the primary private address
  *   nat      nat(10.1.0.5)                    its private address
- * Ids of anything else are kept. Pure; only known ids are renamed (a key is
- * cut into id-shaped tokens and each is looked up).
+ * Ids of anything else, and ids whose identity is not unique in the estate,
+ * are kept. Pure; only known ids are renamed (a key is cut into id-shaped
+ * tokens and each is looked up).
  */
 import type { Estate } from '../model/estate.js';
 
@@ -44,5 +45,9 @@ export function canonicalNames(e: Estate): Canonical {
     names.set(`eni-of-${i.id}`, `eni(${i.privateIp})`);
   }
   for (const n of e.natGateways) names.set(n.id, `nat(${n.privateIp})`);
+  // Two elements given one identity (two unassociated ACLs of a VPC) keep their ids: never merge distinct things.
+  const uses = new Map<string, number>();
+  for (const v of names.values()) uses.set(v, (uses.get(v) ?? 0) + 1);
+  for (const [id, v] of names) if (uses.get(v)! > 1) names.set(id, id);
   return (key) => key.replace(/[A-Za-z0-9][A-Za-z0-9-]*/g, (token) => names.get(token) ?? token);
 }

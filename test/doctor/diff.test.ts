@@ -73,3 +73,19 @@ describe('diff of a real change', () => {
     expect(r.out).not.toMatch(/absent/);
   });
 });
+
+describe('canonical names', () => {
+  it('keep the ids of two elements that would get one identity', async () => {
+    const { parseEstateYaml } = await import('../../src/ingest/estate-yaml.js');
+    const e = parseEstateYaml([
+      'vpcs: [{ id: vpc-a, cidrBlocks: [10.0.0.0/16] }]',
+      'networkAcls:',
+      '  - { id: acl-one, vpc: vpc-a, ingress: [], egress: [] }',
+      '  - { id: acl-two, vpc: vpc-a, ingress: [], egress: [] }',
+      'securityGroups: [{ id: sg-x, vpc: vpc-a, name: web }]',
+    ].join('\n'), 'inline.estate.yaml');
+    const c = canonicalNames(e);
+    expect(c('PP106|acl-one PP106|acl-two')).toBe('PP106|acl-one PP106|acl-two');
+    expect(c('PP105|sg-x')).toBe('PP105|sg(web)@vpc(10.0.0.0/16)');
+  });
+});
