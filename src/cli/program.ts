@@ -21,6 +21,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showHelpAfterError();
   const output = () => new Option('-o, --output <format>', 'output format').choices(FORMATS).default('text');
   const emit = (result: CommandResult, format: OutputFormat) => {
+    for (const line of result.stderr ?? []) io.err(`podpath: ${line}\n`);
     io.out(render(result.report, format));
     setExit(result.exitCode);
   };

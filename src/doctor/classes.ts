@@ -65,8 +65,8 @@ function mentions(w: World): Mention[] {
   for (const g of e.securityGroups) for (const r of [...g.ingress, ...g.egress]) if (r.cidr) add(r.cidr, 'sg', g.id);
   for (const a of e.networkAcls) for (const r of [...a.ingress, ...a.egress]) add(r.cidr, 'nacl', a.id);
   if (e.cluster) {
-    add(e.cluster.podCidr, 'pod-cidr', 'cluster');
-    add(e.cluster.serviceCidr, 'service-cidr', 'cluster');
+    if (e.cluster.podCidr) add(e.cluster.podCidr, 'pod-cidr', 'cluster');
+    if (e.cluster.serviceCidr) add(e.cluster.serviceCidr, 'service-cidr', 'cluster');
     if (e.cluster.dnsServiceIp) add(e.cluster.dnsServiceIp, 'dns', e.cluster.dnsServiceIp);
   }
   for (const n of w.nodes.values()) {

@@ -63,15 +63,15 @@ export function overlapFindings(w: World, sources: SourceClass[]): { detection: 
   const c = w.estate.cluster;
   if (!c) return [];
   const out: { detection: Detection; evidence: Trace[] }[] = [];
-  const podCidr = cidr(c.podCidr);
+  const podCidr = c.podCidr ? cidr(c.podCidr) : undefined;
   const routed = routedBlocks(w, podCidr);
   const pods = sources.find((s) => s.kind === 'pods');
   const hosts = sources.find((s) => s.kind === 'hosts');
   const loc = c.source ? { file: c.source.file, line: c.source.line } : { awsId: 'cluster' };
-  const service = cidr(c.serviceCidr);
+  const service = c.serviceCidr ? cidr(c.serviceCidr) : undefined;
   const once = (list: Routed[]) => list.filter((r, i) => list.findIndex((x) => formatPrefix(x.prefix) === formatPrefix(r.prefix)) === i);
-  for (const r of once(routed.filter((x) => overlaps(x.prefix, service)))) {
-    const host = hostIn(w, r.prefix.len >= service.len ? r.prefix : service);
+  for (const r of once(routed.filter((x) => service && overlaps(x.prefix, service)))) {
+    const host = hostIn(w, r.prefix.len >= service!.len ? r.prefix : service!);
     const evidence = host && pods ? hijack(w, pods, host) : [];
     out.push({ detection: {
       id: 'PP102', key: `PP102|${formatPrefix(r.prefix)}`, title: `Service CIDR ${c.serviceCidr} overlaps ${r.what}`,
@@ -83,7 +83,7 @@ export function overlapFindings(w: World, sources: SourceClass[]): { detection: 
     }, evidence });
   }
   const native = vpcNativePods(w);
-  for (const r of once(routed.filter((x) => overlaps(x.prefix, podCidr) && !native.some((b) => covers(b, x.prefix))))) {
+  for (const r of once(routed.filter((x) => podCidr && overlaps(x.prefix, podCidr) && !native.some((b) => covers(b, x.prefix))))) {
     const host = hostIn(w, r.prefix);
     const evidence = hosts ? traceFlow(w, { src: hosts.rep, dst: `${host?.ip ?? formatIpv4(r.prefix.addr + 1)}:${host?.port ?? 443}` }) : [];
     out.push({ detection: {

@@ -117,10 +117,10 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
       break;
     case 'PP102':
     case 'PP104':
-      if (replan?.serviceCidr && e.cluster) out.push(replanCandidate(e, replan, 'service'));
+      if (replan?.serviceCidr && e.cluster?.serviceCidr) out.push(replanCandidate(e, replan, 'service'));
       break;
     case 'PP103':
-      if (replan?.podCidr && e.cluster) out.push(replanCandidate(e, replan, 'pod'));
+      if (replan?.podCidr && e.cluster?.podCidr) out.push(replanCandidate(e, replan, 'pod'));
       break;
     case 'PP106':
       if (x.networkAcl && x.naclCidr) {
@@ -186,10 +186,10 @@ function podGuard(e: Estate, podCidr?: string): { match: (cidr: string) => strin
 /** The re-plan candidate: Services (ClusterIPs only) or pods move to the planned block. */
 function replanCandidate(e: Estate, r: Replan, what: 'service' | 'pod'): Candidate {
   const c = e.cluster!;
-  const from = what === 'service' ? c.serviceCidr : c.podCidr;
+  const from = (what === 'service' ? c.serviceCidr : c.podCidr)!;
   const planned = parseCidr((what === 'service' ? r.serviceCidr : r.podCidr)!);
   const to = formatPrefix({ addr: planned.addr, len: parseCidr(from).len });
-  const only = what === 'service' ? [...e.services.map((s) => s.clusterIP), ...(c.dnsServiceIp ? [c.dnsServiceIp] : [])] : undefined;
+  const only = what === 'service' ? [...e.services.map((s) => s.clusterIP), ...c.clusterIPs.map((x) => x.ip), ...(c.dnsServiceIp ? [c.dnsServiceIp] : [])] : undefined;
   const move: Move = { from, to, ...(only ? { only } : {}) };
   const map = renumberer([move]);
   return {

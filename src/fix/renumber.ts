@@ -60,9 +60,11 @@ export function withRenumberedCluster(e: Estate, moves: Move[]): Estate {
   const copy = copyEstate(e);
   const text = <T extends { text: string } | undefined>(t: T): T => (t ? { ...t, text: map(t.text) } : t);
   if (copy.cluster) {
-    copy.cluster.podCidr = map(copy.cluster.podCidr);
-    copy.cluster.serviceCidr = map(copy.cluster.serviceCidr);
+    if (copy.cluster.podCidr) copy.cluster.podCidr = map(copy.cluster.podCidr);
+    if (copy.cluster.serviceCidr) copy.cluster.serviceCidr = map(copy.cluster.serviceCidr);
     if (copy.cluster.dnsServiceIp) copy.cluster.dnsServiceIp = map(copy.cluster.dnsServiceIp);
+    copy.cluster.additionalServiceCidrs = copy.cluster.additionalServiceCidrs.map(map);
+    copy.cluster.clusterIPs = copy.cluster.clusterIPs.map((c) => ({ ...c, ip: map(c.ip) }));
   }
   for (const n of copy.nodes) {
     if (n.podCidr) n.podCidr = map(n.podCidr);

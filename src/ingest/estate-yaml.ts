@@ -8,6 +8,7 @@ import { EstateSchema, type Estate } from '../model/estate.js';
 import { validateEstate, type EstateIssue } from '../model/validate.js';
 import { checkRouteTable } from '../aws/route-table.js';
 import { firstTextLine, lineOf, parseLocatedYaml, type LocatedYaml } from './yaml-locate.js';
+import { estateFileNotes } from './plan-notes.js';
 
 /** Reads and validates an estate file. Throws PodpathError on any problem. */
 export function loadEstateFile(file: string): Estate {
@@ -23,7 +24,11 @@ export function loadEstateFile(file: string): Estate {
 /** Parses estate YAML text; `file` is used in locations. */
 export function parseEstateYaml(text: string, file: string): Estate {
   const y = parseLocatedYaml(text, file);
-  const parsed = EstateSchema.safeParse(y.doc.toJS() ?? {});
+  const raw: unknown = y.doc.toJS() ?? {};
+  if (raw && typeof raw === 'object' && 'notes' in raw) {
+    throw new PodpathError('PP_SCHEMA', 'notes are written by podpath\'s loaders, not read from an estate file', { file, line: lineOf(y, ['notes']) });
+  }
+  const parsed = EstateSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
@@ -35,6 +40,8 @@ export function parseEstateYaml(text: string, file: string): Estate {
   const issues = [...validateEstate(estate), ...routeTableIssues(estate)];
   const first = issues[0];
   if (first) throw issueError(first, y);
+  if (estate.cluster && !estate.cluster.clusterIPs.length) estate.cluster.clusterIPs = estate.services.map((s) => ({ ip: s.clusterIP, service: s.name }));
+  estate.notes = estateFileNotes(estate);
   return estate;
 }
 

@@ -12,4 +12,9 @@ export interface CollectResult {
   throttled: number;
   /** Commands that dump each node's state into nodes/<name>/ (run them where kubectl works). */
   nodeDumpCommands: string[];
+  /**
+   * Commands for what collect does not fetch itself: `aws eks describe-cluster`
+   * (the Service CIDR) for each EKS cluster the instances' tags name.
+   */
+  extraCommands: string[];
 }

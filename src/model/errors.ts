@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'PP_BAD_CIDR'
   | 'PP_DANGLING_REF'
   | 'PP_MISSING_INPUT'
+  | 'PP_NOTHING_TO_CHECK'
   | 'PP_UNKNOWN_ENDPOINT'
   | 'PP_USAGE';
 

@@ -18,6 +18,7 @@ import {
   VpcSchema,
 } from './aws.js';
 import { ClusterSchema, NodeSchema, PodSchema, ServiceSchema } from './k8s.js';
+import { LoadNoteSchema } from './load-note.js';
 
 export const EstateSchema = z.strictObject({
   /** Short name used in reports. */
@@ -40,6 +41,12 @@ export const EstateSchema = z.strictObject({
   services: z.array(ServiceSchema).default([]),
   /** The file the estate was read from, for messages. */
   file: z.string().optional(),
+  /**
+   * What the loader derived, assumed or left out, and the checks that disables
+   * (src/model/load-note.ts). Written by the loaders; an estate file may not set it.
+   * @default none
+   */
+  notes: z.array(LoadNoteSchema).default([]),
 });
 
 /** A validated estate. */

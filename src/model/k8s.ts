@@ -3,15 +3,43 @@ import { z } from 'zod';
 import { AwsId, CidrText, Ipv4Text } from './fields.js';
 import { SourceLocSchema, TextSourceSchema } from './source.js';
 
-/** Cluster-wide address plan. */
+/** A fact of the cluster plan that podpath inferred from indirect evidence rather than read from a configuration. */
+export const InferredFactSchema = z.object({
+  /** The Cluster field inferred. */
+  field: z.enum(['podCidr', 'serviceCidr', 'dnsServiceIp']),
+  /** Why, one line: `smallest block covering the nodes' spec.podCIDR (10.244.1.0/24, 10.244.2.0/24)`. */
+  reason: z.string(),
+});
+export type InferredFact = z.infer<typeof InferredFactSchema>;
+
+/** A Service's ClusterIP: evidence of the Service range even when the range itself is unknown. */
+export const ClusterIpSchema = z.object({ ip: Ipv4Text, service: z.string() });
+
+/**
+ * Cluster-wide address plan. Each fact is optional: managed clusters (EKS)
+ * show no kube-apiserver flags, so a snapshot may give the DNS VIP and the
+ * ClusterIPs but no Service range. Facts listed in `inferred` were not read
+ * from a configuration; findings built on them say so.
+ */
 export const ClusterSchema = z.object({
   name: z.string().default('cluster'),
-  /** The cluster pod CIDR (kube-controller-manager --cluster-cidr). */
-  podCidr: CidrText,
-  /** The service CIDR (kube-apiserver --service-cluster-ip-range). */
-  serviceCidr: CidrText,
+  /** The cluster pod CIDR (kube-controller-manager --cluster-cidr). @default unknown */
+  podCidr: CidrText.optional(),
+  /** The (first) Service CIDR (kube-apiserver --service-cluster-ip-range, EKS serviceIpv4Cidr, the `kubernetes` ServiceCIDR object). @default unknown */
+  serviceCidr: CidrText.optional(),
+  /** Further Service CIDRs (Kubernetes 1.33+ ServiceCIDR objects beyond the first). @default none */
+  additionalServiceCidrs: z.array(CidrText).default([]),
   /** The cluster DNS Service VIP. */
   dnsServiceIp: Ipv4Text.optional(),
+  /**
+   * Every Service ClusterIP the input holds (headless Services have none),
+   * including Services not otherwise modelled (no TCP/UDP port). A ClusterIP
+   * inside a routed block is an overlap whatever the configured range.
+   * @default the ClusterIPs of `services` (filled by the loaders)
+   */
+  clusterIPs: z.array(ClusterIpSchema).default([]),
+  /** Facts above that were inferred, with why. @default none: every fact was read */
+  inferred: z.array(InferredFactSchema).default([]),
   source: SourceLocSchema.optional(),
 });
 export type Cluster = z.infer<typeof ClusterSchema>;

@@ -119,3 +119,16 @@ export function lastAddress(p: Prefix): Ipv4 {
 export function nthAddress(p: Prefix, offset: number): Ipv4 {
   return (p.addr + offset) >>> 0;
 }
+
+/**
+ * The smallest prefix covering every given prefix (their common leading bits).
+ * When all come from one aligned block (node pod ranges cut from the cluster
+ * CIDR), the result lies inside that block. Undefined for an empty list.
+ */
+export function smallestCovering(prefixes: readonly Prefix[]): Prefix | undefined {
+  if (!prefixes.length) return undefined;
+  let len = Math.min(...prefixes.map((p) => p.len));
+  const first = prefixes[0]!.addr;
+  while (len > 0 && prefixes.some((p) => ((p.addr ^ first) & maskOf(len)) >>> 0 !== 0)) len--;
+  return { addr: (first & maskOf(len)) >>> 0, len };
+}

@@ -7,6 +7,7 @@ import type { IptablesCheckReport, IptablesTraceReport } from './kinds/iptables.
 import type { CollectReport, SnapshotCheckReport } from './kinds/snapshot.js';
 import type { DiffReport, DoctorReport, FixReport, PlanReport } from './kinds/doctor.js';
 import type { LabReport } from './kinds/lab.js';
+import type { LoadNote } from '../model/load-note.js';
 
 /** One step of the demo story: a what-if and the traces it produced. */
 export interface DemoScene {
@@ -17,7 +18,7 @@ export interface DemoScene {
 }
 
 export type Report =
-  | { kind: 'traces'; traces: Trace[]; /** What the trace assumed (synthetic hosts, inferred subnets). @default none */ assumptions?: string[] }
+  | { kind: 'traces'; traces: Trace[]; notes: LoadNote[] }
   | { kind: 'demo'; estate: string; summary: string[]; scenes: DemoScene[] }
   | IptablesCheckReport
   | IptablesTraceReport

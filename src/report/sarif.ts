@@ -3,10 +3,13 @@
  * catalog as the driver's rules, one result per finding with its level, a
  * physical location (file and line) or a logical one (the AWS resource id),
  * a stable partial fingerprint (the finding key) and the affected pairs and
- * evidence verdicts in the property bag. Other report kinds have no SARIF form.
+ * evidence verdicts in the property bag. Loader notes (what was derived,
+ * assumed, left out, and the checks that disables) are the invocation's tool
+ * execution notifications. Other report kinds have no SARIF form.
  */
 import { PodpathError } from '../model/errors.js';
 import { CATALOG, docPath } from '../doctor/catalog.js';
+import { noteLine } from '../model/load-note.js';
 import type { Report } from './model.js';
 import type { DoctorReport } from './kinds/doctor.js';
 
@@ -29,6 +32,15 @@ export function sarifLog(r: DoctorReport): Record<string, unknown> {
           defaultConfiguration: { level: e.severity },
         })),
       } },
+      invocations: [{
+        executionSuccessful: true,
+        toolExecutionNotifications: r.notes.map((n) => ({
+          level: n.kind === 'warning' ? 'warning' : 'note',
+          message: { text: noteLine(n) },
+          ...(n.file ? { locations: [{ physicalLocation: { artifactLocation: { uri: n.file } } }] } : {}),
+          properties: { kind: n.kind, ...(n.disables ? { disables: n.disables } : {}) },
+        })),
+      }],
       results: r.findings.map((f) => ({
         ruleId: f.id,
         ruleIndex: rules.findIndex((e) => e.id === f.id),

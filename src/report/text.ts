@@ -14,7 +14,7 @@ import { labText } from './kinds/lab.js';
 export function renderText(r: Report): string {
   switch (r.kind) {
     case 'traces':
-      return [...(r.assumptions ?? []).map((a) => `assumed: ${a}`), ...r.traces.map(traceText)].join('\n');
+      return r.traces.map(traceText).join('\n');
     case 'demo':
       return demoText(r.estate, r.summary, r.scenes);
     case 'iptables-check':

@@ -33,6 +33,14 @@ const sarif = z.strictObject({
         defaultConfiguration: z.strictObject({ level: z.enum(['none', 'note', 'warning', 'error']) }),
       })),
     }) }),
+    invocations: z.array(z.strictObject({
+      executionSuccessful: z.boolean(),
+      toolExecutionNotifications: z.array(z.strictObject({
+        level: z.enum(['none', 'note', 'warning', 'error']), message,
+        locations: z.array(z.strictObject({ physicalLocation: z.strictObject({ artifactLocation: z.strictObject({ uri: z.string().min(1) }) }) })).optional(),
+        properties: z.record(z.string(), z.unknown()),
+      })),
+    })).length(1),
     results: z.array(z.strictObject({
       ruleId: z.string(),
       ruleIndex: z.number().int().min(-1),
@@ -63,6 +71,13 @@ describe('podpath doctor output formats and exit codes', () => {
     expect(results.map((x) => x.ruleId)).toEqual(expect.arrayContaining(['PP101', 'PP102', 'PP104', 'PP105']));
     for (const x of results) expect(log.runs[0]!.tool.driver.rules[x.ruleIndex]!.id).toBe(x.ruleId);
     expect(results.find((x) => x.ruleId === 'PP105')!.locations[0]).toEqual({ logicalLocations: [{ name: 'sg-rds', kind: 'resource' }] });
+    // Loader notes travel as tool execution notifications.
+    const notes = log.runs[0]!.invocations[0]!.toolExecutionNotifications;
+    expect(notes.map((n) => n.message.text)).toEqual([
+      expect.stringMatching(/^derived: .*node node-1 routes \(from eth0's subnet/),
+      expect.stringMatching(/^derived: .*node node-2 routes \(from eth0's subnet/),
+    ]);
+    expect(notes[0]).toMatchObject({ level: 'note', locations: [{ physicalLocation: { artifactLocation: { uri: seedFile } } }], properties: { kind: 'derived' } });
   });
 
   it('writes JUnit XML a standard parser reads: one failure per finding, passing cases for clean checks', async () => {

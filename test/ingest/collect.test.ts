@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, DescribeTransitGatewayRouteTablesCommand, SearchTransitGatewayRoutesCommand,
+  DescribeInstancesCommand, DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, DescribeTransitGatewayRouteTablesCommand, SearchTransitGatewayRoutesCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -26,7 +26,14 @@ const replies: Record<string, string> = {
   '/api/v1/services': recorded('vm-minikube-servicelist.json'),
   '/apis/discovery.k8s.io/v1/endpointslices': recorded('vm-endpointslicelist.json'),
   '/api/v1/namespaces/kube-system/configmaps': '{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[]}',
+  // Kubernetes 1.33+: the apiserver's own range and one added later (a ServiceCIDR holds at most one range per family).
+  '/apis/networking.k8s.io/v1/servicecidrs': JSON.stringify({ kind: 'ServiceCIDRList', apiVersion: 'networking.k8s.io/v1', metadata: {}, items: [
+    { metadata: { name: 'extra' }, spec: { cidrs: ['10.97.0.0/24'] } },
+    { metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16', 'fd00:10:96::/112'] } },
+  ] }),
 };
+/** Paths this API server does not serve at all (404, as an apiserver older than the API answers). */
+const notServed = new Set<string>();
 let server: Server;
 const requests: string[] = [];
 let kc: KubeConfig;
@@ -36,7 +43,12 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     requests.push(`${req.method} ${path}`);
-    const body = replies[path];
+    const body = notServed.has(path) ? undefined : replies[path];
+    if (notServed.has(path)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}');
+      return;
+    }
     res.writeHead(body ? 200 : 403, { 'content-type': 'application/json' });
     res.end(body ?? '{"kind":"Status","apiVersion":"v1","status":"Failure","message":"daemonsets.apps is forbidden","reason":"Forbidden","code":403}');
   });
@@ -68,6 +80,9 @@ function mocks() {
   ec2.on(DescribeTransitGatewayRouteTablesCommand).resolves({ TransitGatewayRouteTables: [{ TransitGatewayRouteTableId: 'tgw-rtb-01', TransitGatewayId: 'tgw-01' }] });
   ec2.on(SearchTransitGatewayRoutesCommand).resolves({ Routes: [{ DestinationCidrBlock: '10.1.0.0/16', Type: 'propagated', State: 'active' }], AdditionalRoutesAvailable: false });
   rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [
+    { InstanceId: 'i-01', Tags: [{ Key: 'eks:cluster-name', Value: 'shop' }, { Key: 'kubernetes.io/cluster/shop', Value: 'owned' }] },
+  ] }] });
   return { ec2: new EC2Client({ region: 'eu-west-1' }), rds: new RDSClient({ region: 'eu-west-1' }), restore: () => (ec2.restore(), rds.restore()), ec2Mock: ec2 };
 }
 
@@ -103,8 +118,38 @@ describe('podpath collect (offline, recorded responses)', () => {
     expect(requests.every((r) => r.startsWith('GET '))).toBe(true);
   });
 
-  it('writes a folder that podpath snapshot check reads back', () => {
-    const { notes } = inspectSnapshot(out);
-    expect(notes.found.map((f) => f.kind)).toEqual(expect.arrayContaining(['describe-vpcs', 'describe-subnets', expect.stringMatching(/^kubectl NodeList/)]));
+  it('writes a folder that podpath snapshot check reads back, Service ranges from the ServiceCIDR objects included', () => {
+    const { notes, estate } = inspectSnapshot(out);
+    expect(notes.found.map((f) => f.kind)).toEqual(expect.arrayContaining(['describe-vpcs', 'describe-subnets', expect.stringMatching(/^kubectl NodeList/), 'kubectl ServiceCIDRList (2 ServiceCIDR)']));
+    expect(estate.cluster).toMatchObject({ serviceCidr: '10.96.0.0/16', additionalServiceCidrs: ['10.97.0.0/24'] });
+  });
+
+  it('prints the aws eks describe-cluster command for the cluster the instances\' tags name (no EKS SDK client is used)', async () => {
+    const m = mocks();
+    const dir = mkdtempSync(join(tmpdir(), 'podpath-collect-eks-'));
+    try {
+      const r = await collectSnapshot({ region: 'eu-west-1', profile: 'ro', out: dir, progress: () => {}, ec2: m.ec2, rds: m.rds, kubeConfig: kc, sleep: async () => {} });
+      expect(r.extraCommands).toEqual([`aws eks describe-cluster --region eu-west-1 --profile ro --name shop > ${dir}/aws/eks-describe-cluster.shop.json`]);
+    } finally {
+      m.restore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an API server older than ServiceCIDR (404) is no failure: the list is skipped with a progress line', async () => {
+    const m = mocks();
+    const dir = mkdtempSync(join(tmpdir(), 'podpath-collect-old-'));
+    const lines: string[] = [];
+    notServed.add('/apis/networking.k8s.io/v1/servicecidrs');
+    try {
+      const r = await collectSnapshot({ region: 'eu-west-1', out: dir, progress: (l) => lines.push(l), ec2: m.ec2, rds: m.rds, kubeConfig: kc, sleep: async () => {} });
+      expect(r.failures.map((f) => f.call)).not.toContain('kubectl get servicecidrs');
+      expect(r.written.map((w) => w.file)).not.toContain('k8s/servicecidrs.json');
+      expect(lines).toContain('kubectl get servicecidrs: not served by this API server (older than the API); skipped');
+    } finally {
+      notServed.clear();
+      m.restore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

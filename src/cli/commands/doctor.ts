@@ -15,6 +15,7 @@ import { fixAll } from '../../fix/prove.js';
 import type { Replan } from '../../fix/candidates.js';
 import { plan } from '../../plan/plan.js';
 import { displayPath } from '../paths.js';
+import { assumed, noteLine } from '../../model/load-note.js';
 import type { CommandResult } from './result.js';
 
 export interface DoctorOptions extends InputOptions { failOn: 'error' | 'warning' | 'note' | 'none' }
@@ -32,17 +33,19 @@ function inputName(o: InputOptions, e: Estate): string {
 export function runDoctor(o: DoctorOptions): CommandResult {
   const estate = loadInput(o);
   const r = doctor(estate);
+  const notes = [...estate.notes, ...r.assumptions.map(assumed)];
   const fails = o.failOn !== 'none' && r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[o.failOn as 'error' | 'warning' | 'note']);
   return {
-    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p), ...(r.assumptions.length ? { assumptions: r.assumptions } : {}) },
+    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p), notes },
     exitCode: fails ? 1 : 0,
+    stderr: notes.map(noteLine),
   };
 }
 
 /** The re-plan `plan` proposes for this estate, as fix takes it. */
 export function replanOf(e: Estate): Replan | undefined {
   if (!e.cluster) return undefined;
-  const p = plan(e, { nodes: Math.max(1, e.nodes.length), podsPerNode: DEFAULT_PODS_PER_NODE, serviceLen: Number(e.cluster.serviceCidr.split('/')[1]) });
+  const p = plan(e, { nodes: Math.max(1, e.nodes.length), podsPerNode: DEFAULT_PODS_PER_NODE, ...(e.cluster.serviceCidr ? { serviceLen: Number(e.cluster.serviceCidr.split('/')[1]) } : {}) });
   return {
     ...(p.service.action === 'change' && p.service.cidr ? { serviceCidr: p.service.cidr } : {}),
     ...(p.pod.action === 'change' && p.pod.cidr ? { podCidr: p.pod.cidr } : {}),
@@ -54,7 +57,7 @@ export function runFix(o: FixOptions): CommandResult {
   const estate = loadInput(o);
   const fixes = fixAll(estate, doctor(estate), doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
   const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven) && !f.combination);
-  return { report: { kind: 'fix', estate: inputName(o, estate), fixes }, exitCode: unproven ? 1 : 0 };
+  return { report: { kind: 'fix', estate: inputName(o, estate), fixes, notes: estate.notes }, exitCode: unproven ? 1 : 0, stderr: estate.notes.map(noteLine) };
 }
 
 export function runPlan(o: PlanOptions): CommandResult {
@@ -78,6 +81,7 @@ function inputOf(path: string): InputOptions {
 export function runDiff(o: DiffOptions): CommandResult {
   const a = loadInput(inputOf(o.a));
   const b = loadInput(inputOf(o.b));
-  const d = diffResults(doctor(a), doctor(b));
-  return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d }, exitCode: d.changes.length ? 1 : 0 };
+  const d = diffResults({ estate: a, result: doctor(a) }, { estate: b, result: doctor(b) });
+  const notes = [...a.notes.map((n) => ({ side: 'a' as const, ...n })), ...b.notes.map((n) => ({ side: 'b' as const, ...n }))];
+  return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d, notes }, exitCode: d.changes.length ? 1 : 0, stderr: notes.map((n) => `${n.side.toUpperCase()}: ${noteLine(n)}`) };
 }

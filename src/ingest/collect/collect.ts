@@ -10,7 +10,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AWS_CALLS, awsClients, runPaged, searchTgwRoutes, type CallResult, type Pacing } from './aws.js';
-import { K8S_CALLS, loadKubeConfig, runList } from './k8s.js';
+import { K8S_CALLS, eksDescribeCommands, loadKubeConfig, notServed, runList } from './k8s.js';
 import type { CollectResult } from '../../model/collect-result.js';
 
 export interface CollectInput {
@@ -32,7 +32,7 @@ export type { CollectResult };
 
 export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
   const clients = o.ec2 && o.rds ? { ec2: o.ec2, rds: o.rds } : awsClients(o.region, o.profile);
-  const result: CollectResult = { out: o.out, region: o.region, ...(o.context ? { context: o.context } : {}), written: [], failures: [], throttled: 0, nodeDumpCommands: [] };
+  const result: CollectResult = { out: o.out, region: o.region, ...(o.context ? { context: o.context } : {}), written: [], failures: [], throttled: 0, nodeDumpCommands: [], extraCommands: [] };
   const pacing: Pacing = {
     sleep: o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     progress: o.progress,
@@ -44,12 +44,16 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
     writeFileSync(path, `${JSON.stringify(r.body, null, 2)}\n`);
     result.written.push({ file: r.file, call: r.call, items: r.items, pages: r.pages });
   };
-  const attempt = async (call: string, run: () => Promise<CallResult>) => {
+  const attempt = async (call: string, run: () => Promise<CallResult>, absentOk: (e: unknown) => boolean = () => false) => {
     try {
       const r = await run();
       write(r);
       return r;
     } catch (e) {
+      if (absentOk(e)) {
+        o.progress(`${call}: not served by this API server (older than the API); skipped`);
+        return undefined;
+      }
       const error = `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`.split('\n')[0]!;
       result.failures.push({ call, error });
       o.progress(`${call}: failed (${error}); going on`);
@@ -62,6 +66,7 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
   for (const spec of AWS_CALLS) {
     o.progress(`[${++n}/${total}] ${spec.call}`);
     const r = await attempt(spec.call, () => runPaged(spec, spec.client === 'ec2' ? clients.ec2 : clients.rds, pacing));
+    if (r && spec.key === 'Reservations') result.extraCommands = eksDescribeCommands(r.body[spec.key]!, o.out, o.region, o.profile);
     if (r && spec.key === 'TransitGatewayRouteTables') tables = (r.body[spec.key] as { TransitGatewayRouteTableId: string }[]).map((t) => t.TransitGatewayRouteTableId);
   }
   for (const t of tables) await attempt(`search-transit-gateway-routes ${t}`, () => searchTgwRoutes(clients.ec2, t, pacing));
@@ -75,7 +80,7 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
   for (const spec of K8S_CALLS) {
     o.progress(`[${++n}/${total}] ${spec.call}`);
     if (!kc) continue;
-    const r = await attempt(spec.call, () => runList(spec, kc));
+    const r = await attempt(spec.call, () => runList(spec, kc), (e) => notServed(spec, e));
     if (r && spec.kind === 'NodeList') nodes = (r.body.items as { metadata?: { name?: string } }[]).flatMap((x) => x.metadata?.name ?? []);
   }
   result.nodeDumpCommands = nodeDumpCommands(nodes, o.out, o.context, o.debugImage ?? 'busybox:1.36');

@@ -33,6 +33,8 @@ export const K8sService = z.looseObject({
   spec: z.looseObject({
     type: z.string().optional(),
     clusterIP: z.string().optional(),
+    /** Every ClusterIP of a dual-stack Service (IPv4 and IPv6); `clusterIP` is the first. */
+    clusterIPs: z.array(z.string()).optional(),
     ports: z.array(z.looseObject({ name: z.string().optional(), port: z.number().int(), protocol: z.string().optional(), targetPort: z.union([z.number(), z.string()]).optional() })).default([]),
   }),
 });
@@ -60,6 +62,17 @@ export const K8sDaemonSet = z.looseObject({
 });
 export type K8sDaemonSet = z.infer<typeof K8sDaemonSet>;
 
+/**
+ * A networking.k8s.io/v1 ServiceCIDR (Kubernetes 1.33+): the ranges ClusterIPs
+ * are allocated from, at most one per IP family; the apiserver creates the one
+ * named `kubernetes` from --service-cluster-ip-range, and more can be added.
+ */
+export const K8sServiceCidr = z.looseObject({
+  metadata: Meta.extend({ deletionTimestamp: z.string().optional() }),
+  spec: z.looseObject({ cidrs: z.array(z.string()).default([]) }).default({ cidrs: [] }),
+});
+export type K8sServiceCidr = z.infer<typeof K8sServiceCidr>;
+
 /** The item kinds podpath reads, and their schemas. */
 export const ITEM_SCHEMAS = {
   Node: K8sNode,
@@ -68,6 +81,7 @@ export const ITEM_SCHEMAS = {
   EndpointSlice: K8sEndpointSlice,
   ConfigMap: K8sConfigMap,
   DaemonSet: K8sDaemonSet,
+  ServiceCIDR: K8sServiceCidr,
 } as const;
 export type ItemKind = keyof typeof ITEM_SCHEMAS;
 

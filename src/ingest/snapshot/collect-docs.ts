@@ -22,7 +22,8 @@ import { DescribeInstances, type AwsInstance } from '../aws/describe-instances.j
 import { DescribeNetworkInterfaces, type AwsNetworkInterface } from '../aws/describe-network-interfaces.js';
 import { DescribeDbInstances, type AwsDbInstance } from '../aws/describe-db-instances.js';
 import { DescribePrefixLists, PrefixListEntries } from '../aws/describe-managed-prefix-lists.js';
-import { ITEM_SCHEMAS, K8sList, type ItemKind, type K8sConfigMap, type K8sDaemonSet, type K8sEndpointSlice, type K8sNode, type K8sPod, type K8sService } from '../k8s/objects.js';
+import { DescribeEksCluster, type EksCluster } from '../aws/describe-cluster.js';
+import { ITEM_SCHEMAS, K8sList, type ItemKind, type K8sConfigMap, type K8sDaemonSet, type K8sEndpointSlice, type K8sNode, type K8sPod, type K8sService, type K8sServiceCidr } from '../k8s/objects.js';
 import { isRecord, type JsonDoc } from './json-file.js';
 import type { SnapshotNotes } from './notes.js';
 
@@ -46,6 +47,8 @@ export interface VendorRecords {
   instances: From<AwsInstance>[];
   interfaces: From<AwsNetworkInterface>[];
   dbInstances: From<AwsDbInstance>[];
+  /** `aws eks describe-cluster` outputs. */
+  eksClusters: From<EksCluster>[];
   prefixLists: Map<string, string[]>;
   nodes: From<K8sNode>[];
   pods: From<K8sPod>[];
@@ -53,6 +56,8 @@ export interface VendorRecords {
   endpointSlices: From<K8sEndpointSlice>[];
   configMaps: From<K8sConfigMap>[];
   daemonSets: From<K8sDaemonSet>[];
+  /** networking.k8s.io/v1 ServiceCIDR objects (Kubernetes 1.33+). */
+  serviceCidrs: From<K8sServiceCidr>[];
   /** Custom resources read as plain objects (Calico IPPool). */
   custom: From<{ kind: string; value: Record<string, unknown> }>[];
 }
@@ -60,8 +65,8 @@ export interface VendorRecords {
 export function emptyRecords(): VendorRecords {
   return {
     vpcs: [], subnets: [], routeTables: [], securityGroups: [], networkAcls: [], peerings: [], internetGateways: [], natGateways: [],
-    transitGateways: [], tgwAttachments: [], tgwRouteTables: [], tgwRoutes: [], instances: [], interfaces: [], dbInstances: [],
-    prefixLists: new Map(), nodes: [], pods: [], services: [], endpointSlices: [], configMaps: [], daemonSets: [], custom: [],
+    transitGateways: [], tgwAttachments: [], tgwRouteTables: [], tgwRoutes: [], instances: [], interfaces: [], dbInstances: [], eksClusters: [],
+    prefixLists: new Map(), nodes: [], pods: [], services: [], endpointSlices: [], configMaps: [], daemonSets: [], serviceCidrs: [], custom: [],
   };
 }
 
@@ -106,6 +111,10 @@ export function sortDocument(doc: JsonDoc, r: VendorRecords, notes: SnapshotNote
   }
   if ('NetworkInterfaces' in v) return count('describe-network-interfaces', pushAll(r.interfaces, aws(DescribeNetworkInterfaces).NetworkInterfaces, file));
   if ('DBInstances' in v) return count('describe-db-instances', pushAll(r.dbInstances, aws(DescribeDbInstances).DBInstances, file));
+  if ('cluster' in v && isRecord(v.cluster) && ('kubernetesNetworkConfig' in v.cluster || String(v.cluster.arn ?? '').includes(':eks:'))) {
+    r.eksClusters.push({ ...aws(DescribeEksCluster).cluster, file });
+    return count('eks describe-cluster', 1);
+  }
   if ('PrefixLists' in v) {
     const list = aws(DescribePrefixLists).PrefixLists;
     for (const p of list) if (!r.prefixLists.has(p.PrefixListId)) notes.warn(`prefix list ${p.PrefixListId} (${p.PrefixListName ?? 'unnamed'}) has no entries in the snapshot (get-managed-prefix-list-entries)`, file);
@@ -153,6 +162,7 @@ function sortK8sList(doc: JsonDoc, r: VendorRecords, notes: SnapshotNotes) {
       case 'EndpointSlice': r.endpointSlices.push(rec as From<K8sEndpointSlice>); break;
       case 'ConfigMap': r.configMaps.push(rec as From<K8sConfigMap>); break;
       case 'DaemonSet': r.daemonSets.push(rec as From<K8sDaemonSet>); break;
+      case 'ServiceCIDR': r.serviceCidrs.push(rec as From<K8sServiceCidr>); break;
     }
   });
   const what = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'empty';

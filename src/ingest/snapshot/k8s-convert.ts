@@ -3,12 +3,10 @@
  * spec.providerID `aws:///ZONE/i-...` -> instance, else the InternalIP),
  * pods (status.podIP, spec.nodeName, spec.hostNetwork), ClusterIP Services
  * with the ready addresses of their EndpointSlices, and the cluster address
- * plan (podpath.yaml, else kube-apiserver/controller-manager flags or the
- * kubeadm-config / kube-proxy ConfigMaps, and the kube-dns Service).
+ * plan (k8s-plan.ts).
  * A node without iptables-save.txt gets nat rules derived from the cluster's
  * CNI profile, marked derived.
  */
-import { parse as parseYaml } from 'yaml';
 import type { EstateInput } from '../../model/estate.js';
 import type { Cluster } from '../../model/k8s.js';
 import type { TextSource } from '../../model/source.js';
@@ -19,6 +17,7 @@ import type { From, VendorRecords } from './collect-docs.js';
 import type { K8sNode } from '../k8s/objects.js';
 import { ipv4Cidr } from './aws-fabric.js';
 import { podAttachment, type ClusterProfile } from './k8s-profile.js';
+import { clusterPlan } from './k8s-plan.js';
 import type { SnapshotNotes } from './notes.js';
 
 type In<K extends keyof EstateInput> = NonNullable<EstateInput[K]>;
@@ -74,7 +73,7 @@ export function convertK8s(
       .flatMap((e) => (e.endpoints ?? []).filter((x) => x.conditions?.ready !== false).flatMap((x) => x.addresses));
     services.push({ name, clusterIP: ip, ports, endpoints: [...new Set(endpoints)] });
   }
-  return { cluster: clusterPlan(r, services, clusterOverride, notes), nodes, pods, services };
+  return { cluster: clusterPlan(r, { override: clusterOverride, profile, resolvConfs: resolvConfsOf(nodeFiles) }, notes), nodes, pods, services };
 }
 
 function convertNode(
@@ -133,29 +132,6 @@ function nodeProfile(p: ClusterProfile, instance: In<'instances'>[number], podCi
   return p;
 }
 
-/** The cluster address plan, from the override or from what the objects say. */
-function clusterPlan(r: VendorRecords, services: In<'services'>, override: Partial<Cluster> | undefined, notes: SnapshotNotes): Cluster | undefined {
-  const flags = new Map<string, string>();
-  for (const p of r.pods) for (const c of p.spec.containers) for (const a of [...(c.command ?? []), ...(c.args ?? [])]) {
-    const m = /^--(service-cluster-ip-range|cluster-cidr)=(.+)$/.exec(a);
-    if (m && !flags.has(m[1]!)) flags.set(m[1]!, m[2]!.split(',')[0]!);
-  }
-  const kubeadm = r.configMaps.find((c) => c.metadata.name === 'kubeadm-config')?.data?.ClusterConfiguration;
-  const net = kubeadm ? ((parseYaml(kubeadm) as { networking?: { podSubnet?: string; serviceSubnet?: string } } | null)?.networking ?? {}) : {};
-  const proxy = r.configMaps.find((c) => c.metadata.name === 'kube-proxy')?.data?.['config.conf'];
-  const proxyCidr = proxy ? (parseYaml(proxy) as { clusterCIDR?: string } | null)?.clusterCIDR : undefined;
-  const dns = services.find((s) => s.name === 'kube-system/kube-dns' || s.name === 'kube-system/coredns');
-  const pick = (what: string, candidates: [string | undefined, string][]) => {
-    const hit = candidates.find(([v]) => v);
-    if (hit && !override?.[what as keyof Cluster]) notes.derive(`cluster ${what} ${hit[0]}`, hit[1]);
-    return hit?.[0];
-  };
-  const podCidr = override?.podCidr ?? pick('podCidr', [[flags.get('cluster-cidr'), '--cluster-cidr flag of a control-plane pod'], [net.podSubnet, 'kubeadm-config ConfigMap'], [proxyCidr, 'kube-proxy ConfigMap clusterCIDR']]);
-  const serviceCidr = override?.serviceCidr ?? pick('serviceCidr', [[flags.get('service-cluster-ip-range'), '--service-cluster-ip-range flag of kube-apiserver'], [net.serviceSubnet, 'kubeadm-config ConfigMap']]);
-  const dnsServiceIp = override?.dnsServiceIp ?? pick('dnsServiceIp', [[dns?.clusterIP, `Service ${dns?.name}`]]);
-  if (!podCidr || !serviceCidr) {
-    notes.warn(`the cluster's ${!podCidr ? 'pod CIDR' : 'service CIDR'} is not in the snapshot (no kube-apiserver/controller-manager flags, kubeadm-config or podpath.yaml cluster:); cluster address plan left out`);
-    return undefined;
-  }
-  return { name: override?.name ?? 'cluster', podCidr, serviceCidr, ...(dnsServiceIp ? { dnsServiceIp } : {}) };
+function resolvConfsOf(nodeFiles: Map<string, NodeFiles>): Map<string, TextSource> {
+  return new Map([...nodeFiles].flatMap(([name, f]) => { const rc = f.texts.get('resolv.conf'); return rc ? [[name, rc] as const] : []; }));
 }

@@ -62,7 +62,7 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   const hosts = convertHosts(records, fabric, notes, overrides?.rds ?? {});
   const profile = detectProfile(records, overrides?.cni, notes);
   const k8s = convertK8s(records, { instances: hosts.instances, subnets: fabric.subnets, vpcs: fabric.vpcs }, nodeFiles, profile, overrides?.cluster, notes);
-  const input: EstateInput = { name: basename(dir.replace(/\/+$/, '')), description: `snapshot ${dir}`, ...fabric, ...hosts, ...k8s, file: dir };
+  const input: EstateInput = { name: basename(dir.replace(/\/+$/, '')), description: `snapshot ${dir}`, ...fabric, ...hosts, ...k8s, file: dir, notes: notes.loadNotes() };
   if (!input.cluster) delete input.cluster;
   const parsed = EstateSchema.safeParse(input);
   if (!parsed.success) {

@@ -9,6 +9,10 @@ import type { FindingFixes } from '../../fix/prove.js';
 import type { PlanInput, PlanResult } from '../../plan/plan.js';
 import type { FlowChange } from '../../doctor/diff.js';
 import type { Trace } from '../../trace/types.js';
+import type { LoadNote } from '../../model/load-note.js';
+
+/** A loader note of one side of a diff. */
+export type SideNote = LoadNote & { side: 'a' | 'b' };
 
 export interface DoctorReport {
   kind: 'doctor';
@@ -20,14 +24,16 @@ export interface DoctorReport {
   destinations: DestClass[];
   /** Every traced pair with its verdict (traces of failing pairs are in the findings' evidence). */
   pairs: Omit<PairResult, 'traces'>[];
-  /** What doctor inferred to have something to check, labelled. @default none */
-  assumptions?: string[];
+  /** What loading the estate derived, assumed or left out (docs/doctor.md). */
+  notes: LoadNote[];
 }
 
 export interface FixReport {
   kind: 'fix';
   estate: string;
   fixes: FindingFixes[];
+  /** What loading the estate derived, assumed or left out (docs/doctor.md). */
+  notes: LoadNote[];
 }
 
 export interface PlanReport {
@@ -45,6 +51,8 @@ export interface DiffReport {
   unchanged: number;
   findingsOnlyInA: string[];
   findingsOnlyInB: string[];
+  /** What loading each side derived, assumed or left out (docs/doctor.md). */
+  notes: SideNote[];
 }
 
 /** Left-aligned columns. */
@@ -68,7 +76,6 @@ export function doctorText(r: DoctorReport): string {
   const out = [
     `podpath doctor: ${r.estate}`,
     `${s.sourceClasses} source classes x ${s.destinationClasses} destination classes (${s.atoms} prefix atoms): ${s.tracedPairs} pairs traced, ${s.traces} traces`,
-    ...(r.assumptions ?? []).map((a) => `assumed: ${a}`),
     r.findings.length ? `${r.findings.length} findings: ${count('error')} error, ${count('warning')} warning, ${count('note')} note` : 'no findings',
     '',
   ];
@@ -123,7 +130,11 @@ export function planText(r: PlanReport): string {
 
 export function diffText(r: DiffReport): string {
   const out = [`podpath diff: ${r.a} -> ${r.b}`, `${r.changes.length} flows changed, ${r.unchanged} unchanged`, ''];
-  if (r.changes.length) out.push(...table([['PAIR', 'BEFORE', 'AFTER', 'WHY (after)'], ...r.changes.map((c) => [c.pair, c.before, c.after, c.b[0]?.decidingRule?.ref ?? c.a[0]?.decidingRule?.ref ?? ''])]), '');
+  if (r.changes.length) {
+    out.push(...table([['PAIR', 'IN A', 'IN B', 'DECIDED IN A', 'DECIDED IN B'], ...r.changes.map((c) => [
+      `${c.pair}${c.pairInB ? ` (B: ${c.pairInB})` : ''}`, c.before ?? 'not traced in A', c.after ?? 'not traced in B', c.decidedInA ?? '-', c.decidedInB ?? '-',
+    ])]), '');
+  }
   if (r.findingsOnlyInA.length) out.push(`findings gone: ${r.findingsOnlyInA.join(', ')}`);
   if (r.findingsOnlyInB.length) out.push(`findings new: ${r.findingsOnlyInB.join(', ')}`);
   out.push('');

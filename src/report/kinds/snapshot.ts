@@ -41,5 +41,6 @@ export function collectText(r: CollectReport): string {
   for (const f of r.failures) out.push(`   ${f.call}: ${f.error}`);
   out.push('', `throttled and retried: ${r.throttled}`, '', '== Node dumps (run these, then re-run podpath snapshot check)');
   for (const c of r.nodeDumpCommands) out.push(`   ${c}`);
+  if (r.extraCommands.length) out.push('', '== EKS (the Service CIDR; run these too)', ...r.extraCommands.map((c) => `   ${c}`));
   return `${out.join('\n')}\n`;
 }
