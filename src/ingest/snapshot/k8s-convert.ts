@@ -13,6 +13,8 @@ import type { TextSource } from '../../model/source.js';
 import { formatIpv4, isValidIpv4 } from '../../net/ipv4.js';
 import { nthAddress, parseCidr } from '../../net/prefix.js';
 import { deriveNatRules, type MasqProfile } from '../../k8s/profiles/index.js';
+import { estateServicePorts, kubeProxySaveText } from '../../k8s/kube-proxy/index.js';
+import { mergeIptablesSave } from '../../k8s/merge-save.js';
 import type { From, VendorRecords } from './collect-docs.js';
 import type { K8sNode } from '../k8s/objects.js';
 import { ipv4Cidr } from './aws-fabric.js';
@@ -73,7 +75,22 @@ export function convertK8s(
       .flatMap((e) => (e.endpoints ?? []).filter((x) => x.conditions?.ready !== false).flatMap((x) => x.addresses));
     services.push({ name, clusterIP: ip, ports, endpoints: [...new Set(endpoints)] });
   }
-  return { cluster: clusterPlan(r, { override: clusterOverride, profile, resolvConfs: resolvConfsOf(nodeFiles) }, notes), nodes, pods, services };
+  const cluster = clusterPlan(r, { override: clusterOverride, profile, resolvConfs: resolvConfsOf(nodeFiles) }, notes);
+  for (const n of nodes) if ((n.iptables as TextSource | undefined)?.derived && services.length) withKubeProxyRules(n, { services, pods }, cluster?.podCidr, notes);
+  return { cluster, nodes, pods, services };
+}
+
+/**
+ * A node whose nat rules were derived from its CNI profile also gets the
+ * rules kube-proxy (iptables mode) writes for the snapshot's Services, as on a
+ * real node both programs write into its tables (k8s/merge-save.ts); marked
+ * derived like the rest of the dump.
+ */
+function withKubeProxyRules(n: In<'nodes'>[number], objects: { services: In<'services'>; pods: In<'pods'> }, clusterCIDR: string | undefined, notes: SnapshotNotes): void {
+  const kp = kubeProxySaveText(estateServicePorts(objects as Parameters<typeof estateServicePorts>[0]), { nodeName: n.name, ...(clusterCIDR ? { clusterCIDR } : {}) });
+  const own = n.iptables as TextSource;
+  n.iptables = { ...own, text: mergeIptablesSave([kp, own.text]), derived: `${own.derived}; kube-proxy (iptables mode) rules derived from ${objects.services.length} Services` };
+  notes.derive(`node ${n.name} kube-proxy rules`, `${objects.services.length} Services and their EndpointSlices (kube-proxy iptables mode assumed)`);
 }
 
 function convertNode(

@@ -35,7 +35,7 @@ export interface DerivedKubeProxyRules {
 }
 
 /** The service ports of an estate as kube-proxy sees them. */
-export function estateServicePorts(estate: Estate): KubeProxyServicePort[] {
+export function estateServicePorts(estate: Pick<Estate, 'services' | 'pods'>): KubeProxyServicePort[] {
   const nodeOf = new Map(estate.pods.filter((p) => p.ip).map((p) => [p.ip!, p.node]));
   return estate.services.flatMap((s) => {
     const [namespace, name] = s.name.includes('/') ? (s.name.split('/', 2) as [string, string]) : ['default', s.name];
