@@ -8,7 +8,7 @@
  * the peering route covers but the peer does not own (PP109).
  */
 import type { Estate } from '../model/estate.js';
-import { formatIpv4 } from '../net/ipv4.js';
+import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
 import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, type Prefix } from '../net/prefix.js';
 import { withIptablesInsert } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
@@ -68,19 +68,39 @@ export function overlapFindings(w: World, sources: SourceClass[]): { detection: 
   const pods = sources.find((s) => s.kind === 'pods');
   const hosts = sources.find((s) => s.kind === 'hosts');
   const loc = c.source ? { file: c.source.file, line: c.source.line } : { awsId: 'cluster' };
-  const service = c.serviceCidr ? cidr(c.serviceCidr) : undefined;
   const once = (list: Routed[]) => list.filter((r, i) => list.findIndex((x) => formatPrefix(x.prefix) === formatPrefix(r.prefix)) === i);
-  for (const r of once(routed.filter((x) => service && overlaps(x.prefix, service)))) {
-    const host = hostIn(w, r.prefix.len >= service!.len ? r.prefix : service!);
-    const evidence = host && pods ? hijack(w, pods, host) : [];
+  const inferred = (field: 'podCidr' | 'serviceCidr') => {
+    const f = c.inferred.find((x) => x.field === field);
+    return f ? ` (${field === 'podCidr' ? 'pod CIDR' : 'Service CIDR'} inferred: ${f.reason})` : '';
+  };
+  // Every Service range (the primary and the ServiceCIDR objects' others); without any, each ClusterIP is evidence on its own.
+  const ranges = [...(c.serviceCidr ? [c.serviceCidr] : []), ...c.additionalServiceCidrs];
+  const clusterIPs = ranges.length ? [] : c.clusterIPs;
+  for (const text of ranges) {
+    const service = cidr(text);
+    for (const r of once(routed.filter((x) => overlaps(x.prefix, service)))) {
+      const host = hostIn(w, r.prefix.len >= service.len ? r.prefix : service);
+      const evidence = host && pods ? hijack(w, pods, host) : [];
+      out.push({ detection: {
+        id: 'PP102', key: `PP102|${formatPrefix(r.prefix)}`, title: `Service CIDR ${text} overlaps ${r.what}`,
+        message: `Any ClusterIP in ${text} that is also a real address in ${formatPrefix(r.prefix)} is DNATed by kube-proxy on every node, so pods can no longer reach that host` +
+          `${host ? ` (e.g. a Service given ${host.ip} would take the traffic meant for ${host.label})` : ''}; and VIP traffic that misses the DNAT is routed to ${formatPrefix(r.prefix)} instead of failing.` +
+          `${r.reachable ? '' : ' The block is not routed from the nodes\' subnets today, so this is latent.'}${text === c.serviceCidr ? inferred('serviceCidr') : ''}`,
+        location: loc, facts: { serviceCidr: text, routedBlocks: [formatPrefix(r.prefix)], podCidr: c.podCidr },
+        ...(r.reachable ? {} : { severity: 'warning' as const }),
+      }, evidence });
+    }
+  }
+  for (const r of once(routed.filter((x) => clusterIPs.some((ip) => contains(x.prefix, parseIpv4(ip.ip)))))) {
+    const inside = clusterIPs.filter((ip) => contains(r.prefix, parseIpv4(ip.ip)));
+    const shown = inside.slice(0, 3).map((ip) => `${ip.ip} (${ip.service})`).join(', ');
     out.push({ detection: {
-      id: 'PP102', key: `PP102|${formatPrefix(r.prefix)}`, title: `Service CIDR ${c.serviceCidr} overlaps ${r.what}`,
-      message: `Any ClusterIP in ${c.serviceCidr} that is also a real address in ${formatPrefix(r.prefix)} is DNATed by kube-proxy on every node, so pods can no longer reach that host` +
-        `${host ? ` (e.g. a Service given ${host.ip} would take the traffic meant for ${host.label})` : ''}; and VIP traffic that misses the DNAT is routed to ${formatPrefix(r.prefix)} instead of failing.` +
-        `${r.reachable ? '' : ' The block is not routed from the nodes\' subnets today, so this is latent.'}`,
-      location: loc, facts: { serviceCidr: c.serviceCidr, routedBlocks: [formatPrefix(r.prefix)], podCidr: c.podCidr },
+      id: 'PP102', key: `PP102|${formatPrefix(r.prefix)}`, title: `ClusterIP ${inside[0]!.ip} (${inside[0]!.service}) lies inside ${r.what}`,
+      message: `The Service CIDR is not in the input, but ${inside.length} ClusterIP(s) lie inside ${formatPrefix(r.prefix)}: ${shown}${inside.length > 3 ? ', ...' : ''}. ` +
+        `kube-proxy DNATs them on every node, so a real host there is unreachable from pods, and VIP traffic that misses the DNAT is routed to ${formatPrefix(r.prefix)}. The Service range itself is inferred to overlap (evidence: these ClusterIPs).`,
+      location: loc, facts: { routedBlocks: [formatPrefix(r.prefix)], ...(c.podCidr ? { podCidr: c.podCidr } : {}) },
       ...(r.reachable ? {} : { severity: 'warning' as const }),
-    }, evidence });
+    }, evidence: [] });
   }
   const native = vpcNativePods(w);
   for (const r of once(routed.filter((x) => podCidr && overlaps(x.prefix, podCidr) && !native.some((b) => covers(b, x.prefix))))) {
@@ -88,7 +108,7 @@ export function overlapFindings(w: World, sources: SourceClass[]): { detection: 
     const evidence = hosts ? traceFlow(w, { src: hosts.rep, dst: `${host?.ip ?? formatIpv4(r.prefix.addr + 1)}:${host?.port ?? 443}` }) : [];
     out.push({ detection: {
       id: 'PP103', key: `PP103|${formatPrefix(r.prefix)}`, title: `pod CIDR ${c.podCidr} overlaps ${r.what}`,
-      message: `Addresses in ${formatPrefix(r.prefix)} are both pod addresses and routed hosts: a node sends traffic for a pod-CIDR address to its pod bridge or to the node owning that pod range, and masquerade exceptions for the pod CIDR also exempt those hosts.`,
+      message: `Addresses in ${formatPrefix(r.prefix)} are both pod addresses and routed hosts: a node sends traffic for a pod-CIDR address to its pod bridge or to the node owning that pod range, and masquerade exceptions for the pod CIDR also exempt those hosts.${inferred('podCidr')}`,
       location: loc, facts: { podCidr: c.podCidr, routedBlocks: [formatPrefix(r.prefix)], serviceCidr: c.serviceCidr },
       ...(r.reachable ? {} : { severity: 'warning' as const }),
     }, evidence });
