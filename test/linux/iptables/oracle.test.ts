@@ -102,6 +102,8 @@ describe.skipIf(unavailable !== undefined)('the kernel as oracle (fresh network 
     ['-s 10.0.0.0/255.255.0.0 -j ACCEPT', 'a dotted mask becomes a length'],
     ['-p 6 --dport 80:90 -j ACCEPT', 'a protocol number becomes its name, and the implicit -m tcp is printed'],
     ['-p udp -m udp ! --dport 53 -j DROP', 'a negated port'],
+    ['-p sctp -m sctp --dport 80 -j ACCEPT', 'an SCTP port (kube-proxy writes them for SCTP Services)'],
+    ['-p sctp --sport 5 ! --dport 81:90 -j ACCEPT', 'SCTP ports without -m sctp: the implicit -m sctp is printed'],
     ['-p tcp -m multiport --dports 80,443:445 -j ACCEPT', 'multiport with a range'],
     ['-i eth+ ! -o docker0 -j ACCEPT', 'interface wildcard and negation'],
     ['-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', 'conntrack states'],
