@@ -12,7 +12,7 @@ import { reversed, type Packet } from '../net/packet.js';
 import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
-import { lookupNodeRoute } from '../linux/route/ip-route.js';
+import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
 import type { NodeRecord, PodRecord } from './world.js';
@@ -46,7 +46,8 @@ export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
 
 /** True when `ip` is one of the node's own addresses (the kernel's local table); a pod's VPC address (VPC CNI) is not. */
 export function isNodeLocal(node: NodeRecord, ip: Ipv4): boolean {
-  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || (node.eni.addresses.includes(ip) && !node.pods.has(ip));
+  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || (node.eni.addresses.includes(ip) && !node.pods.has(ip)) ||
+    localRouteFor(node.routes, ip) !== undefined;
 }
 
 /** The node's link route to a pod's /32 on a veth (not eth0, not lo), if the node has one. */

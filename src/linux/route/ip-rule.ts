@@ -314,6 +314,10 @@ export function lookupPolicyRoute(rules: readonly PolicyRule[], routes: readonly
     const route = lookupNodeRoute(routes, q.dst, a.table);
     if (!route || route.type === 'throw') continue;
     if (r.suppressPrefixLength !== undefined && route.dst.len <= r.suppressPrefixLength) continue;
+    if (route.type === 'multicast' || route.type === 'anycast') {
+      const at = route.loc ? ` (${route.loc.file}:${route.loc.line})` : '';
+      return { kind: 'unknown', rule: r, reason: `the route chosen is a ${route.type} route${at}: podpath does not model ${route.type} delivery` };
+    }
     return { kind: 'route', route, rule: r };
   }
   return { kind: 'none' };
