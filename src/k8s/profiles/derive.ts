@@ -58,19 +58,34 @@ function ipMasqAgent(p: Extract<MasqProfile, { kind: 'ip-masq-agent' }>, chain =
 }
 
 /**
- * Amazon VPC CNI: AWS-SNAT-CHAIN-0 RETURNs for the VPC CIDRs and
- * AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS, then SNATs to the node's primary IP;
- * with AWS_VPC_K8S_CNI_EXTERNALSNAT=true there is no SNAT rule at all.
- * Source: aws/amazon-vpc-cni-k8s README (AWS_VPC_K8S_CNI_EXTERNALSNAT,
- * AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS) and the chain as dumped on EKS nodes.
+ * Amazon VPC CNI, as aws-node writes a node's nat table
+ * (amazon-vpc-cni-k8s pkg/networkutils/network.go, buildIptablesSNATRules and
+ * updateIptablesRules): POSTROUTING jumps to AWS-SNAT-CHAIN-0, which RETURNs
+ * for each VPC CIDR ("AWS SNAT CHAIN") and each AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS
+ * entry ("AWS SNAT CHAIN EXCLUSION"; 0.0.0.0/0 is written without `-d`, as the
+ * kernel prints it), then SNATs what is left and not leaving on a branch ENI
+ * (`! -o vlan+`) to the node's primary IP, with `--random-fully` (prng, the
+ * default), `--random` (hashrandom) or neither (none). aws-node inserts each
+ * RETURN at the top of the chain, so on a fresh node they stand in reverse
+ * order (the order does not change what they decide). With
+ * AWS_VPC_K8S_CNI_EXTERNALSNAT=true none of these rules exist.
  */
 function awsVpcCni(p: Extract<MasqProfile, { kind: 'aws-vpc-cni' }>): DerivedRules {
-  const settings = `EXTERNALSNAT=${p.externalSnat ?? false}; EXCLUDE_SNAT_CIDRS=${(p.excludeSnatCidrs ?? []).join(',') || 'none'}; VPC ${p.vpcCidrs.join(', ')}`;
+  const excluded = p.excludeSnatCidrs ?? [];
+  const random = p.randomizeSnat ?? 'prng';
+  const settings = `EXTERNALSNAT=${p.externalSnat ?? false}; EXCLUDE_SNAT_CIDRS=${excluded.join(',') || 'none'}; RANDOMIZESNAT=${random}; VPC ${p.vpcCidrs.join(', ')}`;
   if (p.externalSnat) return { text: natTable([], []), derived: `derived from profile aws-vpc-cni (${settings}): no SNAT on the node` };
   const chain = 'AWS-SNAT-CHAIN-0';
-  const rules = [`-A POSTROUTING ${c('AWS SNAT CHAIN')} -j ${chain}`];
-  for (const cidr of [...p.vpcCidrs, ...(p.excludeSnatCidrs ?? [])]) rules.push(`-A ${chain} -d ${cidr} ${c('AWS SNAT CHAIN')} -j RETURN`);
-  rules.push(`-A ${chain} ! -o vlan+ ${c('AWS, SNAT')} -m addrtype ! --dst-type LOCAL -j SNAT --to-source ${p.nodeIp} --random-fully`);
+  const returns = [
+    ...p.vpcCidrs.map((cidr) => `-A ${chain} -d ${cidr} ${c('AWS SNAT CHAIN')} -j RETURN`),
+    ...excluded.map((cidr) => `-A ${chain}${cidr === '0.0.0.0/0' ? '' : ` -d ${cidr}`} ${c('AWS SNAT CHAIN EXCLUSION')} -j RETURN`),
+  ].reverse();
+  const flag = random === 'prng' ? ' --random-fully' : random === 'hashrandom' ? ' --random' : '';
+  const rules = [
+    `-A POSTROUTING ${c('AWS SNAT CHAIN')} -j ${chain}`,
+    ...returns,
+    `-A ${chain} ! -o vlan+ ${c('AWS, SNAT')} -m addrtype ! --dst-type LOCAL -j SNAT --to-source ${p.nodeIp}${flag}`,
+  ];
   return { text: natTable([chain], rules), derived: `derived from profile aws-vpc-cni (${settings})` };
 }
 
