@@ -91,6 +91,7 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
     ctStatus: { ...pass.ctStatus },
     connmark: pass.connmark,
     isLocal: (ip) => isNodeLocal(node, ip),
+    localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
     ifaceAddress: (name) => (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
     ...(node.ipsets ? { ipsets: node.ipsets } : {}),
   };

@@ -155,8 +155,10 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   const ifaceAddr = new Map<string, Ipv4>();
   for (const a of input.addresses ?? []) if (!ifaceAddr.has(a.iface)) ifaceAddr.set(a.iface, a.addr);
   ifaceAddr.set('lo', 0x7f000001);
+  const holder = new Map<Ipv4, string>((input.addresses ?? []).map((a) => [a.addr, a.iface]));
+  const localDevice = (ip: Ipv4) => holder.get(ip) ?? (contains(LOOPBACK, ip) ? 'lo' : undefined);
   const base = (ct: NetfilterContext['ctState'], connOf: Base['connOf']): Base => ({
-    isLocal, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}),
+    isLocal, localDevice, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}),
   });
   const budget = { paths: 1 };
   const start: Pass = { steps: [], mark: (input.mark ?? 0) >>> 0, probability: 1, ctStatus: {} };

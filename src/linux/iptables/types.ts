@@ -119,6 +119,12 @@ export interface NetfilterContext {
   isLocal: (ip: Ipv4) => boolean | undefined;
   /** Primary address of an interface, for MASQUERADE. */
   ifaceAddress: (iface: string) => Ipv4 | undefined;
+  /**
+   * The interface whose local-table route holds a local address (`local
+   * 172.31.0.225 dev eth0 table local`), for `-m addrtype --limit-iface-in/out`.
+   * @default not known: such matches on a local address answer unknown
+   */
+  localDevice?: (ip: Ipv4) => string | undefined;
   /** conntrack state of the packet. */
   ctState: 'NEW' | 'ESTABLISHED' | 'RELATED';
   /**

@@ -11,9 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsVpcCniFromEnv, deriveNatRules, type MasqProfile } from '../../../src/k8s/profiles/index.js';
 import { parseIptablesSave } from '../../../src/linux/iptables/parse.js';
 import { walkHook } from '../../../src/linux/iptables/walk.js';
+import { walkNodePath } from '../../../src/linux/iptables/node-path.js';
 import { formatIpv4, parseIpv4 } from '../../../src/net/ipv4.js';
 import { corpus } from '../../helpers/estates.js';
 import { openNetns, oracleUnavailable, type Netns } from '../../linux/iptables/netns.js';
+import { fixturesDir } from '../../linux/iptables/helpers.js';
 
 const env = (vars: Record<string, string>) => Object.entries(vars).map(([name, value]) => ({ name, value }));
 const EXT = 'AWS_VPC_K8S_CNI_EXTERNALSNAT';
@@ -54,6 +56,12 @@ describe('aws-node env, read as aws-node reads it', () => {
 
 const NODE = '172.31.23.106';
 const base: MasqProfile = { kind: 'aws-vpc-cni', vpcCidrs: ['172.31.0.0/16'], nodeIp: NODE };
+/** The lines of `table` in iptables-save text that name an AWS chain or carry an AWS comment. */
+const awsLines = (text: string, table: string) => {
+  const start = text.indexOf(`*${table}\n`);
+  if (start < 0) return [];
+  return text.slice(start, text.indexOf('COMMIT', start)).split('\n').filter((l) => l.includes('AWS')).map((l) => l.trim());
+};
 const chainLines = (text: string) => text.split('\n').filter((l) => l.includes('AWS-SNAT-CHAIN-0')).map((l) => l.trim());
 
 /** The source a forwarded pod packet leaves eth0 with. */
@@ -94,6 +102,40 @@ describe('AWS-SNAT-CHAIN-0 as aws-node writes it', () => {
   });
 });
 
+describe('the VPC CNI connmark rules in the derived profile', () => {
+  const mangleFixture = readFileSync(join(fixturesDir, 'eks-vpc-cni-mangle.iptables-save'), 'utf8');
+
+  it('mangle PREROUTING is what aws-node writes (the fixture the kernel printed), nat PREROUTING and AWS-CONNMARK-CHAIN-0 as in iptables_connmark.go', () => {
+    const text = deriveNatRules(base).text;
+    expect(awsLines(text, 'mangle')).toEqual(awsLines(mangleFixture, 'mangle'));
+    expect(awsLines(text, 'nat').filter((l) => l.includes('CONNMARK'))).toEqual([
+      ':AWS-CONNMARK-CHAIN-0 - [0:0]',
+      '-A PREROUTING -i eni+ -m comment --comment "AWS, outbound connections" -j AWS-CONNMARK-CHAIN-0',
+      '-A PREROUTING -m comment --comment "AWS, CONNMARK" -j CONNMARK --restore-mark --nfmask 0x80 --ctmask 0x80',
+      '-A AWS-CONNMARK-CHAIN-0 -d 172.31.0.0/16 -m comment --comment "AWS CONNMARK CHAIN" -j RETURN',
+      '-A AWS-CONNMARK-CHAIN-0 -m comment --comment "AWS, CONNMARK" -j CONNMARK --set-xmark 0x80/0x80',
+    ]);
+  });
+
+  it('a derived node marks a pod\'s connection to the internet (for rule 1024) and not one inside the VPC or an exclusion', () => {
+    const p: MasqProfile = { ...base, excludeSnatCidrs: ['10.0.0.0/16'] };
+    const rs = parseIptablesSave({ text: deriveNatRules(p).text, file: 'derived' }).value;
+    const mark = (dst: string) => {
+      const [path] = walkNodePath(rs, { packet: { src: parseIpv4('172.31.20.89'), dst: parseIpv4(dst), proto: 'tcp', sport: 40000, dport: 443 }, start: { kind: 'arrives', inIface: 'eni8ca2e41546c' }, outIface: 'eth0', addresses: [{ iface: 'eth0', addr: parseIpv4(NODE), len: 20 }] });
+      expect(path!.end.kind).toBe('forwarded');
+      return path!.steps[0]!.outcome.mark;
+    };
+    expect([mark('8.8.8.8'), mark('172.31.40.1'), mark('10.0.3.3')]).toEqual([0x80, 0, 0]);
+  });
+
+  it('with EXTERNALSNAT the nat table has no AWS rules; the NodePort connmark rules stay', () => {
+    const text = deriveNatRules({ ...base, externalSnat: true }).text;
+    expect(awsLines(text, 'nat')).toEqual([]);
+    expect(awsLines(text, 'mangle')).toHaveLength(3);
+    expect(awsLines(deriveNatRules({ ...base, externalSnat: true, nodePortSupport: false }).text, 'mangle')).toEqual([]);
+  });
+});
+
 const unavailable = oracleUnavailable();
 
 describe.skipIf(unavailable !== undefined)('the derived chain, restored by the kernel (fresh network namespace)', () => {
@@ -107,10 +149,14 @@ describe.skipIf(unavailable !== undefined)('the derived chain, restored by the k
     ['defaults', base],
     ['hashrandom and exclusions incl. 0.0.0.0/0', { ...base, vpcCidrs: ['172.31.0.0/16', '100.64.0.0/16'], randomizeSnat: 'hashrandom', excludeSnatCidrs: ['10.0.0.0/16', '0.0.0.0/0'] }],
     ['none', { ...base, randomizeSnat: 'none' }],
+    ['external SNAT (mangle connmark rules only)', { ...base, externalSnat: true }],
+    ['no NodePort support', { ...base, nodePortSupport: false, primaryIface: 'ens5' }],
   ])('iptables-save prints the AWS lines byte for byte as derived (%s)', (_name, p) => {
     const text = deriveNatRules(p).text;
     expect(ns.restore(text)).toEqual({ ok: true, stderr: '' });
-    const saved = ns.exec('iptables-save', ['-t', 'nat']).stdout;
-    expect(chainLines(saved)).toEqual(chainLines(text));
+    for (const t of ['nat', 'mangle']) {
+      const saved = ns.exec('iptables-save', ['-t', t]).stdout;
+      expect(awsLines(saved, t)).toEqual(awsLines(text, t));
+    }
   });
 });

@@ -110,6 +110,8 @@ describe.skipIf(unavailable !== undefined)('the kernel as oracle (fresh network 
     ['-m state --state NEW -j ACCEPT', 'the old state match'],
     ['-m mark --mark 0x4000/0x4000 -j ACCEPT', 'a mark with mask'],
     ['-m addrtype --dst-type LOCAL -j ACCEPT', 'addrtype'],
+    ['-i eth0 -m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT', 'addrtype limited to the input interface (VPC CNI)'],
+    ['-m addrtype ! --src-type LOCAL --dst-type UNICAST --limit-iface-out -j ACCEPT', 'addrtype with both types and --limit-iface-out, printed once'],
     ['-m comment --comment "a comment with spaces" -j ACCEPT', 'a quoted comment'],
     ['-p icmp -m icmp --icmp-type echo-request -j ACCEPT', 'an ICMP type name becomes a number'],
     ['-m statistic --mode random --probability 0.2 -j ACCEPT', 'a probability printed with 11 decimals'],
