@@ -4,7 +4,8 @@
  * calls of kubernetes pkg/proxy/iptables/proxier_test.go (read in
  * openshift/kubernetes @ 06d263ebff317d02636336fc76043cc40dd2b74e, the v1.27-era
  * revision the dumps 02-29 come from; 01's dump is the one TestTracePackets
- * restores there). Each case names the Go test function it came from.
+ * restores there, with the same seven flows as the later TestTracePacket the
+ * corpus took it from). Each case names the Go test function it came from.
  *
  * `output` is kube-proxy's tracer output: the DNAT destinations of every
  * branch, or ACCEPT / DROP / REJECT from the filter chains it runs, or '' when
@@ -45,7 +46,7 @@ const BLOCKED = '203.0.113.130';
 const f = (from: string, name: string, src: string, dst: string, dport: number, output: string, masq = false, proto?: 'sctp'): FlowCase =>
   ({ from, name, src, dst, dport, output, masq, ...(proto ? { proto } : {}) });
 
-const TP = 'TestTracePackets';
+const TP = 'TestTracePacket (TestTracePackets in v1.27)';
 const LB = 'TestLoadBalancer';
 const NP = 'TestNodePort';
 const OLNP = 'onlyLocalNodePorts';
