@@ -5,7 +5,8 @@
  * MAC addresses, so IPv6 link-local addresses and routes are stable; IPv6
  * forwarding on, so the kernel adds its anycast routes), `peer` the other ends.
  * test/fixtures/routes/eks-trunk-node.* are what this node's `ip route show
- * table all` and `ip rule` print; the oracle test rebuilds it and compares.
+ * table all` and `ip rule` print; the oracle test rebuilds it and compares them,
+ * and the main, 101 and 102 tables and rules with the corpus files themselves.
  */
 import type { Netns } from '../iptables/netns.js';
 
@@ -15,7 +16,7 @@ export const LINKS = ['eth0', 'vlan.eth.1', 'vlan.eth.2', 'vlan015fbd5badf', 'vl
 const SETUP: string[][] = [
   ['addr', 'add', '172.31.0.225/20', 'dev', 'eth0'],
   ['route', 'add', 'default', 'via', '172.31.0.1', 'dev', 'eth0'],
-  ['route', 'add', '169.254.169.254', 'dev', 'eth0'],
+  ['route', 'add', '169.254.169.254', 'dev', 'eth0', 'scope', 'global'], // no scope printed: the corpus route is scope global
   ['route', 'add', '172.31.3.129', 'dev', 'eni1e3dd7d66d7', 'scope', 'link'],
   ['route', 'add', '172.31.12.149', 'dev', 'eni5f2d60c848c', 'scope', 'link'],
   ['route', 'add', '172.31.0.1', 'dev', 'vlan.eth.1', 'scope', 'link', 'table', '101'],
