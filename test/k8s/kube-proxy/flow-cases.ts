@@ -128,6 +128,8 @@ export const FLOW_GROUPS: FlowGroup[] = [
     f('TestOnlyLocalLoadBalancing', 'external to LB IP hits only local endpoint, unmasqueraded', EXT, '1.2.3.4', 80, '10.180.2.1:80'),
     f('TestOnlyLocalLoadBalancing', 'external to NodePort hits only local endpoint, unmasqueraded', EXT, NODE, 3001, '10.180.2.1:80'),
   ] },
+  // "pod to localhost": both tracers see no kube-proxy rule for it (''); the kernel then drops it in routing as a
+  // martian destination (127.0.0.1 arriving on a pod interface without route_localnet), which neither tracer models.
   { file: '13-TestOnlyLocalNodePortsNoClusterCIDR.iptables-save', flows: [
     f(`TestOnlyLocalNodePortsNoClusterCIDR (${OLNP})`, 'pod to cluster IP hit both endpoints', '10.0.0.2', '172.30.0.41', 80, '10.180.0.1:80, 10.180.2.1:80'),
     f(`TestOnlyLocalNodePortsNoClusterCIDR (${OLNP})`, 'external to NodePort hits only local endpoint', EXT, NODE, 3001, '10.180.2.1:80'),
