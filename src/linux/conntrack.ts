@@ -5,9 +5,11 @@
  * tuples: the original (as the packet arrived) and the expected reply (the
  * reverse of the packet as it left, after DNAT and SNAT). A later packet that
  * matches the reply tuple is ESTABLISHED, skips the nat table, and is
- * rewritten back: the destination in PREROUTING/OUTPUT (undoing SNAT or
+ * rewritten back where the nat table would run (the nf_nat hooks' priority,
+ * after raw and mangle): the destination in PREROUTING/OUTPUT (undoing SNAT or
  * MASQUERADE), the source in POSTROUTING/INPUT (undoing DNAT). See the
- * kernel's nf_nat_core.c (nf_nat_packet, manip types SRC and DST).
+ * kernel's nf_nat_core.c (nf_nat_packet, manip types SRC and DST); walkHook
+ * applies conntrackManip at that point.
  */
 import { reversed, samePacket, type Packet } from '../net/packet.js';
 import type { ConnTuples, HookName } from './iptables/types.js';
