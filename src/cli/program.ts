@@ -183,7 +183,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 }
 
 function protoOption(): Option {
-  return new Option('--proto <proto>', 'protocol').choices(['tcp', 'udp', 'icmp']).default('tcp');
+  return new Option('--proto <proto>', 'protocol').choices(['tcp', 'udp', 'sctp', 'icmp']).default('tcp');
 }
 
 function positiveInt(text: string): number {

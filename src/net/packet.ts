@@ -4,11 +4,14 @@
  */
 import { formatIpv4, type Ipv4 } from './ipv4.js';
 
-/** IP protocols podpath traces. */
-export type Proto = 'tcp' | 'udp' | 'icmp';
+/**
+ * IP protocols podpath traces. SCTP (RFC 9260) has ports like TCP and UDP;
+ * kube-proxy writes `-p sctp` rules for SCTP Services.
+ */
+export type Proto = 'tcp' | 'udp' | 'icmp' | 'sctp';
 
-/** Protocol numbers as in /etc/protocols (used by AWS rules: "6", "17", "1"). */
-export const PROTO_NUMBER: Record<Proto, number> = { tcp: 6, udp: 17, icmp: 1 };
+/** Protocol numbers as in /etc/protocols (used by AWS rules: "6", "17", "1", "132"). */
+export const PROTO_NUMBER: Record<Proto, number> = { tcp: 6, udp: 17, icmp: 1, sctp: 132 };
 
 /** A packet header: the five-tuple. For ICMP echo, ports are 0 (the id is not modelled). */
 export interface Packet {

@@ -8,13 +8,13 @@
  *   the destination, POSTROUTING.
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
-import { reversed, showPacket, type Packet } from '../net/packet.js';
+import { reversed, type Packet } from '../net/packet.js';
 import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
-import { lookupNodeRoute } from '../linux/route/ip-route.js';
+import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
-import { undoDestinationNat, undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
+import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
 import type { NodeRecord, PodRecord } from './world.js';
 import type { Session, StepResult } from './state.js';
 import { hop, iptablesRule } from './hop.js';
@@ -46,7 +46,8 @@ export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
 
 /** True when `ip` is one of the node's own addresses (the kernel's local table); a pod's VPC address (VPC CNI) is not. */
 export function isNodeLocal(node: NodeRecord, ip: Ipv4): boolean {
-  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || (node.eni.addresses.includes(ip) && !node.pods.has(ip));
+  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || (node.eni.addresses.includes(ip) && !node.pods.has(ip)) ||
+    localRouteFor(node.routes, ip) !== undefined;
 }
 
 /** The node's link route to a pod's /32 on a veth (not eth0, not lo), if the node has one. */
@@ -90,6 +91,7 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
     ctStatus: { ...pass.ctStatus },
     connmark: pass.connmark,
     isLocal: (ip) => isNodeLocal(node, ip),
+    localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
     ifaceAddress: (name) => (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
     ...(node.ipsets ? { ipsets: node.ipsets } : {}),
   };
@@ -112,6 +114,8 @@ function hookHop(node: NodeRecord, o: HookOutcome, input: Packet, c: NetfilterCo
     if (t.unknown) notes.push(`not understood: ${t.unknown.construct} in ${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line}`);
     if (!t.rule && t.verdict === 'ACCEPT' && !t.nat) notes.push(`${t.table} ${t.chain}: no rule decided; policy ACCEPT`);
   }
+  const ct = o.conntrackNat;
+  if (ct) notes.push(conntrackNote(ct.before, ct.after, ct.manip) ?? '');
   if (node.ruleset.derived) notes.push(node.ruleset.derived);
   const decision = o.verdict === 'ACCEPT' ? (nat ? 'nat' : 'accept') : o.verdict === 'DROP' ? 'drop' : o.verdict === 'REJECT' ? 'reject' : 'unknown';
   const unknown = o.tables.find((t) => t.unknown)?.unknown;
@@ -174,14 +178,6 @@ function endOf(h: Hop, o: HookOutcome): StepResult {
   return { end: { kind, rule: h.rule, reason: `${kind} by ${t.table} ${t.chain} on ${h.at}` } };
 }
 
-/** Updates a recorded hop's packets (conntrack rewrites outside the chains) and adds a note. */
-function amendHop(h: Hop, packets: { packetIn?: Packet; packetOut?: Packet }, note: string | undefined): void {
-  if (!note) return;
-  if (packets.packetIn) h.packetIn = showPacket(packets.packetIn);
-  if (packets.packetOut) h.packetOut = showPacket(packets.packetOut);
-  h.notes.push(note);
-}
-
 /** Describes the rewrite conntrack applies to a reply, or undefined when there is none. */
 function conntrackNote(before: Packet, after: Packet, field: 'source' | 'destination'): string | undefined {
   if (before.src === after.src && before.dst === after.dst && before.sport === after.sport && before.dport === after.dport) return undefined;
@@ -194,25 +190,19 @@ function conntrackNote(before: Packet, after: Packet, field: 'source' | 'destina
 export function nodeIn(session: Session, node: NodeRecord, iface: string, arrived: Packet, hops: Hop[]): StepResult {
   const entry = session.conntrack(node.node.name).matchReply(arrived);
   const pass = newPass(entry, arrived);
-  // Reply packets get SNAT undone before routing, so they route to the real client.
-  const p = entry ? undoSourceNat(entry, arrived) : arrived;
-  const pre = hops.length;
-  return throughHook(session, node, 'PREROUTING', p, pass, { in: iface }, hops, (q) => {
-    if (entry) amendHop(hops[pre]!, { packetIn: arrived }, conntrackNote(arrived, p, 'destination'));
+  // A reply gets SNAT undone by the walk at nat priority in PREROUTING (after mangle), before routing, and DNAT in INPUT/POSTROUTING.
+  return throughHook(session, node, 'PREROUTING', arrived, pass, { in: iface }, hops, (q) => {
     if (isNodeLocal(node, q.dst)) {
-      return throughHook(session, node, 'INPUT', q, pass, { in: iface }, hops, (r) => {
-        const delivered = entry ? undoDestinationNat(entry, r) : r;
+      return throughHook(session, node, 'INPUT', q, pass, { in: iface }, hops, (delivered) => {
         if (!entry) session.conntrack(node.node.name).record(arrived, delivered, pass.connmark);
-        hops.push(hop('host', r, delivered, { at: node.node.name, direction: 'receive', decision: 'deliver', notes: [`delivered to a local socket on ${node.node.name}`] }));
+        hops.push(hop('host', delivered, delivered, { at: node.node.name, direction: 'receive', decision: 'deliver', notes: [`delivered to a local socket on ${node.node.name}`] }));
         return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
       });
     }
     const route = routeHop(session, node, q, iface, pass.mark, hops);
     if ('end' in route) return route;
     return throughHook(session, node, 'FORWARD', q, pass, { in: iface, out: route.dev }, hops, (r) =>
-      throughHook(session, node, 'POSTROUTING', r, pass, { in: iface, out: route.dev }, hops, (s) => {
-        const left = entry ? undoDestinationNat(entry, s) : s;
-        if (entry) amendHop(hops[hops.length - 1]!, { packetOut: left }, conntrackNote(s, left, 'source'));
+      throughHook(session, node, 'POSTROUTING', r, pass, { in: iface, out: route.dev }, hops, (left) => {
         if (!entry) session.conntrack(node.node.name).record(arrived, left, pass.connmark);
         return egress(node, route.dev, left, hops);
       }),
@@ -235,9 +225,7 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
     // A new destination (nat OUTPUT DNAT) or mark (mangle OUTPUT) makes the kernel route again (ip_route_me_harder).
     const route = q.dst === p.dst && pass.mark === markBefore ? first : routeHop(session, node, q, 'lo', pass.mark, hops);
     if ('end' in route) return route;
-    return throughHook(session, node, 'POSTROUTING', q, pass, { out: route.dev }, hops, (r) => {
-      const left = entry ? undoDestinationNat(entry, r) : r;
-      if (entry) amendHop(hops[hops.length - 1]!, { packetOut: left }, conntrackNote(r, left, 'source'));
+    return throughHook(session, node, 'POSTROUTING', q, pass, { out: route.dev }, hops, (left) => {
       if (!entry) session.conntrack(node.node.name).record(sent, left, pass.connmark);
       return egress(node, route.dev, left, hops);
     });

@@ -116,9 +116,17 @@ function firstError(diagnostics: Diagnostic[]): PodpathError | undefined {
   return e && new PodpathError('PP_PARSE', e.message, { file: e.file, line: e.line, hint: 'podpath iptables check lists every problem' });
 }
 
+/** `10.0.0.1:80`: the address and port conntrack rewrote. */
+function showEndpoint(manip: 'source' | 'destination', p: Packet): string {
+  const v = showPacket(p);
+  return manip === 'destination' ? `${v.dst}${v.dport !== undefined ? `:${v.dport}` : ''}` : `${v.src}${v.sport !== undefined ? `:${v.sport}` : ''}`;
+}
+
 function hookView(s: PathStep): IptablesHookView {
   const o = s.outcome;
   const skipped = (o.skippedTables ?? []).map((x) => `${x.table} skipped: ${x.why}`);
+  const ct = o.conntrackNat;
+  if (ct) skipped.push(`conntrack at nat priority: ${ct.manip} ${showEndpoint(ct.manip, ct.before)} -> ${showEndpoint(ct.manip, ct.after)} (${ct.manip === 'destination' ? 'SNAT' : 'DNAT'} undone)`);
   return {
     hook: s.hook, ...(s.inIface ? { in: s.inIface } : {}), ...(s.outIface ? { out: s.outIface } : {}),
     packetIn: showPacket(s.packetIn), packetOut: showPacket(o.packet), verdict: o.verdict, mark: `0x${o.mark.toString(16)}`,

@@ -142,7 +142,7 @@ function nodeProfile(p: ClusterProfile, instance: In<'instances'>[number], podCi
   if (p.kind === 'aws-vpc-cni') {
     const vpcId = aws.subnets.find((s) => s.id === instance.subnet)?.vpc;
     const vpcCidrs = aws.vpcs.find((v) => v.id === vpcId)?.cidrBlocks ?? [];
-    return { kind: 'aws-vpc-cni', vpcCidrs, nodeIp: instance.privateIp, externalSnat: p.externalSnat, excludeSnatCidrs: p.excludeSnatCidrs };
+    return { kind: 'aws-vpc-cni', vpcCidrs, nodeIp: instance.privateIp, externalSnat: p.externalSnat, excludeSnatCidrs: p.excludeSnatCidrs, ...(p.randomizeSnat ? { randomizeSnat: p.randomizeSnat } : {}) };
   }
   if (p.kind === 'cilium') return podCidr ? { ...p, podCidr } : undefined;
   if (p.kind === 'flannel') return { ...p, ...(podCidr ? { subnet: podCidr } : {}) };

@@ -12,7 +12,7 @@ import type { SnapshotNotes } from './notes.js';
 /** A profile without the per-node settings (node address, VPC blocks, pod CIDR), which are filled in per node. */
 export type ClusterProfile =
   | Exclude<MasqProfile, { kind: 'aws-vpc-cni' | 'cilium' }>
-  | { kind: 'aws-vpc-cni'; externalSnat: boolean; excludeSnatCidrs: string[] }
+  | { kind: 'aws-vpc-cni'; externalSnat: boolean; excludeSnatCidrs: string[]; randomizeSnat?: 'prng' | 'hashrandom' | 'none' }
   | { kind: 'cilium'; ipMasqAgent?: { nonMasqueradeCIDRs?: string[]; masqLinkLocal?: boolean }; ipv4NativeRoutingCIDR?: string };
 
 /** How pods attach: a bridge (kubenet cbr0, flannel cni0) or a veth each (VPC CNI, Calico, Cilium). */
@@ -58,8 +58,9 @@ export function detectProfile(r: VendorRecords, explicit: ClusterProfile | undef
   const awsNode = r.daemonSets.find((d) => d.metadata.name === 'aws-node');
   if (awsNode) {
     const env = awsNode.spec.template.spec.containers.find((c) => c.name === 'aws-node')?.env ?? [];
-    const s = awsVpcCniFromEnv(env);
-    notes.derive(`CNI profile aws-vpc-cni (EXTERNALSNAT ${s.externalSnat}, EXCLUDE_SNAT_CIDRS ${s.excludeSnatCidrs.join(',') || 'none'})`, `${awsNode.file}: DaemonSet aws-node env`);
+    const { problems, ...s } = awsVpcCniFromEnv(env);
+    for (const p of problems) notes.warn(`DaemonSet aws-node env: ${p}`, awsNode.file);
+    notes.derive(`CNI profile aws-vpc-cni (EXTERNALSNAT ${s.externalSnat}, EXCLUDE_SNAT_CIDRS ${s.excludeSnatCidrs.join(',') || 'none'}, RANDOMIZESNAT ${s.randomizeSnat})`, `${awsNode.file}: DaemonSet aws-node env`);
     return { kind: 'aws-vpc-cni', ...s };
   }
   const pools = r.custom.filter((c) => c.kind === 'IPPool');

@@ -17,7 +17,7 @@ const Cni = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('kubelet-bridge-2015'), nonMasqueradeCidr: CidrText.optional(), outIface: z.string().optional() }),
   z.strictObject({ kind: z.literal('kubenet'), nonMasqueradeCidr: CidrText.optional() }),
   z.strictObject({ kind: z.literal('ip-masq-agent'), nonMasqueradeCIDRs: z.array(CidrText).optional(), masqLinkLocal: z.boolean().optional() }),
-  z.strictObject({ kind: z.literal('aws-vpc-cni'), externalSnat: z.boolean().default(false), excludeSnatCidrs: z.array(CidrText).default([]) }),
+  z.strictObject({ kind: z.literal('aws-vpc-cni'), externalSnat: z.boolean().default(false), excludeSnatCidrs: z.array(CidrText).default([]), randomizeSnat: z.enum(['prng', 'hashrandom', 'none']).optional() }),
   z.strictObject({ kind: z.literal('calico'), pools: z.array(z.strictObject({ cidr: CidrText, natOutgoing: z.boolean(), disabled: z.boolean().optional() })) }),
   z.strictObject({ kind: z.literal('cilium'), ipMasqAgent: z.strictObject({ nonMasqueradeCIDRs: z.array(CidrText).optional(), masqLinkLocal: z.boolean().optional() }).optional(), ipv4NativeRoutingCIDR: CidrText.optional() }),
   z.strictObject({ kind: z.literal('flannel'), network: CidrText, ipMasq: z.boolean() }),

@@ -4,9 +4,9 @@
  * the rules are the documented semantics written as iptables-save lines, in the
  * projects' own chain names where they use iptables.
  *
- * Guarantees: pure; the output always parses with parseIptablesSave (one
- * `*nat` table, built-in chains with ACCEPT policies, COMMIT); every rule
- * carries a comment naming the profile.
+ * Guarantees: pure; the output always parses with parseIptablesSave (a `*nat`
+ * table, for the VPC CNI also `*mangle`, built-in chains with ACCEPT policies,
+ * COMMIT); every rule carries a comment naming the profile.
  */
 import type { DerivedRules, MasqProfile } from './types.js';
 
@@ -14,6 +14,11 @@ const LINK_LOCAL = '169.254.0.0/16';
 
 function natTable(chains: string[], rules: string[]): string {
   const head = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ...chains.map((c) => `:${c} - [0:0]`)];
+  return [...head, ...rules, 'COMMIT', ''].join('\n');
+}
+
+function mangleTable(rules: string[]): string {
+  const head = ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'];
   return [...head, ...rules, 'COMMIT', ''].join('\n');
 }
 
@@ -58,20 +63,79 @@ function ipMasqAgent(p: Extract<MasqProfile, { kind: 'ip-masq-agent' }>, chain =
 }
 
 /**
- * Amazon VPC CNI: AWS-SNAT-CHAIN-0 RETURNs for the VPC CIDRs and
- * AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS, then SNATs to the node's primary IP;
- * with AWS_VPC_K8S_CNI_EXTERNALSNAT=true there is no SNAT rule at all.
- * Source: aws/amazon-vpc-cni-k8s README (AWS_VPC_K8S_CNI_EXTERNALSNAT,
- * AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS) and the chain as dumped on EKS nodes.
+ * Amazon VPC CNI, as aws-node writes a node's nat table
+ * (amazon-vpc-cni-k8s pkg/networkutils/network.go, buildIptablesSNATRules and
+ * updateIptablesRules): POSTROUTING jumps to AWS-SNAT-CHAIN-0, which RETURNs
+ * for each VPC CIDR ("AWS SNAT CHAIN") and each AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS
+ * entry ("AWS SNAT CHAIN EXCLUSION"; 0.0.0.0/0 is written without `-d`, as the
+ * kernel prints it), then SNATs what is left and not leaving on a branch ENI
+ * (`! -o vlan+`) to the node's primary IP, with `--random-fully` (prng, the
+ * default), `--random` (hashrandom) or neither (none). aws-node inserts each
+ * RETURN at the top of the chain, so on a fresh node they stand in reverse
+ * order (the order does not change what they decide). With
+ * AWS_VPC_K8S_CNI_EXTERNALSNAT=true none of these rules exist.
  */
 function awsVpcCni(p: Extract<MasqProfile, { kind: 'aws-vpc-cni' }>): DerivedRules {
-  const settings = `EXTERNALSNAT=${p.externalSnat ?? false}; EXCLUDE_SNAT_CIDRS=${(p.excludeSnatCidrs ?? []).join(',') || 'none'}; VPC ${p.vpcCidrs.join(', ')}`;
-  if (p.externalSnat) return { text: natTable([], []), derived: `derived from profile aws-vpc-cni (${settings}): no SNAT on the node` };
+  const excluded = p.excludeSnatCidrs ?? [];
+  const random = p.randomizeSnat ?? 'prng';
+  const nodePort = p.nodePortSupport ?? true;
+  const settings = `EXTERNALSNAT=${p.externalSnat ?? false}; EXCLUDE_SNAT_CIDRS=${excluded.join(',') || 'none'}; RANDOMIZESNAT=${random}; NODE_PORT_SUPPORT=${nodePort}; VPC ${p.vpcCidrs.join(', ')}`;
+  const mangle = mangleTable(awsConnmarkMangle(p.primaryIface ?? 'eth0', nodePort, !p.externalSnat));
+  if (p.externalSnat) return { text: natTable([], []) + mangle, derived: `derived from profile aws-vpc-cni (${settings}): no SNAT or connmark chain on the node` };
   const chain = 'AWS-SNAT-CHAIN-0';
-  const rules = [`-A POSTROUTING ${c('AWS SNAT CHAIN')} -j ${chain}`];
-  for (const cidr of [...p.vpcCidrs, ...(p.excludeSnatCidrs ?? [])]) rules.push(`-A ${chain} -d ${cidr} ${c('AWS SNAT CHAIN')} -j RETURN`);
-  rules.push(`-A ${chain} ! -o vlan+ ${c('AWS, SNAT')} -m addrtype ! --dst-type LOCAL -j SNAT --to-source ${p.nodeIp} --random-fully`);
-  return { text: natTable([chain], rules), derived: `derived from profile aws-vpc-cni (${settings})` };
+  const returns = (ch: string, comment: (excl: boolean) => string) => [
+    ...p.vpcCidrs.map((cidr) => `-A ${ch} -d ${cidr} ${c(comment(false))} -j RETURN`),
+    ...excluded.map((cidr) => `-A ${ch}${cidr === '0.0.0.0/0' ? '' : ` -d ${cidr}`} ${c(comment(true))} -j RETURN`),
+  ].reverse();
+  const flag = random === 'prng' ? ' --random-fully' : random === 'hashrandom' ? ' --random' : '';
+  const connmark = awsConnmarkNat(returns);
+  // In iptables-save order: built-in chains first, then the user chains.
+  const rules = [
+    ...connmark.filter((r) => r.startsWith('-A PREROUTING')),
+    `-A POSTROUTING ${c('AWS SNAT CHAIN')} -j ${chain}`,
+    ...connmark.filter((r) => !r.startsWith('-A PREROUTING')),
+    ...returns(chain, (excl) => (excl ? 'AWS SNAT CHAIN EXCLUSION' : 'AWS SNAT CHAIN')),
+    `-A ${chain} ! -o vlan+ ${c('AWS, SNAT')} -m addrtype ! --dst-type LOCAL -j SNAT --to-source ${p.nodeIp}${flag}`,
+  ];
+  return {
+    text: natTable([CONNMARK_CHAIN, chain], rules) + mangle,
+    derived: `derived from profile aws-vpc-cni (${settings}; connmark rules as aws-node writes them with iptables-legacy: with iptables-nft it keeps them in nftables table ip aws-cni after DNAT, assumed equivalent)`,
+  };
+}
+
+const CONNMARK_CHAIN = 'AWS-CONNMARK-CHAIN-0';
+
+/**
+ * nat PREROUTING: new connections from pods (`-i eni+`) to destinations outside
+ * the VPC and the SNAT exclusions get ctmark 0x80, copied to the packet mark,
+ * so ip rule 1024 (`fwmark 0x80/0x80 lookup main`) routes them out of the
+ * primary ENI where they are SNATed. amazon-vpc-cni-k8s
+ * pkg/networkutils/iptables_connmark.go (buildRules; RETURNs inserted at the
+ * top, 0.0.0.0/0 without `-d`).
+ */
+function awsConnmarkNat(returns: (ch: string, comment: (excl: boolean) => string) => string[]): string[] {
+  return [
+    `-A PREROUTING -i eni+ ${c('AWS, outbound connections')} -j ${CONNMARK_CHAIN}`,
+    `-A PREROUTING ${c('AWS, CONNMARK')} -j CONNMARK --restore-mark --nfmask 0x80 --ctmask 0x80`,
+    ...returns(CONNMARK_CHAIN, () => 'AWS CONNMARK CHAIN'),
+    `-A ${CONNMARK_CHAIN} ${c('AWS, CONNMARK')} -j CONNMARK --set-xmark 0x80/0x80`,
+  ];
+}
+
+/**
+ * mangle PREROUTING: connections arriving on the primary ENI for one of its
+ * own addresses (NodePorts) get ctmark 0x80; pods' packets (`-i eni+`, and
+ * branch ENIs `-i vlan+`) get the ctmark restored as their mark, so replies
+ * leave by the primary ENI. amazon-vpc-cni-k8s pkg/networkutils/network.go
+ * (buildIptablesSNATRules: "connmark for primary ENI", "connmark restore ...").
+ */
+function awsConnmarkMangle(primary: string, nodePort: boolean, snatOnNode: boolean): string[] {
+  const primaryEni = c('AWS, primary ENI');
+  return [
+    ...(nodePort ? [`-A PREROUTING -i ${primary} ${primaryEni} -m addrtype --dst-type LOCAL --limit-iface-in -j CONNMARK --set-xmark 0x80/0x80`] : []),
+    ...(nodePort || snatOnNode ? [`-A PREROUTING -i eni+ ${primaryEni} -j CONNMARK --restore-mark --nfmask 0x80 --ctmask 0x80`] : []),
+    ...(nodePort ? [`-A PREROUTING -i vlan+ ${primaryEni} -j CONNMARK --restore-mark --nfmask 0x80 --ctmask 0x80`] : []),
+  ];
 }
 
 /**

@@ -13,8 +13,15 @@ export type MasqProfile =
   | { kind: 'kubenet'; nonMasqueradeCidr?: string }
   /** kubernetes-sigs/ip-masq-agent ConfigMap. */
   | { kind: 'ip-masq-agent'; nonMasqueradeCIDRs?: string[]; masqLinkLocal?: boolean }
-  /** Amazon VPC CNI (aws-node DaemonSet env). */
-  | { kind: 'aws-vpc-cni'; vpcCidrs: string[]; nodeIp: string; externalSnat?: boolean; excludeSnatCidrs?: string[] }
+  /**
+   * Amazon VPC CNI (aws-node DaemonSet env). randomizeSnat @default prng;
+   * primaryIface (the primary ENI's device) @default eth0; nodePortSupport
+   * (AWS_VPC_CNI_NODE_PORT_SUPPORT) @default true.
+   */
+  | {
+    kind: 'aws-vpc-cni'; vpcCidrs: string[]; nodeIp: string; externalSnat?: boolean; excludeSnatCidrs?: string[];
+    randomizeSnat?: 'prng' | 'hashrandom' | 'none'; primaryIface?: string; nodePortSupport?: boolean;
+  }
   /** Calico IPPools (natOutgoing; ipipMode/vxlanMode do not change NAT). */
   | { kind: 'calico'; pools: { cidr: string; natOutgoing: boolean; disabled?: boolean }[] }
   /** Cilium iptables masquerading: ipMasqAgent config, or ipv4NativeRoutingCIDR. */

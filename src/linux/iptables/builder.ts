@@ -9,7 +9,8 @@
  *   never applied (error: truncated dump). A table named twice is flushed
  *   and replaced by the later block (warning).
  * - built-in chains always exist; `:CHAIN POLICY` sets their policy (ACCEPT or
- *   DROP). A built-in chain that is never declared keeps whatever policy the
+ *   DROP; `-` keeps the policy the chain had, read as a new table's ACCEPT and
+ *   marked `policyKept`). A built-in chain that is never declared keeps whatever policy the
  *   kernel had: podpath leaves `policy` undefined (warning) and a walk that
  *   falls through to it answers unknown. Exception: a nat table without
  *   `:INPUT` and without INPUT rules comes from a kernel before 2.6.36, whose
@@ -129,9 +130,18 @@ export class RulesetBuilder {
     open.declared.set(name, line);
     const existing = open.table.chains.get(name);
     if (existing?.builtin) {
-      if (policy !== 'ACCEPT' && policy !== 'DROP') {
-        this.report('error', line, text, `built-in chain ${name} needs policy ACCEPT or DROP, not '${policy}'`);
-      } else existing.policy = policy;
+      if (policy === '-') {
+        // iptables-restore sets a built-in chain's policy only when it is not '-'. A new table's policy is ACCEPT
+        // (iptables-nft recreates the table on a flushing restore); iptables-legacy keeps an earlier one.
+        existing.policy = 'ACCEPT';
+        existing.policyKept = true;
+        this.report('warning', line, text, `built-in chain ${name} declared with policy '-': iptables-restore keeps the policy it had; read as ACCEPT, a new table's policy (assumed)`);
+      } else if (policy !== 'ACCEPT' && policy !== 'DROP') {
+        this.report('error', line, text, `built-in chain ${name} needs policy ACCEPT, DROP or '-', not '${policy}'`);
+      } else {
+        existing.policy = policy;
+        delete existing.policyKept;
+      }
       existing.loc = this.loc(line);
       if (counters) existing.counters = counters;
       return;

@@ -24,7 +24,7 @@
 import type { Chain, Match, Rule } from './types.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
-import type { Packet } from '../../net/packet.js';
+import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
 import type { PortRange } from './values.js';
 import { compileMatch } from './match.js';
 import { isBuiltinTarget, targetEffect } from './target.js';
@@ -125,6 +125,9 @@ function compileRule(rule: Rule): CompiledRule {
   return c;
 }
 
+/** Match kinds whose port options the walk compares in place (`-m tcp`, `-m udp`, `-m sctp`). */
+const PORT_KINDS = new Set(['tcp', 'udp', 'sctp']);
+
 /** Makes `m` an inline check of `c` when it is one of the kinds the walk compares in place and its slot is free. */
 function inline(c: CompiledRule, m: Match, i: number): boolean {
   if (m.unknown !== undefined) return false;
@@ -140,11 +143,11 @@ function inline(c: CompiledRule, m: Match, i: number): boolean {
     Object.assign(c, { protoAt: i, proto: m.args['proto'] as number, protoNeg: m.negated });
     return true;
   }
-  if ((m.kind === 'tcp' || m.kind === 'udp') && m.args['port'] === undefined && c.l4At < 0) {
+  if (PORT_KINDS.has(m.kind) && m.args['port'] === undefined && c.l4At < 0) {
     Object.assign(c, { l4At: i, l4Proto: m.kind });
     return true;
   }
-  if ((m.kind === 'tcp' || m.kind === 'udp') && m.args['port'] !== undefined) {
+  if (PORT_KINDS.has(m.kind) && m.args['port'] !== undefined) {
     const which = m.args['port'] as 'sport' | 'dport';
     if (c[`${which}At`] >= 0) return false;
     const r = m.args['range'] as PortRange;
@@ -156,7 +159,7 @@ function inline(c: CompiledRule, m: Match, i: number): boolean {
 }
 
 /** The protocol number of a traced packet, as `-p` compares it. */
-const protoNumber = (p: Packet): number => (p.proto === 'tcp' ? 6 : p.proto === 'udp' ? 17 : 1);
+const protoNumber = (p: Packet): number => PROTO_NUMBER[p.proto];
 
 /**
  * The inline checks of `c` that fail for `p`: 0 when all hold; otherwise the

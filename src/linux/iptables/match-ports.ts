@@ -1,5 +1,5 @@
 /**
- * Port and ICMP matches: `-m tcp`, `-m udp` (`--sport`, `--dport`),
+ * Port and ICMP matches: `-m tcp`, `-m udp`, `-m sctp` (`--sport`, `--dport`),
  * `-m multiport` (`--sports`, `--dports`, `--ports`) and `-m icmp --icmp-type`.
  *
  * Kernel semantics: xt_tcpudp and xt_multiport compare the L4 ports, inclusive
@@ -15,6 +15,7 @@
  * a rule that holds only because of that says so in a note.
  */
 import type { Match } from './types.js';
+import { PROTO_NUMBER } from '../../net/packet.js';
 import {
   neg, optionMatch, unknownOptionMatch, type BuildContext, type CompiledMatch, type MatchModule, type ModuleUse, type OptionUse,
 } from './match-types.js';
@@ -28,23 +29,30 @@ function requireProto(use: ModuleUse, cx: BuildContext, allowed: number[], what:
   }
 }
 
-function tcpUdpModule(name: 'tcp' | 'udp'): MatchModule {
-  const protoNum = name === 'tcp' ? 6 : 17;
-  const unmodelled = name === 'tcp' ? ['--tcp-flags', '--syn', '--tcp-option'] : [];
+/** Options of each port module that podpath reads but does not model (they depend on each segment or chunk). */
+const UNMODELLED: Record<'tcp' | 'udp' | 'sctp', { options: Record<string, { args: number }>; why: string }> = {
+  tcp: { options: { '--tcp-flags': { args: 2 }, '--syn': { args: 0 }, '--tcp-option': { args: 1 } }, why: 'TCP flags are not modelled' },
+  udp: { options: {}, why: '' },
+  // libxt_sctp: `--chunk-types all|any|only TYPE[,...]` looks inside each packet's chunks.
+  sctp: { options: { '--chunk-types': { args: 2 } }, why: 'SCTP chunk types are not modelled' },
+};
+
+/** `-m tcp`, `-m udp`, `-m sctp` (xt_tcpudp, xt_sctp): the same port options. */
+function portModule(name: 'tcp' | 'udp' | 'sctp'): MatchModule {
+  const protoNum = PROTO_NUMBER[name];
+  const extra = UNMODELLED[name];
   return {
     options: {
       '--sport': { args: 1, aliases: ['--source-port'] },
       '--dport': { args: 1, aliases: ['--destination-port'] },
-      ...(name === 'tcp'
-        ? { '--tcp-flags': { args: 2 }, '--syn': { args: 0 }, '--tcp-option': { args: 1 } }
-        : {}),
+      ...extra.options,
     },
     build(use, cx) {
       requireProto(use, cx, [protoNum], `-p ${name}`);
       if (use.options.length === 0) return [{ kind: name, negated: false, text: use.text, args: {}, instance: use.instance }];
       return use.options.map((o) => {
-        if (unmodelled.includes(o.name)) {
-          return unknownOptionMatch(use, o, 'TCP flags are not modelled');
+        if (Object.hasOwn(extra.options, o.name)) {
+          return unknownOptionMatch(use, o, extra.why);
         }
         const r = parsePortRange(o.values[0] ?? '');
         if (!r.ok) {
@@ -187,4 +195,4 @@ const icmp6: MatchModule = {
 };
 
 /** Port and ICMP modules, by `-m` name. */
-export const PORT_MODULES: Record<string, MatchModule> = { tcp: tcpUdpModule('tcp'), udp: tcpUdpModule('udp'), multiport, icmp, icmp6 };
+export const PORT_MODULES: Record<string, MatchModule> = { tcp: portModule('tcp'), udp: portModule('udp'), sctp: portModule('sctp'), multiport, icmp, icmp6 };

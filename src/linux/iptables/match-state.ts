@@ -14,8 +14,11 @@
  *   subnet-directed broadcast would be BROADCAST in the kernel: the caller's
  *   isLocal should know its own subnets); BROADCAST is known only for
  *   255.255.255.255 and for addresses known to be local or multicast (false);
- *   other types, and `--limit-iface-in/out`, give `unknown`; so does LOCAL
- *   (and UNICAST) when ctx.isLocal cannot tell.
+ *   other types give `unknown`; so does LOCAL (and UNICAST) when ctx.isLocal
+ *   cannot tell. With `--limit-iface-in` (`-out`) the type is asked of the
+ *   packet's input (output) interface, as xt_addrtype's inet_dev_addr_type
+ *   does: a local address counts as LOCAL only when its local-table route is on
+ *   that interface, and is UNICAST otherwise (ctx.localDevice; unknown without it).
  * - statistic: `--mode random --probability p` holds with probability p (a
  *   fork); `--mode nth --every n` holds for one packet in n, forked as 1/n.
  */
@@ -118,8 +121,16 @@ function markModule(module: 'mark' | 'connmark'): MatchModule {
 
 const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
 
-function addrTypeOf(type: string, ip: number, env: EvalEnv): boolean | 'unknown' {
-  const local = env.ctx.isLocal(ip);
+function addrTypeOf(type: string, ip: number, env: EvalEnv, limit?: 'in' | 'out'): boolean | 'unknown' {
+  let local = env.ctx.isLocal(ip);
+  if (limit && local === true && ip >>> 28 !== 0xe && ip !== 0xffffffff) {
+    // inet_dev_addr_type: the local table's route for ip must leave by the limiting device, else the type is UNICAST.
+    const dev = limit === 'in' ? env.ctx.inIface : env.ctx.outIface;
+    const holder = env.ctx.localDevice?.(ip);
+    if (dev === undefined || holder === undefined) return 'unknown';
+    if (holder !== dev) return type === 'UNICAST';
+    local = true;
+  }
   const multicast = ip >>> 28 === 0xe;
   switch (type) {
     case 'LOCAL':
@@ -153,23 +164,27 @@ const addrtype: MatchModule = {
       if (badType !== undefined) {
         cx.error(`unknown address type '${badType}'`);
         out.push(unknownOptionMatch(use, o, `unknown address type '${badType}'`));
-      } else if (limited) {
-        // The whole instance depends on the interface's own routes: keep it as one unknown match.
-        return [unknownModuleMatch(use, `${limited.name} (address type per interface) is not modelled`)];
       } else {
-        out.push(optionMatch(use, o, { dir: o.name === '--src-type' ? 'src' : 'dst', types }));
+        out.push(optionMatch(use, o, { dir: o.name === '--src-type' ? 'src' : 'dst', types, ...(limited ? { limit: limited.name === '--limit-iface-in' ? 'in' : 'out' } : {}) }));
       }
     }
     if (out.length === 0) cx.error(`${use.text} needs --src-type or --dst-type`);
+    // libxt_addrtype prints the limit once, after the types: the last option carries it.
+    const last = out[out.length - 1];
+    if (limited && last && last.unknown === undefined) {
+      last.args = { ...last.args, printLimit: true };
+      last.text = `${last.text} ${limited.text}`;
+    }
     return out;
   },
   compile(m) {
     const dir = m.args['dir'] as 'src' | 'dst';
     const types = m.args['types'] as string[];
+    const limit = m.args['limit'] as 'in' | 'out' | undefined;
     const holds = (env: EvalEnv): boolean | 'unknown' => {
       let r: boolean | 'unknown' = false;
       for (const t of types) {
-        const v = addrTypeOf(t, env.packet[dir], env);
+        const v = addrTypeOf(t, env.packet[dir], env, limit);
         if (v === true) return true;
         if (v === 'unknown') r = 'unknown';
       }
@@ -182,12 +197,21 @@ const addrtype: MatchModule = {
       },
       why: (env) => {
         const ip = env.packet[dir];
-        if (holds(env) === 'unknown') return `whether ${formatIpv4(ip)} is ${types.join('/')} is not known (the node's addresses are not given)`;
+        const dev = limit === 'in' ? env.ctx.inIface : limit === 'out' ? env.ctx.outIface : undefined;
+        if (holds(env) === 'unknown') {
+          return limit && env.ctx.isLocal(ip) === true
+            ? `whether ${formatIpv4(ip)} is ${types.join('/')} on ${dev ?? `the ${limit}put interface`} is not known (which interface holds ${formatIpv4(ip)}, or the ${limit}put interface, is not given)`
+            : `whether ${formatIpv4(ip)} is ${types.join('/')} is not known (the node's addresses are not given)`;
+        }
+        if (limit && env.ctx.isLocal(ip) === true) return `${formatIpv4(ip)} is a local address of ${env.ctx.localDevice?.(ip)}, ${env.ctx.localDevice?.(ip) === dev ? '' : 'not '}the ${limit}put interface ${dev}`;
         return `${formatIpv4(ip)} is ${env.ctx.isLocal(ip) ? '' : 'not '}a local address`;
       },
     };
   },
-  save: (m) => neg(m, [m.args['dir'] === 'src' ? '--src-type' : '--dst-type', (m.args['types'] as string[]).join(',')]),
+  save: (m) => [
+    ...neg(m, [m.args['dir'] === 'src' ? '--src-type' : '--dst-type', (m.args['types'] as string[]).join(',')]),
+    ...(m.args['printLimit'] ? [m.args['limit'] === 'in' ? '--limit-iface-in' : '--limit-iface-out'] : []),
+  ],
 };
 
 /** The first value of option `name` in a module use. */

@@ -14,8 +14,9 @@
  * "dst local?" is asked after PREROUTING (after DNAT), as the kernel's routing
  * decision does (ip_rcv_finish -> ip_route_input). The reply is the reverse of
  * the packet as it left; conntrack makes it ESTABLISHED (the nat table is not
- * consulted) and rewrites it: SNAT/MASQUERADE undone in PREROUTING (or OUTPUT),
- * DNAT undone in POSTROUTING (or INPUT) — nf_nat_core.c manip types DST/SRC.
+ * consulted) and rewrites it at the nat table's priority: SNAT/MASQUERADE undone
+ * in PREROUTING (or OUTPUT) after raw and mangle, DNAT undone in POSTROUTING (or
+ * INPUT) — nf_nat_core.c manip types DST/SRC (see walk.ts, conntrack.ts).
  *
  * Guarantees: pure; never a silent accept: whether an address is local is
  * `unknown` unless the node's addresses are given (127.0.0.0/8 is always
@@ -154,8 +155,10 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   const ifaceAddr = new Map<string, Ipv4>();
   for (const a of input.addresses ?? []) if (!ifaceAddr.has(a.iface)) ifaceAddr.set(a.iface, a.addr);
   ifaceAddr.set('lo', 0x7f000001);
+  const holder = new Map<Ipv4, string>((input.addresses ?? []).map((a) => [a.addr, a.iface]));
+  const localDevice = (ip: Ipv4) => holder.get(ip) ?? (contains(LOOPBACK, ip) ? 'lo' : undefined);
   const base = (ct: NetfilterContext['ctState'], connOf: Base['connOf']): Base => ({
-    isLocal, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}),
+    isLocal, localDevice, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}),
   });
   const budget = { paths: 1 };
   const start: Pass = { steps: [], mark: (input.mark ?? 0) >>> 0, probability: 1, ctStatus: {} };
@@ -198,8 +201,6 @@ function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Base)
   const last = req.steps[req.steps.length - 1]!;
   const lastPass = { dnat: left.dst !== original.dst || left.dport !== original.dport, snat: left.src !== original.src || left.sport !== original.sport };
   const pass: Pass = { steps: [], mark: 0, probability: 1, ctStatus: lastPass, ...(last.outcome.connmark !== undefined ? { connmark: last.outcome.connmark } : {}) };
-  const unSnat = (p: Packet): Packet => ({ ...p, dst: original.src, dport: original.sport });
-  const unDnat = (p: Packet): Packet => ({ ...p, src: original.dst, sport: original.dport });
   const budget = { paths: 1 };
   const end = (paths: NodePath[]) => paths.map((p) => ({
     reply: { steps: p.steps, end: p.end, ...(p.packetOut ? { packetOut: p.packetOut } : {}) },
@@ -207,20 +208,20 @@ function walkReply(rs: Ruleset, input: NodePathInput, req: NodePath, base: Base)
   }));
   const replyIn = req.end.kind === 'forwarded' || req.end.kind === 'sent' ? req.end.outIface : undefined;
   if (req.end.kind === 'delivered-locally') {
-    // A local socket answers: OUTPUT, POSTROUTING (DNAT undone there), back out the way the request came.
+    // A local socket answers: OUTPUT, POSTROUTING (conntrack undoes DNAT there, at nat priority), back out the way the request came.
     const back = input.start.kind === 'arrives' ? input.start.inIface : 'lo';
     return end(hook(rs, 'OUTPUT', arriving, pass, { out: back }, base, (q, p2) =>
-      hook(rs, 'POSTROUTING', q, p2, { out: back }, base, (r, p3) => [finish(p3, { kind: 'sent', outIface: back }, unDnat(r))], budget), budget));
+      hook(rs, 'POSTROUTING', q, p2, { out: back }, base, (r, p3) => [finish(p3, { kind: 'sent', outIface: back }, r)], budget), budget));
   }
-  // The reply arrives where the request left; SNAT is undone after PREROUTING, before routing.
-  return end(hook(rs, 'PREROUTING', arriving, pass, replyIn !== undefined ? { in: replyIn } : {}, base, (q, p2) => {
-    const r0 = unSnat(q);
+  // The reply arrives where the request left; the walk undoes SNAT at nat priority in PREROUTING (after raw
+  // and mangle), before routing, and DNAT in POSTROUTING or INPUT.
+  return end(hook(rs, 'PREROUTING', arriving, pass, replyIn !== undefined ? { in: replyIn } : {}, base, (r0, p2) => {
     if (input.start.kind === 'local') {
-      return hook(rs, 'INPUT', r0, p2, replyIn !== undefined ? { in: replyIn } : {}, base, (r, p3) => [finish(p3, { kind: 'delivered-locally' }, unDnat(r))], budget);
+      return hook(rs, 'INPUT', r0, p2, replyIn !== undefined ? { in: replyIn } : {}, base, (r, p3) => [finish(p3, { kind: 'delivered-locally' }, r)], budget);
     }
     const back = input.start.inIface;
     return hook(rs, 'FORWARD', r0, p2, { ...(replyIn !== undefined ? { in: replyIn } : {}), out: back }, base, (r, p3) =>
-      hook(rs, 'POSTROUTING', r, p3, { out: back }, base, (s, p4) => [finish(p4, { kind: 'forwarded', outIface: back }, unDnat(s))], budget), budget);
+      hook(rs, 'POSTROUTING', r, p3, { out: back }, base, (s, p4) => [finish(p4, { kind: 'forwarded', outIface: back }, s)], budget), budget);
   }, budget));
 }
 

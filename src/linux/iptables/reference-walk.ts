@@ -21,6 +21,7 @@ import type { Chain, HookName, Match, NetfilterContext, Rule, Ruleset, Table } f
 import { compileMatch } from './match.js';
 import { applyTarget, isBuiltinTarget } from './target.js';
 import { HOOK_TABLES, MAX_BRANCHES, MAX_DEPTH, initialEnv, natReply } from './walk.js';
+import { conntrackManip, manipAt } from '../conntrack.js';
 
 /** One branch of a hook, as the reference sees it. */
 export interface ReferenceOutcome {
@@ -136,7 +137,14 @@ export function referenceWalkHook(rs: Ruleset, hook: HookName, packet: Packet, c
   const first = HOOK_TABLES[hook][0]!;
   const start: State = { env: initialEnv(hook, packet, ctx, mark, first), probability: 1, forks: { n: 0 } };
   let live: { st: State; out?: ReferenceOutcome }[] = [{ st: start }];
+  const manip = manipAt(hook);
   for (const name of HOOK_TABLES[hook]) {
+    // A later packet of a connection: conntrack's NAT at the nat table's priority (nf_nat_packet).
+    if (name === 'nat' && manip) {
+      for (const l of live) {
+        if (!l.out && l.st.env.ct === 'ESTABLISHED' && l.st.env.conn) l.st.env.packet = conntrackManip(l.st.env.conn, manip, l.st.env.packet);
+      }
+    }
     const table = rs.tables.get(name);
     const chain = table?.chains.get(hook);
     if (!table || !chain) continue;

@@ -62,6 +62,12 @@ function lookup(options: Record<string, OptionSpec> | undefined, word: string): 
  * dump names the same few modules and targets in every rule, and the Matches
  * and Targets keep the name.
  */
+/**
+ * The match iptables loads on its own for a protocol option written without
+ * `-m` (`-p tcp --dport 80`): the module named after the protocol.
+ */
+const IMPLICIT_MODULE: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 132: 'sctp' };
+
 const KNOWN_NAMES = new Map([...Object.keys(MATCH_MODULES), ...BUILTIN_TARGET_NAMES].map((n) => [n, n]));
 const shared = (name: string): string => KNOWN_NAMES.get(name) ?? name;
 
@@ -195,8 +201,8 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
         ownerSpec = options![name];
       }
     }
-    if (!ownerUse && (proto === 6 || proto === 17 || proto === 1)) {
-      const implicit = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'icmp';
+    const implicit = proto === undefined ? undefined : IMPLICIT_MODULE[proto];
+    if (!ownerUse && implicit) {
       const options = matchModule(implicit)?.options;
       const name = lookup(options, w);
       if (name !== undefined) {

@@ -79,6 +79,12 @@ export interface Chain {
   builtin: boolean;
   /** Policy of a built-in chain. */
   policy?: 'ACCEPT' | 'DROP';
+  /**
+   * Set when the built-in chain was declared with policy `-` (`:INPUT - [0:0]`):
+   * iptables-restore then leaves the policy as it was, and `policy` is the
+   * ACCEPT of a new table, an assumption the walk states when the policy decides.
+   */
+  policyKept?: true;
   loc: SourceLoc;
   rules: Rule[];
   /** `[packets:bytes]` of the chain declaration (built-in chains' policy counters). */
@@ -113,6 +119,12 @@ export interface NetfilterContext {
   isLocal: (ip: Ipv4) => boolean | undefined;
   /** Primary address of an interface, for MASQUERADE. */
   ifaceAddress: (iface: string) => Ipv4 | undefined;
+  /**
+   * The interface whose local-table route holds a local address (`local
+   * 172.31.0.225 dev eth0 table local`), for `-m addrtype --limit-iface-in/out`.
+   * @default not known: such matches on a local address answer unknown
+   */
+  localDevice?: (ip: Ipv4) => string | undefined;
   /** conntrack state of the packet. */
   ctState: 'NEW' | 'ESTABLISHED' | 'RELATED';
   /**
@@ -202,4 +214,10 @@ export interface HookOutcome {
   missingTables?: TableName[];
   /** Tables skipped on purpose, e.g. nat for a packet that is not NEW. */
   skippedTables?: { table: TableName; why: string }[];
+  /**
+   * The rewrite conntrack applied to a packet of a tracked connection at the
+   * nat table's priority (after mangle and the tables before nat), when it
+   * changed the packet: `destination` undoes SNAT on a reply, `source` undoes DNAT.
+   */
+  conntrackNat?: { manip: 'source' | 'destination'; before: Packet; after: Packet };
 }

@@ -10,7 +10,7 @@
 import { readIpv4, type Ipv4 } from '../../net/ipv4.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
 import { readIpv6Prefix, type Ipv6Prefix } from '../../net/ipv6.js';
-import type { Proto } from '../../net/packet.js';
+import { PROTO_NUMBER, type Proto } from '../../net/packet.js';
 
 export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; message: string };
 
@@ -123,7 +123,7 @@ export function protoName(n: number): string {
 
 /** The IP protocol number of a traced packet. */
 export function packetProtoNumber(p: Proto): number {
-  return p === 'tcp' ? 6 : p === 'udp' ? 17 : 1;
+  return PROTO_NUMBER[p];
 }
 
 /** A mark with mask: matches when `(mark & mask) === value`. */

@@ -14,7 +14,10 @@
  * goes back to the chain that jumped), and the policy when the built-in chain
  * ends or RETURNs (ip_tables.c ipt_do_table). ACCEPT ends the table; DROP and
  * REJECT end the hook. NAT targets end the nat table with ACCEPT (they return
- * NF_ACCEPT). The nat table is consulted only for NEW, tracked packets.
+ * NF_ACCEPT). The nat table is consulted only for NEW, tracked packets; for a
+ * later packet of a connection (a reply) conntrack applies the recorded NAT at
+ * the nat table's place instead (`conntrackNat`), so raw and mangle PREROUTING
+ * see a reply before its SNAT is undone, as in the kernel.
  *
  * Guarantees:
  * - never a silent accept or skip: a rule whose matches all hold except one
@@ -34,7 +37,8 @@
  *   fork shares the history before it (lists consed, not copied).
  */
 import { PodpathError } from '../../model/errors.js';
-import { reversed, type Packet } from '../../net/packet.js';
+import { reversed, samePacket, type Packet } from '../../net/packet.js';
+import { conntrackManip, manipAt } from '../conntrack.js';
 import { formatIpv4 } from '../../net/ipv4.js';
 import type {
   ChainOutcome, ConnTuples, HookName, HookOutcome, NatApplied, NearMiss, NetfilterContext, Rule, Ruleset, Table, TableName,
@@ -332,6 +336,7 @@ function endOfStart(table: Table, b: Branch, userStart: boolean): Finished {
   const cc = b.start;
   if (userStart) return { branch: b, verdict: 'RETURN' };
   const policy = cc.chain.policy;
+  if (policy && cc.chain.policyKept) addNote(b, `${table.name} ${cc.chain.name}: policy assumed ACCEPT (declared '-': iptables-restore keeps the policy the chain had; a new table's is ACCEPT)`);
   if (policy) return { branch: b, verdict: policy };
   return { branch: b, verdict: 'unknown', unknown: { rule: policyRule(table, cc), construct: `policy of ${table.name} ${cc.chain.name} is not declared` } };
 }
@@ -398,7 +403,9 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
   let live: Live[] = [{ tables: [], env: initialEnv(hook, packet, ctx, mark, HOOK_TABLES[hook][0]!), probability: 1, verdict: 'ACCEPT' }];
   const missing: TableName[] = [];
   const skipped: { table: TableName; why: string }[] = [];
+  let ctNat: HookOutcome['conntrackNat'];
   for (const name of HOOK_TABLES[hook]) {
+    if (name === 'nat') ctNat = applyConntrackNat(hook, live) ?? ctNat;
     const table = rs.tables.get(name);
     if (!table) {
       missing.push(name);
@@ -439,8 +446,30 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
     if (l.env.connmark !== undefined) h.connmark = l.env.connmark;
     if (missing.length) h.missingTables = missing;
     if (skipped.length) h.skippedTables = skipped;
+    if (ctNat) h.conntrackNat = ctNat;
     return h;
   });
+}
+
+/**
+ * Conntrack's NAT for a packet of a tracked connection (not the first), done at
+ * the nat table's priority as the kernel's nf_nat hooks do: after raw and mangle
+ * in PREROUTING and OUTPUT, after filter in INPUT, after mangle in POSTROUTING.
+ * Rewrites each live ESTABLISHED branch whose connection tuples are known;
+ * returns the rewrite when it changed a packet.
+ */
+function applyConntrackNat(hook: HookName, live: { env: EvalEnv; verdict: TableOutcome['verdict'] }[]): HookOutcome['conntrackNat'] {
+  const manip = manipAt(hook);
+  let done: HookOutcome['conntrackNat'];
+  for (const l of live) {
+    if (!manip || l.verdict !== 'ACCEPT' || l.env.ct !== 'ESTABLISHED' || !l.env.conn) continue;
+    const before = l.env.packet;
+    const after = conntrackManip(l.env.conn, manip, before);
+    if (samePacket(before, after)) continue;
+    l.env = { ...l.env, packet: after };
+    done = { manip, before, after };
+  }
+  return done;
 }
 
 /**

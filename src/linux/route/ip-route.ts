@@ -7,7 +7,9 @@
  * `unicast` and keys include `via`, `dev`, `src`, `proto`, `scope`, `metric`,
  * `table`; multipath routes continue on indented `nexthop` lines. `ip route`
  * prints the main table without a `table` key; `ip route show table all` names
- * every other table (local, 101...) on each line.
+ * every other table (local, 101...) on each line, and lists IPv6 routes too
+ * (`fe80::/64`, `local ::1`, `multicast ff00::/8`, `anycast fe80::`): those are
+ * set aside with a warning (traces are IPv4), whatever their type.
  *
  * Lookup (kernel FIB, ip-route(8) "ip route get"): within a table the most
  * specific prefix containing the destination wins; among routes with that
@@ -33,8 +35,13 @@ import type { SourceLoc, TextSource } from '../../model/source.js';
 export type { Diagnostic } from '../../model/diagnostic.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 
-/** Route types (ip-route(8) TYPE); `unicast` when the line names none. */
-export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+/**
+ * Route types (ip-route(8) TYPE); `unicast` when the line names none. `local`
+ * and `broadcast` routes fill the kernel's local table (an address of the node,
+ * a subnet's broadcast address); `multicast` and `anycast` are read so a real
+ * table parses, and a lookup that selects one answers unknown (ip-rule.ts).
+ */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'multicast' | 'anycast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 
 /** One next hop of a multipath route. */
 export interface NextHop {
@@ -81,9 +88,7 @@ export interface ParsedRoutes {
   diagnostics: Diagnostic[];
 }
 
-const TYPES: ReadonlySet<string> = new Set<RouteType>(['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'throw']);
-/** Route types ip-route(8) knows that podpath does not model. */
-const OTHER_TYPES: ReadonlySet<string> = new Set(['multicast', 'anycast', 'nat']);
+const TYPES: ReadonlySet<string> = new Set<RouteType>(['unicast', 'local', 'broadcast', 'multicast', 'anycast', 'blackhole', 'unreachable', 'prohibit', 'throw']);
 /** Keys followed by a value that do not change the forwarding decision podpath models. */
 const IGNORED_KEYS: ReadonlySet<string> = new Set([
   'tos', 'dsfield', 'realm', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'initcwnd',
@@ -172,8 +177,9 @@ function parseRouteLine(text: string, defaultTable: string, diag: (s: Diagnostic
   if (TYPES.has(head)) {
     type = head as RouteType;
     k = 1;
-  } else if (OTHER_TYPES.has(head)) {
-    diag('error', `route type '${head}' is not modelled`);
+  } else if (head === 'nat') {
+    // Route NAT left the kernel in 2.6.9; ip route add nat ... now fails ("Invalid scope").
+    diag('error', "route type 'nat' is obsolete: the kernel refuses it");
     return undefined;
   }
 
@@ -313,6 +319,17 @@ export function lookupNodeRoute(routes: readonly RouteEntry[], dst: Ipv4, table 
     if (best === undefined || r.dst.len > best.dst.len || (r.dst.len === best.dst.len && r.metric < best.metric)) best = r;
   }
   return best;
+}
+
+/**
+ * The `local` route of the local table that makes `ip` an address of the node
+ * (the kernel's RTN_LOCAL: delivered locally, `-m addrtype --dst-type LOCAL`),
+ * if the routes hold one. Broadcast routes of the local table are not local
+ * addresses (their addrtype is BROADCAST).
+ */
+export function localRouteFor(routes: readonly RouteEntry[], ip: Ipv4): RouteEntry | undefined {
+  const r = lookupNodeRoute(routes, ip, 'local');
+  return r?.type === 'local' ? r : undefined;
 }
 
 /** An interface address with its on-link prefix. */

@@ -33,6 +33,7 @@
  * line it cannot read is an error diagnostic and no rule.
  */
 import type { Ipv4 } from '../../net/ipv4.js';
+import type { Proto } from '../../net/packet.js';
 import { contains, readPrefix, type Prefix } from '../../net/prefix.js';
 import type { SourceLoc, TextSource } from '../../model/source.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
@@ -47,7 +48,7 @@ export interface PolicyRule {
   iif?: string;
   oif?: string;
   fwmark?: { value: number; mask: number };
-  ipproto?: 'tcp' | 'udp' | 'icmp';
+  ipproto?: Proto;
   sport?: { lo: number; hi: number };
   dport?: { lo: number; hi: number };
   /** Selectors podpath reads but does not model (`uidrange 0-0`, `tos 0x10`...). */
@@ -78,7 +79,7 @@ export const DEFAULT_RULES: readonly PolicyRule[] = [rule(0, 'local'), rule(3276
 const UNMODELLED = new Set(['uidrange', 'tos', 'dsfield', 'l3mdev', 'tun_id']);
 /** Words that take a value and do not change which route is chosen. */
 const INFORMATIONAL = new Set(['proto', 'protocol', 'realms', 'flowid', 'suppress_ifgroup']);
-const PROTOS: Record<string, 'tcp' | 'udp' | 'icmp'> = { tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', icmp: 'icmp', '1': 'icmp' };
+const PROTOS: Record<string, Proto> = { tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', icmp: 'icmp', '1': 'icmp', sctp: 'sctp', '132': 'sctp' };
 
 /** Parses `ip rule` (or `ip rule show` / `ip -4 rule`) text. */
 export function parseIpRule(src: TextSource): ParsedRules {
@@ -246,7 +247,7 @@ function portRange(text: string): { lo: number; hi: number } | undefined {
 export interface RouteQuery {
   src: Ipv4;
   dst: Ipv4;
-  proto: 'tcp' | 'udp' | 'icmp';
+  proto: Proto;
   sport: number;
   dport: number;
   /** skb->mark at the lookup. */
@@ -313,6 +314,10 @@ export function lookupPolicyRoute(rules: readonly PolicyRule[], routes: readonly
     const route = lookupNodeRoute(routes, q.dst, a.table);
     if (!route || route.type === 'throw') continue;
     if (r.suppressPrefixLength !== undefined && route.dst.len <= r.suppressPrefixLength) continue;
+    if (route.type === 'multicast' || route.type === 'anycast') {
+      const at = route.loc ? ` (${route.loc.file}:${route.loc.line})` : '';
+      return { kind: 'unknown', rule: r, reason: `the route chosen is a ${route.type} route${at}: podpath does not model ${route.type} delivery` };
+    }
     return { kind: 'route', route, rule: r };
   }
   return { kind: 'none' };

@@ -57,6 +57,6 @@ describe('CNI / masquerade profiles', () => {
 
   it('reads the aws-node env', () => {
     expect(awsVpcCniFromEnv([{ name: 'AWS_VPC_K8S_CNI_EXTERNALSNAT', value: 'True' }, { name: 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS', value: '10.0.0.0/16, 10.1.0.0/16' }]))
-      .toEqual({ externalSnat: true, excludeSnatCidrs: ['10.0.0.0/16', '10.1.0.0/16'] });
+      .toEqual({ externalSnat: true, excludeSnatCidrs: ['10.0.0.0/16', '10.1.0.0/16'], randomizeSnat: 'prng', problems: [] });
   });
 });

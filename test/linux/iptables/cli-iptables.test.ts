@@ -1,10 +1,10 @@
 /** `podpath iptables check` and `podpath iptables trace`, run in-process on real dumps and listings. */
 import path from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../helpers/run-cli.js';
-import { fixturesDir, listDir, saveDir } from './helpers.js';
+import { corpusDir, fixturesDir, listDir, saveDir } from './helpers.js';
 
 const kind = path.join(saveDir, 'kind-v1.23-kube-proxy-kindnet-ericpuwang.iptables-save');
 const iorchard = path.join(saveDir, 'kubeproxy-2017-docker-externalip-iorchard.iptables-save');
@@ -131,5 +131,33 @@ describe('podpath iptables trace', () => {
     const r = await run('iptables', 'trace', iorchard, '--src', '10.0.0.1', '--dst', '10.0.0.2:80', '--local');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(new RegExp(`^podpath: ${iorchard.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:39: 'x\\.x\\.x\\.x' is not an IPv4 address`));
+  });
+});
+
+describe('podpath iptables trace: the reply through conntrack', () => {
+  it('says where conntrack undoes the MASQUERADE: at nat priority in PREROUTING, after mangle', async () => {
+    const r = await run('iptables', 'trace', seedNat, '--src', '10.244.1.5', '--dst', '8.8.8.8:53', '--proto', 'udp', '--in', 'cbr0', '--out', 'eth0', '--addr', 'eth0=172.20.0.23/24');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('(conntrack at nat priority: destination 172.20.0.23:40000 -> 10.244.1.5:40000 (SNAT undone))');
+  });
+
+  it('traces SCTP (--proto sctp) through kube-proxy\'s SCTP Service rules, reply included', async () => {
+    // kube-proxy's TestClusterIPEndpointsMore dump, with the built-in chains and the jump kube-proxy installs separately.
+    const dump = readFileSync(path.join(corpusDir, 'kube-proxy-tests/03-TestClusterIPEndpointsMore.iptables-save'), 'utf8')
+      .replace('*filter\n', '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n')
+      .replace('*nat\n', '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n')
+      .replace(/COMMIT\n$/, '-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n');
+    const dir = mkdtempSync(path.join(tmpdir(), 'podpath-sctp-'));
+    try {
+      const file = path.join(dir, 'sctp.iptables-save');
+      writeFileSync(file, dump);
+      const r = await run('iptables', 'trace', file, '--src', '10.180.0.2', '--dst', '172.30.0.41:80', '--proto', 'sctp', '--in', 'cni0', '--out', 'eth0', '--addr', 'eth0=192.168.0.2/24');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('forwarded: forwarded out eth0 as 10.180.0.2:40000 > 10.180.0.1:80');
+      expect(r.out).toContain('10.180.0.2:40000 > 172.30.0.41:80 sctp  ->  10.180.0.2:40000 > 10.180.0.1:80 sctp');
+      expect(r.out).toMatch(/reply \(returned\): the reply reaches the client as 172\.30\.0\.41:80 > 10\.180\.0\.2:40000/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

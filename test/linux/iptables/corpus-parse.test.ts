@@ -83,7 +83,7 @@ describe('the iptables-save corpus', () => {
     expect(rulesOf(rs, 'filter', 'WEAVE-NPC')[2]!.matches[0]!.unknown).toMatch(/physdev/);
   });
 
-  it('reads ipset matches (answered from ipset save input, else unknown), kube-proxy\'s session affinity (-m recent), and keeps addrtype --limit-iface-out unknown (calico, kube-proxy 2017)', () => {
+  it('reads ipset matches (answered from ipset save input, else unknown), kube-proxy\'s session affinity (-m recent), and addrtype --limit-iface-out (calico, kube-proxy 2017)', () => {
     const calico = corpus('calico-vxlan-kubeproxy-ipvs-zhongmingmao.nat.iptables-save').value;
     const natOut = rulesOf(calico, 'nat', 'cali-nat-outgoing')[0]!;
     expect(natOut.matches.filter((m) => m.kind === 'set').map((m) => [m.negated, m.args['set'], m.args['flags']])).toEqual([
@@ -91,7 +91,9 @@ describe('the iptables-save corpus', () => {
     ]);
     expect(natOut.target?.args).toEqual({ randomFully: true });
     const post = rulesOf(calico, 'nat', 'cali-POSTROUTING').find((r) => r.text.includes('--limit-iface-out'))!;
-    expect(post.matches.filter((m) => m.kind === 'addrtype').map((m) => m.unknown === undefined)).toEqual([false, true]);
+    expect(post.matches.filter((m) => m.kind === 'addrtype').map((m) => [m.text, m.args['limit'] ?? null])).toEqual([
+      ['-m addrtype ! --src-type LOCAL --limit-iface-out', 'out'], ['-m addrtype --src-type LOCAL', null],
+    ]);
     const k17 = corpus('kubeproxy-2017-docker-externalip-iorchard.iptables-save').value;
     const affinity = rulesOf(k17, 'nat', 'KUBE-SVC-NPX46M4PTMTKRN6Y')[0]!;
     expect(affinity.matches.find((m) => m.kind === 'recent')).toMatchObject({ args: { mode: '--rcheck', name: 'KUBE-SEP-UPD7ND2TPNSDBE6L', seconds: '10800', reap: true, side: 'rsource' } });

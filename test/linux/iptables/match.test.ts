@@ -108,7 +108,11 @@ describe('state, mark, address type and statistic modules', () => {
     ['-m addrtype --dst-type UNICAST', ctx, 'holds'],
     ['-m addrtype --dst-type BROADCAST', ctx, 'unknown'],
     ['-m addrtype --dst-type LOCAL,UNICAST', ctx, 'holds'],
-    ['-m addrtype --src-type LOCAL --limit-iface-in', ctx, 'unknown'],
+    ['-m addrtype --src-type LOCAL --limit-iface-in', ctx, 'fails'], // 10.0.0.1 is no local address on any interface
+    ['-m addrtype --dst-type LOCAL --limit-iface-in', { ...ctx, isLocal: () => true }, 'unknown'], // which interface holds it: not given
+    ['-m addrtype --dst-type LOCAL --limit-iface-in', { ...ctx, isLocal: () => true, localDevice: () => 'eth0' }, 'holds'],
+    ['-m addrtype --dst-type LOCAL --limit-iface-in', { ...ctx, isLocal: () => true, localDevice: () => 'eth1' }, 'fails'],
+    ['-m addrtype --dst-type UNICAST --limit-iface-in', { ...ctx, isLocal: () => true, localDevice: () => 'eth1' }, 'holds'], // inet_dev_addr_type: RTN_UNICAST
     ['-m connmark --mark 0x0', ctx, 'holds'], // NEW connection: ctmark 0
     ['-m connmark --mark 0x0', est, 'unknown'],
     ['-m limit --limit 5/min', ctx, 'holds'],

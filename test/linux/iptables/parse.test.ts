@@ -91,7 +91,7 @@ describe('parseIptablesSave', () => {
     ['an unparsable address', table('filter', [], ['-A INPUT -d x.x.x.x/32 -j DROP']), 5, /'x.x.x.x' is not an IPv4 address/],
     ['a chain declared twice', '*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:A - [0:0]\nCOMMIT\n', 4, /already declared at line 3/],
     ['a policy on a user chain', '*filter\n:INPUT ACCEPT [0:0]\n:A ACCEPT [0:0]\nCOMMIT\n', 3, /cannot have a policy/],
-    ['a built-in chain without ACCEPT/DROP', '*filter\n:INPUT - [0:0]\nCOMMIT\n', 2, /needs policy ACCEPT or DROP/],
+    ['a built-in chain with a policy other than ACCEPT, DROP or -', '*filter\n:INPUT QUEUE [0:0]\nCOMMIT\n', 2, /needs policy ACCEPT, DROP or '-'/],
     ['a jump to a built-in chain', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j OUTPUT\nCOMMIT\n', 3, /built-in chain OUTPUT/],
     ['DNAT outside the nat table', table('filter', [], ['-A INPUT -j DNAT --to-destination 1.2.3.4']), 5, /only valid in the nat table/],
     ['-m tcp without -p tcp', table('filter', [], ['-A INPUT -m tcp --dport 22 -j ACCEPT']), 5, /needs -p tcp/],

@@ -101,12 +101,17 @@ const ruleset = fc.tuple(tableText('raw'), tableText('mangle'), tableText('nat')
 
 const packet: fc.Arbitrary<Packet> = fc.tuple(poolAddr, poolAddr, fc.constantFrom<'tcp' | 'udp' | 'icmp'>('tcp', 'udp', 'icmp'), port, port)
   .map(([s, d, proto, sp, dp]) => pkt(s, d, proto, sp, dp));
+/** A reply of a connection that was DNATed and SNATed (or not NATed), for ESTABLISHED packets: conntrack rewrites it at nat priority. */
+const conn = fc.option(fc.tuple(poolAddr, poolAddr, port).map(([c, s, sp]): NetfilterContext['conn'] => ({
+  original: pkt(c, '10.96.0.10', 'tcp', sp, 53), reply: pkt(s, '172.20.1.10', 'tcp', 53, sp), dir: 'REPLY',
+})), { nil: undefined });
 const context = fc.record({
   ctState: fc.constantFrom<NetfilterContext['ctState']>('NEW', 'ESTABLISHED'),
   inIface: fc.constantFrom('eth0', 'cni0', 'veth12'),
   outIface: fc.constantFrom('eth0', 'cni0'),
-}).map(({ ctState, inIface, outIface }): NetfilterContext => ({
-  ctState, inIface, outIface,
+  conn,
+}).map(({ ctState, inIface, outIface, conn: c }): NetfilterContext => ({
+  ctState, inIface, outIface, ...(c ? { conn: c } : {}),
   isLocal: (ip) => ip === parseIpv4('172.20.1.10'),
   ifaceAddress: (i) => (i === 'eth0' ? parseIpv4('172.20.1.10') : parseIpv4('10.244.1.1')),
 }));

@@ -148,7 +148,7 @@ describe('parseIpRoute formats', () => {
   });
 
   it('keeps file:line from firstLine and reports bad lines as errors without a route', () => {
-    const text = 'default via 10.0.0.1 dev eth0\nnot-a-route dev eth0\n10.0.0.0/33 dev eth0\n10.1.0.0/16 via 10.0.0.300 dev eth0\n10.2.0.0/16 dev eth0 metric x\nmulticast 224.0.0.0/4 dev eth0\n   nexthop via 10.0.0.1 dev eth0';
+    const text = 'default via 10.0.0.1 dev eth0\nnot-a-route dev eth0\n10.0.0.0/33 dev eth0\n10.1.0.0/16 via 10.0.0.300 dev eth0\n10.2.0.0/16 dev eth0 metric x\nnat 10.9.9.9 via 10.0.0.7\n   nexthop via 10.0.0.1 dev eth0';
     const { value, diagnostics } = parseIpRoute({ text, file: 'estate.yaml', firstLine: 40 });
     expect(value.map((r) => r.loc)).toEqual([{ file: 'estate.yaml', line: 40 }]);
     expect(diagnostics.map((d) => [d.severity, d.line, d.message])).toEqual([
@@ -156,7 +156,7 @@ describe('parseIpRoute formats', () => {
       ['error', 42, "bad destination '10.0.0.0/33'"],
       ['error', 43, "gateway '10.0.0.300' is not an IPv4 address"],
       ['error', 44, "metric 'x' is not a number"],
-      ['error', 45, "route type 'multicast' is not modelled"],
+      ['error', 45, "route type 'nat' is obsolete: the kernel refuses it"],
     ]);
   });
 
