@@ -49,7 +49,8 @@ if (a.mode === 'tcp') {
 } else {
   const s = dgram.createSocket('udp4');
   s.on('error', (e) => done({ result: kind(e), detail: e.code }));
-  s.bind({ address: a.src, port: a.sport || 0 }, () => s.connect(a.port, a.dst, () => {
+  s.bind({ address: a.src, port: a.sport || 0 }, () => s.connect(a.port, a.dst, (e) => {
+    if (e) return done({ result: kind(e), detail: e.code });
     s.on('message', (m) => done(a.mode === 'dns' ? { result: 'connected', ...parse(m) } : { result: 'connected' }));
     s.send(a.mode === 'dns' || a.port === 53 ? query(a.name || 'podpath-lab-probe.invalid') : Buffer.from('podpath-lab'));
   }));
