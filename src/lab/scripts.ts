@@ -7,7 +7,8 @@
  *   answer), `dns` query a server for a name and report rcode and A records.
  *   Results: connected | refused (ECONNREFUSED: a TCP RST or an ICMP port
  *   unreachable) | unreachable (another ICMP error or a local refusal:
- *   EHOSTUNREACH, ENETUNREACH, EACCES, EPERM...) | timeout | error, with the
+ *   EHOSTUNREACH, ENETUNREACH, EACCES, EPERM, EINVAL from a blackhole
+ *   route...) | timeout | error, with the
  *   error code as detail.
  * - RESPONDER: listens on the given TCP ports (accepts, closes) and UDP
  *   ports on each given address (echoes from that address), prints `ready`
@@ -19,7 +20,7 @@ export const PROBE = String.raw`
 const net = require('node:net'), dgram = require('node:dgram');
 const a = JSON.parse(process.argv[1]);
 const done = (o) => { process.stdout.write(JSON.stringify(o) + '\n'); process.exit(0); };
-const kind = (e) => e.code === 'ECONNREFUSED' ? 'refused' : /UNREACH|ENETDOWN|EHOSTDOWN|EACCES|EPERM|ENONET|ENOPROTOOPT/.test(e.code || '') ? 'unreachable' : 'error';
+const kind = (e) => e.code === 'ECONNREFUSED' ? 'refused' : /UNREACH|ENETDOWN|EHOSTDOWN|EACCES|EPERM|EINVAL|ENONET|ENOPROTOOPT/.test(e.code || '') ? 'unreachable' : 'error';
 function query(name) {
   const id = Math.floor(Math.random() * 65536);
   const parts = name.replace(/\.$/, '').split('.');

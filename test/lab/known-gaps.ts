@@ -8,12 +8,13 @@
  * is fixed, the pinned test fails: delete the entry then.
  */
 import type { FlowCheck } from '../../src/lab/check.js';
+import type { Estate } from '../../src/model/estate.js';
 
 /** One known gap: an id, one sentence, and the predicate over a checked flow. */
 export interface KnownGap {
   id: string;
   what: string;
-  matches(c: FlowCheck): boolean;
+  matches(c: FlowCheck, estate: Estate): boolean;
 }
 
 const lastHop = (c: FlowCheck) => c.traces[0]!.forward.at(-1);
@@ -33,6 +34,19 @@ export const KNOWN_GAPS: KnownGap[] = [
     },
   },
   {
+    id: 'node-refusal-not-routed-back',
+    what:
+      "a node's iptables REJECT refused the request, but the node's own ip rules give its ICMP error or TCP reset no route back to the " +
+      'client (e.g. `not from POD_CIDR to X unreachable` inverts the whole selector): the kernel never sends it and the client times out; ' +
+      'the model says refused, without routing the refusal',
+    matches: (c, estate) => {
+      const h = lastHop(c);
+      const rules = estate.nodes.find((n) => n.name === h?.at)?.ipRules?.text ?? '';
+      return c.traces.length === 1 && c.modelVerdict === 'rejected' && h?.kind === 'node-netfilter' && h.decision === 'reject' &&
+        /\b(unreachable|prohibit|blackhole)\b/.test(rules) && c.kernel.outcome === 'request-lost' && (c.kernel.arrivedAt ?? []).length === 0;
+    },
+  },
+  {
     id: 'ping-to-rds-or-resolver',
     what:
       'a ping an RDS endpoint or the VPC resolver receives: the model rejects it ("listens only on ..."; client refused), the lab drops it ' +
@@ -46,6 +60,6 @@ export const KNOWN_GAPS: KnownGap[] = [
 ];
 
 /** The known gap a disagreeing flow is, if any. */
-export function knownGap(c: FlowCheck): KnownGap | undefined {
-  return c.agree === false ? KNOWN_GAPS.find((g) => g.matches(c)) : undefined;
+export function knownGap(c: FlowCheck, estate: Estate): KnownGap | undefined {
+  return c.agree === false ? KNOWN_GAPS.find((g) => g.matches(c, estate)) : undefined;
 }
