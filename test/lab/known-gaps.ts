@@ -34,16 +34,18 @@ export const KNOWN_GAPS: KnownGap[] = [
     },
   },
   {
-    id: 'node-refusal-not-routed-back',
+    id: 'refusal-not-routed-back',
     what:
-      "a node's iptables REJECT refused the request, but the node's own ip rules give its ICMP error or TCP reset no route back to the " +
-      'client (e.g. `not from POD_CIDR to X unreachable` inverts the whole selector): the kernel never sends it and the client times out; ' +
-      'the model says refused, without routing the refusal',
+      'the request was refused (an iptables REJECT on a node, or a host with nothing on that port), but the ICMP error or TCP reset ' +
+      "meets a node whose own ip rules give it no route (e.g. `not from POD_CIDR to X unreachable` inverts the whole selector): it is " +
+      'never delivered and the client times out (request-lost when the node refused, reply-lost when the host did); the model says ' +
+      'refused, without routing the refusal back',
     matches: (c, estate) => {
       const h = lastHop(c);
-      const rules = estate.nodes.find((n) => n.name === h?.at)?.ipRules?.text ?? '';
-      return c.traces.length === 1 && c.modelVerdict === 'rejected' && h?.kind === 'node-netfilter' && h.decision === 'reject' &&
-        /\b(unreachable|prohibit|blackhole)\b/.test(rules) && c.kernel.outcome === 'request-lost' && (c.kernel.arrivedAt ?? []).length === 0;
+      const refusingRules = (at: string) => /\b(unreachable|prohibit|blackhole)\b/.test(estate.nodes.find((n) => n.name === at)?.ipRules?.text ?? '');
+      const viaSuchNode = c.traces[0]!.forward.some((x) => (x.kind === 'node-route' || x.kind === 'node-netfilter') && refusingRules(x.at));
+      return c.traces.length === 1 && c.modelVerdict === 'rejected' && (h?.kind === 'node-netfilter' || h?.kind === 'target') && h.decision === 'reject' &&
+        viaSuchNode && (c.kernel.outcome === 'request-lost' || c.kernel.outcome === 'reply-lost') && c.kernel.result === 'timeout';
     },
   },
   {

@@ -97,7 +97,7 @@ describe('known model gaps (reported)', () => {
     expect(c.kernel).toMatchObject({ result: 'timeout', outcome: 'request-lost', arrivedAt: [] });
     expect(c.modelVerdict).toBe('rejected');
     expect(c.traces[0]!.clientSees).toBe('refused');
-    expect(knownGap(c, estate)?.id).toBe('node-refusal-not-routed-back');
+    expect(knownGap(c, estate)?.id).toBe('refusal-not-routed-back');
   });
 
   it("agrees where the reset has a way back: node-2's own pod is refused on 8080 (RST)", () => {
