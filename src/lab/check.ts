@@ -18,6 +18,7 @@
  * flow's addresses (`conntrack -L`) in every namespace.
  */
 import type { Estate } from '../model/estate.js';
+import { PodpathError } from '../model/errors.js';
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
 import type { Proto } from '../net/packet.js';
 import { traceFlow } from '../trace/trace.js';
@@ -85,6 +86,10 @@ export async function labCheck(name: string, flows?: LabFlow[]): Promise<FlowChe
 /** Runs flows through model and kernel. */
 export async function checkFlows(state: LabState, flows: LabFlow[], concurrency = 8): Promise<FlowCheck[]> {
   requireRoot();
+  // The arrival counters know a request by its protocol and source port (arrival.ts).
+  const keys = flows.map((f) => `${f.proto}/${f.sport}`);
+  const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (twice) throw new PodpathError('PP_USAGE', `lab check: two flows share ${twice}; each flow needs its own source port`);
   const w = compileWorld(state.estate as Estate);
   const checks = flows.map((f) => modelSide(w, f));
   const responders = await startResponders(state, w, checks);

@@ -19,7 +19,7 @@ describe('outcome classes', () => {
   });
 
   it('allows the classes of every branch of a forked walk, and none when a branch is unknown', () => {
-    expect(modelClasses([trace('delivered'), trace('dropped'), trace('delivered')]).sort()).toEqual(['connected', 'request-lost']);
+    expect(modelClasses([trace('delivered'), trace('dropped'), trace('delivered')])?.sort()).toEqual(['connected', 'request-lost']);
     expect(modelClasses([trace('delivered'), trace('unknown')])).toBeUndefined();
   });
 
