@@ -2,7 +2,9 @@
  * `labCheck`: each flow through the model (traceFlow) and through the kernel
  * (a TCP connect, UDP echo / DNS query, or ping from the source namespace,
  * bound to the model's source address and port, with a 2 s timeout), and the
- * comparison: model delivered <=> kernel connected.
+ * comparison of their outcome classes (outcome.ts): connected, refused,
+ * request lost, reply lost. Whether a request that timed out reached a host
+ * is read from per-flow counting rules in every host namespace (arrival.ts).
  *
  * Servers: a responder (accepts TCP, echoes UDP) listens on the probed ports
  * in the namespace owning the destination address and in the one the model
@@ -16,12 +18,15 @@
  * flow's addresses (`conntrack -L`) in every namespace.
  */
 import type { Estate } from '../model/estate.js';
+import { PodpathError } from '../model/errors.js';
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
 import type { Proto } from '../net/packet.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { compileWorld, type World } from '../trace/world.js';
 import { killProcesses } from './apply.js';
+import { installArrivalRules, pingPattern, readArrivals, removeArrivalRules } from './arrival.js';
+import { kernelClass, modelClasses, type ClientResult, type OutcomeClass } from './outcome.js';
 import type { LabState } from './plan-types.js';
 import { inNs, parallel, requireRoot, run } from './run.js';
 import { PROBE } from './scripts.js';
@@ -42,25 +47,35 @@ export interface LabFlow {
 
 /** What the kernel did for one probe. */
 export interface KernelResult {
-  result: 'connected' | 'refused' | 'unreachable' | 'timeout' | 'error';
+  /** What the client saw. */
+  result: ClientResult;
+  /** The client's error code or ping's last line. */
   detail?: string;
+  /** Host namespaces whose INPUT counted the request (arrival.ts); empty when it reached none. */
+  arrivedAt?: string[];
+  /** The outcome class; absent when the probe itself failed. */
+  outcome?: OutcomeClass;
 }
 
-/** One flow, both verdicts and whether they agree. */
+/** One flow, both outcomes and whether they agree. */
 export interface FlowCheck {
   flow: LabFlow;
   label: string;
+  /** The model's verdicts, `|`-joined when a statistic/multipath fork gives several. */
   modelVerdict: string;
-  modelDelivered: boolean;
+  /** The outcome classes the model's verdicts allow; absent when a branch is unknown. */
+  modelOutcome?: OutcomeClass[];
   traces: Trace[];
   kernel: KernelResult;
-  /** `skipped` when the model says unknown or its branches disagree. */
+  /** The kernel's class is one the model allows; `skipped` when the model says unknown. */
   agree: boolean | 'skipped';
   /** On a disagreement: counters and conntrack entries from a clean re-run. */
   evidence?: string;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+/** ping's words for an ICMP error answering the echo request, or a local refusal to send it. */
+const PING_REFUSED = /Unreachable|Packet filtered|Prohibited|Network is unreachable|No route to host|Operation not permitted/i;
 
 /** `lab check NAME [flows]`: default flows from the estate when none are given. */
 export async function labCheck(name: string, flows?: LabFlow[]): Promise<FlowCheck[]> {
@@ -71,42 +86,64 @@ export async function labCheck(name: string, flows?: LabFlow[]): Promise<FlowChe
 /** Runs flows through model and kernel. */
 export async function checkFlows(state: LabState, flows: LabFlow[], concurrency = 8): Promise<FlowCheck[]> {
   requireRoot();
+  // The arrival counters know a request by its protocol and source port (arrival.ts).
+  const keys = flows.map((f) => `${f.proto}/${f.sport}`);
+  const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (twice) throw new PodpathError('PP_USAGE', `lab check: two flows share ${twice}; each flow needs its own source port`);
   const w = compileWorld(state.estate as Estate);
   const checks = flows.map((f) => modelSide(w, f));
   const responders = await startResponders(state, w, checks);
   try {
+    await installArrivalRules(state, flows);
     await parallel(checks, concurrency, async (c) => {
       c.kernel = await probe(state, w, c);
     });
-    for (const c of checks) {
-      c.agree = c.agree === 'skipped' ? 'skipped' : c.modelDelivered === (c.kernel.result === 'connected');
-    }
-    for (const c of checks.filter((x) => x.agree === false)) {
+    const arrivals = await readArrivals(state);
+    checks.forEach((c, i) => classify(c, arrivals.get(i) ?? []));
+    for (const [i, c] of checks.entries()) {
+      if (c.agree !== false) continue;
       await zeroAll(state);
       const again = await probe(state, w, c);
-      c.evidence = `re-run alone: ${again.result}${again.detail ? ` (${again.detail})` : ''}\n${await evidence(state, c)}`;
+      const at = (await readArrivals(state)).get(i) ?? [];
+      c.evidence = `re-run alone: ${describeKernel({ ...again, arrivedAt: at })}\n${await evidence(state, c)}`;
     }
   } finally {
     killProcesses(responders.map((r) => r.pid));
+    await removeArrivalRules(state);
   }
   return checks;
+}
+
+/** Sets the kernel's outcome class from the probe and the arrival counters, and whether the model allows it. */
+function classify(c: FlowCheck, arrivedAt: string[]): void {
+  const outcome = kernelClass(c.kernel.result, arrivedAt);
+  c.kernel = { ...c.kernel, arrivedAt, ...(outcome ? { outcome } : {}) };
+  if (c.agree === 'skipped') return;
+  c.agree = outcome !== undefined && (c.modelOutcome ?? []).includes(outcome);
+}
+
+/** One line: the kernel's class, what the client saw, where the request arrived. */
+export function describeKernel(k: KernelResult): string {
+  const cls = kernelClass(k.result, k.arrivedAt ?? []) ?? 'probe failed';
+  const client = `${k.result}${k.detail ? ` ${k.detail}` : ''}`;
+  const where = k.arrivedAt?.length ? `request reached ${k.arrivedAt.join(', ')}` : 'request reached no host';
+  return `${cls} (client: ${client}; ${where})`;
 }
 
 function modelSide(w: World, flow: LabFlow): FlowCheck {
   const traces = traceFlow(w, { src: flow.src, dst: flow.dport !== undefined && flow.proto !== 'icmp' ? `${flow.dst}:${flow.dport}` : flow.dst, proto: flow.proto, sport: flow.sport });
   const verdicts = [...new Set(traces.map((t) => t.verdict))];
-  const delivered = verdicts.length === 1 && verdicts[0] === 'delivered';
-  const skipped = verdicts.includes('unknown') || (verdicts.includes('delivered') && verdicts.length > 1);
+  const outcome = modelClasses(traces);
   const t = traces[0]!;
   const port = t.flow.dport !== undefined ? `:${t.flow.dport}` : '';
   return {
     flow,
     label: `${flow.src} -> ${flow.dst}${port} ${flow.proto} (${t.flow.srcIp}:${flow.sport} > ${t.flow.dstIp}${port})`,
     modelVerdict: verdicts.join('|'),
-    modelDelivered: delivered,
+    ...(outcome ? { modelOutcome: outcome } : {}),
     traces,
     kernel: { result: 'error', detail: 'not probed' },
-    agree: skipped ? 'skipped' : false,
+    agree: outcome ? false : 'skipped',
   };
 }
 
@@ -160,9 +197,11 @@ async function probe(state: LabState, _w: World, c: FlowCheck): Promise<KernelRe
   const t = c.traces[0]!;
   const ns = namespaceOf(state, c.flow.src);
   if (c.flow.proto === 'icmp') {
-    const r = await run(inNs(ns, ['ping', '-n', '-q', '-c', '1', '-W', String(PROBE_TIMEOUT_MS / 1000), '-I', t.flow.srcIp, t.flow.dstIp]), { allowFail: true, timeoutMs: PROBE_TIMEOUT_MS + 3000 });
+    // Not -q: the lines of ICMP errors (unreachable, filtered) are what tell a refusal from silence.
+    const r = await run(inNs(ns, ['ping', '-n', '-c', '1', '-W', String(PROBE_TIMEOUT_MS / 1000), '-p', pingPattern(c.flow.sport), '-I', t.flow.srcIp, t.flow.dstIp]), { allowFail: true, timeoutMs: PROBE_TIMEOUT_MS + 3000 });
     if (r.code === 0) return { result: 'connected' };
-    return { result: /unreachable/i.test(r.stdout + r.stderr) ? 'unreachable' : 'timeout', detail: (r.stdout + r.stderr).trim().split('\n').slice(-1)[0] };
+    const said = (r.stdout + r.stderr).split('\n').find((l) => PING_REFUSED.test(l));
+    return said ? { result: /Port Unreachable/i.test(said) ? 'refused' : 'unreachable', detail: said.trim() } : { result: 'timeout', detail: (r.stdout + r.stderr).trim().split('\n').slice(-1)[0] };
   }
   const args = { mode: c.flow.proto, src: t.flow.srcIp, dst: t.flow.dstIp, port: t.flow.dport, sport: c.flow.sport, timeoutMs: PROBE_TIMEOUT_MS };
   const r = await run(inNs(ns, [process.execPath, '-e', PROBE, JSON.stringify(args)]), { allowFail: true, timeoutMs: PROBE_TIMEOUT_MS + 5000 });
@@ -176,7 +215,7 @@ async function probe(state: LabState, _w: World, c: FlowCheck): Promise<KernelRe
 async function zeroAll(state: LabState): Promise<void> {
   await parallel(state.plan.namespaces, 6, async (n) => {
     await run(inNs(n.ns, ['iptables', '-w', '5', '-Z']), { allowFail: true });
-    for (const t of ['nat', 'mangle', 'raw']) await run(inNs(n.ns, ['iptables', '-w', '5', '-t', t, '-Z']), { allowFail: true });
+    for (const t of ['nat', 'mangle', 'raw', 'security']) await run(inNs(n.ns, ['iptables', '-w', '5', '-t', t, '-Z']), { allowFail: true });
     await run(inNs(n.ns, ['conntrack', '-F']), { allowFail: true });
   });
 }

@@ -5,7 +5,11 @@
  *   `tcp` connect from SRC:SPORT, `udp` send and wait for any datagram from
  *   the connected peer (a DNS query when the port is 53, so real DNS servers
  *   answer), `dns` query a server for a name and report rcode and A records.
- *   Results: connected | refused | unreachable | timeout | error.
+ *   Results: connected | refused (ECONNREFUSED: a TCP RST or an ICMP port
+ *   unreachable) | unreachable (another ICMP error or a local refusal:
+ *   EHOSTUNREACH, ENETUNREACH, EACCES, EPERM, EINVAL from a blackhole
+ *   route...) | timeout | error, with the
+ *   error code as detail.
  * - RESPONDER: listens on the given TCP ports (accepts, closes) and UDP
  *   ports on each given address (echoes from that address), prints `ready`
  *   once every socket is bound.
@@ -16,7 +20,7 @@ export const PROBE = String.raw`
 const net = require('node:net'), dgram = require('node:dgram');
 const a = JSON.parse(process.argv[1]);
 const done = (o) => { process.stdout.write(JSON.stringify(o) + '\n'); process.exit(0); };
-const kind = (e) => e.code === 'ECONNREFUSED' ? 'refused' : /UNREACH|ENETDOWN|EHOSTDOWN/.test(e.code || '') ? 'unreachable' : 'error';
+const kind = (e) => e.code === 'ECONNREFUSED' ? 'refused' : /UNREACH|ENETDOWN|EHOSTDOWN|EACCES|EPERM|EINVAL|ENONET|ENOPROTOOPT/.test(e.code || '') ? 'unreachable' : 'error';
 function query(name) {
   const id = Math.floor(Math.random() * 65536);
   const parts = name.replace(/\.$/, '').split('.');
@@ -46,7 +50,8 @@ if (a.mode === 'tcp') {
 } else {
   const s = dgram.createSocket('udp4');
   s.on('error', (e) => done({ result: kind(e), detail: e.code }));
-  s.bind({ address: a.src, port: a.sport || 0 }, () => s.connect(a.port, a.dst, () => {
+  s.bind({ address: a.src, port: a.sport || 0 }, () => s.connect(a.port, a.dst, (e) => {
+    if (e) return done({ result: kind(e), detail: e.code });
     s.on('message', (m) => done(a.mode === 'dns' ? { result: 'connected', ...parse(m) } : { result: 'connected' }));
     s.send(a.mode === 'dns' || a.port === 53 ? query(a.name || 'podpath-lab-probe.invalid') : Buffer.from('podpath-lab'));
   }));

@@ -3,10 +3,11 @@
  * 1-3 VPCs (disjoint private blocks), 1-2 subnets each, route tables with
  * peering/igw/blackhole/pod-CIDR routes (right, wrong or missing), peerings
  * (active or not), security groups (CIDR and group references, restricted
- * egress), NACLs with ordered allow/deny entries and ephemeral port ranges,
- * nodes with random masquerade and FORWARD rules (some asking an ipset, some
- * with policy routing: ip rules and a second routing table), pods, EC2 hosts
- * and an RDS;
+ * egress), NACLs with ordered allow/deny entries and ephemeral port ranges
+ * (some admitting every request but denying the replies: reply-lost), nodes
+ * with random masquerade and FORWARD/INPUT/OUTPUT rules (some REJECT, with
+ * ICMP errors or TCP resets: refused; some asking an ipset), some with policy
+ * routing (ip rules and a second routing table), pods, EC2 hosts and an RDS;
  * flows TCP/UDP/ICMP between them and to the VPC resolvers, each with its
  * own source port.
  */
@@ -115,6 +116,8 @@ function build(g: fc.GeneratorValue): LabCase {
       const port = proto === 'tcp' || proto === 'udp' ? pick(ports) : undefined;
       return chance(0.2) ? { proto, ...(port ? { ports: port } : {}), sg: pick(sgs.filter((x) => x.vpc === sg.vpc)).id } : { proto, ...(port ? { ports: port } : {}), cidr: pick(cidrs) };
     });
+    // Some groups admit everything from a wide range, so more requests get past the SGs to meet NACLs, node rules and replies.
+    if (chance(0.4)) sg.ingress.push({ proto: 'all', cidr: pick(['0.0.0.0/0', '10.0.0.0/8', '10.244.0.0/16']) });
     if (chance(0.25)) sg.egress = [{ proto: pick(protos), cidr: pick(cidrs) }];
   }
   const subnetVpc = (id: string) => subnets.find((s) => s.id === id)!.vpc;
@@ -137,7 +140,13 @@ function build(g: fc.GeneratorValue): LabCase {
       if (chance(0.6)) list.push({ rule: 300, proto: 'all', cidr: '0.0.0.0/0', action: 'allow' });
       return list.filter((e, i) => list.findIndex((x) => x.rule === e.rule) === i);
     };
-    networkAcls.push({ id: `acl-${s.id.slice(7)}`, vpc: s.vpc, ingress: entries(), egress: entries() });
+    // Some NACLs admit every request but deny the replies leaving the subnet (ephemeral ports, or ICMP): reply-lost.
+    const replyBlock = () => {
+      const proto = pick(['tcp', 'udp', 'icmp'] as const);
+      return [{ rule: 100, proto, ...(proto === 'icmp' ? {} : { ports: '1024-65535' }), cidr: pick(['0.0.0.0/0', '10.244.0.0/16', ...blocks]), action: 'deny' }, { rule: 300, proto: 'all', cidr: '0.0.0.0/0', action: 'allow' }];
+    };
+    const blocksReplies = chance(0.3);
+    networkAcls.push({ id: `acl-${s.id.slice(7)}`, vpc: s.vpc, ingress: blocksReplies ? [{ rule: 100, proto: 'all', cidr: '0.0.0.0/0', action: 'allow' }] : entries(), egress: blocksReplies ? replyBlock() : entries() });
     (s as { networkAcl?: string }).networkAcl = `acl-${s.id.slice(7)}`;
   }
 
@@ -184,12 +193,17 @@ function build(g: fc.GeneratorValue): LabCase {
   return { estate, flows };
 }
 
-/** A node's iptables-save: some masquerade rules (the seed's and others), sometimes a FORWARD rule. */
+/** A node's iptables-save: some masquerade rules (the seed's and others), sometimes a FORWARD, INPUT or OUTPUT rule (some REJECT: refused). */
 function nodeRules(pick: <T>(xs: readonly T[]) => T, chance: (p: number) => boolean): string {
   const nat = ['-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE', '-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE', '-A POSTROUTING -d 10.244.0.0/16 -j RETURN', '-A POSTROUTING -o eth0 -j MASQUERADE', '-A POSTROUTING -d 192.168.0.0/16 -o eth0 -j MASQUERADE', '-A POSTROUTING -p udp -o eth0 -j MASQUERADE'];
   const fwd = ['-A FORWARD -p icmp -j DROP', '-A FORWARD -p udp -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable', '-A FORWARD -d 10.1.0.0/16 -j DROP', '-A FORWARD -s 10.244.0.0/16 -p tcp -m tcp --dport 5432 -j ACCEPT',
-    '-A FORWARD -m conntrack --ctdir REPLY --ctorigsrc 10.244.0.0/16 --ctproto udp -j DROP', '-A FORWARD -p tcp -m conntrack --ctorigdstport 5432 --ctdir ORIGINAL ! --ctrepldst 10.244.0.0/16 -j DROP'];
+    '-A FORWARD -m conntrack --ctdir REPLY --ctorigsrc 10.244.0.0/16 --ctproto udp -j DROP', '-A FORWARD -p tcp -m conntrack --ctorigdstport 5432 --ctdir ORIGINAL ! --ctrepldst 10.244.0.0/16 -j DROP',
+    '-A FORWARD -p tcp -m tcp --dport 8080 -j REJECT --reject-with tcp-reset', '-A FORWARD -p tcp -m tcp --dport 80 -j REJECT', '-A FORWARD -d 10.244.0.0/16 -p icmp -j REJECT --reject-with icmp-host-prohibited'];
+  const inp = ['-A INPUT -p tcp -m tcp --dport 8080 -j REJECT --reject-with tcp-reset', '-A INPUT -p udp -m udp --dport 80 -j REJECT', '-A INPUT -p icmp -m icmp --icmp-type 8 -j REJECT --reject-with icmp-admin-prohibited'];
+  const out = ['-A OUTPUT -p udp -m udp --dport 8080 -j REJECT', '-A OUTPUT -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset'];
   const chosenNat = nat.filter(() => chance(0.35));
-  const chosenFwd = chance(0.3) ? [pick(fwd)] : [];
-  return ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ...chosenNat, 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', `:FORWARD ${chance(0.15) ? 'DROP' : 'ACCEPT'} [0:0]`, ':OUTPUT ACCEPT [0:0]', ...chosenFwd, 'COMMIT', ''].join('\n');
+  const chosenFwd = chance(0.35) ? [pick(fwd)] : [];
+  const chosenInp = chance(0.2) ? [pick(inp)] : [];
+  const chosenOut = chance(0.15) ? [pick(out)] : [];
+  return ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ...chosenNat, 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', `:FORWARD ${chance(0.15) ? 'DROP' : 'ACCEPT'} [0:0]`, ':OUTPUT ACCEPT [0:0]', ...chosenInp, ...chosenFwd, ...chosenOut, 'COMMIT', ''].join('\n');
 }

@@ -2,10 +2,11 @@
  * `podpath lab up|exec|check|down|gc`: the estate as Linux network
  * namespaces with real PostgreSQL and dnsmasq (src/lab), and the model
  * checked against the kernel. Needs root. Exit codes: up/down/gc 0;
- * exec the command's own; check 0 when every compared flow agrees, 1 otherwise.
+ * exec the command's own; check 0 when every compared flow's outcome class
+ * (connected, refused, request-lost, reply-lost) agrees, 1 otherwise.
  */
 import { loadInput } from '../../ingest/load.js';
-import { labCheck } from '../../lab/check.js';
+import { describeKernel, labCheck } from '../../lab/check.js';
 import { labDown, labExec, labGc, labUp } from '../../lab/lab.js';
 import type { CommandResult } from './result.js';
 
@@ -41,8 +42,11 @@ export async function runLabCheck(o: LabNameOptions): Promise<CommandResult> {
       kind: 'lab', action: 'check', name: o.name,
       flows: checks.map((c) => ({
         flow: c.label,
-        model: c.modelVerdict,
-        kernel: `${c.kernel.result}${c.kernel.detail ? ` (${c.kernel.detail})` : ''}`,
+        model: `${c.modelVerdict}${c.modelOutcome ? ` (${c.modelOutcome.join(' or ')})` : ''}`,
+        kernel: describeKernel(c.kernel),
+        ...(c.modelOutcome ? { modelOutcome: c.modelOutcome } : {}),
+        ...(c.kernel.outcome ? { kernelOutcome: c.kernel.outcome } : {}),
+        arrivedAt: c.kernel.arrivedAt ?? [],
         agree: c.agree,
         ...(c.agree === false ? { trace: c.traces[0]!, ...(c.evidence ? { evidence: c.evidence } : {}) } : {}),
       })),

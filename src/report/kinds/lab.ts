@@ -12,8 +12,16 @@ export interface LabNamespaceView {
 /** One flow checked in the lab. */
 export interface LabFlowView {
   flow: string;
+  /** The model's verdict(s) and the outcome classes they allow. */
   model: string;
+  /** The kernel's outcome class, what the client saw, where the request arrived. */
   kernel: string;
+  /** Outcome classes the model allows (src/lab/outcome.ts); absent when it says unknown. */
+  modelOutcome?: string[];
+  /** The kernel's outcome class; absent when the probe failed. */
+  kernelOutcome?: string;
+  /** Lab namespaces where the request reached the host. */
+  arrivedAt?: string[];
   /** `skipped` when the model says unknown (nothing to compare). */
   agree: boolean | 'skipped';
   /** On a disagreement: the model's trace and what the kernel did. */
