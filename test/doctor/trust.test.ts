@@ -108,6 +108,17 @@ describe('right cause: pod-to-pod failures are not blamed on masquerade', () => 
   });
 });
 
+describe('use the evidence that is there', () => {
+  it('reports a ClusterIP inside a peered block as PP102 when the Service CIDR is not known', () => {
+    const e = variant('peering-clean', [['cluster: { podCidr: 100.96.0.0/16, serviceCidr: 100.64.0.0/16 }',
+      'cluster: { podCidr: 100.96.0.0/16 }\nservices:\n  - { name: shop/cart, clusterIP: 192.168.77.7, ports: [{ port: 80, proto: tcp }], endpoints: [100.96.1.20] }']]);
+    const f = doctor(e).findings.find((x) => x.id === 'PP102')!;
+    expect(f.key).toBe('PP102|192.168.0.0/16');
+    expect(f.title).toBe('ClusterIP 192.168.77.7 (shop/cart) lies inside vpc-db block 192.168.0.0/16');
+    expect(f.message).toMatch(/inferred to overlap \(evidence: these ClusterIPs\)/);
+  });
+});
+
 describe('AWS-only recordings (cloud-custodian placebo data: route tables and a peering, nothing else)', () => {
   const recorded = (name: string) => join(corpus, 'aws', `custodian-peer-${name}.placebo.json`);
   const empty = mkdtempSync(join(tmpdir(), 'podpath-aws-only-'));
