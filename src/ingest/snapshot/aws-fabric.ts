@@ -8,6 +8,7 @@
  * `eni-` target that traces report as unknown.
  */
 import type { EstateInput } from '../../model/estate.js';
+import { PodpathError } from '../../model/errors.js';
 import { formatPrefix, parseCidr } from '../../net/prefix.js';
 import { isIpv6 } from '../../net/ipv4.js';
 import { nameTag } from '../aws/common.js';
@@ -79,7 +80,7 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
   }
 
   const peerings: In<'peerings'> = [];
-  for (const p of r.peerings) {
+  for (const p of mergePeeringViews(r.peerings, notes)) {
     const [a, b] = [p.RequesterVpcInfo.VpcId, p.AccepterVpcInfo.VpcId];
     if (!vpcIds.has(a) || !vpcIds.has(b)) { notes.warn(`${p.VpcPeeringConnectionId} joins ${a} and ${b}, and one of them is unknown; peering ignored`, p.file); continue; }
     peerings.push({ id: p.VpcPeeringConnectionId, requester: a, accepter: b, status: peeringStatus(p.Status.Code, p.VpcPeeringConnectionId, notes, p.file) });
@@ -137,6 +138,33 @@ function deriveVpcs(r: VendorRecords, vpcs: In<'vpcs'>, notes: SnapshotNotes): v
     vpcs.push({ id, cidrBlocks: [...e.cidrs] });
     notes.derive(`VPC ${id} (${[...e.cidrs].join(', ')})`, `not in describe-vpcs; CIDR blocks from ${[...e.from].join(', ')}`);
   }
+}
+
+/**
+ * One record per peering connection. A cross-account (or cross-region) peering
+ * is listed by describe-vpc-peering-connections in both accounts, each with its
+ * own side's view (tags, peering options); the connection, its two VPCs and its
+ * status are the same (VPC Peering guide, "VPC peering connections": the
+ * requester and the accepter see one pcx- id). Two views that disagree on the
+ * VPCs are an error; on the status, the one that carries no traffic is kept.
+ */
+function mergePeeringViews(list: VendorRecords['peerings'], notes: SnapshotNotes): VendorRecords['peerings'] {
+  const byId = new Map<string, VendorRecords['peerings'][number]>();
+  for (const p of list) {
+    const seen = byId.get(p.VpcPeeringConnectionId);
+    if (!seen) { byId.set(p.VpcPeeringConnectionId, p); continue; }
+    const ends = (x: typeof p) => `${x.RequesterVpcInfo.VpcId} -> ${x.AccepterVpcInfo.VpcId}`;
+    if (ends(seen) !== ends(p)) {
+      throw new PodpathError('PP_SCHEMA', `${p.VpcPeeringConnectionId} joins ${ends(p)} here but ${ends(seen)} in ${seen.file}`, { file: p.file });
+    }
+    if (seen.Status.Code !== p.Status.Code) {
+      const kept = seen.Status.Code === 'active' ? p : seen;
+      notes.warn(`${p.VpcPeeringConnectionId} is ${seen.Status.Code} in ${seen.file} but ${p.Status.Code} here: read as ${kept.Status.Code}`, p.file);
+      byId.set(p.VpcPeeringConnectionId, kept);
+    }
+    notes.derive(`${p.VpcPeeringConnectionId} (one connection)`, `listed by both accounts: ${seen.file} and ${p.file}`);
+  }
+  return [...byId.values()];
 }
 
 function peeringStatus(code: string, id: string, notes: SnapshotNotes, file: string) {

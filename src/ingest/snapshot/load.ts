@@ -74,11 +74,17 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   return { estate: parsed.data, notes };
 }
 
-function listFiles(dir: string, notes: SnapshotNotes): string[] {
+/**
+ * The JSON files of aws/ or k8s/, subfolders included: a multi-account,
+ * multi-region recording may keep each account's outputs in
+ * `aws/accounts/<account>/<region>/` (Batfish's layout) or flat; files are read by content.
+ */
+function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   if (!statSync(dir).isDirectory()) return [];
   return readdirSync(dir).sort().flatMap((f) => {
     const path = join(dir, f);
     if (f.endsWith('.json')) return [path];
+    if (depth < 4 && statSync(path).isDirectory()) return listFiles(path, notes, depth + 1);
     notes.ignore(path, 'only *.json files are read here');
     return [];
   });
