@@ -94,6 +94,11 @@ export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): Ste
   if (p.dst === subnet.vpc.resolver) return deliverResolver(subnet.vpc, subnet, p, hops);
   const denied = nacl(subnet, 'egress', p, hops);
   if (denied) return denied;
+  return routeFrom(w, subnet, p, hops);
+}
+
+/** The subnet's route table decides where a packet leaving the subnet goes (its NACL already passed). */
+export function routeFrom(w: World, subnet: SubnetRecord, p: Packet, hops: Hop[]): StepResult {
   const table = subnet.routeTable;
   const route = lookupRoute(table, p.dst);
   if (!route) {
@@ -159,7 +164,19 @@ export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): Ste
     case 'vgw':
       routeHop('unknown', [`${t.kind} targets are not modelled yet`]);
       return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} sends it to ${t.id}: ${t.kind} gateways are not modelled yet` } };
+    case 'unmodelled':
+      routeHop('unknown', [`the route ${route.text} wins (longest prefix, then AWS route priority), and its target kind is not modelled`]);
+      return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} sends it by ${route.text}: ${unmodelledKind(t.id)} targets are not modelled` } };
   }
+}
+
+/** What an unmodelled target is, from its id. */
+function unmodelledKind(id: string): string {
+  if (id.startsWith('vpce-')) return 'VPC endpoint (gateway, interface or Gateway Load Balancer)';
+  if (id.startsWith('eigw-')) return 'egress-only internet gateway';
+  if (id.startsWith('cagw-')) return 'carrier gateway';
+  if (id.startsWith('lgw-')) return 'local gateway';
+  return 'Cloud WAN core network';
 }
 
 function peering(w: World, from: SubnetRecord, pcxId: string, p: Packet, hops: Hop[]): StepResult {

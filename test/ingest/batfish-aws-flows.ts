@@ -74,7 +74,7 @@ export const BATFISH_FLOWS: BatfishFlow[] = [
   // AwsConfigurationTransitGatewayTest
   { estate: `${T}TransitGatewayTest`, from: 'testFromAtoB', src: 'instance:i-06ba034d88c84ef07', dst: '192.168.1.106', any: true, disposition: 'DENIED_IN', podpath: 'dropped' },
   { estate: `${T}TransitGatewayTest`, from: 'testFromBtoA', src: 'instance:i-0b14080af811fda3d', dst: '10.10.10.157', any: true, disposition: 'DENIED_IN', podpath: 'dropped' },
-  { estate: `${T}TransitGatewayTest`, from: 'testFromA2toB', src: 'instance:i-075e846ed41670385', dst: '192.168.1.106', any: true, disposition: 'NULL_ROUTED', podpath: 'no-route', note: 'Batfish null-routes at the subnet router; AWS has no route: podpath no-route' },
+  { estate: `${T}TransitGatewayTest`, from: 'testFromA2toB', src: 'instance:i-075e846ed41670385', dst: '192.168.1.106', any: true, disposition: 'NULL_ROUTED', podpath: 'dropped', note: 'A2 is in an Availability Zone without a subnet of the TGW attachment: AWS does not forward it (Batfish: null-routed at the subnet)' },
   { estate: `${T}TransitGatewayTest`, from: 'testFromBtoA2', src: 'instance:i-0b14080af811fda3d', dst: '10.10.20.154', any: true, disposition: 'DENIED_IN', podpath: 'dropped' },
   // AwsConfigurationTransitGatewayAsymmetricPathsTest
   { estate: `${T}TransitGatewayAsymmetricPathsTest`, from: 'testBatToFish', src: 'instance:i-04bbbcaefdd1937f9', dst: '10.2.1.100', any: true, disposition: 'DENIED_IN', podpath: 'dropped' },
