@@ -75,3 +75,21 @@ describe('route targets podpath keeps but does not trace through', () => {
     expect(t.reason).toMatch(/VPC endpoint/);
   });
 });
+
+describe('the NAT gateway translates the source port', () => {
+  it('traces the translated port (1024) and checks the reply against the NACL on it, saying it assumed the port', () => {
+    const t = traceOne(w, { src: 'instance:i-a-1a', dst: '93.184.216.34:443' });
+    const nat = t.forward.find((h) => h.kind === 'nat-gateway')!;
+    expect(nat.packetOut).toMatchObject({ src: '10.0.0.10', sport: 1024 });
+    expect(nat.notes.join(' ')).toMatch(/assumed: the gateway picks any port of 1024-65535/);
+    expect(t.reply!.find((h) => h.kind === 'nacl' && h.at === 'acl-egress-public')).toMatchObject({ decision: 'accept', rule: { ref: 'acl-egress-public#ingress[110]' } });
+  });
+
+  it('loses the reply at a public-subnet NACL that admits only Linux client ports (32768-60999)', () => {
+    const linuxOnly = text.replace('{ rule: 110, proto: tcp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow }', '{ rule: 110, proto: tcp, ports: 32768-60999, cidr: 0.0.0.0/0, action: allow }');
+    const t = traceOne(worldFromYaml(linuxOnly), { src: 'instance:i-a-1a', dst: '93.184.216.34:443' });
+    expect(t.verdict).toBe('reply-lost');
+    expect(t.decidingRule?.ref).toBe('acl-egress-public#ingress[*]');
+    expect(t.reply!.at(-1)?.packetIn).toMatchObject({ dst: '10.0.0.10', dport: 1024 });
+  });
+});
