@@ -66,10 +66,9 @@ const MAX_TGW_HOPS = 8;
  * decides, across peering attachments to other gateways, until the packet
  * leaves through a VPC attachment.
  */
-export function tgwForward(w: World, tgw: TransitGateway, from: SubnetRecord, p: Packet, hops: Hop[]): StepResult {
-  const vpcs = new Map<string, Vpc>([...w.vpcs].map(([id, r]) => [id, r.vpc]));
+export function tgwForward(w: World, tgw: TransitGateway, from: SubnetRecord, p: Packet, hops: Hop[], session?: Session): StepResult {
   const az = from.subnet.availabilityZone;
-  let ingress = tgw.attachments.find((a) => a.vpc === from.vpc.vpc.id);
+  const ingress = tgw.attachments.find((a) => a.vpc === from.vpc.vpc.id);
   if (ingress) {
     const entry = attachmentSubnet(w, ingress, az);
     if (entry.kind === 'missing-az') {
@@ -87,9 +86,25 @@ export function tgwForward(w: World, tgw: TransitGateway, from: SubnetRecord, p:
       if (denied) return denied;
     }
   }
+  return throughTgws(w, tgw, ingress ?? from.vpc.vpc.id, az, p, hops, session);
+}
+
+/**
+ * A packet from outside the estate enters `tgw` through `attachment` (a VPN,
+ * Direct Connect or peering attachment, or a VPC attachment standing for a
+ * source beyond it), and is routed by the attachment's associated table.
+ */
+export function tgwIn(w: World, tgw: TransitGateway, attachment: TgwAttachment, p: Packet, hops: Hop[], session?: Session): StepResult {
+  return throughTgws(w, tgw, attachment, undefined, p, hops, session);
+}
+
+/** Routing across transit gateways (peering attachments chain them) until the packet leaves through a VPC attachment. */
+function throughTgws(w: World, tgw: TransitGateway, first: TgwAttachment | string, az: string | undefined, p: Packet, hops: Hop[], session?: Session): StepResult {
+  const vpcs = new Map<string, Vpc>([...w.vpcs].map(([id, r]) => [id, r.vpc]));
+  let ingress = first;
   let cur = tgw;
   for (let n = 0; n < MAX_TGW_HOPS; n++) {
-    const d = routeThroughTgw(cur, ingress ?? from.vpc.vpc.id, p.dst, vpcs);
+    const d = routeThroughTgw(cur, ingress, p.dst, vpcs);
     if (d.kind !== 'forward') {
       const decision = d.kind === 'drop' ? 'drop' : d.kind === 'unknown' ? 'unknown' : 'no-route';
       hops.push(hop('tgw', p, undefined, { at: cur.id, gateway: cur.id, decision, rule: d.rule, notes: [d.reason] }));
@@ -98,7 +113,11 @@ export function tgwForward(w: World, tgw: TransitGateway, from: SubnetRecord, p:
     }
     const out = d.attachment;
     const into = out.vpc ?? (out.peerTgw ? `peer transit gateway ${out.peerTgw}` : out.other!);
-    const notes = [`${d.ingress.id} (from ${d.ingress.vpc ?? `peer ${d.ingress.peerTgw ?? '?'}`}) is associated with ${d.table}; out through ${out.id} into ${into}`, ...d.notes];
+    const notes = [`${d.ingress.id} (from ${d.ingress.vpc ?? d.ingress.other ?? `peer ${d.ingress.peerTgw ?? '?'}`}) is associated with ${d.table}; out through ${out.id} into ${into}`, ...d.notes];
+    if (session?.entry === out.id) {
+      hops.push(hop('tgw', p, undefined, { at: cur.id, gateway: cur.id, routeTable: d.table, decision: 'deliver', rule: d.rule, notes: [...notes, `back out through ${out.id}, the attachment the flow came in by`] }));
+      return { end: { kind: 'delivered', endpoint: { kind: 'outside', via: out.id }, packet: p } };
+    }
     hops.push(hop('tgw', p, p, { at: cur.id, gateway: cur.id, routeTable: d.table, decision: 'forward', rule: d.rule, notes }));
     if (out.peerTgw) {
       const peer = w.transitGateways.get(out.peerTgw);
@@ -111,7 +130,7 @@ export function tgwForward(w: World, tgw: TransitGateway, from: SubnetRecord, p:
       continue;
     }
     if (!out.vpc) return { end: { kind: 'unknown', rule: d.rule, reason: `${d.table} sends it to ${out.id} (${out.other ?? 'unknown'}): this attachment type is not modelled` } };
-    return intoVpc(w, out, az, d.rule, p, hops);
+    return intoVpc(w, out, az, d.rule, p, hops, session);
   }
   return { end: { kind: 'dropped', reason: `routing loop between transit gateways: more than ${MAX_TGW_HOPS} gateways crossed` } };
 }
@@ -134,7 +153,7 @@ function attachmentSubnet(w: World, a: TgwAttachment, az: string | undefined):
  * transit gateways"; no NACL when the destination is in that same subnet).
  * Onward routing from there serves centralised egress (a NAT gateway in this VPC).
  */
-function intoVpc(w: World, out: TgwAttachment, az: string | undefined, rule: RuleRef, p: Packet, hops: Hop[]): StepResult {
+function intoVpc(w: World, out: TgwAttachment, az: string | undefined, rule: RuleRef, p: Packet, hops: Hop[], session?: Session): StepResult {
   const vpc = w.vpcs.get(out.vpc!);
   if (!vpc) return { end: { kind: 'unknown', rule, reason: `${out.id} attaches ${out.vpc}, which the estate does not describe` } };
   const entry = attachmentSubnet(w, out, az);
@@ -156,5 +175,5 @@ function intoVpc(w: World, out: TgwAttachment, az: string | undefined, rule: Rul
   const denied = nacl(subnet, 'egress', p, hops);
   if (denied) return denied;
   if (notes.length) hops.push(hop('tgw', p, p, { at: out.id, gateway: out.id, decision: 'forward', notes: [`into ${vpc.vpc.id} at ${subnet.subnet.id}`, ...notes] }));
-  return routeFrom(w, subnet, p, hops);
+  return routeFrom(w, subnet, p, hops, session);
 }

@@ -58,10 +58,10 @@ function world(estate: string): World {
 }
 
 const label = (f: BatfishFlow) => `${f.estate.replace('AwsConfiguration', '')}.${f.from}: ${f.src} -> ${f.dst} is ${f.disposition} (podpath ${f.podpath})`;
-const expressible = BATFISH_FLOWS.filter((f) => !f.inexpressible && !f.entry);
+const expressible = BATFISH_FLOWS.filter((f) => !f.inexpressible);
 
 function check(f: BatfishFlow) {
-  const t = traceOne(world(f.estate), { src: f.src, dst: f.any ? `${f.dst}:9` : f.dst });
+  const t = traceOne(world(f.estate), { src: f.src, dst: f.any ? `${f.dst}:9` : f.dst, ...(f.entry ? { entry: f.entry } : {}) });
   expect(t.verdict, t.reason).toBe(f.podpath);
 }
 
@@ -117,5 +117,30 @@ describe('batfish-aws: transit gateway recordings', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('batfish-aws: sources outside the estate', () => {
+  const w = () => world('AwsConfigurationPublicPrivateSubnetTest');
+
+  it('delivers an internet client to a public instance through the IGW, and the reply back to the client', () => {
+    const t = traceOne(w(), { src: '8.8.8.8', dst: '13.58.55.60:22', entry: 'internet' });
+    expect(t.verdict).toBe('delivered');
+    expect(t.forward[0]).toMatchObject({ kind: 'igw', at: 'igw-0eac198308206c358', packetOut: { dst: '10.0.0.47' } });
+    expect(t.reply!.at(-1)).toMatchObject({ kind: 'target', at: 'internet', packetIn: { src: '13.58.55.60', dst: '8.8.8.8', sport: 22 } });
+  });
+
+  it('delivers a VPN source entering by the VGW, and its reply back out through the same VGW', () => {
+    const t = traceOne(w(), { src: '19.168.0.1', dst: '10.0.1.204:22', entry: 'vgw-070087240d6fa2989' });
+    expect(t.verdict).toBe('delivered');
+    expect(t.forward[0]).toMatchObject({ kind: 'vgw', decision: 'forward' });
+    expect(t.reply!.at(-1)).toMatchObject({ kind: 'vgw', at: 'vgw-070087240d6fa2989', decision: 'deliver' });
+  });
+
+  it('loses the reply of a VPN source whose answer the VPC sends elsewhere (the public subnet routes it to the IGW)', () => {
+    const t = traceOne(w(), { src: '19.168.0.1', dst: '10.0.0.47:22', entry: 'vgw-070087240d6fa2989' });
+    expect(t.verdict).toBe('reply-lost');
+    expect(t.reply!.find((h) => h.kind === 'route-table')?.rule?.ref).toMatch(/#0\.0\.0\.0\/0$/);
+    expect(t.reply!.at(-1)).toMatchObject({ kind: 'target', at: 'internet' });
   });
 });

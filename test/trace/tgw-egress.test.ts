@@ -93,3 +93,12 @@ describe('the NAT gateway translates the source port', () => {
     expect(t.reply!.at(-1)?.packetIn).toMatchObject({ dst: '10.0.0.10', dport: 1024 });
   });
 });
+
+describe('a source outside the estate entering by a transit gateway attachment', () => {
+  it('routes by the attachment\'s table, and the reply leaves by the same attachment', () => {
+    const t = traceOne(w, { src: '10.0.99.9', dst: '10.1.1.10:22', entry: 'tgw-attach-egress' });
+    expect(t.verdict).toBe('delivered');
+    expect(t.forward[0]).toMatchObject({ kind: 'tgw', rule: { ref: 'tgw-rtb-egress#10.1.0.0/16' } });
+    expect(t.reply!.at(-1)).toMatchObject({ kind: 'tgw', decision: 'deliver', rule: { ref: 'tgw-rtb-spokes#0.0.0.0/0' } });
+  });
+});
