@@ -97,7 +97,7 @@ export function attachmentSubnetFor<S extends { id: string; availabilityZone?: s
 ): { subnet: S; assumed?: string } | undefined {
   if (az === undefined || subnets.some((s) => s.availabilityZone === undefined)) {
     const first = subnets[0];
-    return first && { subnet: first, assumed: `Availability Zones not in the input: assumed ${first.id} serves this traffic` };
+    return first && { subnet: first, assumed: `assumed: ${first.id} serves this traffic (${az === undefined ? 'the zone the traffic comes from is not known' : 'the attachment subnets\' zones are not in the input'})` };
   }
   const same = subnets.find((s) => s.availabilityZone === az);
   return same && { subnet: same };
