@@ -5,7 +5,7 @@
  * to podpath's verdicts by docs/verdicts.md (table in batfish-aws-flows.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectSnapshot } from '../../src/ingest/snapshot/load.js';
@@ -142,5 +142,44 @@ describe('batfish-aws: sources outside the estate', () => {
     expect(t.verdict).toBe('reply-lost');
     expect(t.reply!.find((h) => h.kind === 'route-table')?.rule?.ref).toMatch(/#0\.0\.0\.0\/0$/);
     expect(t.reply!.at(-1)).toMatchObject({ kind: 'target', at: 'internet' });
+  });
+});
+
+describe('multi-account snapshots: one object listed by several accounts', () => {
+  const from = join(root, 'AwsConfigurationVpcPeeringCrossAccountTest/aws');
+  const withExtra = (extra: (vpcs: { Vpcs: Record<string, unknown>[] }) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'podpath-shared-'));
+    mkdirSync(join(dir, 'aws'));
+    for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, 'aws', f));
+    // A participant account sees the owner's shared VPC and subnets (AWS RAM VPC sharing).
+    for (const kind of ['Vpcs', 'Subnets']) {
+      const doc = JSON.parse(readFileSync(join(from, `123456789012.us-east-1.${kind}.json`), 'utf8'));
+      if (kind === 'Vpcs') extra(doc);
+      writeFileSync(join(dir, 'aws', `123456789013.us-east-1.shared-${kind}.json`), JSON.stringify(doc));
+    }
+    return dir;
+  };
+
+  it('reads a VPC and subnets listed by the owner and a participant once', () => {
+    const dir = withExtra((doc) => { for (const v of doc.Vpcs) v.Tags = [{ Key: 'Name', Value: 'participant view' }]; });
+    try {
+      const { estate, notes } = inspectSnapshot(dir);
+      expect(estate.vpcs.filter((v) => v.id === 'vpc-0f44fae3468d2b998')).toHaveLength(1);
+      expect(notes.derived.some((d) => d.what === 'vpc-0f44fae3468d2b998 (one object)')).toBe(true);
+      expect(traceOne(compileWorld(estate), { src: 'instance:i-07ae69cc808e8804e', dst: '10.2.1.252:22' }).verdict).toBe('delivered');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns when a second view differs, and uses the first one read', () => {
+    const dir = withExtra((doc) => { for (const v of doc.Vpcs) v.CidrBlock = '172.16.0.0/16'; });
+    try {
+      const { estate, notes } = inspectSnapshot(dir);
+      expect(notes.warnings.some((w) => w.message.startsWith('vpc-0f44fae3468d2b998 is listed again with different content'))).toBe(true);
+      expect(estate.vpcs.find((v) => v.id === 'vpc-0f44fae3468d2b998')?.cidrBlocks).toEqual(['10.1.0.0/16']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

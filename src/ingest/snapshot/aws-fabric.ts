@@ -73,7 +73,12 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
   const peerings: In<'peerings'> = [];
   for (const p of mergePeeringViews(r.peerings, notes)) {
     const [a, b] = [p.RequesterVpcInfo.VpcId, p.AccepterVpcInfo.VpcId];
-    if (!vpcIds.has(a) || !vpcIds.has(b)) { notes.warn(`${p.VpcPeeringConnectionId} joins ${a} and ${b}, and one of them is unknown; peering ignored`, p.file); continue; }
+    if (!vpcIds.has(a) || !vpcIds.has(b)) {
+      const what = `${p.VpcPeeringConnectionId} joins ${a} and ${b}, and one of them is unknown`;
+      if (p.Status.Code === 'active') notes.warn(`${what}; peering ignored`, p.file);
+      else notes.ignore(`${p.VpcPeeringConnectionId} (${p.Status.Code})`, `${what}; it carries no traffic`, p.file);
+      continue;
+    }
     peerings.push({ id: p.VpcPeeringConnectionId, requester: a, accepter: b, status: peeringStatus(p.Status.Code, p.VpcPeeringConnectionId, notes, p.file) });
   }
 

@@ -17,6 +17,7 @@ import type { TextSource } from '../../model/source.js';
 import { readJsonFile } from './json-file.js';
 import { emptyRecords, sortDocument } from './collect-docs.js';
 import { convertFabric } from './aws-fabric.js';
+import { keepOnePerId } from './shared-records.js';
 import { convertHosts } from './aws-hosts.js';
 import { detectProfile } from './k8s-profile.js';
 import { convertK8s, type NodeFiles } from './k8s-convert.js';
@@ -58,6 +59,7 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   const overrides = readOverrides(join(dir, 'podpath.yaml'));
   if (overrides) notes.found.push({ file: join(dir, 'podpath.yaml'), kind: 'podpath.yaml', items: Object.keys(overrides).length });
 
+  keepOnePerId(records, notes);
   const fabric = convertFabric(records, notes);
   const hosts = convertHosts(records, fabric, notes, overrides?.rds ?? {});
   const profile = detectProfile(records, overrides?.cni, notes);
