@@ -117,6 +117,9 @@ export function routeThroughTgw(tgw: TransitGateway, from: string | TgwAttachmen
     return { kind: 'drop', reason: `attachment ${ingress.id} is ${ingress.state}, not available`, rule: awsRule(ingress.id, undefined, `state ${ingress.state}`) };
   }
   const table = ingress.routeTable ? tgw.routeTables.find((t) => t.id === ingress.routeTable) : undefined;
+  if (!table && ingress.associationUnknown) {
+    return { kind: 'unknown', reason: `which route table ${ingress.id} (${fromText}) is associated with is not known: ${ingress.associationUnknown}`, rule: awsRule(ingress.id, 'association', 'association not in the input') };
+  }
   if (!table) {
     return {
       kind: 'no-route',

@@ -201,6 +201,12 @@ export const TgwAttachmentSchema = z
     subnets: z.array(AwsId('subnet')).default([]),
     /** The TGW route table the attachment is associated with; without one, the TGW drops its traffic. */
     routeTable: AwsId('tgw-rtb').optional(),
+    /**
+     * Why the input does not say which table the attachment is associated with
+     * (its association or that table is not recorded): then routing its
+     * traffic is `unknown`, not `no-route`. @default none: `routeTable` is the whole truth
+     */
+    associationUnknown: z.string().optional(),
     /** Only an `available` attachment carries traffic. @default available */
     state: z.string().default('available'),
   })

@@ -5,7 +5,7 @@
  * routes are expanded from the list's entries.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectSnapshot } from '../../src/ingest/snapshot/load.js';
@@ -110,5 +110,22 @@ describe('transit gateway prefix list routes (TransitGatewayStaticRoutes)', () =
     ]);
     expect(table.propagations).toEqual(['tgw-attach-a', 'tgw-attach-b']);
     expect(table.incomplete).toBeUndefined();
+  });
+});
+
+describe('a transit gateway attachment whose association is not recorded', () => {
+  it('says unknown, not no-route: describe-transit-gateway-vpc-attachments does not carry the association', () => {
+    const partial = mkdtempSync(join(tmpdir(), 'podpath-route-rules-'));
+    try {
+      mkdirSync(join(partial, 'aws'));
+      for (const f of readdirSync(join(dir, 'aws'))) if (f !== 'describe-transit-gateway-attachments.json') copyFileSync(join(dir, 'aws', f), join(partial, 'aws', f));
+      const { estate, notes } = inspectSnapshot(partial);
+      expect(notes.warnings.some((w) => w.message.startsWith('tgw-attach-a: no describe-transit-gateway-attachments output lists it'))).toBe(true);
+      const t = traceOne(compileWorld(estate), { src: 'instance:i-a', dst: '10.2.1.20:22' });
+      expect(t.verdict).toBe('unknown');
+      expect(t.decidingRule?.ref).toBe('tgw-attach-a#association');
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
   });
 });

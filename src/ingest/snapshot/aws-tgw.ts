@@ -27,6 +27,8 @@ interface AttachmentDraft {
   subnets: Set<string>;
   routeTable?: string;
   state: string;
+  /** True once a describe-transit-gateway-attachments record (which carries `Association`) was read. */
+  associationRead: boolean;
 }
 
 export function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Set<string>, notes: SnapshotNotes): Tgws {
@@ -45,7 +47,10 @@ export function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Se
       target = { other: `${a.ResourceType ?? 'unknown type'} ${a.ResourceId ?? ''}`.trim() };
       notes.ignore(`${a.TransitGatewayAttachmentId} (${target.other})`, 'this attachment type is not modelled: routes to it say unknown', a.file);
     }
-    const e = attachments.get(key) ?? { id: a.TransitGatewayAttachmentId, tgw: a.TransitGatewayId, target, subnets: new Set<string>(), state: a.State ?? 'available' };
+    const e = attachments.get(key) ?? { id: a.TransitGatewayAttachmentId, tgw: a.TransitGatewayId, target, subnets: new Set<string>(), state: a.State ?? 'available', associationRead: false };
+    // describe-transit-gateway-attachments records carry ResourceType (and Association when there is one);
+    // describe-transit-gateway-vpc-attachments records carry neither, so they say nothing about the association.
+    if (a.ResourceType !== undefined) e.associationRead = true;
     for (const s of a.SubnetIds ?? []) if (subnetIds.has(s)) e.subnets.add(s);
     if (a.Association && (!a.Association.State || a.Association.State === 'associated')) e.routeTable = a.Association.TransitGatewayRouteTableId;
     attachments.set(key, e);
@@ -58,8 +63,14 @@ export function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Se
     const tables = r.tgwRouteTables.filter((t) => t.tgw === id).map((t) => convertTable(t, r, known, notes));
     const tableIds = new Set(tables.map((t) => t.id));
     const atts: Attachment[] = mine.map((a) => {
-      if (a.routeTable && !tableIds.has(a.routeTable)) notes.warn(`${a.id} is associated with ${a.routeTable}, which is not in the snapshot`);
-      return { id: a.id, ...a.target, subnets: [...a.subnets], state: a.state, ...(a.routeTable && tableIds.has(a.routeTable) ? { routeTable: a.routeTable } : {}) };
+      let unknown: string | undefined;
+      if (a.routeTable && !tableIds.has(a.routeTable)) unknown = `it is associated with ${a.routeTable}, which is not in the snapshot`;
+      else if (!a.associationRead) unknown = 'no describe-transit-gateway-attachments output lists it (describe-transit-gateway-vpc-attachments has no association)';
+      if (unknown) notes.warn(`${a.id}: ${unknown}; traces entering the gateway by it say unknown`);
+      return {
+        id: a.id, ...a.target, subnets: [...a.subnets], state: a.state,
+        ...(a.routeTable && tableIds.has(a.routeTable) ? { routeTable: a.routeTable } : {}), ...(unknown ? { associationUnknown: unknown } : {}),
+      };
     });
     if (!r.transitGateways.some((g) => g.id === id) && !r.tgwRouteTables.some((t) => t.tgw === id)) {
       notes.derive(`transit gateway ${id}`, 'named by attachments only; its route tables are not in the snapshot');
