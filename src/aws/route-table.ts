@@ -5,9 +5,10 @@
  * Semantics (AWS documentation):
  * - Lookup is longest prefix match: "we direct traffic using the most specific
  *   route that matches the traffic"
- *   (https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html).
- *   Static routes only are modelled, so the tie-breaks between static and
- *   propagated routes on that page do not arise.
+ *   (VPC user guide, "How route priority works",
+ *   https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html).
+ *   For routes with the same destination, the same page orders: static routes,
+ *   then prefix list routes, then propagated routes (`rank` below).
  * - Every route table holds a `local` route for each VPC CIDR block
  *   (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html#route-table-routes);
  *   its target may be replaced by a network interface
@@ -25,19 +26,31 @@
  * - `compileRouteTable` adds one implicit `local` route per VPC CIDR block the
  *   table does not list itself; it never throws on schema-valid input.
  * - `lookupRoute(t, ip)` returns the route with the longest prefix containing
- *   `ip`; when a table (illegally) lists a destination twice, the first listed
- *   one is used everywhere (property-tested against a linear scan).
+ *   `ip`; among routes with that prefix, the best `rank` (static CIDR, then
+ *   prefix list, then propagated); when a table (illegally) lists a
+ *   destination twice with the same rank, the first listed one is used
+ *   everywhere (property-tested against a linear scan).
  * - `checkRouteTable` reports each AWS rule violation once, with the offending
  *   route's index; it is empty for tables AWS would accept.
  */
 import type { Ipv4 } from '../net/ipv4.js';
 import { covers, formatPrefix, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
 import { PrefixTrie } from '../net/prefix-trie.js';
-import type { RouteTable, Subnet, Vpc } from '../model/aws.js';
+import type { Route, RouteTable, Subnet, Vpc } from '../model/aws.js';
 import { awsRule, type RuleRef } from '../model/source.js';
 
-/** Kinds of target that carry an id, read from the id prefix (`i-` is an instance). */
-export type RouteTargetKind = 'igw' | 'nat' | 'pcx' | 'tgw' | 'instance' | 'eni' | 'vgw';
+/**
+ * Kinds of target that carry an id, read from the id prefix (`i-` is an
+ * instance). `unmodelled`: a VPC endpoint (`vpce-`, also Gateway Load Balancer
+ * endpoints), egress-only internet gateway (`eigw-`), carrier gateway
+ * (`cagw-`), local gateway (`lgw-`) or Cloud WAN core network (ARN): kept so
+ * that longest-prefix match picks it as AWS does; a trace that takes it is unknown.
+ */
+export type RouteTargetKind = 'igw' | 'nat' | 'pcx' | 'tgw' | 'instance' | 'eni' | 'vgw' | 'unmodelled';
+
+/** Priority among routes with the same destination (VPC user guide, "How route priority works"): lower wins. */
+export type RouteRank = 'static' | 'prefix-list' | 'propagated';
+const RANK_ORDER: Record<RouteRank, number> = { static: 0, 'prefix-list': 1, propagated: 2 };
 
 /** Where a route sends matching traffic. */
 export type RouteTarget = { kind: 'local' } | { kind: 'blackhole' } | { kind: RouteTargetKind; id: string };
@@ -53,6 +66,8 @@ export interface CompiledRoute {
   text: string;
   /** True for a `local` route the table did not list (AWS always has it). */
   implicit: boolean;
+  /** Its priority against another route with the same destination. */
+  rank: RouteRank;
   /** `rtb-x#10.0.0.0/16`: the table id and the destination, AWS's key for a route. */
   rule: RuleRef;
 }
@@ -61,9 +76,9 @@ export interface CompiledRoute {
 export interface CompiledRouteTable {
   id: string;
   vpc: string;
-  /** Implicit local routes first, then the table's routes in order. */
+  /** Implicit local routes first, then the table's routes by rank (static, prefix list, propagated), each rank in listed order. */
   routes: CompiledRoute[];
-  /** The routes by destination; a duplicated destination keeps its first route. */
+  /** The routes by destination; for a shared destination, the best-ranked (then first listed) route. */
   trie: PrefixTrie<CompiledRoute>;
 }
 
@@ -75,12 +90,17 @@ const ID_KIND: Record<string, RouteTargetKind> = {
   i: 'instance',
   eni: 'eni',
   vgw: 'vgw',
+  vpce: 'unmodelled',
+  eigw: 'unmodelled',
+  cagw: 'unmodelled',
+  lgw: 'unmodelled',
 };
 
 /** Reads a route target from its AWS id (`local`, `blackhole`, `pcx-1`, `i-0abc`...). */
 export function parseRouteTarget(target: string): RouteTarget {
   if (target === 'local') return { kind: 'local' };
   if (target === 'blackhole') return { kind: 'blackhole' };
+  if (target.startsWith('arn:')) return { kind: 'unmodelled', id: target };
   const kind = ID_KIND[target.slice(0, target.indexOf('-'))];
   if (kind === undefined) {
     // The model schema admits only the prefixes above; reaching here means a caller bypassed it.
@@ -100,10 +120,12 @@ function cidr(text: string): Prefix {
   return parseCidr(text, { nonAligned: 'mask' });
 }
 
-function compiled(tableId: string, prefix: Prefix, target: RouteTarget, index: number, implicit: boolean): CompiledRoute {
+function compiled(tableId: string, prefix: Prefix, target: RouteTarget, index: number, implicit: boolean, route?: Route): CompiledRoute {
   const destination = formatPrefix(prefix);
-  const text = `${destination} -> ${formatRouteTarget(target)}`;
-  return { prefix, target, index, text, implicit, rule: awsRule(tableId, destination, text) };
+  const rank: RouteRank = route?.origin === 'propagated' ? 'propagated' : route?.prefixList ? 'prefix-list' : 'static';
+  const how = rank === 'propagated' ? ' (propagated)' : route?.prefixList ? ` (prefix list ${route.prefixList})` : '';
+  const text = `${destination} -> ${formatRouteTarget(target)}${how}`;
+  return { prefix, target, index, text, implicit, rank, rule: awsRule(tableId, destination, text) };
 }
 
 /**
@@ -112,14 +134,16 @@ function compiled(tableId: string, prefix: Prefix, target: RouteTarget, index: n
  * replaced target).
  */
 export function compileRouteTable(table: RouteTable, vpc: Vpc): CompiledRouteTable {
-  const explicit = table.routes.map((r, i) => compiled(table.id, cidr(r.destination), parseRouteTarget(r.target), i, false));
+  const explicit = table.routes
+    .map((r, i) => compiled(table.id, cidr(r.destination), parseRouteTarget(r.target), i, false, r))
+    .sort((a, b) => RANK_ORDER[a.rank] - RANK_ORDER[b.rank]);
   const implicit = vpc.cidrBlocks
     .map(cidr)
     .filter((block) => !explicit.some((r) => samePrefix(r.prefix, block)))
     .map((block) => compiled(table.id, block, { kind: 'local' }, -1, true));
   const routes = [...implicit, ...explicit];
   const trie = new PrefixTrie<CompiledRoute>();
-  // Insert in reverse so that, for a duplicated destination, the first listed route wins.
+  // Insert in reverse so that, for a shared destination, the first route (best rank, then first listed) wins.
   for (const r of [...routes].reverse()) trie.insert(r.prefix, r);
   return { id: table.id, vpc: table.vpc, routes, trie };
 }
@@ -152,12 +176,13 @@ export function checkRouteTable(table: RouteTable, vpc: Vpc, subnets: Subnet[]):
     const target = parseRouteTarget(route.target);
     const targetText = formatRouteTarget(target);
 
-    const first = seen.get(destination);
+    const key = `${destination} ${route.origin ?? 'static'} ${route.prefixList ?? ''}`;
+    const first = seen.get(key);
     if (first !== undefined) {
       problems.push({ index, message: `duplicate destination ${destination}: route ${first} already has it (AWS keeps one route per destination)` });
       return;
     }
-    seen.set(destination, index);
+    seen.set(key, index);
 
     const equalBlock = blocks.find((b) => samePrefix(b, prefix));
     const insideBlock = blocks.find((b) => covers(b, prefix) && prefix.len > b.len);
@@ -177,8 +202,9 @@ export function checkRouteTable(table: RouteTable, vpc: Vpc, subnets: Subnet[]):
     }
     if (insideBlock !== undefined) {
       const where = `${destination} lies inside ${vpc.id}'s CIDR block ${formatPrefix(insideBlock)} (more specific than the local route)`;
-      if (target.kind !== 'eni' && target.kind !== 'instance' && target.kind !== 'nat') {
-        problems.push({ index, message: `${where}: such a route may only target a network interface, instance or NAT gateway, not ${targetText}` });
+      const middlebox = target.kind === 'eni' || target.kind === 'instance' || target.kind === 'nat' || (target.kind === 'unmodelled' && target.id.startsWith('vpce-'));
+      if (!middlebox) {
+        problems.push({ index, message: `${where}: such a route may only target a network interface, instance, NAT gateway or Gateway Load Balancer endpoint, not ${targetText}` });
         return;
       }
       if (!subnetBlocks.some((s) => samePrefix(s.prefix, prefix))) {

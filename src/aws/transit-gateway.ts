@@ -11,15 +11,28 @@
  *   routes propagated from attachments (for a VPC attachment: the VPC's CIDR
  *   blocks, "Route propagation").
  * - Route evaluation order: the most specific route first; for the same
- *   destination, static routes win over propagated ones ("Route evaluation
- *   order"; also https://repost.aws/knowledge-center/transit-gateway-monitor-routes:
+ *   destination, static routes, then prefix list referenced routes, then VPC
+ *   propagated routes ("Route evaluation order"; also
+ *   https://repost.aws/knowledge-center/transit-gateway-monitor-routes:
  *   "Static routes take precedence over propagated routes with the same destination").
  * - A blackhole route drops matching traffic
  *   (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-create-static-route.html).
+ * - A peering attachment joins two transit gateways (other accounts or
+ *   Regions); it carries static routes only, and the packet is routed again at
+ *   the peer by the table associated with the peer's side of the attachment
+ *   ("Transit gateway peering attachments",
+ *   https://docs.aws.amazon.com/vpc/latest/tgw/tgw-peering.html).
+ * - A VPC attachment serves only the Availability Zones of its subnets: "if a
+ *   subnet route table includes a route to the transit gateway, traffic is only
+ *   forwarded to the transit gateway if the transit gateway has an attachment
+ *   in the subnet of the same Availability Zone" ("Resource attachments", same
+ *   page as above). `attachmentSubnetFor` applies it.
  *
- * Guarantees: pure and total; `routeThroughTgw` returns the longest-prefix
- * route of the ingress attachment's table (static before propagated on a
- * tie), and every drop names the attachment/table/route that caused it.
+ * Guarantees: pure and total; `routeThroughTgw` returns the best route (longest
+ * prefix, then static, prefix list, propagated) of the ingress attachment's
+ * table, `unknown` (never `no-route`) when nothing matches in a table whose
+ * routes the input holds only in part, and every drop names the
+ * attachment/table/route that caused it.
  */
 import type { Ipv4 } from '../net/ipv4.js';
 import { formatIpv4 } from '../net/ipv4.js';
@@ -33,27 +46,35 @@ export interface TgwRouteEntry {
   prefix: Prefix;
   /** The attachment it sends to; undefined for a blackhole. */
   attachment?: TgwAttachment;
-  origin: 'static' | 'propagated';
+  origin: 'static' | 'prefix-list' | 'propagated';
   rule: RuleRef;
 }
 
 /** Where the transit gateway sends a packet. */
 export type TgwDecision =
-  | { kind: 'forward'; attachment: TgwAttachment; ingress: TgwAttachment; table: string; rule: RuleRef }
-  | { kind: 'drop' | 'no-route'; reason: string; rule: RuleRef };
+  | { kind: 'forward'; attachment: TgwAttachment; ingress: TgwAttachment; table: string; rule: RuleRef; notes: string[] }
+  | { kind: 'drop' | 'no-route' | 'unknown'; reason: string; rule: RuleRef };
 
-/** The effective routes of one TGW route table: static ones, then propagated ones not shadowed by a static one. */
+const ORIGIN_ORDER = { static: 0, 'prefix-list': 1, propagated: 2 } as const;
+
+/**
+ * The effective routes of one TGW route table, best first for a shared
+ * destination: static CIDR routes, prefix list routes, then propagated ones
+ * not shadowed by either.
+ */
 export function tgwRoutes(tgw: TransitGateway, table: TgwRouteTable, vpcs: ReadonlyMap<string, Vpc>): TgwRouteEntry[] {
   const byId = new Map(tgw.attachments.map((a) => [a.id, a]));
   const entries: TgwRouteEntry[] = table.routes.map((r) => {
     const prefix = parseCidr(r.destination, { nonAligned: 'mask' });
     const attachment = r.attachment ? byId.get(r.attachment) : undefined;
-    const text = `${formatPrefix(prefix)} -> ${r.blackhole ? 'blackhole' : r.attachment} (static)`;
-    return { prefix, attachment, origin: 'static', rule: awsRule(table.id, formatPrefix(prefix), text) };
+    const origin = r.prefixList ? 'prefix-list' as const : 'static' as const;
+    const text = `${formatPrefix(prefix)} -> ${r.blackhole ? 'blackhole' : r.attachment} (${r.prefixList ? `prefix list ${r.prefixList}` : 'static'})`;
+    return { prefix, attachment, origin, rule: awsRule(table.id, formatPrefix(prefix), text) };
   });
+  entries.sort((a, b) => ORIGIN_ORDER[a.origin] - ORIGIN_ORDER[b.origin]);
   for (const id of table.propagations) {
     const attachment = byId.get(id);
-    const vpc = attachment && vpcs.get(attachment.vpc);
+    const vpc = attachment?.vpc ? vpcs.get(attachment.vpc) : undefined;
     if (!attachment || !vpc) continue;
     for (const block of vpc.cidrBlocks) {
       const prefix = parseCidr(block, { nonAligned: 'mask' });
@@ -65,20 +86,44 @@ export function tgwRoutes(tgw: TransitGateway, table: TgwRouteTable, vpcs: Reado
   return entries;
 }
 
-/** Routes a packet that entered `tgw` from VPC `fromVpc` toward `dst`. */
-export function routeThroughTgw(tgw: TransitGateway, fromVpc: string, dst: Ipv4, vpcs: ReadonlyMap<string, Vpc>): TgwDecision {
-  const ingress = tgw.attachments.find((a) => a.vpc === fromVpc);
-  if (!ingress) {
-    return { kind: 'drop', reason: `${tgw.id} has no attachment for ${fromVpc}: the VPC cannot send to it`, rule: awsRule(tgw.id, undefined, `no attachment for ${fromVpc}`) };
+/**
+ * The subnet of `attachment` through which a packet from (or to) Availability
+ * Zone `az` passes: the attachment's subnet in that zone. `undefined` when the
+ * attachment has no subnet there (AWS does not forward the traffic). When a
+ * zone is not known (hand-written estates), the first subnet, with `assumed`.
+ */
+export function attachmentSubnetFor<S extends { id: string; availabilityZone?: string | undefined }>(
+  subnets: readonly S[], az: string | undefined,
+): { subnet: S; assumed?: string } | undefined {
+  if (az === undefined || subnets.some((s) => s.availabilityZone === undefined)) {
+    const first = subnets[0];
+    return first && { subnet: first, assumed: `assumed: ${first.id} serves this traffic (${az === undefined ? 'the zone the traffic comes from is not known' : 'the attachment subnets\' zones are not in the input'})` };
   }
+  const same = subnets.find((s) => s.availabilityZone === az);
+  return same && { subnet: same };
+}
+
+/**
+ * Routes a packet that entered `tgw` toward `dst`, from VPC `from` (an id) or
+ * through the attachment `from` (a VPC or peering attachment of `tgw`).
+ */
+export function routeThroughTgw(tgw: TransitGateway, from: string | TgwAttachment, dst: Ipv4, vpcs: ReadonlyMap<string, Vpc>): TgwDecision {
+  const ingress = typeof from === 'string' ? tgw.attachments.find((a) => a.vpc === from) : from;
+  if (!ingress) {
+    return { kind: 'drop', reason: `${tgw.id} has no attachment for ${String(from)}: the VPC cannot send to it`, rule: awsRule(tgw.id, undefined, `no attachment for ${String(from)}`) };
+  }
+  const fromText = ingress.vpc ?? `peer ${ingress.peerTgw}`;
   if (ingress.state !== 'available') {
     return { kind: 'drop', reason: `attachment ${ingress.id} is ${ingress.state}, not available`, rule: awsRule(ingress.id, undefined, `state ${ingress.state}`) };
   }
   const table = ingress.routeTable ? tgw.routeTables.find((t) => t.id === ingress.routeTable) : undefined;
+  if (!table && ingress.associationUnknown) {
+    return { kind: 'unknown', reason: `which route table ${ingress.id} (${fromText}) is associated with is not known: ${ingress.associationUnknown}`, rule: awsRule(ingress.id, 'association', 'association not in the input') };
+  }
   if (!table) {
     return {
       kind: 'no-route',
-      reason: `attachment ${ingress.id} (${fromVpc}) is associated with no route table of ${tgw.id}, so the gateway has no route for its traffic`,
+      reason: `attachment ${ingress.id} (${fromText}) is associated with no route table of ${tgw.id}, so the gateway has no route for its traffic`,
       rule: awsRule(ingress.id, 'association', 'no route table association'),
     };
   }
@@ -87,11 +132,15 @@ export function routeThroughTgw(tgw: TransitGateway, fromVpc: string, dst: Ipv4,
   for (const e of [...tgwRoutes(tgw, table, vpcs)].reverse()) trie.insert(e.prefix, e);
   const route = trie.longestMatch(dst)?.value;
   if (!route) {
-    return { kind: 'no-route', reason: `${table.id} (associated with ${ingress.id}) has no route to ${formatIpv4(dst)}`, rule: awsRule(table.id, undefined, `no route matches ${formatIpv4(dst)}`) };
+    const rule = awsRule(table.id, undefined, `no route matches ${formatIpv4(dst)}`);
+    if (table.incomplete) return { kind: 'unknown', reason: `${table.id} (associated with ${ingress.id}) has no known route to ${formatIpv4(dst)}, and ${table.incomplete}`, rule };
+    return { kind: 'no-route', reason: `${table.id} (associated with ${ingress.id}) has no route to ${formatIpv4(dst)}`, rule };
   }
   if (!route.attachment) return { kind: 'drop', reason: `${table.id} blackholes ${formatPrefix(route.prefix)}`, rule: route.rule };
   if (route.attachment.state !== 'available') {
     return { kind: 'drop', reason: `${table.id} sends it to ${route.attachment.id}, which is ${route.attachment.state}`, rule: route.rule };
   }
-  return { kind: 'forward', attachment: route.attachment, ingress, table: table.id, rule: route.rule };
+  // Where part of the table is missing, a more specific unrecorded route could win: said, not hidden.
+  const notes = table.incomplete ? [`assumed: no more specific route among those the input lacks (${table.incomplete})`] : [];
+  return { kind: 'forward', attachment: route.attachment, ingress, table: table.id, rule: route.rule, notes };
 }

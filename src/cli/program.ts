@@ -46,10 +46,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   input(traceCmd)
     .addOption(protoOption())
     .option('--sport <port>', 'source port', parsePort)
+    .option('--from-internet', 'SRC is an internet address: its packets enter through the internet gateway (same as --entry internet)')
+    .option('--entry <point>', 'SRC is an address outside the estate entering at POINT: internet, igw-ID, vgw-ID or tgw-attach-ID')
     .addOption(output())
-    .action(async (src: string, dst: string, opts: InputOptions & { proto: Proto; sport?: number; output: OutputFormat }) => {
+    .action(async (src: string, dst: string, opts: InputOptions & { proto: Proto; sport?: number; fromInternet?: boolean; entry?: string; output: OutputFormat }) => {
       const { runTrace } = await import('./commands/trace.js');
-      emit(runTrace({ estate: opts.estate, snapshot: opts.snapshot, src, dst, proto: opts.proto, sport: opts.sport }), opts.output);
+      const entry = opts.entry ?? (opts.fromInternet ? 'internet' : undefined);
+      emit(runTrace({ estate: opts.estate, snapshot: opts.snapshot, src, dst, proto: opts.proto, sport: opts.sport, entry }), opts.output);
     });
 
   const iptables = program.command('iptables').description('one node\'s iptables dump on its own: parse it, or walk a packet through it');

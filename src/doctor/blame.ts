@@ -65,6 +65,8 @@ function describe(h: Hop): Pick<Blame, 'element' | 'label' | 'location'> {
       return { element: `nat:${h.gateway}`, label: `NAT gateway ${h.gateway}`, location: { awsId: h.gateway } };
     case 'tgw':
       return { element: `tgw:${h.gateway}:${h.routeTable ?? ''}`, label: `transit gateway ${h.gateway}${h.routeTable ? ` (route table ${h.routeTable})` : ''}`, location: { awsId: h.gateway } };
+    case 'vgw':
+      return { element: `vgw:${h.gateway}`, label: `virtual private gateway ${h.gateway}`, location: { awsId: h.gateway } };
     case 'eni':
       return { element: `eni:${h.at}:${h.direction}`, label: `source/destination check of ${h.at} (${h.direction})`, location: { awsId: h.at } };
     case 'node-netfilter':

@@ -25,6 +25,8 @@ export const SubnetSchema = z.object({
   routeTable: AwsId('rtb').optional(),
   /** Associated network ACL. @default the VPC's default NACL (allows all both ways) */
   networkAcl: AwsId('acl').optional(),
+  /** Its Availability Zone (`us-east-1a`): a transit gateway attachment serves only the zones of its subnets. @default unknown */
+  availabilityZone: z.string().optional(),
   name: z.string().optional(),
   source: SourceLocSchema.optional(),
 });
@@ -33,11 +35,26 @@ export type Subnet = z.infer<typeof SubnetSchema>;
 /**
  * A route: destination CIDR and target. The target's kind is read from its id
  * prefix as AWS ids carry it: `local`, `blackhole`, `igw-`, `nat-`, `pcx-`,
- * `tgw-`, `i-` (instance's primary ENI), `eni-`.
+ * `tgw-`, `i-` (instance's primary ENI), `eni-`, `vgw-`; and targets podpath
+ * keeps but does not trace through (a trace that takes one says `unknown`):
+ * `vpce-` (gateway, interface or Gateway Load Balancer endpoint), `eigw-`
+ * (egress-only internet gateway), `cagw-` (carrier gateway), `lgw-` (local
+ * gateway) and a Cloud WAN core network ARN.
  */
 export const RouteSchema = z.object({
   destination: CidrText,
-  target: z.string().regex(/^(local|blackhole|(igw|nat|pcx|tgw|i|eni|vgw)-[A-Za-z0-9-]+)$/, 'expected local, blackhole or a target id (igw-, nat-, pcx-, tgw-, i-, eni-)'),
+  target: z.string().regex(
+    /^(local|blackhole|(igw|nat|pcx|tgw|i|eni|vgw|vpce|eigw|cagw|lgw)-[A-Za-z0-9-]+|arn:aws[a-z-]*:networkmanager::\d*:core-network\/[A-Za-z0-9-]+)$/,
+    'expected local, blackhole or a target id (igw-, nat-, pcx-, tgw-, i-, eni-, vgw-, vpce-, eigw-, cagw-, lgw-)',
+  ),
+  /**
+   * How the route got into the table (describe-route-tables `Origin`): `static`
+   * (CreateRoute, CreateRouteTable) or `propagated` (EnableVgwRoutePropagation).
+   * @default static
+   */
+  origin: z.enum(['static', 'propagated']).optional(),
+  /** The managed prefix list this destination is an entry of (a prefix-list route). @default none: a CIDR route */
+  prefixList: AwsId('pl').optional(),
   source: SourceLocSchema.optional(),
 });
 export type Route = z.infer<typeof RouteSchema>;
@@ -166,17 +183,34 @@ export const NatGatewaySchema = z.object({
 });
 export type NatGateway = z.infer<typeof NatGatewaySchema>;
 
-/** A VPC attachment of a transit gateway, associated with at most one TGW route table. */
-export const TgwAttachmentSchema = z.object({
-  id: AwsId('tgw-attach'),
-  vpc: AwsId('vpc'),
-  /** The subnets (one per AZ) holding the attachment's interfaces. @default none */
-  subnets: z.array(AwsId('subnet')).default([]),
-  /** The TGW route table the attachment is associated with; without one, the TGW drops its traffic. */
-  routeTable: AwsId('tgw-rtb').optional(),
-  /** Only an `available` attachment carries traffic. @default available */
-  state: z.string().default('available'),
-});
+/**
+ * An attachment of a transit gateway: to a VPC, or a peering attachment to
+ * another transit gateway (`peerTgw`; both gateways list it under the same
+ * id). Associated with at most one TGW route table.
+ */
+export const TgwAttachmentSchema = z
+  .object({
+    id: AwsId('tgw-attach'),
+    /** The attached VPC (a VPC attachment). */
+    vpc: AwsId('vpc').optional(),
+    /** The transit gateway at the other end (a peering attachment, possibly in another account or Region). */
+    peerTgw: AwsId('tgw').optional(),
+    /** Any other attachment (`vpn vpn-0abc`, `direct-connect-gateway ...`, `connect ...`): kept so that routes to it say `unknown`. */
+    other: z.string().optional(),
+    /** The subnets (one per AZ) holding the attachment's interfaces. @default none */
+    subnets: z.array(AwsId('subnet')).default([]),
+    /** The TGW route table the attachment is associated with; without one, the TGW drops its traffic. */
+    routeTable: AwsId('tgw-rtb').optional(),
+    /**
+     * Why the input does not say which table the attachment is associated with
+     * (its association or that table is not recorded): then routing its
+     * traffic is `unknown`, not `no-route`. @default none: `routeTable` is the whole truth
+     */
+    associationUnknown: z.string().optional(),
+    /** Only an `available` attachment carries traffic. @default available */
+    state: z.string().default('available'),
+  })
+  .refine((a) => [a.vpc, a.peerTgw, a.other].filter((x) => x !== undefined).length === 1, { message: 'a transit gateway attachment needs exactly one of vpc, peerTgw or other' });
 export type TgwAttachment = z.infer<typeof TgwAttachmentSchema>;
 
 /** A static TGW route: to an attachment, or a blackhole. */
@@ -186,6 +220,8 @@ export const TgwRouteSchema = z
     attachment: AwsId('tgw-attach').optional(),
     /** @default false */
     blackhole: z.boolean().default(false),
+    /** The prefix list this destination is an entry of (a prefix list reference route). @default none */
+    prefixList: AwsId('pl').optional(),
   })
   .refine((r) => r.blackhole !== (r.attachment !== undefined), { message: 'a transit gateway route needs exactly one of attachment or blackhole: true' });
 export type TgwRoute = z.infer<typeof TgwRouteSchema>;
@@ -196,10 +232,16 @@ export const TgwRouteTableSchema = z.object({
   /** Attachments whose VPC CIDR blocks are propagated into this table. @default none */
   propagations: z.array(AwsId('tgw-attach')).default([]),
   routes: z.array(TgwRouteSchema).default([]),
+  /**
+   * What the input lacks of this table's routes (no route output was recorded,
+   * or only part of it). Then a lookup that matches no route says `unknown`,
+   * never `no-route`. @default none: the routes are complete
+   */
+  incomplete: z.string().optional(),
 });
 export type TgwRouteTable = z.infer<typeof TgwRouteTableSchema>;
 
-/** A transit gateway with its VPC attachments and route tables. */
+/** A transit gateway with its attachments and route tables. */
 export const TransitGatewaySchema = z.object({
   id: AwsId('tgw'),
   name: z.string().optional(),

@@ -85,11 +85,13 @@ export function validateEstate(e: Estate): EstateIssue[] {
   });
   e.networkAcls.forEach((a, i) => ref(['networkAcls', i, 'vpc'], vpcs, a.vpc, 'VPC'));
   e.natGateways.forEach((g, i) => ref(['natGateways', i, 'subnet'], subnets, g.subnet, 'subnet'));
+  const tgws = new Set(e.transitGateways.map((g) => g.id));
   e.transitGateways.forEach((g, i) => {
     const attachments = new Set(g.attachments.map((a) => a.id));
     const tables = new Set(g.routeTables.map((t) => t.id));
     g.attachments.forEach((a, j) => {
-      ref(['transitGateways', i, 'attachments', j, 'vpc'], vpcs, a.vpc, 'VPC');
+      if (a.vpc) ref(['transitGateways', i, 'attachments', j, 'vpc'], vpcs, a.vpc, 'VPC');
+      if (a.peerTgw) ref(['transitGateways', i, 'attachments', j, 'peerTgw'], tgws, a.peerTgw, 'transit gateway');
       a.subnets.forEach((s, k) => ref(['transitGateways', i, 'attachments', j, 'subnets', k], subnets, s, 'subnet'));
       if (a.routeTable) ref(['transitGateways', i, 'attachments', j, 'routeTable'], tables, a.routeTable, 'transit gateway route table');
     });

@@ -105,6 +105,8 @@ function label(h: Hop): string {
       return 'nat gateway';
     case 'tgw':
       return 'transit gw';
+    case 'vgw':
+      return 'virtual private gw';
     case 'target':
       return 'target';
     default:

@@ -81,7 +81,7 @@ export function nacl(subnet: SubnetRecord, direction: 'egress' | 'ingress', p: P
 }
 
 /** After the ENI: same-subnet delivery is layer 2; anything else crosses the NACL and the route table. */
-export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): StepResult {
+export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[], session?: Session): StepResult {
   const subnet = eni.subnet;
   const local = w.enis.get(p.dst);
   // Traffic to another interface in the same subnet is switched at layer 2: route
@@ -94,6 +94,11 @@ export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): Ste
   if (p.dst === subnet.vpc.resolver) return deliverResolver(subnet.vpc, subnet, p, hops);
   const denied = nacl(subnet, 'egress', p, hops);
   if (denied) return denied;
+  return routeFrom(w, subnet, p, hops, session);
+}
+
+/** The subnet's route table decides where a packet leaving the subnet goes (its NACL already passed). */
+export function routeFrom(w: World, subnet: SubnetRecord, p: Packet, hops: Hop[], session?: Session): StepResult {
   const table = subnet.routeTable;
   const route = lookupRoute(table, p.dst);
   if (!route) {
@@ -157,9 +162,26 @@ export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[]): Ste
       return { next: { at: 'tgw', tgw, from: subnet }, packet: p };
     }
     case 'vgw':
+      if (session?.entry === t.id) {
+        routeHop('forward');
+        hops.push(hop('vgw', p, undefined, { at: t.id, gateway: t.id, decision: 'deliver', notes: [`back out through ${t.id}, the gateway the flow came in by`] }));
+        return { end: { kind: 'delivered', endpoint: { kind: 'outside', via: t.id }, packet: p } };
+      }
       routeHop('unknown', [`${t.kind} targets are not modelled yet`]);
       return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} sends it to ${t.id}: ${t.kind} gateways are not modelled yet` } };
+    case 'unmodelled':
+      routeHop('unknown', [`the route ${route.text} wins (longest prefix, then AWS route priority), and its target kind is not modelled`]);
+      return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} sends it by ${route.text}: ${unmodelledKind(t.id)} targets are not modelled` } };
   }
+}
+
+/** What an unmodelled target is, from its id. */
+function unmodelledKind(id: string): string {
+  if (id.startsWith('vpce-')) return 'VPC endpoint (gateway, interface or Gateway Load Balancer)';
+  if (id.startsWith('eigw-')) return 'egress-only internet gateway';
+  if (id.startsWith('cagw-')) return 'carrier gateway';
+  if (id.startsWith('lgw-')) return 'local gateway';
+  return 'Cloud WAN core network';
 }
 
 function peering(w: World, from: SubnetRecord, pcxId: string, p: Packet, hops: Hop[]): StepResult {
@@ -179,6 +201,26 @@ function peering(w: World, from: SubnetRecord, pcxId: string, p: Packet, hops: H
   }
   hops.push(hop('peering', p, p, { at: pcxId, peering: pcxId, decision: 'forward', rule: r.rule, notes: [`into ${other.vpc.id}`] }));
   return { next: { at: 'vpc-deliver', vpc: other, from, via: pcxId }, packet: p };
+}
+
+/**
+ * Traffic from a VPN enters the VPC through its virtual private gateway. The
+ * gateway routes to the VPC's own CIDR blocks only (it advertises them to the
+ * VPN; Site-to-Site VPN guide, "Route tables and VPN route priority"), so a
+ * destination outside them (a public address) has no route; inside, the local
+ * route delivers it, NACL and security group of the destination applying.
+ * Assumed: no gateway route table (edge association) on the gateway.
+ */
+export function vgwIn(w: World, gateway: string, vpc: VpcRecord, p: Packet, hops: Hop[]): StepResult {
+  if (!inVpc(vpc, p.dst)) {
+    const rule = awsRule(gateway, undefined, `no route to ${formatIpv4(p.dst)}`);
+    const reason = `${gateway} routes only to ${vpc.vpc.id}'s CIDR blocks (${vpc.vpc.cidrBlocks.join(', ')}), not to ${formatIpv4(p.dst)}`;
+    hops.push(hop('vgw', p, undefined, { at: gateway, gateway, decision: 'no-route', rule, notes: [reason] }));
+    return { end: { kind: 'no-route', rule, reason } };
+  }
+  const notes = [`into ${vpc.vpc.id} by its local route (assumed: no gateway route table is associated with ${gateway})`];
+  hops.push(hop('vgw', p, p, { at: gateway, gateway, decision: 'forward', rule: awsRule(gateway, undefined, `local route of ${vpc.vpc.id}`), notes }));
+  return { next: { at: 'vpc-deliver', vpc, via: gateway }, packet: p };
 }
 
 /** Delivery inside a VPC to the interface that owns the destination address. */

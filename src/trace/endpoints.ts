@@ -18,6 +18,45 @@ export interface ResolvedEndpoint {
   start?: Location;
   /** The port the endpoint listens on, when known (RDS). */
   port?: number;
+  /** For a source outside the estate: the gateway or attachment it enters by (`internet` for the internet). */
+  entry?: string;
+}
+
+/**
+ * A source outside the estate (an address) whose packets enter at `entry`:
+ * `internet` or an `igw-` id (the internet gateway of the VPC that owns the
+ * public destination), a `vgw-` gateway or a `tgw-attach-` attachment.
+ */
+export function outsideSource(w: World, src: string, entry: string): ResolvedEndpoint {
+  if (!isValidIpv4(src)) throw new PodpathError('PP_USAGE', `a source entering at ${entry} must be an IPv4 address, not '${src}'`);
+  const ip = parseIpv4(src);
+  if (w.enis.has(ip) || w.podByIp.has(ip)) throw new PodpathError('PP_USAGE', `${src} is inside the estate: trace it without an entry point`);
+  const start = entryLocation(w, entry);
+  const label = `${src} (from ${entry === 'internet' ? 'the internet' : entry})`;
+  return { label, ip, start, ...(start.at === 'internet-in' ? {} : { entry }) };
+}
+
+/** Where packets entering at `entry` start. */
+export function entryLocation(w: World, entry: string): Location {
+  if (entry === 'internet') return { at: 'internet-in' };
+  if (entry.startsWith('igw-')) {
+    if (!w.igws.has(entry)) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no internet gateway '${entry}' in the estate`, { hint: `known: ${[...w.igws.keys()].slice(0, 8).join(', ') || 'none'}` });
+    return { at: 'internet-in' };
+  }
+  if (entry.startsWith('vgw-')) {
+    // A route to a virtual private gateway exists only in a VPC the gateway is attached to.
+    const subnet = [...w.subnets.values()].find((s) => s.routeTable.routes.some((r) => r.target.kind === 'vgw' && r.target.id === entry));
+    if (!subnet) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table of the estate routes to '${entry}', so podpath cannot tell which VPC it is attached to`);
+    return { at: 'vgw-in', gateway: entry, vpc: subnet.vpc };
+  }
+  if (entry.startsWith('tgw-attach-')) {
+    for (const tgw of w.transitGateways.values()) {
+      const attachment = tgw.attachments.find((a) => a.id === entry);
+      if (attachment) return { at: 'tgw-in', tgw, attachment };
+    }
+    throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no transit gateway attachment '${entry}' in the estate`);
+  }
+  throw new PodpathError('PP_USAGE', `cannot read entry point '${entry}'`, { hint: 'use internet, an igw-, vgw- or tgw-attach- id' });
 }
 
 /** Splits `KIND:NAME[:PORT]` or `IP[:PORT]`. */

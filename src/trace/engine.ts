@@ -5,9 +5,9 @@
  */
 import type { Packet } from '../net/packet.js';
 import type { World } from './world.js';
-import { eniIn, eniOut, internetIn, resolverReply, subnetOut, vpcDeliver } from './aws-steps.js';
+import { eniIn, eniOut, internetIn, resolverReply, subnetOut, vgwIn, vpcDeliver } from './aws-steps.js';
 import { hostSend, nodeIn, podSend } from './node-steps.js';
-import { natGatewayIn, tgwForward } from './gateway-steps.js';
+import { natGatewayIn, tgwForward, tgwIn } from './gateway-steps.js';
 import type { Location, Session, StepResult, TripEnd } from './state.js';
 import type { Hop } from './types.js';
 import { assertNever } from './types.js';
@@ -45,7 +45,7 @@ function step(w: World, session: Session, loc: Location, p: Packet, hops: Hop[])
     case 'eni-out':
       return eniOut(w, session, loc.eni, p, hops);
     case 'subnet-out':
-      return subnetOut(w, loc.eni, p, hops);
+      return subnetOut(w, loc.eni, p, hops, session);
     case 'vpc-deliver':
       return vpcDeliver(w, loc.vpc, loc.from, loc.via, p, hops);
     case 'eni-in':
@@ -57,7 +57,11 @@ function step(w: World, session: Session, loc: Location, p: Packet, hops: Hop[])
     case 'nat-gateway':
       return natGatewayIn(w, session, loc.eni, loc.from, p, hops);
     case 'tgw':
-      return tgwForward(w, loc.tgw, loc.from, p, hops);
+      return tgwForward(w, loc.tgw, loc.from, p, hops, session);
+    case 'vgw-in':
+      return vgwIn(w, loc.gateway, loc.vpc, p, hops);
+    case 'tgw-in':
+      return tgwIn(w, loc.tgw, loc.attachment, p, hops, session);
     default:
       return assertNever(loc);
   }

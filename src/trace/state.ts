@@ -8,7 +8,7 @@ import { reversed, samePacket } from '../net/packet.js';
 import { Conntrack } from '../linux/conntrack.js';
 import type { RuleRef } from '../model/source.js';
 import type { NatTranslation } from '../aws/nat-gateway.js';
-import type { TransitGateway } from '../model/aws.js';
+import type { TgwAttachment, TransitGateway } from '../model/aws.js';
 import type { EniRecord, NodeRecord, PodRecord, SubnetRecord, VpcRecord } from './world.js';
 
 /** Where the packet is about to be processed. */
@@ -25,7 +25,11 @@ export type Location =
   /** Traffic routed to a NAT gateway (`eni` is the gateway's interface). */
   | { at: 'nat-gateway'; eni: EniRecord; from?: SubnetRecord }
   /** Traffic routed to a transit gateway from a subnet of an attached VPC. */
-  | { at: 'tgw'; tgw: TransitGateway; from: SubnetRecord };
+  | { at: 'tgw'; tgw: TransitGateway; from: SubnetRecord }
+  /** Traffic from outside the estate entering a VPC through its virtual private gateway. */
+  | { at: 'vgw-in'; gateway: string; vpc: VpcRecord }
+  /** Traffic from outside the estate entering a transit gateway through one of its attachments. */
+  | { at: 'tgw-in'; tgw: TransitGateway; attachment: TgwAttachment };
 
 /** Who a trip can end at. */
 export type Endpoint =
@@ -34,7 +38,9 @@ export type Endpoint =
   | { kind: 'instance'; eni: EniRecord }
   | { kind: 'rds'; eni: EniRecord }
   | { kind: 'vpc-resolver'; vpc: VpcRecord }
-  | { kind: 'internet' };
+  | { kind: 'internet' }
+  /** Back out through the gateway or attachment an outside source's flow entered by. */
+  | { kind: 'outside'; via: string };
 
 /** How a one-way trip ended. */
 export type TripEnd =
@@ -69,6 +75,11 @@ export class Session {
   readonly forks: number[][] = [];
   /** Product of the probabilities of the branches taken. */
   probability = 1;
+  /**
+   * The gateway (vgw-) or TGW attachment an outside source's flow entered by:
+   * a reply routed back to it has reached the client.
+   */
+  entry?: string;
 
   constructor(private readonly choices: readonly number[] = []) {}
 

@@ -8,7 +8,7 @@ import { PodpathError } from '../model/errors.js';
 import { formatIpv4 } from '../net/ipv4.js';
 import { reversed, samePacket, type Packet, type Proto } from '../net/packet.js';
 import { walk, type Trip } from './engine.js';
-import { resolveEndpoint, splitPort, type ResolvedEndpoint } from './endpoints.js';
+import { entryLocation, outsideSource, resolveEndpoint, splitPort, type ResolvedEndpoint } from './endpoints.js';
 import { explain, sentAway } from './explain.js';
 import { Session, type Endpoint, type Location, type TripEnd } from './state.js';
 import type { Contributing, FlowView, Trace } from './types.js';
@@ -27,11 +27,18 @@ export interface FlowSpec {
   proto?: Proto;
   /** @default 40000 */
   sport?: number;
+  /**
+   * For a source outside the estate (`src` an address): where its packets
+   * enter, as Reachability Analyzer and Batfish take them: `internet` (or an
+   * `igw-` id: through the internet gateway that owns the public destination),
+   * a `vgw-` virtual private gateway, or a `tgw-attach-` transit gateway attachment.
+   */
+  entry?: string;
 }
 
 /** Traces a flow; one Trace per branch (exactly one unless a -m statistic rule forks). */
 export function traceFlow(w: World, spec: FlowSpec): Trace[] {
-  const src = resolveEndpoint(w, spec.src);
+  const src = spec.entry ? outsideSource(w, spec.src, spec.entry) : resolveEndpoint(w, spec.src);
   if (!src.start) throw new PodpathError('PP_USAGE', `${spec.src} is not in the estate, so podpath cannot send from it`);
   const { name, port } = splitPort(spec.dst);
   const dst = resolveEndpoint(w, name);
@@ -65,11 +72,12 @@ function enumerateBranches(run: (choices: number[]) => { trace: Trace; forks: nu
 
 function runOnce(w: World, src: ResolvedEndpoint, packet: Packet, flow: FlowView, choices: number[]): { trace: Trace; forks: number[][] } {
   const session = new Session(choices);
+  if (src.entry) session.entry = src.entry;
   const forward = walk(w, session, src.start!, packet);
   let reply: Trip | undefined;
   let replyEnd: TripEnd | undefined;
   if (forward.end.kind === 'delivered') {
-    reply = walk(w, session, replyStart(forward.end.endpoint), reversed(forward.end.packet));
+    reply = walk(w, session, replyStart(w, forward.end.endpoint), reversed(forward.end.packet));
     replyEnd = judgeReply(reply.end, src.start!, packet);
   }
   const whatIf = forward.end.kind !== 'delivered' && forward.end.resume ? stackedFaults(w, src, packet, forward.end.resume) : [];
@@ -84,11 +92,12 @@ function runOnce(w: World, src: ResolvedEndpoint, packet: Packet, flow: FlowView
  */
 function stackedFaults(w: World, src: ResolvedEndpoint, sent: Packet, resume: { loc: Location; packet: Packet; assumption: string }): Contributing[] {
   const session = new Session();
+  if (src.entry) session.entry = src.entry;
   const rest = walk(w, session, resume.loc, resume.packet);
   let end = rest.end;
   let hops = rest.hops;
   if (end.kind === 'delivered') {
-    const reply = walk(w, session, replyStart(end.endpoint), reversed(end.packet));
+    const reply = walk(w, session, replyStart(w, end.endpoint), reversed(end.packet));
     end = judgeReply(reply.end, src.start!, sent);
     hops = reply.hops;
     if (end.kind === 'delivered') return [];
@@ -99,7 +108,7 @@ function stackedFaults(w: World, src: ResolvedEndpoint, sent: Packet, resume: { 
 }
 
 /** Where the answer of a delivered request starts. */
-function replyStart(e: Endpoint): Location {
+function replyStart(w: World, e: Endpoint): Location {
   switch (e.kind) {
     case 'pod':
       return { at: 'pod-send', pod: e.pod };
@@ -112,6 +121,8 @@ function replyStart(e: Endpoint): Location {
       return { at: 'resolver-reply', vpc: e.vpc };
     case 'internet':
       return { at: 'internet-in' };
+    case 'outside':
+      return entryLocation(w, e.via);
   }
 }
 
@@ -138,6 +149,12 @@ function sameClient(client: Location, e: Endpoint): boolean {
       return e.kind === 'host' && e.node === client.node;
     case 'eni-out':
       return (e.kind === 'instance' || e.kind === 'rds') && e.eni === client.eni;
+    case 'internet-in':
+      return e.kind === 'internet';
+    case 'vgw-in':
+      return e.kind === 'outside' && e.via === client.gateway;
+    case 'tgw-in':
+      return e.kind === 'outside' && e.via === client.attachment.id;
     default:
       return false;
   }
@@ -156,5 +173,7 @@ function describe(e: Endpoint): string {
       return `the resolver of ${e.vpc.vpc.id}`;
     case 'internet':
       return 'the internet';
+    case 'outside':
+      return `the outside network beyond ${e.via}`;
   }
 }

@@ -55,6 +55,8 @@ export type Hop =
   | (HopBase & { kind: 'igw'; gateway: string })
   | (HopBase & { kind: 'nat-gateway'; gateway: string })
   | (HopBase & { kind: 'tgw'; gateway: string; routeTable?: string })
+  /** A virtual private gateway: where traffic from a VPN enters a VPC, or leaves it. */
+  | (HopBase & { kind: 'vgw'; gateway: string })
   | (HopBase & { kind: 'target'; endpoint: string });
 
 export type HopKind = Hop['kind'];

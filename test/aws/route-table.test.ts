@@ -33,6 +33,10 @@ describe('route targets', () => {
     ['i-node1', { kind: 'instance', id: 'i-node1' }],
     ['eni-fw', { kind: 'eni', id: 'eni-fw' }],
     ['vgw-1', { kind: 'vgw', id: 'vgw-1' }],
+    ['vpce-0abc', { kind: 'unmodelled', id: 'vpce-0abc' }],
+    ['eigw-0abc', { kind: 'unmodelled', id: 'eigw-0abc' }],
+    ['cagw-0abc', { kind: 'unmodelled', id: 'cagw-0abc' }],
+    ['lgw-0abc', { kind: 'unmodelled', id: 'lgw-0abc' }],
   ])('reads %s from its id prefix and prints it back', (text, target) => {
     expect(parseRouteTarget(text)).toEqual(target);
     expect(formatRouteTarget(parseRouteTarget(text))).toBe(text);
@@ -143,7 +147,7 @@ describe('checkRouteTable enforces AWS route rules', () => {
     [
       'rejects a route inside the VPC toward a peering',
       [['172.20.1.0/24', 'pcx-1']],
-      [{ index: 0, message: "172.20.1.0/24 lies inside vpc-k8s's CIDR block 172.20.0.0/16 (more specific than the local route): such a route may only target a network interface, instance or NAT gateway, not pcx-1" }],
+      [{ index: 0, message: "172.20.1.0/24 lies inside vpc-k8s's CIDR block 172.20.0.0/16 (more specific than the local route): such a route may only target a network interface, instance, NAT gateway or Gateway Load Balancer endpoint, not pcx-1" }],
     ],
     [
       'rejects a route inside the VPC that is not a whole subnet',
@@ -172,5 +176,44 @@ describe('checkRouteTable enforces AWS route rules', () => {
     ],
   ])('%s', (_name, routes, problems) => {
     expect(checkRouteTable(table(routes), vpcK8s, subnets)).toEqual(problems);
+  });
+});
+
+// VPC user guide, "How route priority works": longest prefix, then static, then prefix list, then propagated.
+describe('route priority for the same destination (AWS route priority)', () => {
+  const t = (routes: RouteTable['routes']): RouteTable => ({ id: 'rtb-p', vpc: 'vpc-k8s', main: true, routes });
+
+  it('prefers a static route over a propagated one, whatever the listing order', () => {
+    const c = compileRouteTable(t([
+      { destination: '10.9.0.0/16', target: 'vgw-1', origin: 'propagated' },
+      { destination: '10.9.0.0/16', target: 'pcx-1' },
+    ]), vpcK8s);
+    expect(lookupRoute(c, ip('10.9.1.1'))?.target).toEqual({ kind: 'pcx', id: 'pcx-1' });
+  });
+
+  it('prefers a CIDR route over a prefix-list route, and a prefix-list route over a propagated one', () => {
+    const routes: RouteTable['routes'] = [
+      { destination: '10.9.0.0/16', target: 'vgw-1', origin: 'propagated' },
+      { destination: '10.9.0.0/16', target: 'vpce-s3', prefixList: 'pl-1' },
+      { destination: '10.9.0.0/16', target: 'tgw-1' },
+    ];
+    expect(lookupRoute(compileRouteTable(t(routes), vpcK8s), ip('10.9.1.1'))?.target).toEqual({ kind: 'tgw', id: 'tgw-1' });
+    const c = compileRouteTable(t(routes.slice(0, 2)), vpcK8s);
+    expect(lookupRoute(c, ip('10.9.1.1'))).toMatchObject({ target: { kind: 'unmodelled', id: 'vpce-s3' }, rank: 'prefix-list', text: '10.9.0.0/16 -> vpce-s3 (prefix list pl-1)' });
+  });
+
+  it('lets a longer propagated prefix win over a shorter static one', () => {
+    const c = compileRouteTable(t([
+      { destination: '10.9.0.0/16', target: 'pcx-1' },
+      { destination: '10.9.8.0/24', target: 'vgw-1', origin: 'propagated' },
+    ]), vpcK8s);
+    expect(lookupRoute(c, ip('10.9.8.1'))?.text).toBe('10.9.8.0/24 -> vgw-1 (propagated)');
+  });
+
+  it('does not call a static and a propagated route to one destination duplicates', () => {
+    expect(checkRouteTable(t([
+      { destination: '10.9.0.0/16', target: 'vgw-1', origin: 'propagated' },
+      { destination: '10.9.0.0/16', target: 'pcx-1' },
+    ]), vpcK8s, [])).toEqual([]);
   });
 });

@@ -69,3 +69,49 @@ describe('transit gateway routing', () => {
     expect(formatIpv4(parseIpv4('10.2.5.7'))).toBe('10.2.5.7');
   });
 });
+
+describe('transit gateway routes the input holds only in part', () => {
+  const partial = TransitGatewaySchema.parse({
+    id: 'tgw-2',
+    attachments: [
+      { id: 'tgw-attach-a', vpc: 'vpc-a', routeTable: 'tgw-rtb-2' },
+      { id: 'tgw-attach-b', vpc: 'vpc-b', routeTable: 'tgw-rtb-2' },
+    ],
+    routeTables: [{ id: 'tgw-rtb-2', routes: [{ destination: '10.2.0.0/16', attachment: 'tgw-attach-b' }], incomplete: 'its propagations are not in the snapshot' }],
+  });
+
+  it('says unknown, never no-route, when no known route matches', () => {
+    expect(routeThroughTgw(partial, 'vpc-a', parseIpv4('10.3.0.1'), vpcs)).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('its propagations are not in the snapshot') });
+  });
+
+  it('forwards by a known route and labels the assumption that no unrecorded route is more specific', () => {
+    const d = routeThroughTgw(partial, 'vpc-a', parseIpv4('10.2.0.1'), vpcs);
+    expect(d).toMatchObject({ kind: 'forward', attachment: { id: 'tgw-attach-b' } });
+    expect(d.kind === 'forward' && d.notes[0]).toMatch(/^assumed: /);
+  });
+});
+
+// AWS Transit Gateway guide, "Route evaluation order": static, then prefix list referenced, then propagated.
+describe('transit gateway prefix list routes', () => {
+  const g = TransitGatewaySchema.parse({
+    id: 'tgw-3',
+    attachments: [
+      { id: 'tgw-attach-a', vpc: 'vpc-a', routeTable: 'tgw-rtb-3' },
+      { id: 'tgw-attach-b', vpc: 'vpc-b' },
+      { id: 'tgw-attach-c', vpc: 'vpc-c' },
+    ],
+    routeTables: [{
+      id: 'tgw-rtb-3',
+      propagations: ['tgw-attach-b'],
+      routes: [{ destination: '10.2.0.0/16', attachment: 'tgw-attach-c', prefixList: 'pl-1' }, { destination: '10.3.0.0/16', attachment: 'tgw-attach-b', prefixList: 'pl-1' }, { destination: '10.3.0.0/16', attachment: 'tgw-attach-c' }],
+    }],
+  });
+
+  it('prefers a prefix list route over a propagated one with the same destination', () => {
+    expect(routeThroughTgw(g, 'vpc-a', parseIpv4('10.2.0.1'), vpcs)).toMatchObject({ kind: 'forward', attachment: { id: 'tgw-attach-c' }, rule: { text: '10.2.0.0/16 -> tgw-attach-c (prefix list pl-1)' } });
+  });
+
+  it('prefers a static CIDR route over a prefix list route with the same destination', () => {
+    expect(routeThroughTgw(g, 'vpc-a', parseIpv4('10.3.0.1'), vpcs)).toMatchObject({ kind: 'forward', attachment: { id: 'tgw-attach-c' }, rule: { text: '10.3.0.0/16 -> tgw-attach-c (static)' } });
+  });
+});

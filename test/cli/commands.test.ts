@@ -48,3 +48,19 @@ describe('the podpath executable', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('podpath trace from outside the estate', () => {
+  const example = join(repoRoot, 'examples/tgw-egress.estate.yaml');
+
+  it('takes --entry for a source that enters by a transit gateway attachment', async () => {
+    const r = await run('trace', '--estate', example, '10.0.99.9', '10.1.1.10:22', '--entry', 'tgw-attach-egress', '-o', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).traces[0]).toMatchObject({ verdict: 'delivered', flow: { srcIp: '10.0.99.9' } });
+  });
+
+  it('refuses --from-internet with a source inside the estate (exit 2)', async () => {
+    const r = await run('trace', '--estate', example, '10.1.1.10', '10.2.1.10:22', '--from-internet');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/inside the estate/);
+  });
+});

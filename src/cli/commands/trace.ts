@@ -13,6 +13,8 @@ export interface TraceOptions extends InputOptions {
   dst: string;
   proto: Proto;
   sport?: number;
+  /** Where a source outside the estate enters (internet, igw-, vgw-, tgw-attach-). */
+  entry?: string;
 }
 
 /** Exit 0 when every branch is delivered, 1 otherwise. */
@@ -22,7 +24,7 @@ export function runTrace(o: TraceOptions): CommandResult {
   const addresses = [o.src, o.dst.replace(/:\d+$/, '')].filter(isValidIpv4);
   const { estate, notes: placed } = withHostsAt(loaded, addresses);
   const world = compileWorld(estate);
-  const traces = traceFlow(world, { src: o.src, dst: o.dst, proto: o.proto, sport: o.sport });
+  const traces = traceFlow(world, { src: o.src, dst: o.dst, proto: o.proto, sport: o.sport, ...(o.entry ? { entry: o.entry } : {}) });
   const notes = [...loaded.notes, ...placed.map(assumed)];
   return { report: { kind: 'traces', traces, notes }, exitCode: traces.every((t) => t.verdict === 'delivered') ? 0 : 1, stderr: notes.map(noteLine) };
 }

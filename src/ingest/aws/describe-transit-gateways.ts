@@ -4,7 +4,8 @@
  * `Association`), `describe-transit-gateway-vpc-attachments` (with
  * `SubnetIds`), `describe-transit-gateway-route-tables`, and
  * `search-transit-gateway-routes` (static and propagated routes; that output
- * does not name its table, so the file name must hold the `tgw-rtb-` id).
+ * does not name its table, so the file name must hold the `tgw-rtb-` id), and
+ * the per-table static routes and propagations of Batfish's recordings.
  */
 import { z } from 'zod';
 import { AwsCidr, Tags } from './common.js';
@@ -43,3 +44,33 @@ export const AwsTgwRoute = z.looseObject({
 });
 export type AwsTgwRoute = z.infer<typeof AwsTgwRoute>;
 export const SearchTgwRoutes = z.looseObject({ Routes: z.array(AwsTgwRoute), AdditionalRoutesAvailable: z.boolean().optional() });
+
+/**
+ * Per-table static routes as recorded by Batfish's AWS collector
+ * (`TransitGatewayStaticRoutes`: search-transit-gateway-routes with a
+ * `type=static` filter, one entry per table, tagged with its table id).
+ */
+export const TgwStaticRoutes = z.looseObject({
+  TransitGatewayStaticRoutes: z.array(z.looseObject({
+    TransitGatewayRouteTableId: z.string().startsWith('tgw-rtb-'),
+    Routes: z.array(AwsTgwRoute),
+    AdditionalRoutesAvailable: z.boolean().optional(),
+  })),
+});
+
+/**
+ * Per-table propagations (`TransitGatewayPropagations`:
+ * get-transit-gateway-route-table-propagations, one entry per table).
+ */
+export const TgwPropagations = z.looseObject({
+  TransitGatewayPropagations: z.array(z.looseObject({
+    TransitGatewayRouteTableId: z.string().startsWith('tgw-rtb-'),
+    TransitGatewayRouteTablePropagations: z.array(z.looseObject({
+      TransitGatewayAttachmentId: z.string().startsWith('tgw-attach-'),
+      ResourceId: z.string().optional(),
+      ResourceType: z.string().optional(),
+      State: z.string().optional(),
+    })).default([]),
+  })),
+});
+export type AwsTgwPropagation = z.infer<typeof TgwPropagations>['TransitGatewayPropagations'][number]['TransitGatewayRouteTablePropagations'][number];

@@ -8,12 +8,14 @@
  * `eni-` target that traces report as unknown.
  */
 import type { EstateInput } from '../../model/estate.js';
-import { formatPrefix, parseCidr } from '../../net/prefix.js';
+import { PodpathError } from '../../model/errors.js';
 import { isIpv6 } from '../../net/ipv4.js';
 import { nameTag } from '../aws/common.js';
 import type { AwsRoute } from '../aws/describe-route-tables.js';
 import type { VendorRecords } from './collect-docs.js';
 import type { SnapshotNotes } from './notes.js';
+import { convertTgws } from './aws-tgw.js';
+import { ipv4Cidr } from './ipv4-cidr.js';
 
 type In<K extends keyof EstateInput> = NonNullable<EstateInput[K]>;
 export interface Fabric {
@@ -26,20 +28,7 @@ export interface Fabric {
   transitGateways: In<'transitGateways'>;
 }
 
-/** A canonical IPv4 CIDR, or undefined (with a note) for IPv6 or malformed text. */
-export function ipv4Cidr(text: string | undefined, what: string, notes: SnapshotNotes, file?: string): string | undefined {
-  if (text === undefined) return undefined;
-  if (isIpv6(text.split('/')[0] ?? '')) {
-    notes.ignore(`${what}: IPv6 ${text}`, 'IPv6 is parsed and set aside: IPv6 traces are unknown for now', file);
-    return undefined;
-  }
-  try {
-    return formatPrefix(parseCidr(text, { nonAligned: 'mask', onWarning: (m) => notes.warn(`${what}: ${m}`, file) }));
-  } catch {
-    notes.warn(`${what}: '${text}' is not an IPv4 CIDR block; ignored`, file);
-    return undefined;
-  }
-}
+export { ipv4Cidr };
 
 export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
   const vpcs: In<'vpcs'> = [];
@@ -67,7 +56,10 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
     if (!routeTable && !mains.has(s.VpcId)) { notes.warn(`${s.SubnetId} has no route table association and ${s.VpcId}'s main route table is not in the snapshot; subnet ignored`, s.file); continue; }
     const networkAcl = aclOfSubnet.get(s.SubnetId);
     if (!networkAcl && r.networkAcls.length) notes.warn(`${s.SubnetId} is associated with no network ACL in the snapshot: allow-all default assumed`, s.file);
-    subnets.push({ id: s.SubnetId, vpc: s.VpcId, cidr: s.CidrBlock, name: nameTag(s.Tags), ...(routeTable ? { routeTable } : {}), ...(networkAcl ? { networkAcl } : {}) });
+    subnets.push({
+      id: s.SubnetId, vpc: s.VpcId, cidr: s.CidrBlock, name: nameTag(s.Tags), ...(routeTable ? { routeTable } : {}), ...(networkAcl ? { networkAcl } : {}),
+      ...(s.AvailabilityZone ? { availabilityZone: s.AvailabilityZone } : {}),
+    });
   }
   const subnetIds = new Set(subnets.map((s) => s.id));
 
@@ -79,9 +71,14 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
   }
 
   const peerings: In<'peerings'> = [];
-  for (const p of r.peerings) {
+  for (const p of mergePeeringViews(r.peerings, notes)) {
     const [a, b] = [p.RequesterVpcInfo.VpcId, p.AccepterVpcInfo.VpcId];
-    if (!vpcIds.has(a) || !vpcIds.has(b)) { notes.warn(`${p.VpcPeeringConnectionId} joins ${a} and ${b}, and one of them is unknown; peering ignored`, p.file); continue; }
+    if (!vpcIds.has(a) || !vpcIds.has(b)) {
+      const what = `${p.VpcPeeringConnectionId} joins ${a} and ${b}, and one of them is unknown`;
+      if (p.Status.Code === 'active') notes.warn(`${what}; peering ignored`, p.file);
+      else notes.ignore(`${p.VpcPeeringConnectionId} (${p.Status.Code})`, `${what}; it carries no traffic`, p.file);
+      continue;
+    }
     peerings.push({ id: p.VpcPeeringConnectionId, requester: a, accepter: b, status: peeringStatus(p.Status.Code, p.VpcPeeringConnectionId, notes, p.file) });
   }
 
@@ -104,12 +101,15 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
   const routeTables: In<'routeTables'> = [];
   for (const t of r.routeTables) {
     if (!vpcIds.has(t.VpcId)) { notes.warn(`${t.RouteTableId} is in ${t.VpcId}, which is unknown; route table ignored`, t.file); continue; }
-    const routes: { destination: string; target: string }[] = [];
+    const routes: In<'routeTables'>[number]['routes'] = [];
     t.Routes.forEach((route, i) => {
       const where = `${t.RouteTableId} route ${i}`;
       const target = routeTarget(route, t.VpcId, where, r, known, internetGateways, notes, t.file);
       if (!target) return;
-      for (const destination of routeDestinations(route, where, r, notes, t.file)) routes.push({ destination, target });
+      // Origin (describe-route-tables): CreateRouteTable (local), CreateRoute (static), EnableVgwRoutePropagation (propagated).
+      const origin = route.Origin === 'EnableVgwRoutePropagation' ? { origin: 'propagated' as const } : {};
+      const pl = route.DestinationPrefixListId ? { prefixList: route.DestinationPrefixListId } : {};
+      for (const destination of routeDestinations(route, where, r, notes, t.file)) routes.push({ destination, target, ...origin, ...pl });
     });
     routeTables.push({ id: t.RouteTableId, vpc: t.VpcId, main: t.Associations.some((a) => a.Main === true), routes });
   }
@@ -137,6 +137,33 @@ function deriveVpcs(r: VendorRecords, vpcs: In<'vpcs'>, notes: SnapshotNotes): v
     vpcs.push({ id, cidrBlocks: [...e.cidrs] });
     notes.derive(`VPC ${id} (${[...e.cidrs].join(', ')})`, `not in describe-vpcs; CIDR blocks from ${[...e.from].join(', ')}`);
   }
+}
+
+/**
+ * One record per peering connection. A cross-account (or cross-region) peering
+ * is listed by describe-vpc-peering-connections in both accounts, each with its
+ * own side's view (tags, peering options); the connection, its two VPCs and its
+ * status are the same (VPC Peering guide, "VPC peering connections": the
+ * requester and the accepter see one pcx- id). Two views that disagree on the
+ * VPCs are an error; on the status, the one that carries no traffic is kept.
+ */
+function mergePeeringViews(list: VendorRecords['peerings'], notes: SnapshotNotes): VendorRecords['peerings'] {
+  const byId = new Map<string, VendorRecords['peerings'][number]>();
+  for (const p of list) {
+    const seen = byId.get(p.VpcPeeringConnectionId);
+    if (!seen) { byId.set(p.VpcPeeringConnectionId, p); continue; }
+    const ends = (x: typeof p) => `${x.RequesterVpcInfo.VpcId} -> ${x.AccepterVpcInfo.VpcId}`;
+    if (ends(seen) !== ends(p)) {
+      throw new PodpathError('PP_SCHEMA', `${p.VpcPeeringConnectionId} joins ${ends(p)} here but ${ends(seen)} in ${seen.file}`, { file: p.file });
+    }
+    if (seen.Status.Code !== p.Status.Code) {
+      const kept = seen.Status.Code === 'active' ? p : seen;
+      notes.warn(`${p.VpcPeeringConnectionId} is ${seen.Status.Code} in ${seen.file} but ${p.Status.Code} here: read as ${kept.Status.Code}`, p.file);
+      byId.set(p.VpcPeeringConnectionId, kept);
+    }
+    notes.derive(`${p.VpcPeeringConnectionId} (one connection)`, `listed by both accounts: ${seen.file} and ${p.file}`);
+  }
+  return [...byId.values()];
 }
 
 function peeringStatus(code: string, id: string, notes: SnapshotNotes, file: string) {
@@ -184,7 +211,13 @@ function routeTarget(
     notes.warn(`${where}: network interface ${id} is not the primary interface of an instance in the snapshot; traces that take this route say unknown`, file);
     return id;
   }
-  notes.ignore(`${where} (-> ${original ?? Object.keys(route).find((k) => k.endsWith('Id') || k.endsWith('Arn')) ?? 'unknown target'})`, 'this target kind (VPC endpoint, carrier/local/egress-only gateway, Cloud WAN) is not modelled', file);
+  // Kept, so that longest-prefix match and route priority pick them as AWS does; traces that take them say unknown.
+  const kept = (gw?.startsWith('vpce-') ? gw : undefined) ?? route.EgressOnlyInternetGatewayId ?? route.CarrierGatewayId ?? route.LocalGatewayId ?? route.CoreNetworkArn;
+  if (kept && /^((vpce|eigw|cagw|lgw)-[A-Za-z0-9-]+|arn:aws[a-z-]*:networkmanager::\d*:core-network\/[A-Za-z0-9-]+)$/.test(kept)) {
+    notes.warn(`${where} -> ${kept}: this target kind (VPC endpoint, egress-only/carrier/local gateway, Cloud WAN) is not modelled; traces that take this route say unknown`, file);
+    return kept;
+  }
+  notes.ignore(`${where} (-> ${original ?? Object.keys(route).find((k) => k.endsWith('Id') || k.endsWith('Arn')) ?? 'unknown target'})`, 'this target is not one podpath reads', file);
   return undefined;
 }
 
@@ -204,43 +237,4 @@ function routeDestinations(route: AwsRoute, where: string, r: VendorRecords, not
   }
   const c = ipv4Cidr(route.DestinationCidrBlock, where, notes, file);
   return c ? [c] : [];
-}
-
-function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Set<string>, notes: SnapshotNotes): In<'transitGateways'> {
-  const ids = new Set([...r.transitGateways.map((g) => g.id), ...r.tgwAttachments.map((a) => a.TransitGatewayId), ...r.tgwRouteTables.map((t) => t.tgw)]);
-  const attachments = new Map<string, { id: string; tgw: string; vpc: string; subnets: Set<string>; routeTable?: string; state: string }>();
-  for (const a of r.tgwAttachments) {
-    const vpc = a.VpcId ?? (a.ResourceType === 'vpc' ? a.ResourceId : undefined);
-    if (!vpc) { notes.ignore(`${a.TransitGatewayAttachmentId} (${a.ResourceType ?? 'unknown type'})`, 'only VPC attachments are modelled', a.file); continue; }
-    if (!vpcIds.has(vpc)) { notes.warn(`${a.TransitGatewayAttachmentId} attaches ${vpc}, which is unknown; attachment ignored`, a.file); continue; }
-    const e = attachments.get(a.TransitGatewayAttachmentId) ?? { id: a.TransitGatewayAttachmentId, tgw: a.TransitGatewayId, vpc, subnets: new Set<string>(), state: a.State ?? 'available' };
-    for (const s of a.SubnetIds ?? []) if (subnetIds.has(s)) e.subnets.add(s);
-    if (a.Association && (!a.Association.State || a.Association.State === 'associated')) e.routeTable = a.Association.TransitGatewayRouteTableId;
-    attachments.set(e.id, e);
-  }
-  const routesOf = new Map(r.tgwRoutes.map((x) => [x.table, x]));
-  return [...ids].map((id) => {
-    const tables = r.tgwRouteTables.filter((t) => t.tgw === id).map((t) => {
-      const found = routesOf.get(t.id);
-      const propagations = new Set<string>();
-      const routes: { destination: string; attachment?: string; blackhole?: boolean }[] = [];
-      if (!found) notes.warn(`${t.id}: no search-transit-gateway-routes output in the snapshot, so its routes are unknown (read as none)`, t.file);
-      for (const route of found?.routes ?? []) {
-        const dst = ipv4Cidr(route.DestinationCidrBlock, t.id, notes, found!.file);
-        const att = route.TransitGatewayAttachments[0]?.TransitGatewayAttachmentId;
-        if (!dst) { if (route.PrefixListId) notes.warn(`${t.id}: prefix list route ${route.PrefixListId} ignored`, found!.file); continue; }
-        if (route.State === 'blackhole') routes.push({ destination: dst, blackhole: true });
-        else if (att && !attachments.has(att)) notes.warn(`${t.id}: route ${dst} -> ${att}, an attachment not in the snapshot; ignored`, found!.file);
-        else if (route.Type === 'propagated' && att) propagations.add(att);
-        else if (att) routes.push({ destination: dst, attachment: att });
-      }
-      return { id: t.id, propagations: [...propagations], routes };
-    });
-    const tableIds = new Set(tables.map((t) => t.id));
-    const atts = [...attachments.values()].filter((a) => a.tgw === id).map((a) => {
-      if (a.routeTable && !tableIds.has(a.routeTable)) notes.warn(`${a.id} is associated with ${a.routeTable}, which is not in the snapshot`);
-      return { id: a.id, vpc: a.vpc, subnets: [...a.subnets], state: a.state, ...(a.routeTable && tableIds.has(a.routeTable) ? { routeTable: a.routeTable } : {}) };
-    });
-    return { id, attachments: atts, routeTables: tables };
-  });
 }

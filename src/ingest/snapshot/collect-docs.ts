@@ -15,8 +15,8 @@ import { DescribeVpcPeeringConnections, type AwsPeering } from '../aws/describe-
 import { DescribeInternetGateways, type AwsInternetGateway } from '../aws/describe-internet-gateways.js';
 import { DescribeNatGateways, type AwsNatGateway } from '../aws/describe-nat-gateways.js';
 import {
-  DescribeTgwAttachments, DescribeTgwRouteTables, DescribeTgwVpcAttachments, DescribeTransitGateways, SearchTgwRoutes,
-  type AwsTgwAttachment, type AwsTgwRoute,
+  DescribeTgwAttachments, DescribeTgwRouteTables, DescribeTgwVpcAttachments, DescribeTransitGateways, SearchTgwRoutes, TgwPropagations, TgwStaticRoutes,
+  type AwsTgwAttachment, type AwsTgwPropagation, type AwsTgwRoute,
 } from '../aws/describe-transit-gateways.js';
 import { DescribeInstances, type AwsInstance } from '../aws/describe-instances.js';
 import { DescribeNetworkInterfaces, type AwsNetworkInterface } from '../aws/describe-network-interfaces.js';
@@ -43,7 +43,10 @@ export interface VendorRecords {
   transitGateways: { id: string; file: string }[];
   tgwAttachments: From<AwsTgwAttachment>[];
   tgwRouteTables: { id: string; tgw: string; file: string }[];
-  tgwRoutes: { table: string; routes: AwsTgwRoute[]; file: string }[];
+  /** Routes of one TGW route table: all of them (search-transit-gateway-routes) or the static ones only. */
+  tgwRoutes: { table: string; routes: AwsTgwRoute[]; file: string; only?: 'static'; more?: boolean }[];
+  /** Propagations of one TGW route table (get-transit-gateway-route-table-propagations). */
+  tgwPropagations: { table: string; propagations: AwsTgwPropagation[]; file: string }[];
   instances: From<AwsInstance>[];
   interfaces: From<AwsNetworkInterface>[];
   dbInstances: From<AwsDbInstance>[];
@@ -65,7 +68,7 @@ export interface VendorRecords {
 export function emptyRecords(): VendorRecords {
   return {
     vpcs: [], subnets: [], routeTables: [], securityGroups: [], networkAcls: [], peerings: [], internetGateways: [], natGateways: [],
-    transitGateways: [], tgwAttachments: [], tgwRouteTables: [], tgwRoutes: [], instances: [], interfaces: [], dbInstances: [], eksClusters: [],
+    transitGateways: [], tgwAttachments: [], tgwRouteTables: [], tgwRoutes: [], tgwPropagations: [], instances: [], interfaces: [], dbInstances: [], eksClusters: [],
     prefixLists: new Map(), nodes: [], pods: [], services: [], endpointSlices: [], configMaps: [], daemonSets: [], serviceCidrs: [], custom: [],
   };
 }
@@ -101,9 +104,19 @@ export function sortDocument(doc: JsonDoc, r: VendorRecords, notes: SnapshotNote
   if ('Routes' in v && Array.isArray(v.Routes)) {
     const table = /tgw-rtb-[0-9a-zA-Z]+/.exec(file)?.[0];
     if (!table) throw new PodpathError('PP_SCHEMA', 'search-transit-gateway-routes output does not name its route table: put the tgw-rtb- id in the file name', { file });
-    const routes = aws(SearchTgwRoutes).Routes;
-    r.tgwRoutes.push({ table, routes, file });
-    return count(`search-transit-gateway-routes (${table})`, routes.length);
+    const out = aws(SearchTgwRoutes);
+    r.tgwRoutes.push({ table, routes: out.Routes, file, ...(out.AdditionalRoutesAvailable ? { more: true } : {}) });
+    return count(`search-transit-gateway-routes (${table})`, out.Routes.length);
+  }
+  if ('TransitGatewayStaticRoutes' in v) {
+    const list = aws(TgwStaticRoutes).TransitGatewayStaticRoutes;
+    for (const t of list) r.tgwRoutes.push({ table: t.TransitGatewayRouteTableId, routes: t.Routes, file, only: 'static', ...(t.AdditionalRoutesAvailable ? { more: true } : {}) });
+    return count('transit gateway static routes (per table)', list.length);
+  }
+  if ('TransitGatewayPropagations' in v) {
+    const list = aws(TgwPropagations).TransitGatewayPropagations;
+    for (const t of list) r.tgwPropagations.push({ table: t.TransitGatewayRouteTableId, propagations: t.TransitGatewayRouteTablePropagations, file });
+    return count('get-transit-gateway-route-table-propagations (per table)', list.length);
   }
   if ('Reservations' in v) {
     const list = aws(DescribeInstances).Reservations.flatMap((x) => x.Instances);

@@ -17,6 +17,7 @@ import type { TextSource } from '../../model/source.js';
 import { readJsonFile } from './json-file.js';
 import { emptyRecords, sortDocument } from './collect-docs.js';
 import { convertFabric } from './aws-fabric.js';
+import { keepOnePerId } from './shared-records.js';
 import { convertHosts } from './aws-hosts.js';
 import { detectProfile } from './k8s-profile.js';
 import { convertK8s, type NodeFiles } from './k8s-convert.js';
@@ -58,6 +59,7 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   const overrides = readOverrides(join(dir, 'podpath.yaml'));
   if (overrides) notes.found.push({ file: join(dir, 'podpath.yaml'), kind: 'podpath.yaml', items: Object.keys(overrides).length });
 
+  keepOnePerId(records, notes);
   const fabric = convertFabric(records, notes);
   const hosts = convertHosts(records, fabric, notes, overrides?.rds ?? {});
   const profile = detectProfile(records, overrides?.cni, notes);
@@ -74,11 +76,17 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   return { estate: parsed.data, notes };
 }
 
-function listFiles(dir: string, notes: SnapshotNotes): string[] {
+/**
+ * The JSON files of aws/ or k8s/, subfolders included: a multi-account,
+ * multi-region recording may keep each account's outputs in
+ * `aws/accounts/<account>/<region>/` (Batfish's layout) or flat; files are read by content.
+ */
+function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   if (!statSync(dir).isDirectory()) return [];
   return readdirSync(dir).sort().flatMap((f) => {
     const path = join(dir, f);
     if (f.endsWith('.json')) return [path];
+    if (depth < 4 && statSync(path).isDirectory()) return listFiles(path, notes, depth + 1);
     notes.ignore(path, 'only *.json files are read here');
     return [];
   });
