@@ -7,10 +7,12 @@
  *   associated with the network interface are aggregated"), otherwise dropped
  *   (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-rule-characteristics).
  * - Ingress rules name the source, egress rules the destination. A rule that
- *   references a security group matches the private addresses of the network
- *   interfaces in that group
- *   (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-referencing);
- *   the caller supplies them through `membersOf`.
+ *   references a security group matches the private IP addresses of the network
+ *   interfaces associated with that group
+ *   (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-referencing):
+ *   primary and secondary addresses and delegated prefixes alike. Which
+ *   interface sent a packet, and whether a reference reaches across VPCs, is
+ *   the tracer's knowledge: the caller answers through `membersOf`.
  * - Security groups are stateful: the reply of an allowed request is allowed
  *   whatever the other direction's rules say
  *   (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html).
@@ -41,7 +43,12 @@ export function describeSgRule(rule: SgRule, direction: Direction): string {
   return `${describeRuleTraffic(rule.proto, rule.ports)} ${direction === 'ingress' ? 'from' : 'to'} ${peer}`;
 }
 
-function ruleMatches(rule: SgRule, packet: Packet, peer: Ipv4, membersOf: (sgId: string) => ReadonlySet<number>): boolean {
+/** The peers a referenced group admits for the packet being evaluated (a Set of addresses will do). */
+export interface SgMembers {
+  has(peer: Ipv4): boolean;
+}
+
+function ruleMatches(rule: SgRule, packet: Packet, peer: Ipv4, membersOf: (sgId: string) => SgMembers): boolean {
   if (!protoMatches(rule.proto, packet) || !portMatches(rule.proto, rule.ports, packet)) return false;
   if (rule.cidr !== undefined) return contains(parseCidr(rule.cidr, { nonAligned: 'mask' }), peer);
   if (rule.sg !== undefined) return membersOf(rule.sg).has(peer);
@@ -57,7 +64,7 @@ export function evaluateSecurityGroups(
   groups: SecurityGroup[],
   direction: Direction,
   packet: Packet,
-  membersOf: (sgId: string) => ReadonlySet<number>,
+  membersOf: (sgId: string) => SgMembers,
 ): SgDecision {
   const peer = direction === 'ingress' ? packet.src : packet.dst;
   for (const group of groups) {

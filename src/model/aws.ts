@@ -79,7 +79,11 @@ export const SgRuleSchema = z
     /** Port or range; ignored for `all` and `icmp`. @default all ports */
     ports: PortRange.optional(),
     cidr: CidrText.optional(),
-    /** A referenced security group: matches the primary addresses of its members' ENIs. */
+    /**
+     * A referenced security group: matches the private addresses (primary,
+     * secondary, delegated prefixes) of the interfaces in that group, when one
+     * of them sends (ingress) or receives (egress) the packet itself.
+     */
     sg: AwsId('sg').optional(),
     description: z.string().optional(),
   })
@@ -176,6 +180,12 @@ export const TgwAttachmentSchema = z.object({
   routeTable: AwsId('tgw-rtb').optional(),
   /** Only an `available` attachment carries traffic. @default available */
   state: z.string().default('available'),
+  /**
+   * The attachment's `SecurityGroupReferencingSupport` option: with the
+   * gateway's own option, lets security group rules reference groups across
+   * VPCs attached to the gateway. @default true, as AWS creates VPC attachments
+   */
+  securityGroupReferencing: z.boolean().default(true),
 });
 export type TgwAttachment = z.infer<typeof TgwAttachmentSchema>;
 
@@ -205,6 +215,11 @@ export const TransitGatewaySchema = z.object({
   name: z.string().optional(),
   attachments: z.array(TgwAttachmentSchema).default([]),
   routeTables: z.array(TgwRouteTableSchema).default([]),
+  /**
+   * The gateway's `SecurityGroupReferencingSupport` option (Transit Gateway
+   * guide, "Security group referencing"). @default false, AWS's default for a transit gateway
+   */
+  securityGroupReferencing: z.boolean().default(false),
   source: SourceLocSchema.optional(),
 });
 export type TransitGateway = z.infer<typeof TransitGatewaySchema>;

@@ -7,7 +7,7 @@ import { formatIpv4 } from '../net/ipv4.js';
 import { contains } from '../net/prefix.js';
 import type { Packet } from '../net/packet.js';
 import { awsRule } from '../model/source.js';
-import { checkEniEgress, checkEniIngress } from '../aws/eni.js';
+import { checkEniEgress, checkEniIngress, ownsAddress } from '../aws/eni.js';
 import { evaluateSecurityGroups } from '../aws/security-group.js';
 import { evaluateNacl } from '../aws/network-acl.js';
 import { lookupRoute } from '../aws/route-table.js';
@@ -16,12 +16,12 @@ import { igwEgress } from '../aws/internet-gateway.js';
 import type { EniRecord, SubnetRecord, VpcRecord, World } from './world.js';
 import type { Session, StepResult } from './state.js';
 import { hop } from './hop.js';
+import { noteSender, referenceMembers } from './sg-reference.js';
 import type { Hop } from './types.js';
-
-const EMPTY: ReadonlySet<number> = new Set();
 
 /** The packet leaves an ENI: source/dest check, then security group egress. */
 export function eniOut(w: World, session: Session, eni: EniRecord, p: Packet, hops: Hop[]): StepResult {
+  noteSender(session, eni, p);
   const checked = sourceDestCheck(eni, 'egress', p, hops);
   if (checked) return checked;
   const sg = securityGroup(w, session, eni, 'egress', p, hops);
@@ -40,7 +40,7 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
     return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
   }
   const [field, address] = direction === 'egress' ? ['source', p.src] : ['destination', p.dst];
-  if (!eni.addresses.includes(address)) {
+  if (!ownsAddress(eni, address)) {
     hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction, decision: 'accept', notes: [`${field} ${formatIpv4(address)} is not an address of ${eni.id}; passes because its source/dest check is off`] }));
   }
   return undefined;
@@ -57,13 +57,14 @@ function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'e
     }));
     return undefined;
   }
-  const d = evaluateSecurityGroups(eni.groups, direction, p, (id) => w.sgMembers.get(id) ?? EMPTY);
+  const refs = referenceMembers(w, session, eni, direction, p);
+  const d = evaluateSecurityGroups(eni.groups, direction, p, refs.membersOf);
   if (!d.allowed) {
-    hops.push(hop('security-group', p, undefined, { at: eni.id, direction, groups, decision: 'drop', rule: d.rule, notes: [d.rule.text] }));
+    hops.push(hop('security-group', p, undefined, { at: eni.id, direction, groups, decision: 'drop', rule: d.rule, notes: [d.rule.text, ...refs.notes] }));
     return { end: { kind: 'dropped', rule: d.rule, reason: `security group ${direction} at ${owner(eni)}: ${d.rule.text}` } };
   }
   session.admitted(eni.id, p);
-  hops.push(hop('security-group', p, p, { at: eni.id, direction, groups, decision: 'accept', rule: d.rule, notes: [] }));
+  hops.push(hop('security-group', p, p, { at: eni.id, direction, groups, decision: 'accept', rule: d.rule, notes: refs.notes }));
   return undefined;
 }
 

@@ -91,6 +91,11 @@ export interface World {
   podByIp: Map<Ipv4, PodRecord>;
   peerings: Map<string, Peering>;
   igws: Map<string, InternetGateway>;
+  /**
+   * Every private address of the interfaces associated with each security
+   * group (primary and secondary addresses, and delegated prefixes): what a
+   * reference to the group can admit.
+   */
   sgMembers: Map<string, Set<Ipv4>>;
   /** NAT gateways by id: each is an interface in its subnet. */
   natGateways: Map<string, EniRecord>;
@@ -136,7 +141,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
       if (other) throw new PodpathError('PP_SCHEMA', `address of ${eni.id} is already used by ${other.id}`, eniSource(eni));
       enis.set(a, eni);
     }
-    for (const g of eni.groups) sgMembers.get(g.id)?.add(eni.primary);
+    for (const g of eni.groups) for (const a of eni.addresses) sgMembers.get(g.id)?.add(a);
   };
   for (const i of estate.instances) {
     const primary = parseIpv4(i.privateIp);
