@@ -4,7 +4,7 @@
  * ingest/ maps describe-* JSON onto them.
  */
 import { z } from 'zod';
-import { AwsId, CidrText, Ipv4Text, PortRange, RuleProto } from './fields.js';
+import { AwsId, CidrText, Ipv4PrefixText, Ipv4Text, PortRange, RuleProto } from './fields.js';
 import { SourceLocSchema } from './source.js';
 
 /** A VPC with one or more IPv4 CIDR blocks (primary first). */
@@ -130,6 +130,8 @@ export const InstanceSchema = z.object({
   privateIp: Ipv4Text,
   /** Secondary private addresses of the primary ENI. @default none */
   secondaryIps: z.array(Ipv4Text).default([]),
+  /** IPv4 prefixes delegated to the primary ENI (`Ipv4Prefixes`, /28 each; the VPC CNI's prefix mode). @default none */
+  ipv4Prefixes: z.array(Ipv4PrefixText).default([]),
   /** Public IPv4 (or Elastic IP) the internet gateway maps to the primary address. */
   publicIp: Ipv4Text.optional(),
   securityGroups: z.array(AwsId('sg')).default([]),

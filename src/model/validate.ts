@@ -104,8 +104,13 @@ export function validateEstate(e: Estate): EstateIssue[] {
     if (!s) return ref(path.slice(0, -1).concat('subnet'), subnets, subnetId, 'subnet');
     if (!contains(parseCidr(s.cidr), parseIpv4(ip))) issues.push({ path, message: `${ip} is not inside subnet ${s.id} (${s.cidr})` });
   };
+  const prefixPlaced = (path: (string | number)[], subnetId: string, cidr: string) => {
+    const s = subnets.get(subnetId);
+    if (s && !covers(parseCidr(s.cidr), parseCidr(cidr))) issues.push({ path, message: `${cidr} is not inside subnet ${s.id} (${s.cidr})` });
+  };
   e.instances.forEach((x, i) => {
     placed(['instances', i, 'privateIp'], x.subnet, x.privateIp);
+    x.ipv4Prefixes.forEach((c, j) => prefixPlaced(['instances', i, 'ipv4Prefixes', j], x.subnet, c));
     x.securityGroups.forEach((g, j) => ref(['instances', i, 'securityGroups', j], sgs, g, 'security group'));
   });
   e.rdsInstances.forEach((x, i) => {

@@ -7,7 +7,7 @@ import type { Estate } from '../model/estate.js';
 import type { Instance, InternetGateway, NatGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, TransitGateway, Vpc } from '../model/aws.js';
 import type { Node, Pod } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
-import { parseIpv4, type Ipv4 } from '../net/ipv4.js';
+import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
 import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
 import { defaultNetworkAcl } from '../aws/network-acl.js';
@@ -24,7 +24,10 @@ export interface EniRecord {
   id: string;
   owner: { kind: 'instance'; instance: Instance } | { kind: 'rds'; rds: RdsInstance } | { kind: 'nat-gateway'; nat: NatGateway };
   subnet: SubnetRecord;
+  /** Primary and secondary private addresses. */
   addresses: Ipv4[];
+  /** IPv4 prefixes delegated to the interface: every address in them is the interface's own. */
+  prefixes: Prefix[];
   primary: Ipv4;
   publicIp?: Ipv4;
   sourceDestCheck: boolean;
@@ -136,12 +139,13 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
   const enis = new Map<Ipv4, EniRecord>();
   const instanceEni = new Map<string, EniRecord>();
   const addEni = (eni: EniRecord) => {
-    for (const a of eni.addresses) {
+    const owned = [...eni.addresses, ...eni.prefixes.flatMap(prefixAddresses)];
+    for (const a of owned) {
       const other = enis.get(a);
-      if (other) throw new PodpathError('PP_SCHEMA', `address of ${eni.id} is already used by ${other.id}`, eniSource(eni));
+      if (other) throw new PodpathError('PP_SCHEMA', `address ${formatIpv4(a)} of ${eni.id} is already used by ${other.id}`, eniSource(eni));
       enis.set(a, eni);
     }
-    for (const g of eni.groups) for (const a of eni.addresses) sgMembers.get(g.id)?.add(a);
+    for (const g of eni.groups) for (const a of owned) sgMembers.get(g.id)?.add(a);
   };
   for (const i of estate.instances) {
     const primary = parseIpv4(i.privateIp);
@@ -150,6 +154,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
       owner: { kind: 'instance', instance: i },
       subnet: subnets.get(i.subnet)!,
       addresses: [primary, ...i.secondaryIps.map(parseIpv4)],
+      prefixes: i.ipv4Prefixes.map((c) => parseCidr(c)),
       primary,
       publicIp: i.publicIp ? parseIpv4(i.publicIp) : undefined,
       sourceDestCheck: i.sourceDestCheck,
@@ -165,6 +170,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
       owner: { kind: 'rds', rds: r },
       subnet: subnets.get(r.subnet)!,
       addresses: [primary],
+      prefixes: [],
       primary,
       sourceDestCheck: true,
       groups: r.securityGroups.map((g) => sgs.get(g)!),
@@ -179,6 +185,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
       owner: { kind: 'nat-gateway', nat: g },
       subnet: subnets.get(g.subnet)!,
       addresses: [primary],
+      prefixes: [],
       primary,
       publicIp: g.publicIp ? parseIpv4(g.publicIp) : undefined,
       sourceDestCheck: false,
@@ -223,6 +230,11 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     natGateways,
     transitGateways: new Map(estate.transitGateways.map((g) => [g.id, g])),
   };
+}
+
+/** Every address of a delegated prefix (a /28: 16 addresses). */
+function prefixAddresses(p: Prefix): Ipv4[] {
+  return Array.from({ length: 2 ** (32 - p.len) }, (_, k) => (p.addr + k) >>> 0);
 }
 
 /** `namespace/name`, with `default/` added when no namespace is given. */

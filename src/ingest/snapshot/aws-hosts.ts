@@ -11,6 +11,7 @@ import { contains, parseCidr } from '../../net/prefix.js';
 import { nameTag, ruleProto } from '../aws/common.js';
 import type { AwsIpPermission } from '../aws/describe-security-groups.js';
 import { isRdsInterface } from '../aws/describe-network-interfaces.js';
+import { instanceEnis } from './instance-enis.js';
 import type { VendorRecords } from './collect-docs.js';
 import { ipv4Cidr, type Fabric } from './aws-fabric.js';
 import type { SnapshotNotes } from './notes.js';
@@ -61,17 +62,20 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
   for (const i of r.instances) {
     if (!i.SubnetId || !i.PrivateIpAddress) { notes.ignore(`instance ${i.InstanceId} (${i.State?.Name ?? 'unknown state'})`, 'it has no network interface (terminated or stopped without one)', i.file); continue; }
     if (!subnets.has(i.SubnetId)) { notes.warn(`instance ${i.InstanceId} is in ${i.SubnetId}, which the snapshot does not describe; instance ignored`, i.file); continue; }
-    const primary = i.NetworkInterfaces.find((e) => (e.Attachment?.DeviceIndex ?? 0) === 0);
-    const secondaryIps = (primary?.PrivateIpAddresses ?? []).filter((x) => x.PrivateIpAddress !== i.PrivateIpAddress).map((x) => x.PrivateIpAddress);
-    for (const other of i.NetworkInterfaces.filter((e) => e !== primary)) {
-      if (other.SubnetId && other.SubnetId !== i.SubnetId) { notes.ignore(`${other.NetworkInterfaceId} of ${i.InstanceId}`, 'secondary ENI in another subnet is not modelled', i.file); continue; }
-      secondaryIps.push(...other.PrivateIpAddresses.map((x) => x.PrivateIpAddress));
-      notes.warn(`${i.InstanceId}: addresses of its secondary ENI ${other.NetworkInterfaceId} are modelled as addresses of the primary interface (same subnet)`, i.file);
+    const enis = instanceEnis(i, r.interfaces, notes);
+    const primary = enis.find((e) => e.deviceIndex === 0);
+    const secondaryIps = (primary?.secondaryIps ?? []).filter((a) => a !== i.PrivateIpAddress);
+    const ipv4Prefixes = [...(primary?.ipv4Prefixes ?? [])];
+    for (const other of enis.filter((e) => e !== primary)) {
+      if (other.subnet && other.subnet !== i.SubnetId) { notes.ignore(`${other.id} of ${i.InstanceId}`, 'secondary ENI in another subnet is not modelled', i.file); continue; }
+      secondaryIps.push(...(other.privateIp ? [other.privateIp] : []), ...other.secondaryIps);
+      ipv4Prefixes.push(...other.ipv4Prefixes);
+      notes.warn(`${i.InstanceId}: addresses of its secondary ENI ${other.id} are modelled as addresses of the primary interface (same subnet)`, i.file);
     }
     const groups = i.SecurityGroups.map((g) => g.GroupId).filter((g) => sgIds.has(g) || (notes.warn(`instance ${i.InstanceId}: security group ${g} is not in the snapshot; left out`, i.file), false));
     instances.push({
-      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps,
-      ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}), securityGroups: groups, sourceDestCheck: i.SourceDestCheck ?? primary?.SourceDestCheck ?? true,
+      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps, ipv4Prefixes,
+      ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}), securityGroups: groups, sourceDestCheck: i.SourceDestCheck ?? primary?.sourceDestCheck ?? true,
     });
   }
 
