@@ -56,6 +56,19 @@ function ruleMatches(rule: SgRule, packet: Packet, peer: Ipv4, membersOf: (sgId:
 }
 
 /**
+ * True for DNS between an interface and its VPC's Amazon-provided resolver
+ * (Route 53 Resolver, the VPC base + 2): security groups do not filter it.
+ * VPC User Guide, "Security group rules", Restrictions: security groups cannot
+ * block DNS requests to or from the Route 53 Resolver ("VPC+2 IP address",
+ * AmazonProvidedDNS); Route 53 Resolver DNS Firewall filters those instead.
+ * Egress: a query to port 53 of `resolver`; ingress: its answer from port 53.
+ */
+export function isResolverDns(resolver: Ipv4, direction: Direction, packet: Packet): boolean {
+  if (packet.proto !== 'udp' && packet.proto !== 'tcp') return false;
+  return direction === 'egress' ? packet.dst === resolver && packet.dport === 53 : packet.src === resolver && packet.sport === 53;
+}
+
+/**
  * Evaluates the union of `groups`' rules for `direction`. The peer address is
  * the packet's source on ingress and its destination on egress; the port is
  * the destination port.

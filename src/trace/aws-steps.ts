@@ -8,7 +8,7 @@ import { contains } from '../net/prefix.js';
 import type { Packet } from '../net/packet.js';
 import { awsRule } from '../model/source.js';
 import { checkEniEgress, checkEniIngress, ownsAddress } from '../aws/eni.js';
-import { evaluateSecurityGroups } from '../aws/security-group.js';
+import { evaluateSecurityGroups, isResolverDns } from '../aws/security-group.js';
 import { evaluateNacl } from '../aws/network-acl.js';
 import { lookupRoute } from '../aws/route-table.js';
 import { checkPeering } from '../aws/vpc-peering.js';
@@ -49,6 +49,14 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
 /** Security group evaluation at an ENI; returns an end when denied. Replies of admitted flows pass. */
 function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
   const groups = eni.groups.map((g) => g.id);
+  if (isResolverDns(eni.subnet.vpc.resolver, direction, p)) {
+    hops.push(hop('security-group', p, p, {
+      at: eni.id, direction, groups, decision: 'accept',
+      rule: awsRule('AmazonProvidedDNS', direction, 'security groups do not filter DNS to or from the VPC resolver (VPC base + 2)'),
+      notes: [`DNS ${direction === 'egress' ? 'to' : 'from'} the Amazon-provided resolver ${formatIpv4(eni.subnet.vpc.resolver)} is not filtered by security groups (AWS: Route 53 Resolver traffic cannot be blocked by them)`],
+    }));
+    return undefined;
+  }
   if (session.isTrackedReply(eni.id, p)) {
     hops.push(hop('security-group', p, p, {
       at: eni.id, direction, groups, decision: 'accept',
