@@ -29,7 +29,7 @@ export function withProbes(e: Estate, slots: readonly ProbeSlot[]): { estate: Es
     }
     const id = `${PROBE_PREFIX}${i + 1}`;
     ids.add(id);
-    copy.instances.push({ id, name: `podpath probe for ${s.key}`, subnet: s.subnet, privateIp: formatIpv4(s.ip), secondaryIps: [], ipv4Prefixes: [], securityGroups: [sg], sourceDestCheck: true });
+    copy.instances.push({ id, name: `podpath probe for ${s.key}`, subnet: s.subnet, privateIp: formatIpv4(s.ip), secondaryIps: [], ipv4Prefixes: [], secondaryEnis: [], securityGroups: [sg], sourceDestCheck: true });
   });
   return { estate: copy, ids };
 }

@@ -4,7 +4,7 @@
  * ingest/ maps describe-* JSON onto them.
  */
 import { z } from 'zod';
-import { AwsId, CidrText, Ipv4PrefixText, Ipv4Text, PortRange, RuleProto } from './fields.js';
+import { AwsId, CidrText, Ipv4PrefixText, Ipv4Text, MacText, PortRange, RuleProto } from './fields.js';
 import { SourceLocSchema } from './source.js';
 
 /** A VPC with one or more IPv4 CIDR blocks (primary first). */
@@ -122,6 +122,30 @@ export const NetworkAclSchema = z.object({
 });
 export type NetworkAcl = z.infer<typeof NetworkAclSchema>;
 
+/**
+ * A network interface attached to an instance besides its primary one
+ * (device index 1 and up), such as the VPC CNI's secondary ENIs.
+ */
+export const SecondaryEniSchema = z.object({
+  id: AwsId('eni'),
+  /** `Attachment.DeviceIndex`: 1 and up (0 is the primary interface). */
+  deviceIndex: z.number().int().min(1),
+  /** The interface's subnet (in the instance's Availability Zone). @default the instance's subnet */
+  subnet: AwsId('subnet').optional(),
+  privateIp: Ipv4Text,
+  /** @default none */
+  secondaryIps: z.array(Ipv4Text).default([]),
+  /** Delegated /28 prefixes. @default none */
+  ipv4Prefixes: z.array(Ipv4PrefixText).default([]),
+  /** The interface's own security groups. @default the instance's (as the VPC CNI attaches its secondary ENIs) */
+  securityGroups: z.array(AwsId('sg')).optional(),
+  /** @default true, as AWS creates interfaces */
+  sourceDestCheck: z.boolean().default(true),
+  /** Its MAC address (`MacAddress`): binds it to the node interface `ip addr` shows with that MAC. */
+  mac: MacText.optional(),
+});
+export type SecondaryEni = z.infer<typeof SecondaryEniSchema>;
+
 /** An EC2 instance with its primary network interface. */
 export const InstanceSchema = z.object({
   id: AwsId('i'),
@@ -137,6 +161,10 @@ export const InstanceSchema = z.object({
   securityGroups: z.array(AwsId('sg')).default([]),
   /** The ENI's source/destination check. @default true, as AWS creates it */
   sourceDestCheck: z.boolean().default(true),
+  /** The primary ENI's MAC address: binds it to the node interface `ip addr` shows with that MAC. */
+  mac: MacText.optional(),
+  /** Further attached interfaces (device index 1 and up). @default none */
+  secondaryEnis: z.array(SecondaryEniSchema).default([]),
   source: SourceLocSchema.optional(),
 });
 export type Instance = z.infer<typeof InstanceSchema>;

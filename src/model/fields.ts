@@ -44,3 +44,6 @@ export const AwsId = (prefix: string) =>
  * interfaces", "Prefix delegation basics").
  */
 export const Ipv4PrefixText = CidrText.refine((t) => t.endsWith('/28'), { message: 'AWS delegates IPv4 prefixes as /28 blocks' });
+
+/** A MAC address as `ip link` and EC2 print it (`02:1a:2b:3c:4d:5e`), compared case-insensitively. */
+export const MacText = z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, 'expected a MAC address like 02:1a:2b:3c:4d:5e');

@@ -17,6 +17,7 @@ import type { EniRecord, SubnetRecord, VpcRecord, World } from './world.js';
 import type { Session, StepResult } from './state.js';
 import { hop } from './hop.js';
 import { noteSender, referenceMembers } from './sg-reference.js';
+import { nodeIfaceOf } from './node-steps.js';
 import type { Hop } from './types.js';
 
 /** The packet leaves an ENI: source/dest check, then security group egress. */
@@ -255,7 +256,13 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
   }
   if (eni.owner.kind !== 'instance') throw new Error(`unexpected owner of ${eni.id}`);
   const node = w.nodeByInstance.get(eni.owner.instance.id);
-  if (node) return { next: { at: 'node-in', node, iface: node.eth0.name }, packet: p };
+  if (node) {
+    const iface = nodeIfaceOf(node, eni);
+    if (iface) return { next: { at: 'node-in', node, iface: iface.name }, packet: p };
+    const reason = `${eni.id} (device index ${eni.deviceIndex}) of ${node.node.name}: no node interface could be matched to it (no MAC or address in ip addr, and no route with its src or local address)`;
+    hops.push(hop('target', p, undefined, { at: node.node.name, endpoint: `node:${node.node.name}`, decision: 'unknown', notes: [reason] }));
+    return { end: { kind: 'unknown', reason } };
+  }
   hops.push(hop('target', p, undefined, { at: eni.owner.instance.id, endpoint: `instance:${eni.owner.instance.id}`, decision: 'deliver', notes: [] }));
   return { end: { kind: 'delivered', endpoint: { kind: 'instance', eni }, packet: p } };
 }

@@ -65,16 +65,24 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
     const enis = instanceEnis(i, r.interfaces, notes);
     const primary = enis.find((e) => e.deviceIndex === 0);
     const secondaryIps = (primary?.secondaryIps ?? []).filter((a) => a !== i.PrivateIpAddress);
-    const ipv4Prefixes = [...(primary?.ipv4Prefixes ?? [])];
+    const knownGroups = (ids: string[], who: string) => ids.filter((g) => sgIds.has(g) || (notes.warn(`${who}: security group ${g} is not in the snapshot; left out`, i.file), false));
+    const groups = knownGroups(i.SecurityGroups.map((g) => g.GroupId), `instance ${i.InstanceId}`);
+    const secondaryEnis: In<'instances'>[number]['secondaryEnis'] = [];
     for (const other of enis.filter((e) => e !== primary)) {
-      if (other.subnet && other.subnet !== i.SubnetId) { notes.ignore(`${other.id} of ${i.InstanceId}`, 'secondary ENI in another subnet is not modelled', i.file); continue; }
-      secondaryIps.push(...(other.privateIp ? [other.privateIp] : []), ...other.secondaryIps);
-      ipv4Prefixes.push(...other.ipv4Prefixes);
-      notes.warn(`${i.InstanceId}: addresses of its secondary ENI ${other.id} are modelled as addresses of the primary interface (same subnet)`, i.file);
+      const where = `${other.id} of ${i.InstanceId}`;
+      if (!other.privateIp) { notes.ignore(where, 'it has no private IPv4 address', i.file); continue; }
+      if (other.deviceIndex < 1 || other.deviceIndex === Number.MAX_SAFE_INTEGER) { notes.ignore(where, 'its attachment has no device index', i.file); continue; }
+      const subnet = other.subnet ?? i.SubnetId;
+      if (!subnets.has(subnet)) { notes.warn(`${where} is in ${subnet}, which the snapshot does not describe; interface ignored`, i.file); continue; }
+      secondaryEnis.push({
+        id: other.id, deviceIndex: other.deviceIndex, subnet, privateIp: other.privateIp, secondaryIps: other.secondaryIps, ipv4Prefixes: other.ipv4Prefixes,
+        securityGroups: knownGroups(other.groups, where), ...(other.sourceDestCheck !== undefined ? { sourceDestCheck: other.sourceDestCheck } : {}),
+        ...(other.mac ? { mac: other.mac } : {}),
+      });
     }
-    const groups = i.SecurityGroups.map((g) => g.GroupId).filter((g) => sgIds.has(g) || (notes.warn(`instance ${i.InstanceId}: security group ${g} is not in the snapshot; left out`, i.file), false));
     instances.push({
-      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps, ipv4Prefixes,
+      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps, ipv4Prefixes: primary?.ipv4Prefixes ?? [],
+      ...(primary?.mac ? { mac: primary.mac } : {}), secondaryEnis,
       ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}), securityGroups: groups, sourceDestCheck: i.SourceDestCheck ?? primary?.sourceDestCheck ?? true,
     });
   }
