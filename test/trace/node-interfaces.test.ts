@@ -9,6 +9,11 @@ const edited = (...edits: [string, string][]) => worldFromYaml(edits.reduce((t, 
   if (!t.includes(a)) throw new Error(`fixture lacks: ${a}`);
   return t.replace(a, b);
 }, text));
+/** Edits that take away every route naming ens6's address (its local and broadcast routes). */
+const ens6Unnamed: [string, string][] = [
+  ['      local 10.0.1.77 dev ens6 table local proto kernel scope host src 10.0.1.77\n', ''],
+  ['      broadcast 10.0.31.255 dev ens6 table local proto kernel scope link src 10.0.1.77\n', ''],
+];
 const at = (hops: Hop[], kind: Hop['kind']) => hops.filter((h) => h.kind === kind).map((h) => h.at);
 
 describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => {
@@ -25,7 +30,7 @@ describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => 
     expect(t.verdict).toBe('delivered');
     const route = t.forward.find((h): h is Extract<Hop, { kind: 'node-route' }> => h.kind === 'node-route' && h.at === 'n1')!;
     expect(route.outIface).toBe('ens6');
-    expect(route.notes.join(' ')).toMatch(/ens6 is eni-0b2c3d4e5f6a7b8c9 \(device index 1\), bound by route `local 10.0.1.77 dev ens6/);
+    expect(route.notes.join(' ')).toMatch(/ens6 is eni-0b2c3d4e5f6a7b8c9 \(device index 1\), bound by route `local 10.0.1.77 dev ens6 table local/);
     expect(at(t.forward, 'security-group')).toEqual(['eni-0b2c3d4e5f6a7b8c9', 'eni-of-i-n2']);
     expect(at(t.reply!, 'security-group')).toEqual(['eni-of-i-n2', 'eni-0b2c3d4e5f6a7b8c9']);
     expect(t.reply!.at(-1)).toMatchObject({ kind: 'pod', at: 'default/web-b' });
@@ -60,7 +65,7 @@ describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => 
 
   it('binds by MAC from ip addr when no route names the interface\'s address', () => {
     const w2 = edited(
-      ['      local 10.0.1.77 dev ens6 table local proto kernel scope host src 10.0.1.77\n', ''],
+      ...ens6Unnamed,
       ['    ipRules: |', '    ipAddr: |\n      4: ens6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc mq state UP group default qlen 1000\n          link/ether 02:aa:bb:cc:dd:01 brd ff:ff:ff:ff:ff:ff\n    ipRules: |'],
     );
     expect(w2.nodes.get('n1')!.interfaces.find((i) => i.name === 'ens6')?.boundBy).toMatch(/^MAC 02:aa:bb:cc:dd:01 \(ip addr: .*:\d+\)$/);
@@ -77,7 +82,7 @@ describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => 
   });
 
   it('says unknown, naming the interface, when no ENI can be matched to it', () => {
-    const t = traceOne(edited(['      local 10.0.1.77 dev ens6 table local proto kernel scope host src 10.0.1.77\n', '']), { src: 'pod:web-b', dst: 'pod:api:8080' });
+    const t = traceOne(edited(...ens6Unnamed), { src: 'pod:web-b', dst: 'pod:api:8080' });
     expect(t.verdict).toBe('unknown');
     expect(t.reason).toMatch(/interface ens6 on n1 is not modelled: no ENI of i-n1 could be matched to it/);
   });
@@ -89,7 +94,7 @@ describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => 
   });
 
   it('says unknown for traffic arriving at an ENI the node has no interface for', () => {
-    const t = traceOne(edited(['      local 10.0.1.77 dev ens6 table local proto kernel scope host src 10.0.1.77\n', '']), { src: 'pod:api', dst: 'pod:web-b:80' });
+    const t = traceOne(edited(...ens6Unnamed), { src: 'pod:api', dst: 'pod:web-b:80' });
     expect(t.verdict).toBe('unknown');
     expect(t.reason).toMatch(/eni-0b2c3d4e5f6a7b8c9 \(device index 1\) of n1: no node interface could be matched to it/);
   });
