@@ -51,6 +51,8 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
 function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
   const groups = eni.groups.map((g) => g.id);
   if (isResolverDns(eni.subnet.vpc.resolver, direction, p)) {
+    // Still a connection this interface opened: its answer is a reply, not a new flow (RDS and instances tell them apart).
+    if (direction === 'egress') session.admitted(eni.id, p);
     hops.push(hop('security-group', p, p, {
       at: eni.id, direction, groups, decision: 'accept',
       rule: awsRule('AmazonProvidedDNS', direction, 'security groups do not filter DNS to or from the VPC resolver (VPC base + 2)'),
@@ -259,7 +261,7 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
   if (node) {
     const iface = nodeIfaceOf(node, eni);
     if (iface) return { next: { at: 'node-in', node, iface: iface.name }, packet: p };
-    const reason = `${eni.id} (device index ${eni.deviceIndex}) of ${node.node.name}: no node interface could be matched to it (no MAC or address in ip addr, and no route with its src or local address)`;
+    const reason = `${eni.id} (device index ${eni.deviceIndex}) of ${node.node.name}: no node interface could be matched to it (no MAC or address in ip addr, and no connected, local or broadcast route with its address)`;
     hops.push(hop('target', p, undefined, { at: node.node.name, endpoint: `node:${node.node.name}`, decision: 'unknown', notes: [reason] }));
     return { end: { kind: 'unknown', reason } };
   }

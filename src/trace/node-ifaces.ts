@@ -2,9 +2,11 @@
  * Which node interface is which ENI, by what the dumps say, never by name:
  * - `ip addr`: an interface whose `link/ether` is an ENI's MAC address
  *   (`MacAddress`), or that carries one of an ENI's private addresses;
- * - the routes (`ip route show table all`): a route on `dev D` with
- *   `src S` (the kernel's connected and local routes carry it), or a `local S`
- *   route on `dev D`, where S is one of an ENI's private addresses.
+ * - the routes (`ip route show table all`) the kernel makes for an address
+ *   configured on a device: a connected route (`proto kernel ... dev D src S`),
+ *   a `local S ... dev D` or a `broadcast ... dev D src S` route, where S is
+ *   one of an ENI's private addresses. Routes someone added (proto boot,
+ *   dhcp, static...) are not evidence: they may name any device and source.
  * An interface bound to two ENIs, or an ENI to two interfaces, stays unbound
  * and is named in `conflicts`. Only when nothing in the input binds the
  * primary ENI is it taken to be `eth0` (the historical name, and what a
@@ -71,11 +73,13 @@ export function bindInterfaces<E extends BindableEni>(enis: readonly E[], routes
     }
   }
   for (const r of routes) {
-    if (!r.dev) continue;
+    // Only routes the kernel makes for an address configured on the device (connected, local, broadcast):
+    // a route someone added may name any device with any src.
+    if (!r.dev || r.derived || !(r.type === 'local' || r.type === 'broadcast' || r.proto === 'kernel')) continue;
     const at = r.loc ? ` (${r.loc.file}:${r.loc.line})` : '';
-    const address = r.src ?? (r.type === 'local' && r.dst.len === 32 ? r.dst.addr : undefined);
+    const address = r.type === 'local' && r.dst.len === 32 ? r.dst.addr : r.src;
     const owner = address === undefined ? undefined : ownerOf(address);
-    if (owner && !r.derived) add(r.dev, owner, `route \`${r.text.trim()}\`${at}`);
+    if (owner) add(r.dev, owner, `route \`${r.text.trim()}\`${at}`);
   }
 
   const conflicts: string[] = [];

@@ -341,7 +341,7 @@ function egress(node: NodeRecord, dev: string, p: Packet, hops: Hop[]): StepResu
   const conflict = node.ifaceConflicts.find((c) => c.includes(` ${dev} `) || c.endsWith(` ${dev}`));
   const why = conflict
     ? `the dumps match it ambiguously (${conflict})`
-    : `no ENI of ${node.node.instance} could be matched to it (no MAC or address in ip addr, and no route with src or local address of an ENI, names it)`;
+    : `no ENI of ${node.node.instance} could be matched to it (no MAC or address in ip addr, and no connected, local or broadcast route with an ENI address, names it)`;
   return { end: { kind: 'unknown', reason: `interface ${dev} on ${node.node.name} is not modelled: ${why}` } };
 }
 

@@ -63,6 +63,12 @@ describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => 
     expect(t.forward.at(-1)).toMatchObject({ kind: 'eni', at: 'eni-of-i-n1', direction: 'egress', decision: 'drop' });
   });
 
+  it('takes no evidence from routes someone added: a static route with the node address as src binds nothing', () => {
+    const w2 = edited(['      10.0.1.20 dev eni1a2b3c4d5e6 scope link\n', '      10.0.1.20 dev eni1a2b3c4d5e6 scope link\n      10.96.0.0/12 dev eni1a2b3c4d5e6 scope link src 10.0.1.10\n']);
+    expect(w2.nodes.get('n1')!.interfaces.map((i) => i.name)).toEqual(['ens5', 'ens6']);
+    expect(w2.nodes.get('n1')!.ifaceConflicts).toEqual([]);
+  });
+
   it('binds by MAC from ip addr when no route names the interface\'s address', () => {
     const w2 = edited(
       ...ens6Unnamed,

@@ -34,3 +34,12 @@ describe('security groups and the VPC resolver (VPC base + 2)', () => {
     expect(t.decidingRule?.ref).toBe('sg-cluster#egress');
   });
 });
+
+describe('an RDS instance asking the VPC resolver', () => {
+  it('gets the answer as the reply of its own query (the exemption still tracks the connection)', () => {
+    const w = worldFromYaml(eks('rdsInstances:\n  - { id: db, subnet: subnet-a, address: 10.0.1.100, port: 5432, securityGroups: [sg-cluster] }\n'));
+    const t = traceOne(w, { src: '10.0.1.100', dst: '10.0.0.2:53', proto: 'udp' });
+    expect(t.verdict).toBe('delivered');
+    expect(t.reply!.at(-1)).toMatchObject({ kind: 'target', decision: 'deliver' });
+  });
+});
