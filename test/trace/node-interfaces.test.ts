@@ -94,7 +94,7 @@ describe('node interfaces bound to ENIs by the dumps (AL2023 ens5/ens6)', () => 
   });
 
   it('says unknown when the dumps match one ENI to two interfaces', () => {
-    const t = traceOne(edited(['      local 127.0.0.1 dev lo', '      local 10.0.1.78 dev ens7 table local proto kernel scope host src 10.0.1.77\n      local 127.0.0.1 dev lo']), { src: 'pod:web-b', dst: 'pod:api:8080' });
+    const t = traceOne(edited(['      local 127.0.0.1 dev lo', '      broadcast 10.0.31.255 dev ens7 table local proto kernel scope link src 10.0.1.77\n      local 127.0.0.1 dev lo']), { src: 'pod:web-b', dst: 'pod:api:8080' });
     expect(t.verdict).toBe('unknown');
     expect(t.reason).toMatch(/eni-0b2c3d4e5f6a7b8c9 matches interfaces ens6 and ens7/);
   });
