@@ -7,10 +7,12 @@
  *   associated with the network interface are aggregated"), otherwise dropped
  *   (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-rule-characteristics).
  * - Ingress rules name the source, egress rules the destination. A rule that
- *   references a security group matches the private addresses of the network
- *   interfaces in that group
- *   (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-referencing);
- *   the caller supplies them through `membersOf`.
+ *   references a security group matches the private IP addresses of the network
+ *   interfaces associated with that group
+ *   (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-referencing):
+ *   primary and secondary addresses and delegated prefixes alike. Which
+ *   interface sent a packet, and whether a reference reaches across VPCs, is
+ *   the tracer's knowledge: the caller answers through `membersOf`.
  * - Security groups are stateful: the reply of an allowed request is allowed
  *   whatever the other direction's rules say
  *   (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html).
@@ -41,11 +43,29 @@ export function describeSgRule(rule: SgRule, direction: Direction): string {
   return `${describeRuleTraffic(rule.proto, rule.ports)} ${direction === 'ingress' ? 'from' : 'to'} ${peer}`;
 }
 
-function ruleMatches(rule: SgRule, packet: Packet, peer: Ipv4, membersOf: (sgId: string) => ReadonlySet<number>): boolean {
+/** The peers a referenced group admits for the packet being evaluated (a Set of addresses will do). */
+export interface SgMembers {
+  has(peer: Ipv4): boolean;
+}
+
+function ruleMatches(rule: SgRule, packet: Packet, peer: Ipv4, membersOf: (sgId: string) => SgMembers): boolean {
   if (!protoMatches(rule.proto, packet) || !portMatches(rule.proto, rule.ports, packet)) return false;
   if (rule.cidr !== undefined) return contains(parseCidr(rule.cidr, { nonAligned: 'mask' }), peer);
   if (rule.sg !== undefined) return membersOf(rule.sg).has(peer);
   return false;
+}
+
+/**
+ * True for DNS between an interface and its VPC's Amazon-provided resolver
+ * (Route 53 Resolver, the VPC base + 2): security groups do not filter it.
+ * VPC User Guide, "Security group rules", Restrictions: security groups cannot
+ * block DNS requests to or from the Route 53 Resolver ("VPC+2 IP address",
+ * AmazonProvidedDNS); Route 53 Resolver DNS Firewall filters those instead.
+ * Egress: a query to port 53 of `resolver`; ingress: its answer from port 53.
+ */
+export function isResolverDns(resolver: Ipv4, direction: Direction, packet: Packet): boolean {
+  if (packet.proto !== 'udp' && packet.proto !== 'tcp') return false;
+  return direction === 'egress' ? packet.dst === resolver && packet.dport === 53 : packet.src === resolver && packet.sport === 53;
 }
 
 /**
@@ -57,7 +77,7 @@ export function evaluateSecurityGroups(
   groups: SecurityGroup[],
   direction: Direction,
   packet: Packet,
-  membersOf: (sgId: string) => ReadonlySet<number>,
+  membersOf: (sgId: string) => SgMembers,
 ): SgDecision {
   const peer = direction === 'ingress' ? packet.src : packet.dst;
   for (const group of groups) {

@@ -29,6 +29,8 @@
  * - entering the interface (`-o eN`): the subnet NACL ingress unless the
  *   packet comes from the same subnet or from the resolver, security group
  *   ingress, destination check.
+ * DNS to and from the VPC resolver skips the security groups (AWS does not
+ * filter it with them).
  * Security groups are stateful per interface: a connection one of its groups
  * admitted gets the interface's connmark bit, and a packet in the reply
  * direction of a connection with that bit passes (the model's
@@ -173,6 +175,9 @@ function routerFilter(ctx: PlanContext, vpc: VpcRecord, enis: EniRecord[], subne
       chain(c);
       chain(okChain);
       add(c, `-m conntrack --ctdir REPLY -m connmark --mark ${bit}/${bit} ${cmt(`${eni.id}: reply of a connection its security groups admitted`)} -j RETURN`);
+      // Security groups do not filter DNS to or from the VPC resolver (aws/security-group.ts isResolverDns).
+      const dns = dir === 'egress' ? `-d ${formatIpv4(vpc.resolver)}/32` : `-s ${formatIpv4(vpc.resolver)}/32`;
+      for (const proto of ['udp', 'tcp']) add(c, `${dns} -p ${proto} -m ${proto} --${dir === 'egress' ? 'dport' : 'sport'} 53 ${cmt('VPC resolver DNS: not filtered by security groups')} -j RETURN`);
       for (const g of eni.groups) {
         g[dir].forEach((r: SgRule, i) => {
           const peers = r.cidr !== undefined ? [cidr(r.cidr)] : members(r.sg!);
@@ -185,6 +190,7 @@ function routerFilter(ctx: PlanContext, vpc: VpcRecord, enis: EniRecord[], subne
     const addrCheck = (c: string, flag: '-s' | '-d') => {
       chain(c);
       for (const a of eni.addresses) add(c, `${flag} ${formatIpv4(a)}/32 -j RETURN`);
+      for (const pf of eni.prefixes) add(c, `${flag} ${formatPrefix(pf)} -j RETURN`);
       add(c, `${cmt(`${eni.id} sourceDestCheck: true`)} -j DROP`);
     };
 

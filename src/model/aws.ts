@@ -4,7 +4,7 @@
  * ingest/ maps describe-* JSON onto them.
  */
 import { z } from 'zod';
-import { AwsId, CidrText, Ipv4Text, PortRange, RuleProto } from './fields.js';
+import { AwsId, CidrText, Ipv4PrefixText, Ipv4Text, MacText, PortRange, RuleProto } from './fields.js';
 import { SourceLocSchema } from './source.js';
 
 /** A VPC with one or more IPv4 CIDR blocks (primary first). */
@@ -96,7 +96,11 @@ export const SgRuleSchema = z
     /** Port or range; ignored for `all` and `icmp`. @default all ports */
     ports: PortRange.optional(),
     cidr: CidrText.optional(),
-    /** A referenced security group: matches the primary addresses of its members' ENIs. */
+    /**
+     * A referenced security group: matches the private addresses (primary,
+     * secondary, delegated prefixes) of the interfaces in that group, when one
+     * of them sends (ingress) or receives (egress) the packet itself.
+     */
     sg: AwsId('sg').optional(),
     description: z.string().optional(),
   })
@@ -135,6 +139,30 @@ export const NetworkAclSchema = z.object({
 });
 export type NetworkAcl = z.infer<typeof NetworkAclSchema>;
 
+/**
+ * A network interface attached to an instance besides its primary one
+ * (device index 1 and up), such as the VPC CNI's secondary ENIs.
+ */
+export const SecondaryEniSchema = z.object({
+  id: AwsId('eni'),
+  /** `Attachment.DeviceIndex`: 1 and up (0 is the primary interface). */
+  deviceIndex: z.number().int().min(1),
+  /** The interface's subnet (in the instance's Availability Zone). @default the instance's subnet */
+  subnet: AwsId('subnet').optional(),
+  privateIp: Ipv4Text,
+  /** @default none */
+  secondaryIps: z.array(Ipv4Text).default([]),
+  /** Delegated /28 prefixes. @default none */
+  ipv4Prefixes: z.array(Ipv4PrefixText).default([]),
+  /** The interface's own security groups. @default the instance's (as the VPC CNI attaches its secondary ENIs) */
+  securityGroups: z.array(AwsId('sg')).optional(),
+  /** @default true, as AWS creates interfaces */
+  sourceDestCheck: z.boolean().default(true),
+  /** Its MAC address (`MacAddress`): binds it to the node interface `ip addr` shows with that MAC. */
+  mac: MacText.optional(),
+});
+export type SecondaryEni = z.infer<typeof SecondaryEniSchema>;
+
 /** An EC2 instance with its primary network interface. */
 export const InstanceSchema = z.object({
   id: AwsId('i'),
@@ -143,11 +171,17 @@ export const InstanceSchema = z.object({
   privateIp: Ipv4Text,
   /** Secondary private addresses of the primary ENI. @default none */
   secondaryIps: z.array(Ipv4Text).default([]),
+  /** IPv4 prefixes delegated to the primary ENI (`Ipv4Prefixes`, /28 each; the VPC CNI's prefix mode). @default none */
+  ipv4Prefixes: z.array(Ipv4PrefixText).default([]),
   /** Public IPv4 (or Elastic IP) the internet gateway maps to the primary address. */
   publicIp: Ipv4Text.optional(),
   securityGroups: z.array(AwsId('sg')).default([]),
   /** The ENI's source/destination check. @default true, as AWS creates it */
   sourceDestCheck: z.boolean().default(true),
+  /** The primary ENI's MAC address: binds it to the node interface `ip addr` shows with that MAC. */
+  mac: MacText.optional(),
+  /** Further attached interfaces (device index 1 and up). @default none */
+  secondaryEnis: z.array(SecondaryEniSchema).default([]),
   source: SourceLocSchema.optional(),
 });
 export type Instance = z.infer<typeof InstanceSchema>;
@@ -209,6 +243,12 @@ export const TgwAttachmentSchema = z
     associationUnknown: z.string().optional(),
     /** Only an `available` attachment carries traffic. @default available */
     state: z.string().default('available'),
+    /**
+     * The attachment's `SecurityGroupReferencingSupport` option: with the
+     * gateway's own option, lets security group rules reference groups across
+     * VPCs attached to the gateway. @default true, as AWS creates VPC attachments
+     */
+    securityGroupReferencing: z.boolean().default(true),
   })
   .refine((a) => [a.vpc, a.peerTgw, a.other].filter((x) => x !== undefined).length === 1, { message: 'a transit gateway attachment needs exactly one of vpc, peerTgw or other' });
 export type TgwAttachment = z.infer<typeof TgwAttachmentSchema>;
@@ -247,6 +287,11 @@ export const TransitGatewaySchema = z.object({
   name: z.string().optional(),
   attachments: z.array(TgwAttachmentSchema).default([]),
   routeTables: z.array(TgwRouteTableSchema).default([]),
+  /**
+   * The gateway's `SecurityGroupReferencingSupport` option (Transit Gateway
+   * guide, "Security group referencing"). @default false, AWS's default for a transit gateway
+   */
+  securityGroupReferencing: z.boolean().default(false),
   source: SourceLocSchema.optional(),
 });
 export type TransitGateway = z.infer<typeof TransitGatewaySchema>;

@@ -37,3 +37,13 @@ export type PortRange = { from: number; to: number };
 /** An AWS-style resource id: prefix, dash, identifier (`vpc-0abc`, `rtb-main`). */
 export const AwsId = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]+$`), `expected an id like ${prefix}-0abc123`);
+
+/**
+ * An IPv4 prefix delegated to a network interface: AWS assigns IPv4 prefixes
+ * as /28 blocks (EC2 User Guide, "Assign prefixes to Amazon EC2 network
+ * interfaces", "Prefix delegation basics").
+ */
+export const Ipv4PrefixText = CidrText.refine((t) => t.endsWith('/28'), { message: 'AWS delegates IPv4 prefixes as /28 blocks' });
+
+/** A MAC address as `ip link` and EC2 print it (`02:1a:2b:3c:4d:5e`), compared case-insensitively. */
+export const MacText = z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, 'expected a MAC address like 02:1a:2b:3c:4d:5e');

@@ -83,6 +83,12 @@ export const NodeSchema = z.object({
   routes: TextSourceSchema.optional(),
   /** `ip rule` output (policy routing). @default the kernel's three default rules: local, main, default */
   ipRules: TextSourceSchema.optional(),
+  /**
+   * `ip addr` output: the node's interfaces with MAC and addresses, which bind
+   * them to the instance's ENIs (with the routes' `src`/`local` addresses).
+   * @default none: interfaces are bound by the routes alone
+   */
+  ipAddr: TextSourceSchema.optional(),
   /** `ipset save` output, for `-m set` rules. @default none: such rules answer unknown */
   ipsets: TextSourceSchema.optional(),
   /** /etc/resolv.conf of the node. */

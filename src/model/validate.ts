@@ -106,8 +106,28 @@ export function validateEstate(e: Estate): EstateIssue[] {
     if (!s) return ref(path.slice(0, -1).concat('subnet'), subnets, subnetId, 'subnet');
     if (!contains(parseCidr(s.cidr), parseIpv4(ip))) issues.push({ path, message: `${ip} is not inside subnet ${s.id} (${s.cidr})` });
   };
+  const prefixPlaced = (path: (string | number)[], subnetId: string, cidr: string) => {
+    const s = subnets.get(subnetId);
+    if (s && !covers(parseCidr(s.cidr), parseCidr(cidr))) issues.push({ path, message: `${cidr} is not inside subnet ${s.id} (${s.cidr})` });
+  };
   e.instances.forEach((x, i) => {
     placed(['instances', i, 'privateIp'], x.subnet, x.privateIp);
+    x.ipv4Prefixes.forEach((c, j) => prefixPlaced(['instances', i, 'ipv4Prefixes', j], x.subnet, c));
+    const indexes = new Set<number>();
+    x.secondaryEnis.forEach((n, j) => {
+      const at = ['instances', i, 'secondaryEnis', j];
+      if (ids.has(n.id)) issues.push({ path: [...at, 'id'], message: `duplicate id '${n.id}' (also in ${ids.get(n.id)})` });
+      ids.set(n.id, 'instances');
+      if (indexes.has(n.deviceIndex)) issues.push({ path: [...at, 'deviceIndex'], message: `${x.id} has two interfaces at device index ${n.deviceIndex}` });
+      indexes.add(n.deviceIndex);
+      const subnet = n.subnet ?? x.subnet;
+      const [own, home] = [subnets.get(subnet), subnets.get(x.subnet)];
+      // An instance's interfaces are all in its VPC (EC2 User Guide, "Elastic network interfaces": same Availability Zone).
+      if (own && home && own.vpc !== home.vpc) issues.push({ path: [...at, 'subnet'], message: `${n.id} is in ${own.vpc}, but ${x.id} is in ${home.vpc}` });
+      placed([...at, 'privateIp'], subnet, n.privateIp);
+      n.ipv4Prefixes.forEach((c, k) => prefixPlaced([...at, 'ipv4Prefixes', k], subnet, c));
+      n.securityGroups?.forEach((g, k) => ref([...at, 'securityGroups', k], sgs, g, 'security group'));
+    });
     x.securityGroups.forEach((g, j) => ref(['instances', i, 'securityGroups', j], sgs, g, 'security group'));
   });
   e.rdsInstances.forEach((x, i) => {

@@ -7,8 +7,8 @@ import { formatIpv4 } from '../net/ipv4.js';
 import { contains } from '../net/prefix.js';
 import type { Packet } from '../net/packet.js';
 import { awsRule } from '../model/source.js';
-import { checkEniEgress, checkEniIngress } from '../aws/eni.js';
-import { evaluateSecurityGroups } from '../aws/security-group.js';
+import { checkEniEgress, checkEniIngress, ownsAddress } from '../aws/eni.js';
+import { evaluateSecurityGroups, isResolverDns } from '../aws/security-group.js';
 import { evaluateNacl } from '../aws/network-acl.js';
 import { lookupRoute } from '../aws/route-table.js';
 import { checkPeering } from '../aws/vpc-peering.js';
@@ -16,12 +16,13 @@ import { igwEgress } from '../aws/internet-gateway.js';
 import type { EniRecord, SubnetRecord, VpcRecord, World } from './world.js';
 import type { Session, StepResult } from './state.js';
 import { hop } from './hop.js';
+import { noteSender, referenceMembers } from './sg-reference.js';
+import { nodeIfaceOf } from './node-steps.js';
 import type { Hop } from './types.js';
-
-const EMPTY: ReadonlySet<number> = new Set();
 
 /** The packet leaves an ENI: source/dest check, then security group egress. */
 export function eniOut(w: World, session: Session, eni: EniRecord, p: Packet, hops: Hop[]): StepResult {
+  noteSender(session, eni, p);
   const checked = sourceDestCheck(eni, 'egress', p, hops);
   if (checked) return checked;
   const sg = securityGroup(w, session, eni, 'egress', p, hops);
@@ -40,7 +41,7 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
     return { end: { kind: 'dropped', rule: check.rule, reason: check.reason } };
   }
   const [field, address] = direction === 'egress' ? ['source', p.src] : ['destination', p.dst];
-  if (!eni.addresses.includes(address)) {
+  if (!ownsAddress(eni, address)) {
     hops.push(hop('eni', p, p, { at: eni.id, check: 'source-dest', direction, decision: 'accept', notes: [`${field} ${formatIpv4(address)} is not an address of ${eni.id}; passes because its source/dest check is off`] }));
   }
   return undefined;
@@ -49,6 +50,16 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
 /** Security group evaluation at an ENI; returns an end when denied. Replies of admitted flows pass. */
 function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
   const groups = eni.groups.map((g) => g.id);
+  if (isResolverDns(eni.subnet.vpc.resolver, direction, p)) {
+    // Still a connection this interface opened: its answer is a reply, not a new flow (RDS and instances tell them apart).
+    if (direction === 'egress') session.admitted(eni.id, p);
+    hops.push(hop('security-group', p, p, {
+      at: eni.id, direction, groups, decision: 'accept',
+      rule: awsRule('AmazonProvidedDNS', direction, 'security groups do not filter DNS to or from the VPC resolver (VPC base + 2)'),
+      notes: [`DNS ${direction === 'egress' ? 'to' : 'from'} the Amazon-provided resolver ${formatIpv4(eni.subnet.vpc.resolver)} is not filtered by security groups (AWS: Route 53 Resolver traffic cannot be blocked by them)`],
+    }));
+    return undefined;
+  }
   if (session.isTrackedReply(eni.id, p)) {
     hops.push(hop('security-group', p, p, {
       at: eni.id, direction, groups, decision: 'accept',
@@ -57,13 +68,14 @@ function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'e
     }));
     return undefined;
   }
-  const d = evaluateSecurityGroups(eni.groups, direction, p, (id) => w.sgMembers.get(id) ?? EMPTY);
+  const refs = referenceMembers(w, session, eni, direction, p);
+  const d = evaluateSecurityGroups(eni.groups, direction, p, refs.membersOf);
   if (!d.allowed) {
-    hops.push(hop('security-group', p, undefined, { at: eni.id, direction, groups, decision: 'drop', rule: d.rule, notes: [d.rule.text] }));
+    hops.push(hop('security-group', p, undefined, { at: eni.id, direction, groups, decision: 'drop', rule: d.rule, notes: [d.rule.text, ...refs.notes] }));
     return { end: { kind: 'dropped', rule: d.rule, reason: `security group ${direction} at ${owner(eni)}: ${d.rule.text}` } };
   }
   session.admitted(eni.id, p);
-  hops.push(hop('security-group', p, p, { at: eni.id, direction, groups, decision: 'accept', rule: d.rule, notes: [] }));
+  hops.push(hop('security-group', p, p, { at: eni.id, direction, groups, decision: 'accept', rule: d.rule, notes: refs.notes }));
   return undefined;
 }
 
@@ -288,7 +300,13 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
   }
   if (eni.owner.kind !== 'instance') throw new Error(`unexpected owner of ${eni.id}`);
   const node = w.nodeByInstance.get(eni.owner.instance.id);
-  if (node) return { next: { at: 'node-in', node, iface: node.eth0.name }, packet: p };
+  if (node) {
+    const iface = nodeIfaceOf(node, eni);
+    if (iface) return { next: { at: 'node-in', node, iface: iface.name }, packet: p };
+    const reason = `${eni.id} (device index ${eni.deviceIndex}) of ${node.node.name}: no node interface could be matched to it (no MAC or address in ip addr, and no connected, local or broadcast route with its address)`;
+    hops.push(hop('target', p, undefined, { at: node.node.name, endpoint: `node:${node.node.name}`, decision: 'unknown', notes: [reason] }));
+    return { end: { kind: 'unknown', reason } };
+  }
   hops.push(hop('target', p, undefined, { at: eni.owner.instance.id, endpoint: `instance:${eni.owner.instance.id}`, decision: 'deliver', notes: [] }));
   return { end: { kind: 'delivered', endpoint: { kind: 'instance', eni }, packet: p } };
 }

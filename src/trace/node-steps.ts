@@ -15,7 +15,8 @@ import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
-import type { NodeRecord, PodRecord } from './world.js';
+import type { EniRecord, NodeRecord, PodRecord } from './world.js';
+import type { NodeIface } from './node-ifaces.js';
 import type { Session, StepResult } from './state.js';
 import { hop, iptablesRule } from './hop.js';
 import type { Hop, NetfilterTableStep } from './types.js';
@@ -46,14 +47,21 @@ export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
 
 /** True when `ip` is one of the node's own addresses (the kernel's local table); a pod's VPC address (VPC CNI) is not. */
 export function isNodeLocal(node: NodeRecord, ip: Ipv4): boolean {
-  return ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127 || (node.eni.addresses.includes(ip) && !node.pods.has(ip)) ||
-    localRouteFor(node.routes, ip) !== undefined;
+  if (ip === node.eth0.address || ip === node.bridge?.address || ip >>> 24 === 127) return true;
+  return (!node.pods.has(ip) && (node.eni.addresses.includes(ip) || node.interfaces.some((i) => i.eni.addresses.includes(ip)))) || localRouteFor(node.routes, ip) !== undefined;
 }
+
+/** The node interface bound to `eni`, if the dumps bound one (trace/node-ifaces.ts). */
+export function nodeIfaceOf(node: NodeRecord, eni: EniRecord): NodeIface<EniRecord> | undefined {
+  return node.interfaces.find((i) => i.eni === eni);
+}
+
+const boundIface = (node: NodeRecord, dev: string) => node.interfaces.find((i) => i.name === dev);
 
 /** The node's link route to a pod's /32 on a veth (not eth0, not lo), if the node has one. */
 function podVeth(node: NodeRecord, ip: Ipv4) {
   const r = lookupNodeRoute(node.routes, ip);
-  return r && r.dev && r.dst.len === 32 && !r.via && r.dev !== node.eth0.name && r.dev !== 'lo' ? r : undefined;
+  return r && r.dev && r.dst.len === 32 && !r.via && r.dev !== node.eth0.name && r.dev !== 'lo' && !boundIface(node, r.dev) ? r : undefined;
 }
 
 /**
@@ -92,7 +100,7 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
     connmark: pass.connmark,
     isLocal: (ip) => isNodeLocal(node, ip),
     localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
-    ifaceAddress: (name) => (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+    ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
     ...(node.ipsets ? { ipsets: node.ipsets } : {}),
   };
 }
@@ -290,14 +298,21 @@ function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, ma
     hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: r ? 'drop' : 'no-route', ...(rule ? { rule } : {}), notes: [...policy, why] }));
     return { end: { kind: r ? 'dropped' : 'no-route', rule, reason: `${node.node.name}: ${why}` } };
   }
-  const notes = [...policy, ...(r.derived ? ['route derived (no ip route given)'] : [])];
+  const notes = [...policy, ...(r.derived ? ['route derived (no ip route given)'] : []), ...ifaceNote(node, r.dev)];
   hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: r.dev, rule: rule!, notes }));
   return { dev: r.dev };
 }
 
+/** Which ENI a secondary interface is, and why podpath thinks so (nothing for the primary one: the everyday case). */
+function ifaceNote(node: NodeRecord, dev: string): string[] {
+  const i = boundIface(node, dev);
+  return i && i.eni !== node.eni ? [`${dev} is ${i.eni.id} (device index ${i.eni.deviceIndex}), bound by ${i.boundBy}`] : [];
+}
+
 /** The packet leaves the node on `dev`. */
 function egress(node: NodeRecord, dev: string, p: Packet, hops: Hop[]): StepResult {
-  if (dev === node.eth0.name) return { next: { at: 'eni-out', eni: node.eni }, packet: p };
+  const iface = boundIface(node, dev);
+  if (iface) return { next: { at: 'eni-out', eni: iface.eni }, packet: p };
   if (dev === node.bridge?.name) {
     const pod = node.pods.get(p.dst);
     if (!pod) {
@@ -310,7 +325,11 @@ function egress(node: NodeRecord, dev: string, p: Packet, hops: Hop[]): StepResu
   if (dev === 'lo') return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: p } };
   const vethPod = node.pods.get(p.dst);
   if (vethPod && podVeth(node, p.dst)?.dev === dev) return intoPod(vethPod, `via its veth ${dev}`, p, hops);
-  return { end: { kind: 'unknown', reason: `interface ${dev} on ${node.node.name} is not modelled (only eth0, the pod bridge and lo are)` } };
+  const conflict = node.ifaceConflicts.find((c) => c.includes(` ${dev} `) || c.endsWith(` ${dev}`));
+  const why = conflict
+    ? `the dumps match it ambiguously (${conflict})`
+    : `no ENI of ${node.node.instance} could be matched to it (no MAC or address in ip addr, and no connected, local or broadcast route with an ENI address, names it)`;
+  return { end: { kind: 'unknown', reason: `interface ${dev} on ${node.node.name} is not modelled: ${why}` } };
 }
 
 /**

@@ -92,7 +92,7 @@ export function withSyntheticHosts(e: Estate, slots: readonly HostSlot[]): { est
     }
     const id = `${SYNTHETIC_ID}${i + 1}`;
     const name = `${SYNTHETIC_NAME} ${s.subnet} (synthetic${s.why ? `, ${s.why}` : ''})`;
-    copy.instances.push({ id, name, subnet: s.subnet, privateIp: formatIpv4(s.ip), secondaryIps: [], securityGroups: [sg], sourceDestCheck: true });
+    copy.instances.push({ id, name, subnet: s.subnet, privateIp: formatIpv4(s.ip), secondaryIps: [], ipv4Prefixes: [], secondaryEnis: [], securityGroups: [sg], sourceDestCheck: true });
     return id;
   });
   return { estate: copy, ids };

@@ -7,7 +7,7 @@ import type { Estate } from '../model/estate.js';
 import type { Instance, InternetGateway, NatGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, TransitGateway, Vpc } from '../model/aws.js';
 import type { Node, Pod } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
-import { parseIpv4, type Ipv4 } from '../net/ipv4.js';
+import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
 import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
 import { defaultNetworkAcl } from '../aws/network-acl.js';
@@ -18,13 +18,23 @@ import { deriveKubeProxyRules } from '../k8s/kube-proxy/index.js';
 import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/ip-route.js';
 import { DEFAULT_RULES, parseIpRule, type PolicyRule } from '../linux/route/ip-rule.js';
 import { parseIpsetSave, type IpSet } from '../linux/ipset/ipset-save.js';
+import { parseIpAddr, type IpAddrIface } from '../linux/ip-addr.js';
+import { bindInterfaces, type Iface, type NodeIface } from './node-ifaces.js';
 
-/** A network interface in a VPC (an instance's primary ENI or an RDS endpoint's). */
+/** A network interface in a VPC (an instance's primary or secondary ENI, an RDS endpoint's, a NAT gateway's). */
 export interface EniRecord {
+  /** `eni-of-<instance>` for an instance's primary interface, else the interface's id. */
   id: string;
+  /** `Attachment.DeviceIndex`: 0 for a primary interface. */
+  deviceIndex: number;
+  /** MAC address, lower case, when known. */
+  mac?: string;
   owner: { kind: 'instance'; instance: Instance } | { kind: 'rds'; rds: RdsInstance } | { kind: 'nat-gateway'; nat: NatGateway };
   subnet: SubnetRecord;
+  /** Primary and secondary private addresses. */
   addresses: Ipv4[];
+  /** IPv4 prefixes delegated to the interface: every address in them is the interface's own. */
+  prefixes: Prefix[];
   primary: Ipv4;
   publicIp?: Ipv4;
   sourceDestCheck: boolean;
@@ -49,16 +59,18 @@ export interface SubnetRecord {
   aclDerived: boolean;
 }
 
-export interface Iface {
-  name: string;
-  address: Ipv4;
-  prefix: Prefix;
-}
+export type { Iface } from './node-ifaces.js';
 
 export interface NodeRecord {
   node: Node;
+  /** The instance's primary ENI. */
   eni: EniRecord;
+  /** The interface bound to the primary ENI (named eth0 unless the dumps bind that ENI to another name, such as ens5). */
   eth0: Iface;
+  /** Every interface bound to one of the instance's ENIs, primary first (trace/node-ifaces.ts). */
+  interfaces: NodeIface<EniRecord>[];
+  /** Interfaces or ENIs the dumps matched ambiguously: left unbound. */
+  ifaceConflicts: string[];
   bridge?: Iface;
   ruleset: Ruleset;
   routes: RouteEntry[];
@@ -83,7 +95,10 @@ export interface World {
   vpcs: Map<string, VpcRecord>;
   subnets: Map<string, SubnetRecord>;
   enis: Map<Ipv4, EniRecord>;
+  /** Each instance's primary ENI. */
   instanceEni: Map<string, EniRecord>;
+  /** Each instance's ENIs, primary first, then by device index. */
+  instanceEnis: Map<string, EniRecord[]>;
   rdsById: Map<string, RdsInstance>;
   nodes: Map<string, NodeRecord>;
   nodeByInstance: Map<string, NodeRecord>;
@@ -91,6 +106,11 @@ export interface World {
   podByIp: Map<Ipv4, PodRecord>;
   peerings: Map<string, Peering>;
   igws: Map<string, InternetGateway>;
+  /**
+   * Every private address of the interfaces associated with each security
+   * group (primary and secondary addresses, and delegated prefixes): what a
+   * reference to the group can admit.
+   */
   sgMembers: Map<string, Set<Ipv4>>;
   /** NAT gateways by id: each is an interface in its subnet. */
   natGateways: Map<string, EniRecord>;
@@ -131,20 +151,25 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
   const enis = new Map<Ipv4, EniRecord>();
   const instanceEni = new Map<string, EniRecord>();
   const addEni = (eni: EniRecord) => {
-    for (const a of eni.addresses) {
+    const owned = [...eni.addresses, ...eni.prefixes.flatMap(prefixAddresses)];
+    for (const a of owned) {
       const other = enis.get(a);
-      if (other) throw new PodpathError('PP_SCHEMA', `address of ${eni.id} is already used by ${other.id}`, eniSource(eni));
+      if (other) throw new PodpathError('PP_SCHEMA', `address ${formatIpv4(a)} of ${eni.id} is already used by ${other.id}`, eniSource(eni));
       enis.set(a, eni);
     }
-    for (const g of eni.groups) sgMembers.get(g.id)?.add(eni.primary);
+    for (const g of eni.groups) for (const a of owned) sgMembers.get(g.id)?.add(a);
   };
+  const instanceEnis = new Map<string, EniRecord[]>();
   for (const i of estate.instances) {
     const primary = parseIpv4(i.privateIp);
     const eni: EniRecord = {
       id: `eni-of-${i.id}`,
+      deviceIndex: 0,
+      ...(i.mac ? { mac: i.mac.toLowerCase() } : {}),
       owner: { kind: 'instance', instance: i },
       subnet: subnets.get(i.subnet)!,
       addresses: [primary, ...i.secondaryIps.map(parseIpv4)],
+      prefixes: i.ipv4Prefixes.map((c) => parseCidr(c)),
       primary,
       publicIp: i.publicIp ? parseIpv4(i.publicIp) : undefined,
       sourceDestCheck: i.sourceDestCheck,
@@ -152,6 +177,25 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     };
     addEni(eni);
     instanceEni.set(i.id, eni);
+    const all = [eni];
+    for (const x of [...i.secondaryEnis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
+      const own = parseIpv4(x.privateIp);
+      const secondary: EniRecord = {
+        id: x.id,
+        deviceIndex: x.deviceIndex,
+        ...(x.mac ? { mac: x.mac.toLowerCase() } : {}),
+        owner: { kind: 'instance', instance: i },
+        subnet: subnets.get(x.subnet ?? i.subnet)!,
+        addresses: [own, ...x.secondaryIps.map(parseIpv4)],
+        prefixes: x.ipv4Prefixes.map((c) => parseCidr(c)),
+        primary: own,
+        sourceDestCheck: x.sourceDestCheck,
+        groups: (x.securityGroups ?? i.securityGroups).map((g) => sgs.get(g)!),
+      };
+      addEni(secondary);
+      all.push(secondary);
+    }
+    instanceEnis.set(i.id, all);
   }
   for (const r of estate.rdsInstances) {
     const primary = parseIpv4(r.address);
@@ -159,7 +203,9 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
       id: `eni-of-rds-${r.id}`,
       owner: { kind: 'rds', rds: r },
       subnet: subnets.get(r.subnet)!,
+      deviceIndex: 0,
       addresses: [primary],
+      prefixes: [],
       primary,
       sourceDestCheck: true,
       groups: r.securityGroups.map((g) => sgs.get(g)!),
@@ -171,9 +217,11 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     const primary = parseIpv4(g.privateIp);
     const eni: EniRecord = {
       id: g.id,
+      deviceIndex: 0,
       owner: { kind: 'nat-gateway', nat: g },
       subnet: subnets.get(g.subnet)!,
       addresses: [primary],
+      prefixes: [],
       primary,
       publicIp: g.publicIp ? parseIpv4(g.publicIp) : undefined,
       sourceDestCheck: false,
@@ -186,7 +234,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEni.get(n.instance)!, estate.file ?? '<estate>', estate, opts.rulesets);
+    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, opts.rulesets);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -207,6 +255,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     subnets,
     enis,
     instanceEni,
+    instanceEnis,
     rdsById: new Map(estate.rdsInstances.map((r) => [r.id, r])),
     nodes,
     nodeByInstance,
@@ -218,6 +267,11 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     natGateways,
     transitGateways: new Map(estate.transitGateways.map((g) => [g.id, g])),
   };
+}
+
+/** Every address of a delegated prefix (a /28: 16 addresses). */
+function prefixAddresses(p: Prefix): Ipv4[] {
+  return Array.from({ length: 2 ** (32 - p.len) }, (_, k) => (p.addr + k) >>> 0);
 }
 
 /** `namespace/name`, with `default/` added when no namespace is given. */
@@ -244,9 +298,19 @@ function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Rul
   return derived.ruleset;
 }
 
-function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate, cache: RulesetCache | undefined): NodeRecord {
+function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined): NodeRecord {
   const derived: string[] = [];
-  const eth0: Iface = { name: 'eth0', address: eni.primary, prefix: eni.subnet.prefix };
+  const eni = enis[0]!;
+  let ipAddr: IpAddrIface[] | undefined;
+  if (n.ipAddr) {
+    const parsed = parseIpAddr({ ...n.ipAddr, file: n.ipAddr.file ?? estateFile });
+    const err = parsed.diagnostics.find((d) => d.severity === 'error');
+    if (err) throw new PodpathError('PP_PARSE', `ip addr: ${err.message}`, { file: err.file, line: err.line });
+    ipAddr = parsed.value;
+  }
+  // Before routes are read, only ip addr can bind the primary interface's name (derived routes use it).
+  const early = bindInterfaces(enis, [], ipAddr).interfaces.find((i) => i.eni === eni);
+  const eth0: Iface = { name: early?.name ?? 'eth0', address: eni.primary, prefix: eni.subnet.prefix };
   let bridge: Iface | undefined;
   if (n.bridge) {
     const prefix = n.podCidr ? parseCidr(n.podCidr) : parseCidr(`${n.bridge.address}/32`);
@@ -287,7 +351,13 @@ function compileNode(n: Node, eni: EniRecord, estateFile: string, estate: Estate
     if (err) throw new PodpathError('PP_PARSE', `ipset save: ${err.message}`, { file: err.file, line: err.line });
     ipsets = parsed.value;
   }
-  return { node: n, eni, eth0, bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), derived, pods: new Map() };
+  const binding = bindInterfaces(enis, routes, ipAddr);
+  const primaryIface = binding.interfaces.find((i) => i.eni === eni);
+  const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
+  return {
+    node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts,
+    bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), derived, pods: new Map(),
+  };
 }
 
 function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string, cache: RulesetCache | undefined): Ruleset {

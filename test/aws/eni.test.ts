@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkEniEgress, checkEniIngress, type EniView } from '../../src/aws/eni.js';
+import { checkEniEgress, checkEniIngress, ownsAddress, type EniView } from '../../src/aws/eni.js';
+import { parseCidr } from '../../src/net/prefix.js';
 import { parseIpv4 } from '../../src/net/ipv4.js';
 import type { Packet } from '../../src/net/packet.js';
 
@@ -25,5 +26,27 @@ describe('ENI source/destination check', () => {
     const d = direction === 'egress' ? checkEniEgress(eni, packet) : checkEniIngress(eni, packet);
     if (reason === null) expect(d).toEqual({ ok: true });
     else expect(d).toEqual({ ok: false, reason, rule: { ref: 'i-node1#sourceDestCheck', at: { awsId: 'i-node1', index: 'sourceDestCheck' }, text: 'sourceDestCheck: true' } });
+  });
+});
+
+describe('ENI source/destination check with delegated prefixes', () => {
+  const delegated: EniView = { ...node, prefixes: [parseCidr('172.20.0.48/28')] };
+
+  it.each<[string, 'egress' | 'ingress', Packet, boolean]>([
+    ['lets a pod send from an address inside a delegated /28', 'egress', tcp('172.20.0.53', '10.0.18.52'), true],
+    ['delivers to the last address of a delegated /28', 'ingress', tcp('10.0.18.52', '172.20.0.63'), true],
+    ['drops a source just past the delegated /28', 'egress', tcp('172.20.0.64', '10.0.18.52'), false],
+    ['drops a destination just before the delegated /28', 'ingress', tcp('10.0.18.52', '172.20.0.47'), false],
+  ])('%s', (_name, direction, packet, ok) => {
+    const d = direction === 'egress' ? checkEniEgress(delegated, packet) : checkEniIngress(delegated, packet);
+    expect(d.ok).toBe(ok);
+    if (!d.ok) expect(d.reason).toContain('(172.20.0.23, 172.20.0.99, 172.20.0.48/28)');
+  });
+
+  it('ownsAddress agrees with a per-address oracle over the neighbourhood of the prefix', () => {
+    for (let a = ip('172.20.0.0'); a <= ip('172.20.0.127'); a++) {
+      const oracle = a === ip('172.20.0.23') || a === ip('172.20.0.99') || (a >= ip('172.20.0.48') && a <= ip('172.20.0.63'));
+      expect(ownsAddress(delegated, a)).toBe(oracle);
+    }
   });
 });

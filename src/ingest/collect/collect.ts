@@ -92,7 +92,7 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
 export function nodeDumpCommands(nodes: string[], out: string, context: string | undefined, image: string): string[] {
   const ctx = context ? ` --context ${context}` : '';
   const files: [string, string][] = [
-    ['iptables-save.txt', 'iptables-save'], ['ip-route.txt', 'ip route show table all'], ['ip-rule.txt', 'ip rule'], ['ipset-save.txt', 'ipset save'],
+    ['iptables-save.txt', 'iptables-save'], ['ip-route.txt', 'ip route show table all'], ['ip-rule.txt', 'ip rule'], ['ip-addr.txt', 'ip addr'], ['ipset-save.txt', 'ipset save'],
     ['resolv.conf', 'cat /etc/resolv.conf'], ['sysctl.txt', 'sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter'],
   ];
   return nodes.flatMap((node) => [

@@ -11,6 +11,7 @@ import { contains, parseCidr } from '../../net/prefix.js';
 import { nameTag, ruleProto } from '../aws/common.js';
 import type { AwsIpPermission } from '../aws/describe-security-groups.js';
 import { isRdsInterface } from '../aws/describe-network-interfaces.js';
+import { instanceEnis } from './instance-enis.js';
 import type { VendorRecords } from './collect-docs.js';
 import { ipv4Cidr, type Fabric } from './aws-fabric.js';
 import type { SnapshotNotes } from './notes.js';
@@ -61,17 +62,28 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
   for (const i of r.instances) {
     if (!i.SubnetId || !i.PrivateIpAddress) { notes.ignore(`instance ${i.InstanceId} (${i.State?.Name ?? 'unknown state'})`, 'it has no network interface (terminated or stopped without one)', i.file); continue; }
     if (!subnets.has(i.SubnetId)) { notes.warn(`instance ${i.InstanceId} is in ${i.SubnetId}, which the snapshot does not describe; instance ignored`, i.file); continue; }
-    const primary = i.NetworkInterfaces.find((e) => (e.Attachment?.DeviceIndex ?? 0) === 0);
-    const secondaryIps = (primary?.PrivateIpAddresses ?? []).filter((x) => x.PrivateIpAddress !== i.PrivateIpAddress).map((x) => x.PrivateIpAddress);
-    for (const other of i.NetworkInterfaces.filter((e) => e !== primary)) {
-      if (other.SubnetId && other.SubnetId !== i.SubnetId) { notes.ignore(`${other.NetworkInterfaceId} of ${i.InstanceId}`, 'secondary ENI in another subnet is not modelled', i.file); continue; }
-      secondaryIps.push(...other.PrivateIpAddresses.map((x) => x.PrivateIpAddress));
-      notes.warn(`${i.InstanceId}: addresses of its secondary ENI ${other.NetworkInterfaceId} are modelled as addresses of the primary interface (same subnet)`, i.file);
+    const enis = instanceEnis(i, r.interfaces, notes);
+    const primary = enis.find((e) => e.deviceIndex === 0);
+    const secondaryIps = (primary?.secondaryIps ?? []).filter((a) => a !== i.PrivateIpAddress);
+    const knownGroups = (ids: string[], who: string) => ids.filter((g) => sgIds.has(g) || (notes.warn(`${who}: security group ${g} is not in the snapshot; left out`, i.file), false));
+    const groups = knownGroups(i.SecurityGroups.map((g) => g.GroupId), `instance ${i.InstanceId}`);
+    const secondaryEnis: In<'instances'>[number]['secondaryEnis'] = [];
+    for (const other of enis.filter((e) => e !== primary)) {
+      const where = `${other.id} of ${i.InstanceId}`;
+      if (!other.privateIp) { notes.ignore(where, 'it has no private IPv4 address', i.file); continue; }
+      if (other.deviceIndex < 1 || other.deviceIndex === Number.MAX_SAFE_INTEGER) { notes.ignore(where, 'its attachment has no device index', i.file); continue; }
+      const subnet = other.subnet ?? i.SubnetId;
+      if (!subnets.has(subnet)) { notes.warn(`${where} is in ${subnet}, which the snapshot does not describe; interface ignored`, i.file); continue; }
+      secondaryEnis.push({
+        id: other.id, deviceIndex: other.deviceIndex, subnet, privateIp: other.privateIp, secondaryIps: other.secondaryIps, ipv4Prefixes: other.ipv4Prefixes,
+        securityGroups: knownGroups(other.groups, where), ...(other.sourceDestCheck !== undefined ? { sourceDestCheck: other.sourceDestCheck } : {}),
+        ...(other.mac ? { mac: other.mac } : {}),
+      });
     }
-    const groups = i.SecurityGroups.map((g) => g.GroupId).filter((g) => sgIds.has(g) || (notes.warn(`instance ${i.InstanceId}: security group ${g} is not in the snapshot; left out`, i.file), false));
     instances.push({
-      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps,
-      ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}), securityGroups: groups, sourceDestCheck: i.SourceDestCheck ?? primary?.SourceDestCheck ?? true,
+      id: i.InstanceId, name: nameTag(i.Tags), subnet: i.SubnetId, privateIp: i.PrivateIpAddress, secondaryIps, ipv4Prefixes: primary?.ipv4Prefixes ?? [],
+      ...(primary?.mac ? { mac: primary.mac } : {}), secondaryEnis,
+      ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}), securityGroups: groups, sourceDestCheck: i.SourceDestCheck ?? primary?.sourceDestCheck ?? true,
     });
   }
 

@@ -116,6 +116,7 @@ function convertNode(
   const texts = files?.texts ?? new Map<string, TextSource>();
   if (texts.has('sysctl.txt')) notes.ignore(`${files!.dir}/sysctl.txt`, 'read but not modelled yet (sysctls)');
   const ipRules = texts.get('ip-rule.txt');
+  const ipAddr = texts.get('ip-addr.txt');
   const ipsets = texts.get('ipset-save.txt');
   let iptables = texts.get('iptables-save.txt');
   if (!iptables) {
@@ -133,7 +134,7 @@ function convertNode(
   const resolvConf = texts.get('resolv.conf');
   return {
     name, instance: instance.id, ...(podCidr ? { podCidr } : {}), ...(bridge ? { bridge } : {}),
-    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(ipRules ? { ipRules } : {}), ...(ipsets ? { ipsets } : {}), ...(resolvConf ? { resolvConf } : {}),
+    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(ipRules ? { ipRules } : {}), ...(ipAddr ? { ipAddr } : {}), ...(ipsets ? { ipsets } : {}), ...(resolvConf ? { resolvConf } : {}),
   };
 }
 
