@@ -245,6 +245,18 @@ export function vpcDeliver(w: World, vpc: VpcRecord, from: SubnetRecord | undefi
   return { end: { kind: 'dropped', reason } };
 }
 
+/**
+ * A ping to a managed endpoint (RDS, the VPC resolver): AWS documents no ICMP
+ * echo replies from either and operators report none, so the request is
+ * taken to go unanswered (an assumption, stated), not refused: the client
+ * times out. The lab's emulation agrees (test/lab).
+ */
+function unansweredPing(endpoint: string, at: string, p: Packet, hops: Hop[]): StepResult {
+  const reason = `${endpoint} does not answer ping (assumed: AWS documents no ICMP echo reply from managed endpoints)`;
+  hops.push(hop('target', p, undefined, { at, endpoint, decision: 'drop', notes: [reason] }));
+  return { end: { kind: 'dropped', reason } };
+}
+
 /** The Amazon-provided DNS server (VPC base + 2) answers DNS from inside its own VPC only. */
 function deliverResolver(vpc: VpcRecord, from: SubnetRecord | undefined, p: Packet, hops: Hop[]): StepResult {
   const endpoint = `AmazonProvidedDNS ${formatIpv4(vpc.resolver)} (${vpc.vpc.id})`;
@@ -253,7 +265,8 @@ function deliverResolver(vpc: VpcRecord, from: SubnetRecord | undefined, p: Pack
     hops.push(hop('target', p, undefined, { at: vpc.vpc.id, endpoint, decision: 'drop', notes: [reason] }));
     return { end: { kind: 'dropped', reason } };
   }
-  if (p.proto === 'icmp' || p.dport !== 53) {
+  if (p.proto === 'icmp') return unansweredPing(endpoint, vpc.vpc.id, p, hops);
+  if (p.dport !== 53) {
     const reason = `${endpoint} listens only on port 53`;
     hops.push(hop('target', p, undefined, { at: vpc.vpc.id, endpoint, decision: 'reject', notes: [reason] }));
     return { end: { kind: 'rejected', reason } };
@@ -290,6 +303,7 @@ export function eniIn(w: World, session: Session, eni: EniRecord, from: SubnetRe
       hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'deliver', notes: ['the reply of a connection RDS opened'] }));
       return { end: { kind: 'delivered', endpoint: { kind: 'rds', eni }, packet: p } };
     }
+    if (p.proto === 'icmp') return unansweredPing(endpoint, rds.id, p, hops);
     if (p.proto !== 'tcp' || p.dport !== rds.port) {
       const reason = `RDS ${rds.id} listens only on tcp/${rds.port}`;
       hops.push(hop('target', p, undefined, { at: rds.id, endpoint, decision: 'reject', notes: [reason] }));

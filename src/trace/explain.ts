@@ -38,7 +38,7 @@ export function explain(x: ExplainInput): Trace {
       reason: `${who}: the request was ${verb(fwd.kind)}: ${fwd.reason}${why}.`,
       decidingRule: fwd.rule,
       contributing,
-      clientSees: clientView(fwd.kind),
+      clientSees: clientView(fwd.kind, x.forward.hops, x.flow.proto),
     };
   }
   const reply = x.reply!;
@@ -75,8 +75,29 @@ function verb(kind: TripEnd['kind']): string {
   return { delivered: 'delivered', dropped: 'dropped', rejected: 'rejected', 'no-route': 'not routed', unknown: 'not understood' }[kind];
 }
 
-function clientView(kind: TripEnd['kind']): Trace['clientSees'] {
+function clientView(kind: TripEnd['kind'], hops: Hop[], proto: FlowView['proto']): Trace['clientSees'] {
+  const last = hops.at(-1);
+  if (last?.kind === 'node-route' && (kind === 'no-route' || kind === 'dropped' || kind === 'rejected')) return nodeRefusalView(last, hops, proto);
   return kind === 'rejected' ? 'refused' : kind === 'unknown' ? 'unknown' : kind === 'delivered' ? 'connected' : 'timeout';
+}
+
+/**
+ * What a client sees when a node's own routing refuses its packet (checked
+ * in the lab, test/lab/known-model-gaps.test.ts):
+ * - the node's own traffic: the socket call fails at once (ENETUNREACH for
+ *   no route or `unreachable`, EACCES for `prohibit`, EINVAL for `blackhole`);
+ * - forwarded traffic: `blackhole` discards silently (timeout); otherwise the
+ *   node answers with ICMP destination unreachable (ip-rule(8), ip-route(8)),
+ *   which aborts a TCP connect and a ping at once, while a UDP socket ignores
+ *   net/host unreachable (soft errors: __udp4_lib_err reports only hard ones).
+ * Whether that ICMP error finds its way back is not traced (a known gap).
+ */
+function nodeRefusalView(last: Hop, hops: Hop[], proto: FlowView['proto']): Trace['clientSees'] {
+  const own = hops[0]?.kind === 'host' && hops[0].at === last.at;
+  if (own) return 'refused';
+  if (last.decision === 'drop') return 'timeout';
+  if (proto === 'udp' && last.decision === 'no-route') return 'timeout';
+  return 'refused';
 }
 
 /**

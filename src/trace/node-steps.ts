@@ -295,8 +295,10 @@ function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, ma
   }
   if (!r || !r.dev || r.type !== 'unicast') {
     const why = r ? `route type ${r.type}` : `no route to ${formatIpv4(p.dst)}`;
-    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: r ? 'drop' : 'no-route', ...(rule ? { rule } : {}), notes: [...policy, why] }));
-    return { end: { kind: r ? 'dropped' : 'no-route', rule, reason: `${node.node.name}: ${why}` } };
+    // Route types end a lookup as the rule actions of the same names do (ip-route(8)); other types drop.
+    const shows = r && r.type in RULE_ENDS ? RULE_ENDS[r.type as keyof typeof RULE_ENDS] : r ? { decision: 'drop', end: 'dropped' } as const : { decision: 'no-route', end: 'no-route' } as const;
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: shows.decision, ...(rule ? { rule } : {}), notes: [...policy, why] }));
+    return { end: { kind: shows.end, rule, reason: `${node.node.name}: ${why}` } };
   }
   const notes = [...policy, ...(r.derived ? ['route derived (no ip route given)'] : []), ...ifaceNote(node, r.dev)];
   hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: r.dev, rule: rule!, notes }));

@@ -23,10 +23,9 @@ export const KNOWN_GAPS: KnownGap[] = [
   {
     id: 'node-route-refusal-client-view',
     what:
-      "a node's own routing refused the request (ip rule/route unreachable, prohibit, blackhole): the kernel agrees it reached no host, " +
-      'but what the client sees differs: for locally sent traffic the socket call fails at once (ENETUNREACH, EACCES, EINVAL), a forwarded ' +
-      'TCP/ping gets the ICMP error at once (unreachable) or never when that error is itself not routable (prohibit); the model says ' +
-      'timeout for no-route/dropped and refused for prohibit',
+      "a node's own routing refused a forwarded request (ip rule/route unreachable, prohibit): the model has the client see the node's " +
+      'ICMP error at once (TCP, ping; a UDP socket ignores net unreachable), but whether that error is itself routable back is not ' +
+      'traced (e.g. prohibit answered toward a source the node cannot route to): the kernel client then times out',
     matches: (c) => {
       const h = lastHop(c);
       return c.traces.length === 1 && h?.kind === 'node-route' && ['no-route', 'drop', 'reject'].includes(h.decision) &&
@@ -46,17 +45,6 @@ export const KNOWN_GAPS: KnownGap[] = [
       const viaSuchNode = c.traces[0]!.forward.some((x) => (x.kind === 'node-route' || x.kind === 'node-netfilter') && refusingRules(x.at));
       return c.traces.length === 1 && c.modelVerdict === 'rejected' && (h?.kind === 'node-netfilter' || h?.kind === 'target') && h.decision === 'reject' &&
         viaSuchNode && (c.kernel.outcome === 'request-lost' || c.kernel.outcome === 'reply-lost') && c.kernel.result === 'timeout';
-    },
-  },
-  {
-    id: 'ping-to-rds-or-resolver',
-    what:
-      'a ping an RDS endpoint or the VPC resolver receives: the model rejects it ("listens only on ..."; client refused), the lab drops it ' +
-      '(client timeout), as RDS is commonly reported to answer no ping; AWS documents neither',
-    matches: (c) => {
-      const h = lastHop(c);
-      return c.flow.proto === 'icmp' && c.traces.length === 1 && c.modelVerdict === 'rejected' && h?.kind === 'target' && h.decision === 'reject' &&
-        c.kernel.outcome === 'request-lost';
     },
   },
 ];

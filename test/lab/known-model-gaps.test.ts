@@ -61,29 +61,30 @@ describe('known model gaps (reported)', () => {
     expect(checks[1]!.agree).toBe(true);
   });
 
-  it('gap: a ping to the VPC resolver or to RDS goes unanswered in the lab (request-lost); the model says rejected (client refused)', () => {
+  it('agrees (fixed since first found) that a ping to the VPC resolver or to RDS goes unanswered (request-lost, client timeout)', () => {
     for (const c of [checks[2]!, checks[3]!]) {
       expect(c.kernel).toMatchObject({ result: 'timeout', outcome: 'request-lost', arrivedAt: [] });
-      expect(c.modelVerdict).toBe('rejected');
-      expect(c.traces[0]!.clientSees).toBe('refused');
-      expect(knownGap(c, estate)?.id).toBe('ping-to-rds-or-resolver');
+      expect(c.modelVerdict).toBe('dropped');
+      expect(c.traces[0]!.clientSees).toBe('timeout');
+      expect(c.agree).toBe(true);
     }
   });
 
-  it("gap: a node's `unreachable` ip rule fails its own connect at once (ENETUNREACH); the model says no-route (client timeout)", () => {
+  it("agrees (fixed since first found) that a node's `unreachable` ip rule fails its own connect at once (ENETUNREACH): no-route, client refused", () => {
     const c = checks[4]!;
     expect(c.kernel).toMatchObject({ result: 'unreachable', detail: 'ENETUNREACH', outcome: 'refused', arrivedAt: [] });
     expect(c.modelVerdict).toBe('no-route');
-    expect(c.traces[0]!.clientSees).toBe('timeout');
-    expect(knownGap(c, estate)?.id).toBe('node-route-refusal-client-view');
+    expect(c.traces[0]!.clientSees).toBe('refused');
+    expect(c.agree).toBe(true);
   });
 
-  it("gap: a pod's TCP connect forwarded into that rule gets the node's ICMP net unreachable at once; the model says no-route (client timeout)", () => {
+  it("agrees (fixed since first found) that a pod's TCP connect forwarded into that rule gets the node's ICMP unreachable at once", () => {
     const c = checks[5]!;
     expect(c.kernel).toMatchObject({ result: 'unreachable', outcome: 'refused', arrivedAt: [] });
     expect(c.kernel.detail).toMatch(/^E(NET|HOST)UNREACH$/);
     expect(c.modelVerdict).toBe('no-route');
-    expect(knownGap(c, estate)?.id).toBe('node-route-refusal-client-view');
+    expect(c.traces[0]!.clientSees).toBe('refused');
+    expect(c.agree).toBe(true);
   });
 
   it('agrees for UDP over the same rule: a UDP socket ignores a net unreachable (not a hard error), so the client times out', () => {
