@@ -12,7 +12,9 @@
  * | `reply-lost`   | the client timed out but the request reached a lab host      | `reply-lost`            |
  *
  * The model's `timeout` (reserved for live checks) accepts either timeout
- * class; `unknown` compares nothing. Pure: no I/O.
+ * class; `unknown` compares nothing. A trace whose client sees `refused`
+ * (a node's routing refusal answered at once) is `refused` whatever its
+ * verdict. Pure: no I/O.
  */
 import type { Trace, Verdict } from '../trace/types.js';
 
@@ -51,7 +53,9 @@ export function modelClasses(traces: readonly Trace[]): OutcomeClass[] | undefin
   for (const t of traces) {
     const c = expectedClasses(t.verdict);
     if (!c) return undefined;
-    c.forEach((x) => out.add(x));
+    // What the client sees decides between a fast failure and a timeout: a node's
+    // routing refusal is `no-route` but fails the client at once (trace/explain.ts).
+    (t.clientSees === 'refused' ? ['refused' as const] : t.clientSees === 'timeout' && t.verdict === 'rejected' ? ['request-lost' as const] : c).forEach((x) => out.add(x));
   }
   return [...out];
 }
