@@ -179,6 +179,8 @@ export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detect
   if (transitive) out.push(transitive);
   const igw = privateToIgw(w, t);
   if (igw) out.push(igw);
+  const zone = tgwZoneMissing(w, t);
+  if (zone) out.push(zone);
   return out;
 }
 
@@ -206,6 +208,29 @@ function transitivePeering(w: World, t: Trace): Detection | undefined {
   const rt = t.forward.filter((h): h is Extract<Hop, { kind: 'route-table' }> => h.kind === 'route-table').at(-1);
   return { id: 'PP109', key: `PP109|${rt?.rule?.ref ?? drop.peering}`, title: `${rt?.rule?.text ?? 'a route'} sends ${drop.packetIn.dst} into ${drop.peering}, which does not carry it`,
     message: t.reason, location: { awsId: rt?.table ?? drop.peering }, facts: { peering: drop.peering, ...(rt ? { routeTable: rt.table } : {}) } };
+}
+
+/**
+ * PP114: a transit gateway attachment has no subnet in the sender's zone, so
+ * AWS does not forward that zone's traffic to the gateway (Transit Gateway
+ * guide, "Resource attachments": one attachment subnet per Availability Zone
+ * that sends). Read from the drop's rule (`tgw-attach-...#subnets`).
+ */
+function tgwZoneMissing(w: World, t: Trace): Detection | undefined {
+  const drop = t.forward.find((h): h is Extract<Hop, { kind: 'tgw' }> => h.kind === 'tgw' && h.decision === 'drop');
+  const at = drop?.rule?.at;
+  if (!drop || !at || 'file' in at || at.index !== 'subnets') return undefined;
+  const sender = w.enis.get(parseIpv4(drop.packetIn.src));
+  const subnet = sender?.subnet.subnet;
+  const az = subnet?.availabilityZone;
+  if (!subnet || !az) return undefined;
+  const candidate = w.estate.subnets.find((x) => x.vpc === subnet.vpc && x.availabilityZone === az && x.id === subnet.id) ?? subnet;
+  return {
+    id: 'PP114', key: `PP114|${at.awsId}|${az}`,
+    title: `${at.awsId} has no subnet in ${az}: hosts there (${subnet.id}) cannot reach ${drop.gateway}`,
+    message: `${t.reason} A VPC attachment serves only the Availability Zones of its subnets (AWS Transit Gateway guide, "Resource attachments"); add a subnet in ${az} to the attachment.`,
+    location: { awsId: at.awsId }, facts: { tgwAttachment: at.awsId, tgwSubnet: candidate.id },
+  };
 }
 
 /** PP113: an internet gateway dropped a request from an interface that has no public address. */

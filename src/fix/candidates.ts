@@ -12,7 +12,7 @@ import { covers, formatPrefix, lastAddress, parseCidr } from '../net/prefix.js';
 import { AGENT_LABEL, agentConfig, agentRestore, agentRules, configMapYaml } from './ip-masq-agent.js';
 import { deleteRoute, masqueradeRestore, naclEntry, route, sgIngress, sourceDestCheckOff, type Artifact } from './artifacts.js';
 import { describeMoves, renumberer, withRenumberedCluster, type Move } from './renumber.js';
-import { withIptablesAppend, withIptablesInsert, withNaclEntry, withRoute, withoutRoute, withSgIngressRule, withSourceDestCheck } from './what-if.js';
+import { withIptablesAppend, withIptablesInsert, withNaclEntry, withRoute, withoutRoute, withSgIngressRule, withSourceDestCheck, withAttachmentSubnet } from './what-if.js';
 import type { FixableFinding } from './types.js';
 
 /** How far a change reaches; lower rank first. */
@@ -155,6 +155,13 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
       } else if (x.routeTable && x.sourceCidr && x.routeTarget) {
         out.push({ kind: 'route-back', title: `route ${x.sourceCidr} back via ${x.routeTarget} in ${x.routeTable}`, blastRadius: { rank: rank.aws, text: `one route in ${x.routeTable}` },
           artifacts: route(x.routeTable, x.sourceCidr, x.routeTarget), apply: (est) => withRoute(est, x.routeTable!, x.sourceCidr!, x.routeTarget!) });
+      }
+      break;
+    case 'PP114':
+      if (x.tgwAttachment && x.tgwSubnet) {
+        out.push({ kind: 'tgw-attachment-subnet', title: `add ${x.tgwSubnet} to ${x.tgwAttachment}`, blastRadius: { rank: rank.aws, text: `one subnet of ${x.tgwAttachment}` },
+          artifacts: [{ kind: 'aws-cli', how: 'run once with credentials for the account', text: `aws ec2 modify-transit-gateway-vpc-attachment --transit-gateway-attachment-id ${x.tgwAttachment} --add-subnet-ids ${x.tgwSubnet}\n` }],
+          apply: (est) => withAttachmentSubnet(est, x.tgwAttachment!, x.tgwSubnet!) });
       }
       break;
     default:

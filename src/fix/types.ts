@@ -32,6 +32,9 @@ export interface FindingFacts {
   routeTarget?: string;
   /** The source block that needs the route back. */
   sourceCidr?: string;
+  /** A transit gateway attachment missing a subnet in a zone, and the subnet of that zone to add. */
+  tgwAttachment?: string;
+  tgwSubnet?: string;
 }
 
 /** A finding as fix reads it. */

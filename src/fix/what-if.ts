@@ -105,3 +105,12 @@ export function withSourceDestCheck(e: Estate, instanceId: string, on: boolean):
   i.sourceDestCheck = on;
   return copy;
 }
+
+/** Adds a subnet to a transit gateway VPC attachment (`modify-transit-gateway-vpc-attachment --add-subnet-ids`). */
+export function withAttachmentSubnet(e: Estate, attachmentId: string, subnetId: string): Estate {
+  const copy = copyEstate(e);
+  const a = copy.transitGateways.flatMap((g) => g.attachments).filter((x) => x.id === attachmentId);
+  if (a.length === 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no transit gateway attachment '${attachmentId}' in the estate`);
+  for (const x of a) if (!x.subnets.includes(subnetId)) x.subnets.push(subnetId);
+  return copy;
+}

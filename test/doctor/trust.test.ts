@@ -16,7 +16,7 @@ import type { Estate } from '../../src/model/estate.js';
 import { withHostsAt } from '../../src/trace/synthetic-hosts.js';
 import { compileWorld } from '../../src/trace/world.js';
 import { traceFlow } from '../../src/trace/trace.js';
-import { corpus, fixture, seedFile } from '../helpers/estates.js';
+import { corpus, fixture, repoRoot, seedFile } from '../helpers/estates.js';
 import { run } from '../helpers/run-cli.js';
 
 /** A fixture's text with edits, parsed as an estate (each edit must apply). */
@@ -150,6 +150,16 @@ describe('AWS-only recordings (cloud-custodian placebo data: route tables and a 
     const r = doctor(load('one-route'));
     expect(r.findings.map((f) => f.key)).toEqual(expect.arrayContaining(['PP108|return:rtb-0d91a368', 'PP111|pcx-36096b5f']));
     expect(r.findings.find((f) => f.key === 'PP111|pcx-36096b5f')!.title).toMatch(/routed one way/);
+  });
+});
+
+describe('transit gateway zones', () => {
+  it('names the attachment without a subnet in the sender\'s zone (PP114) and proves adding one', () => {
+    const e = parseEstateYaml(readFileSync(join(repoRoot, 'examples/tgw-egress.estate.yaml'), 'utf8'), 'examples/tgw-egress.estate.yaml');
+    const r = doctor(e);
+    expect(r.findings.map((f) => f.key)).toEqual(['PP114|tgw-attach-spoke-b|us-east-1b']);
+    const [fx] = fixAll(e, r, doctor);
+    expect(fx!.proofs.map((p) => [p.candidate.title, p.proven])).toEqual([['add subnet-b-app-1b to tgw-attach-spoke-b', true]]);
   });
 });
 
