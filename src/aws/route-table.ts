@@ -80,6 +80,8 @@ export interface CompiledRouteTable {
   routes: CompiledRoute[];
   /** The routes by destination; for a shared destination, the best-ranked (then first listed) route. */
   trie: PrefixTrie<CompiledRoute>;
+  /** Prefix-list routes whose destinations the input lacks (see `unresolvedFor`). */
+  unresolved: { prefixList: string; target: RouteTarget; rule: RuleRef }[];
 }
 
 const ID_KIND: Record<string, RouteTargetKind> = {
@@ -145,7 +147,23 @@ export function compileRouteTable(table: RouteTable, vpc: Vpc): CompiledRouteTab
   const trie = new PrefixTrie<CompiledRoute>();
   // Insert in reverse so that, for a shared destination, the first route (best rank, then first listed) wins.
   for (const r of [...routes].reverse()) trie.insert(r.prefix, r);
-  return { id: table.id, vpc: table.vpc, routes, trie };
+  const unresolved = (table.unresolved ?? []).map((u) => ({ prefixList: u.prefixList, target: parseRouteTarget(u.target), rule: awsRule(table.id, u.prefixList, `${u.prefixList} -> ${u.target} (prefix list entries not in the input)`) }));
+  return { id: table.id, vpc: table.vpc, routes, trie, unresolved };
+}
+
+/**
+ * An unresolved prefix-list route that could win the lookup of `dst` over
+ * `chosen` (the longest match among the known routes), or undefined when none
+ * can: a `local` route (a prefix list cannot override the VPC's own blocks)
+ * and a /32 CIDR route (a CIDR route beats a prefix-list route of the same
+ * length; VPC user guide, "How route priority works") always win. A gateway
+ * endpoint's list (`vpce-` target, AWS-managed) holds the service's public
+ * ranges (VPC user guide, "Gateway endpoints"), so it is taken not to match a
+ * non-internet destination (an assumption the caller states).
+ */
+export function unresolvedFor(t: CompiledRouteTable, dst: Ipv4, chosen: CompiledRoute | undefined, isPublic: boolean): CompiledRouteTable['unresolved'][number] | undefined {
+  if (chosen && (chosen.target.kind === 'local' || chosen.prefix.len === 32)) return undefined;
+  return t.unresolved.find((u) => isPublic || !(u.target.kind === 'unmodelled' && u.target.id.startsWith('vpce-')));
 }
 
 /** The route a packet to `dst` takes: longest prefix match, or undefined when nothing matches. */

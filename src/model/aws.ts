@@ -66,6 +66,12 @@ export const RouteTableSchema = z.object({
   /** The VPC's main table, used by subnets without an explicit association. @default false */
   main: z.boolean().default(false),
   routes: z.array(RouteSchema).default([]),
+  /**
+   * Prefix-list routes whose list entries the input lacks: their destinations
+   * are unknown, so a lookup they could win answers `unknown` (never a
+   * fallback to a broader route). @default none
+   */
+  unresolved: z.array(z.object({ prefixList: AwsId('pl'), target: RouteSchema.shape.target })).optional(),
   source: SourceLocSchema.optional(),
 });
 export type RouteTable = z.infer<typeof RouteTableSchema>;

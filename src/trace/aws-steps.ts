@@ -10,7 +10,8 @@ import { awsRule } from '../model/source.js';
 import { checkEniEgress, checkEniIngress, ownsAddress } from '../aws/eni.js';
 import { evaluateSecurityGroups, isResolverDns } from '../aws/security-group.js';
 import { evaluateNacl } from '../aws/network-acl.js';
-import { lookupRoute } from '../aws/route-table.js';
+import { formatRouteTarget, lookupRoute, unresolvedFor } from '../aws/route-table.js';
+import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { checkPeering } from '../aws/vpc-peering.js';
 import { igwEgress } from '../aws/internet-gateway.js';
 import type { EniRecord, SubnetRecord, VpcRecord, World } from './world.js';
@@ -113,6 +114,15 @@ export function subnetOut(w: World, eni: EniRecord, p: Packet, hops: Hop[], sess
 export function routeFrom(w: World, subnet: SubnetRecord, p: Packet, hops: Hop[], session?: Session): StepResult {
   const table = subnet.routeTable;
   const route = lookupRoute(table, p.dst);
+  const isPublic = !NON_INTERNET_RANGES.some((r) => contains(r.prefix, p.dst));
+  const open = unresolvedFor(table, p.dst, route, isPublic);
+  if (open) {
+    const why = `${open.prefixList} -> ${formatRouteTarget(open.target)}: the prefix list's entries are not in the input, so whether it matches ${formatIpv4(p.dst)} more specifically than ${route ? route.text : 'no route'} is not known`;
+    hops.push(hop('route-table', p, undefined, { at: table.id, table: table.id, decision: 'unknown', rule: open.rule, notes: [why] }));
+    return { end: { kind: 'unknown', rule: open.rule, reason: `${table.id}: ${why}` } };
+  }
+  const assumed = table.unresolved.length && route && route.target.kind !== 'local' && route.prefix.len < 32 && !isPublic
+    ? [`assumed: the gateway endpoint prefix list(s) ${table.unresolved.map((u) => u.prefixList).join(', ')} hold only public ranges of their service, so not ${formatIpv4(p.dst)}`] : [];
   if (!route) {
     const rule = awsRule(table.id, undefined, `no route matches ${formatIpv4(p.dst)}`);
     hops.push(hop('route-table', p, undefined, { at: table.id, table: table.id, decision: 'no-route', rule, notes: [`${table.id} has no route for ${formatIpv4(p.dst)}`] }));
@@ -120,7 +130,7 @@ export function routeFrom(w: World, subnet: SubnetRecord, p: Packet, hops: Hop[]
   }
   const t = route.target;
   const routeHop = (decision: 'forward' | 'drop' | 'unknown', notes: string[] = []) =>
-    hops.push(hop('route-table', p, decision === 'forward' ? p : undefined, { at: table.id, table: table.id, decision, rule: route.rule, notes }));
+    hops.push(hop('route-table', p, decision === 'forward' ? p : undefined, { at: table.id, table: table.id, decision, rule: route.rule, notes: [...assumed, ...notes] }));
   switch (t.kind) {
     case 'local':
       routeHop('forward');

@@ -102,6 +102,7 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
   for (const t of r.routeTables) {
     if (!vpcIds.has(t.VpcId)) { notes.warn(`${t.RouteTableId} is in ${t.VpcId}, which is unknown; route table ignored`, t.file); continue; }
     const routes: In<'routeTables'>[number]['routes'] = [];
+    const unresolved: { prefixList: string; target: string }[] = [];
     t.Routes.forEach((route, i) => {
       const where = `${t.RouteTableId} route ${i}`;
       const target = routeTarget(route, t.VpcId, where, r, known, internetGateways, notes, t.file);
@@ -109,9 +110,14 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
       // Origin (describe-route-tables): CreateRouteTable (local), CreateRoute (static), EnableVgwRoutePropagation (propagated).
       const origin = route.Origin === 'EnableVgwRoutePropagation' ? { origin: 'propagated' as const } : {};
       const pl = route.DestinationPrefixListId ? { prefixList: route.DestinationPrefixListId } : {};
+      if (route.DestinationPrefixListId && !r.prefixLists.has(route.DestinationPrefixListId)) {
+        notes.warn(`${where}: prefix list ${route.DestinationPrefixListId} has no entries in the snapshot (describe-managed-prefix-lists / get-managed-prefix-list-entries); a lookup this route could win answers unknown`, t.file);
+        unresolved.push({ prefixList: route.DestinationPrefixListId, target });
+        return;
+      }
       for (const destination of routeDestinations(route, where, r, notes, t.file)) routes.push({ destination, target, ...origin, ...pl });
     });
-    routeTables.push({ id: t.RouteTableId, vpc: t.VpcId, main: t.Associations.some((a) => a.Main === true), routes });
+    routeTables.push({ id: t.RouteTableId, vpc: t.VpcId, main: t.Associations.some((a) => a.Main === true), routes, ...(unresolved.length ? { unresolved } : {}) });
   }
   return { vpcs, subnets, routeTables, peerings, internetGateways, natGateways, transitGateways };
 }
