@@ -98,7 +98,8 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         how = `${vip} answers only through the Service DNAT; a query that misses it (kube-proxy not yet synced, rules flushed) is routed away: ${missed[0]!.reason.replace(/\.$/, '')}`;
       } else return;
       const broken = answers.map((a, j) => (j === i ? false : a));
-      out.push({ detection: detection(s, conf, servers, i, broken, how), evidence: [...evidence, ...fallbackTraces(results, i)], pair });
+      const inferred = vip === w.estate.cluster?.dnsServiceIp ? w.estate.cluster.inferred.find((f) => f.field === 'dnsServiceIp')?.reason : undefined;
+      out.push({ detection: detection(s, conf, servers, i, broken, how, inferred), evidence: [...evidence, ...fallbackTraces(results, i)], pair });
     });
   }
   return out;
@@ -109,7 +110,7 @@ function fallbackTraces(results: (PairResult | undefined)[], i: number): Trace[]
   return next ? next.traces.slice(0, 1) : [];
 }
 
-function detection(s: SourceClass, conf: ResolvConf, servers: Ipv4[], i: number, answers: boolean[], how: string): Detection {
+function detection(s: SourceClass, conf: ResolvConf, servers: Ipv4[], i: number, answers: boolean[], how: string, vipInferred?: string): Detection {
   const ns = servers[i]!;
   const loc = conf.nameservers.find((n) => n.ipv4 === ns)?.loc;
   const cost = queryCost(conf, answers);
@@ -123,7 +124,7 @@ function detection(s: SourceClass, conf: ResolvConf, servers: Ipv4[], i: number,
     id: 'PP104',
     key: `PP104|${formatIpv4(ns)}`,
     title: `nameserver ${formatIpv4(ns)} (${i === 0 ? 'first' : `number ${i + 1}`} in resolv.conf) is routed away from ${s.label}`,
-    message: `${how}. Fallback: ${fallback}; ${expansion}.`,
+    message: `${how}. Fallback: ${fallback}; ${expansion}.${vipInferred ? ` (The cluster DNS VIP was inferred: ${vipInferred}.)` : ''}`,
     location: loc ? { file: loc.file, line: loc.line } : { awsId: s.rep },
     facts: { nameserver: formatIpv4(ns), nodes: s.nodes },
   };
