@@ -58,7 +58,7 @@ function dnatted(t: Trace): boolean {
 
 /** Failed after a VPC route more specific than the default route carried it somewhere (a peering, an instance): the query went to a network, not to the void. */
 function leaked(t: Trace): boolean {
-  return t.verdict !== 'delivered' && t.forward.some((h) => h.kind === 'route-table' && h.decision === 'forward' && h.rule !== undefined && !h.rule.ref.endsWith('#0.0.0.0/0'));
+  return t.verdict !== 'delivered' && t.forward.some((h) => h.kind === 'route-table' && h.decision === 'forward' && h.rule !== undefined && !('file' in h.rule.at) && h.rule.at.index !== '0.0.0.0/0');
 }
 
 /** The estate with every node's rules for `vip` commented out (kube-proxy not programmed). */
