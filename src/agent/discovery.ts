@@ -12,7 +12,7 @@
  * uses its VPC's main route table: VPC user guide, "Subnet route tables",
  * "Main route table"), the node's subnet and VPC read from IMDSv2.
  */
-import { DescribeRouteTablesCommand, EC2Client, type RouteTable } from '@aws-sdk/client-ec2';
+import type { EC2Client, RouteTable } from '@aws-sdk/client-ec2';
 
 /** Finds routed CIDRs; rejects on failure (the agent then keeps what it found before). */
 export interface RoutedCidrDiscovery {
@@ -39,10 +39,12 @@ async function imds(path: string, token: string, signal?: AbortSignal): Promise<
   return (await res.text()).trim();
 }
 
-/** The EC2 implementation (on a node, with the node role's ec2:DescribeRouteTables). */
-export function ec2Discovery(client: EC2Client = new EC2Client({})): RoutedCidrDiscovery {
+/** The EC2 implementation (on a node, with the node role's ec2:DescribeRouteTables). The SDK loads on first use. */
+export function ec2Discovery(given?: EC2Client): RoutedCidrDiscovery {
   return {
     async routedCidrs(signal) {
+      const { DescribeRouteTablesCommand, EC2Client } = await import('@aws-sdk/client-ec2');
+      const client = given ?? new EC2Client({});
       const tokenRes = await fetch(`${IMDS}/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' }, signal });
       const token = await tokenRes.text();
       const mac = await imds('mac', token, signal);
