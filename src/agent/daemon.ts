@@ -116,7 +116,7 @@ export class MasqAgent {
         }
       }
       const spec = { config, flags: this.opts.flags, discovered: config.discoverRoutedCIDRs ? this.discovered : [] };
-      const before = readNatTable(await iptables.saveNat());
+      const before = readNatTable(await iptables.saveNat(), undefined, this.opts.flags.masqChain);
       const r = reconcile(spec, before);
       let conflicts = r.conflicts;
       let wrote = false;
@@ -125,7 +125,7 @@ export class MasqAgent {
         wrote = true;
         metrics.writes.inc();
         log.info('rules applied', { chain: this.opts.flags.masqChain, changes: r.changes, rules: r.rulesInChain });
-        conflicts = agentConflicts(readNatTable(await iptables.saveNat()), this.opts.flags.masqChain, config.podCIDRs);
+        conflicts = agentConflicts(readNatTable(await iptables.saveNat(), undefined, this.opts.flags.masqChain), this.opts.flags.masqChain, config.podCIDRs);
       }
       for (const c of conflicts) log.warn('conflict: another rule decides masquerade', { rule: c.rule.text, position: c.position, ...(c.via ? { via: c.via.text } : {}), message: c.message });
       metrics.rulesInChain.set(r.rulesInChain);
@@ -170,7 +170,7 @@ export class MasqAgent {
 
   /** Removes the agent's jumps and chain; returns the payload applied, or undefined when nothing was installed. */
   async uninstall(): Promise<string | undefined> {
-    const payload = uninstallPayload(this.opts.flags.masqChain, readNatTable(await this.deps.iptables.saveNat()));
+    const payload = uninstallPayload(this.opts.flags.masqChain, readNatTable(await this.deps.iptables.saveNat(), undefined, this.opts.flags.masqChain));
     if (payload && !this.opts.dryRun) {
       await this.deps.iptables.restore(payload);
       this.deps.log.info('agent rules removed', { chain: this.opts.flags.masqChain });
@@ -180,6 +180,6 @@ export class MasqAgent {
 
   /** Conflicts in the node's nat table as it is (no config needed). */
   async check(podCIDRs: readonly string[] = []): Promise<AgentConflict[]> {
-    return agentConflicts(readNatTable(await this.deps.iptables.saveNat()), this.opts.flags.masqChain, podCIDRs);
+    return agentConflicts(readNatTable(await this.deps.iptables.saveNat(), undefined, this.opts.flags.masqChain), this.opts.flags.masqChain, podCIDRs);
   }
 }

@@ -35,10 +35,6 @@ export interface ReconcileResult {
   conflicts: AgentConflict[];
 }
 
-/** Reads `iptables-save -t nat` text (any tables; only nat is used). */
-export function readNatTable(text: string, file = 'iptables-save -t nat'): Ruleset {
-  return parseIptablesSave({ text, file }).value;
-}
 
 const canonical = (words: Pick<Rule, 'matches' | 'target'>) => ruleWords(words).join(' ');
 
