@@ -43,30 +43,31 @@ function targetsOf(l: string): string[] {
 
 /** The nat table of `text` with only the agent-relevant rules (see module comment). */
 export function readNatTable(text: string, file = 'iptables-save -t nat', chain: string = DEFAULT_CHAIN): Ruleset {
-  const lines = text.split('\n');
-  // iptables-save prints each chain's rules together: index them as runs of
+  // Line starts only: lines are sliced out of the text when needed, not all at once.
+  const starts: number[] = [0];
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  if (starts[starts.length - 1] === text.length) starts.pop();
+  const count = starts.length;
+  const line = (i: number) => text.slice(starts[i]!, i + 1 < count ? starts[i + 1]! - 1 : text.length).replace(/\r$/, '');
+    // iptables-save prints each chain's rules together: index them as runs of
   // lines, slicing a chain name only where the chain changes.
   const runs = new Map<string, number[]>(); // chain -> [first, end, first, end, ...] line indexes
-  const starts: number[] = new Array(lines.length);
   let natFirst = -1;
-  let natEnd = lines.length;
+  let natEnd = count;
   let prefix = '';
   let runChain = '';
-  let offset = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    starts[i] = offset;
-    offset += l.length + 1;
-    const c0 = l.charCodeAt(0);
+  for (let i = 0; i < count; i++) {
+    const at = starts[i]!;
+    const c0 = text.charCodeAt(at);
     if (c0 === 42 /* * */) {
-      if (natFirst >= 0 && natEnd === lines.length) natEnd = i;
-      if (l.trim() === '*nat' && natFirst < 0) natFirst = i;
+      if (natFirst >= 0 && natEnd === count) natEnd = i;
+      if (natFirst < 0 && line(i).trim() === '*nat') natFirst = i;
       prefix = '';
       continue;
     }
-    if (natFirst < 0 || natEnd !== lines.length || (c0 !== 45 && c0 !== 91)) continue;
-    if (prefix !== '' && l.startsWith(prefix)) continue;
-    const c = ruleChainOf(l);
+    if (natFirst < 0 || natEnd !== count || (c0 !== 45 && c0 !== 91)) continue;
+    if (prefix !== '' && text.startsWith(prefix, at)) continue;
+    const c = ruleChainOf(line(i));
     if (c === undefined) continue;
     if (prefix !== '') runs.get(runChain)!.push(i);
     prefix = `-A ${c} `;
@@ -75,15 +76,15 @@ export function readNatTable(text: string, file = 'iptables-save -t nat', chain:
     if (!r) runs.set(c, (r = []));
     r.push(i);
   }
-  if (prefix !== '') runs.get(runChain)!.push(lineEndOfRun(lines, natEnd));
+  if (prefix !== '') runs.get(runChain)!.push(natEnd);
   const inRun = (c: string, i: number) => {
     const r = runs.get(c) ?? [];
-    for (let k = 0; k < r.length; k += 2) if (i >= r[k]! && i < (r[k + 1] ?? lines.length)) return true;
+    for (let k = 0; k < r.length; k += 2) if (i >= r[k]! && i < (r[k + 1] ?? count)) return true;
     return false;
   };
   const linesOf = function* (c: string) {
     const r = runs.get(c) ?? [];
-    for (let k = 0; k < r.length; k += 2) for (let i = r[k]!; i < (r[k + 1] ?? lines.length); i++) if (ruleChainOf(lines[i]!) === c) yield i;
+    for (let k = 0; k < r.length; k += 2) for (let i = r[k]!; i < (r[k + 1] ?? count); i++) if (ruleChainOf(line(i)) === c) yield i;
   };
   const keep = new Set<string>();
   const take = new Set<number>();
@@ -94,7 +95,7 @@ export function readNatTable(text: string, file = 'iptables-save -t nat', chain:
     keep.add(c);
     for (const i of linesOf(c)) {
       take.add(i);
-      for (const t of targetsOf(lines[i]!)) if (!keep.has(t)) stack.push(t);
+      for (const t of targetsOf(line(i))) if (!keep.has(t)) stack.push(t);
     }
   }
   // Jumps to the agent's chain from anywhere else (found by a search over the whole text).
@@ -102,23 +103,25 @@ export function readNatTable(text: string, file = 'iptables-save -t nat', chain:
   for (const flag of [` -j ${chain}`, ` -g ${chain}`]) {
     for (let at = text.indexOf(flag); at >= 0; at = text.indexOf(flag, at + 1)) {
       const i = lineAt(starts, at);
-      const c = ruleChainOf(lines[i]!);
-      if (c !== undefined && i > natFirst && i < natEnd && inRun(c, i) && targetsOf(lines[i]!).includes(chain)) {
+      const l = line(i);
+      const c = ruleChainOf(l);
+      if (c !== undefined && i > natFirst && i < natEnd && inRun(c, i) && targetsOf(l).includes(chain)) {
         take.add(i);
         jumpers.add(c);
       }
     }
   }
+  const declared = [...new Set([...keep, ...BUILTIN, ...jumpers])].map((n) => `:${n} `);
   const kept: string[] = [];
   const lineOf: number[] = [];
   for (let i = Math.max(natFirst, 0); natFirst >= 0 && i < natEnd; i++) {
-    const l = lines[i]!;
-    const c0 = l.charCodeAt(0);
+    const c0 = text.charCodeAt(starts[i]!);
+    if ((c0 === 45 || c0 === 91) && !take.has(i) && text.startsWith('-A ', starts[i]!)) continue;
+    if (c0 === 58 && !declared.some((d) => text.startsWith(d, starts[i]!))) continue;
+    const l = line(i);
     let ok: boolean;
     if (c0 === 58 /* : */) {
-      const sp = l.indexOf(' ');
-      const name = l.slice(1, sp < 0 ? l.length : sp);
-      ok = keep.has(name) || BUILTIN.has(name) || jumpers.has(name);
+      ok = declared.some((d) => l.startsWith(d));
     } else if (c0 === 45 || c0 === 91) ok = take.has(i) || ruleChainOf(l) === undefined;
     else ok = c0 !== 35 /* # */;
     if (ok) {
@@ -134,13 +137,6 @@ export function readNatTable(text: string, file = 'iptables-save -t nat', chain:
     }
   }
   return rs;
-}
-
-/** The index just past the last rule line of the nat table (where COMMIT or the next table starts). */
-function lineEndOfRun(lines: string[], natEnd: number): number {
-  let i = natEnd;
-  while (i > 0 && ruleChainOf(lines[i - 1]!) === undefined) i--;
-  return i;
 }
 
 /** The line holding text offset `at` (binary search over line starts). */
