@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { DEFAULT_FLAGS } from '../../src/k8s/masq-agent/index.js';
 import { kubeProxySaveText, type KubeProxyServicePort } from '../../src/k8s/kube-proxy/index.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/ipv4.js';
 import { FakeConfig } from './fakes.js';
+import { run } from '../helpers/run-cli.js';
 
 const PREFIX = `ppag${process.pid}-`;
 const made: string[] = [];
@@ -147,5 +148,61 @@ describe('the xtables lock (iptables-legacy, a lock file of this test only)', ()
     process.kill(-holder.pid!, 'SIGKILL');
     expect((await waiting).wrote).toBe(true);
     expect(sh(inNs(ns, 'iptables-legacy-save', '-t', 'nat'))).toContain('-d 10.246.0.0/16');
+  }, 60_000);
+});
+
+describe('a pod reaches a peered address once the agent runs (the seed, in namespaces)', () => {
+  it("the seed's rule stays, is reported, and the peer sees the node's address instead of the pod's", async () => {
+    const pod = netns('pod');
+    const node = netns('node');
+    const peer = netns('peer');
+    sh(['ip', '-n', node, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer]);
+    sh(['ip', '-n', node, 'link', 'add', 'vpod', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
+    for (const [ns, addrs] of [[node, [['172.20.1.10/24', 'eth0'], ['10.244.1.1/24', 'vpod']]], [peer, [['172.20.1.1/24', 'eth0'], ['10.0.18.52/32', 'lo']]], [pod, [['10.244.1.5/24', 'eth0']]]] as const) {
+      for (const dev of ['lo', 'eth0', ...(ns === node ? ['vpod'] : [])]) sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+      for (const [a, dev] of addrs) sh(['ip', '-n', ns, 'addr', 'add', a, 'dev', dev]);
+    }
+    sh(['ip', '-n', pod, 'route', 'add', 'default', 'via', '10.244.1.1']);
+    sh(['ip', '-n', node, 'route', 'add', '10.0.0.0/16', 'via', '172.20.1.1']);
+    sh(inNs(node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'));
+    // The peer knows 172.20.0.0/16's link and nothing of 10.244.0.0/16, as a peered VPC.
+    sh(inNs(node, 'iptables-restore'), `*nat\n:POSTROUTING ACCEPT [0:0]\n${SEED}\nCOMMIT\n`);
+
+    const server = spawn('ip', ['netns', 'exec', peer, 'python3', '-u', '-c', [
+      'import socket',
+      's = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+      "s.bind(('10.0.18.52', 5432)); s.listen(8); s.settimeout(60)",
+      'while True:',
+      '    c, a = s.accept(); print(a[0]); c.close()',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    children.push(server);
+    let seen = '';
+    server.stdout!.on('data', (b: Buffer) => (seen += b.toString()));
+    const connect = () => spawnSync('ip', ['netns', 'exec', pod, 'python3', '-c',
+      "import socket; socket.create_connection(('10.0.18.52', 5432), timeout=2).close()"], { timeout: 10_000 }).status;
+    const listening = () => spawnSync('ip', ['netns', 'exec', peer, 'ss', '-Hltn', 'sport = :5432'], { encoding: 'utf8' }).stdout.includes('10.0.18.52:5432');
+    for (let i = 0; i < 100 && !listening(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(listening()).toBe(true);
+
+    expect(connect()).not.toBe(0); // as found: the pod's address leaves the node and nothing routes the reply
+
+    const agent = agentIn(commandIptables({ prefix: inNs(node) }), new FakeConfig(CONFIG));
+    const r = await agent.sync();
+    expect(r.wrote).toBe(true);
+    expect(r.conflicts.map((c) => c.rule.text)).toEqual([SEED]);
+    expect(connect()).toBe(0);
+    for (let i = 0; i < 50 && !seen.includes('\n'); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(seen.trim().split('\n')).toEqual(['172.20.1.10']);
+    const rules = sh(inNs(node, 'iptables-save', '-t', 'nat'));
+    expect(rules).toContain(SEED);
+
+    // podpath's own walk of the node's resulting rules agrees with the kernel.
+    const file = join(tmp, 'node-nat.txt');
+    writeFileSync(file, rules);
+    const t = await run('iptables', 'trace', file, '--src', '10.244.1.5', '--dst', '10.0.18.52:5432', '--in', 'vpod', '--out', 'eth0', '--addr', 'eth0=172.20.1.10/24', '--addr', 'vpod=10.244.1.1/24');
+    expect(t.code).toBe(0);
+    expect(t.out).toContain('verdict: ACCEPTED');
+    expect(t.out).toContain('forwarded out eth0 as 172.20.1.10:');
+    expect(t.out).toMatch(/nat POSTROUTING: ACCEPT {2}\(\S+:\d+ {2}-A PODPATH-MASQ-AGENT -d 10\.0\.0\.0\/16 /);
   }, 60_000);
 });
