@@ -3,6 +3,7 @@
  * succeeded, 503 before the first one or after a failure.
  */
 import { createServer, type Server } from 'node:http';
+import { PodpathError } from '../model/errors.js';
 import type { AgentMetrics } from './metrics.js';
 
 /** Starts the server on host:port (port 0 picks one); resolves once listening, closes when `signal` aborts. */
@@ -21,7 +22,7 @@ export async function startServer(opts: { host: string; port: number; metrics: A
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new PodpathError('PP_USAGE', `cannot serve /healthz and /metrics on ${opts.host}:${opts.port}: ${e.code ?? e.message}`, { hint: 'pick another --port or --host' })));
     server.listen(opts.port, opts.host, () => resolve());
   });
   opts.signal.addEventListener('abort', () => server.close(), { once: true });

@@ -142,3 +142,13 @@ describe('routedCidrs', () => {
     ] }])).toEqual(['10.0.0.0/16', '192.168.0.0/16']);
   });
 });
+
+describe('the HTTP server', () => {
+  it('a busy port is a one-line usage error', async () => {
+    const ctl = new AbortController();
+    const metrics = agentMetrics();
+    const { port } = await startServer({ host: '127.0.0.1', port: 0, metrics, healthy: () => true, signal: ctl.signal });
+    await expect(startServer({ host: '127.0.0.1', port, metrics, healthy: () => true, signal: ctl.signal })).rejects.toMatchObject({ code: 'PP_USAGE', message: expect.stringContaining('EADDRINUSE') });
+    ctl.abort();
+  });
+});
