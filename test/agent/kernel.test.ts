@@ -206,3 +206,28 @@ describe('a pod reaches a peered address once the agent runs (the seed, in names
     expect(t.out).toMatch(/nat POSTROUTING: ACCEPT {2}\(\S+:\d+ {2}-A PODPATH-MASQ-AGENT -d 10\.0\.0\.0\/16 /);
   }, 60_000);
 });
+
+describe('podpath agent on the command line, inside a test netns', () => {
+  it('--check, --dry-run, --once (twice) and --uninstall do what they say', () => {
+    const ns = netns('cli');
+    sh(inNs(ns, 'iptables-restore'), `*nat\n:POSTROUTING ACCEPT [0:0]\n${SEED}\nCOMMIT\n`);
+    const cfg = join(tmp, 'cli.yaml');
+    writeFileSync(cfg, CONFIG);
+    const cli = (...args: string[]) => spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(import.meta.dirname, '../../bin/podpath.ts'), 'agent', '--config', cfg, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const nat = () => sh(inNs(ns, 'iptables-save', '-t', 'nat')).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    const start = nat();
+
+    const check = cli('--check');
+    expect(check.status).toBe(1);
+    expect(check.stdout).toContain(`conflict: iptables-save -t nat:`);
+    expect(check.stdout).toContain(SEED);
+    const dry = cli('--dry-run');
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain(':PODPATH-MASQ-AGENT - [0:0]');
+    expect(nat()).toBe(start);
+    expect(cli('--once').stdout).toMatch(/^applied PODPATH-MASQ-AGENT \(5 rules\)$/m);
+    expect(cli('--once').stdout).toMatch(/^no change: PODPATH-MASQ-AGENT is up to date \(5 rules\)$/m);
+    expect(cli('--uninstall').stdout).toBe('removed PODPATH-MASQ-AGENT and its jumps\n');
+    expect(nat()).toBe(start);
+  }, 120_000);
+});
