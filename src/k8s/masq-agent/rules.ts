@@ -43,7 +43,7 @@ export function desiredJumps(spec: AgentSpec): string[] {
   const chain = spec.flags.masqChain;
   const tail = `${comment(jumpComment(chain))} -m addrtype ! --dst-type LOCAL -j ${chain}`;
   if (spec.config.podCIDRs.length === 0) return [`-A POSTROUTING ${tail}`];
-  return spec.config.podCIDRs.map((p) => `-A POSTROUTING -s ${p} ${tail}`);
+  return [...new Set(spec.config.podCIDRs)].map((p) => `-A POSTROUTING -s ${p} ${tail}`);
 }
 
 /** The destinations masqueraded first: the include-list plus discovered ones, without repeats. */
