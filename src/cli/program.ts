@@ -182,6 +182,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       emit(await runLabGc(), opts.output);
     });
 
+  program
+    .command('agent')
+    .description('keep this node\'s masquerade rules as an ip-masq-agent config says (DaemonSet; docs/agent.md)')
+    .option('--config <path>', 'config file (YAML or JSON, ip-masq-agent format)', '/etc/config/ip-masq-agent')
+    .option('--dry-run', 'print the iptables-restore payload, write nothing')
+    .option('--once', 'sync once and exit')
+    .option('--uninstall', 'remove the agent\'s chain and jumps')
+    .option('--check', 'report rules that decide masquerade before or after the agent (exit 1 if any)')
+    .option('--port <n>', '/healthz and /metrics port', (v: string) => (v === '0' ? 0 : positiveInt(v)), 9745)
+    .option('--host <ip>', '/healthz and /metrics address', '127.0.0.1')
+    .option('--masq-chain <name>', 'nat chain the agent owns', 'PODPATH-MASQ-AGENT')
+    .option('--nomasq-all-reserved-ranges', 'default nonMasqueradeCIDRs include every RFC-reserved IPv4 range')
+    .addOption(new Option('--random-fully <bool>', 'MASQUERADE with --random-fully').choices(['true', 'false']).default('true'))
+    .option('--to-ports <ranges>', 'masquerade tcp/udp/sctp to these source ports, e.g. 1024-29999,32768-65535')
+    .option('--enable-ipv6', 'accepted for ip-masq-agent compatibility; IPv6 CIDRs are still refused (IPv4 rules only)')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (opts: Record<string, unknown>) => {
+      const { runAgent } = await import('./commands/agent.js');
+      setExit(await runAgent({ ...opts, randomFully: opts.randomFully !== 'false' } as never, io));
+    });
+
   return program;
 }
 

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'PP_MISSING_INPUT'
   | 'PP_NOTHING_TO_CHECK'
   | 'PP_UNKNOWN_ENDPOINT'
+  | 'PP_IPTABLES'
   | 'PP_USAGE';
 
 /** Where an input error was found. */

@@ -36,12 +36,12 @@ export function detectProfile(r: VendorRecords, explicit: ClusterProfile | undef
     return explicit;
   }
   const cm = (name: string) => r.configMaps.find((c) => c.metadata.name === name && (c.metadata.namespace ?? 'kube-system').startsWith('kube-'));
-  const masqAgent = () => {
-    const m = cm('ip-masq-agent');
-    const text = m?.data?.config ?? m?.data?.['ip-masq-agent'];
+  const masqAgent = (name = 'ip-masq-agent') => {
+    const m = cm(name);
+    const text = m?.data?.config ?? m?.data?.[name];
     if (!m || text === undefined) return undefined;
-    const parsed = parseIpMasqAgentConfig(text);
-    if (parsed.problem) notes.warn(`ip-masq-agent ConfigMap: ${parsed.problem}; ip-masq-agent keeps its defaults`, m.file);
+    const parsed = parseIpMasqAgentConfig(text, name === 'podpath-agent');
+    if (parsed.problem) notes.warn(`${name} ConfigMap: ${parsed.problem}; ${name} keeps its defaults`, m.file);
     return parsed.value ?? {};
   };
   const cilium = cm('cilium-config');
@@ -84,6 +84,12 @@ export function detectProfile(r: VendorRecords, explicit: ClusterProfile | undef
     const ipMasq = ds ? ds.spec.template.spec.containers.some((c) => [...(c.args ?? []), ...(c.command ?? [])].includes('--ip-masq')) : true;
     notes.derive(`CNI profile flannel (network ${network || 'unknown'}, ipMasq ${ipMasq})`, `${flannel.file}: ConfigMap kube-flannel-cfg${ds ? ' and its DaemonSet args' : ''}`);
     if (network) return { kind: 'flannel', network, ipMasq };
+  }
+  // The podpath agent (docs/agent.md) first: it owns PODPATH-MASQ-AGENT and reads podpath's keys.
+  const podpath = masqAgent('podpath-agent');
+  if (podpath) {
+    notes.derive('CNI profile podpath-agent (chain PODPATH-MASQ-AGENT)', 'ConfigMap kube-system/podpath-agent');
+    return { kind: 'ip-masq-agent', chain: 'PODPATH-MASQ-AGENT', ...podpath };
   }
   const agent = masqAgent();
   if (agent) {

@@ -8,7 +8,7 @@ import { isValidCidr, maskOf } from '../../net/prefix.js';
 import { formatIpv4, isValidIpv4, parseIpv4 } from '../../net/ipv4.js';
 
 /** ip-masq-agent settings, or the reason they cannot be read. */
-export function parseIpMasqAgentConfig(text: string): { value?: { nonMasqueradeCIDRs?: string[]; masqLinkLocal?: boolean }; problem?: string } {
+export function parseIpMasqAgentConfig(text: string, podpathKeys = false): { value?: { nonMasqueradeCIDRs?: string[]; masqLinkLocal?: boolean; masqueradeCIDRs?: string[]; podCIDRs?: string[] }; problem?: string } {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -24,7 +24,15 @@ export function parseIpMasqAgentConfig(text: string): { value?: { nonMasqueradeC
   }
   const masq = d.masqLinkLocal;
   if (masq !== undefined && typeof masq !== 'boolean') return { problem: 'masqLinkLocal must be true or false' };
-  return { value: { ...(cidrs ? { nonMasqueradeCIDRs: cidrs as string[] } : {}), ...(masq !== undefined ? { masqLinkLocal: masq } : {}) } };
+  // The podpath agent's own keys (ip-masq-agent ignores them).
+  const extra: { masqueradeCIDRs?: string[]; podCIDRs?: string[] } = {};
+  for (const key of podpathKeys ? (['masqueradeCIDRs', 'podCIDRs'] as const) : []) {
+    const v = d[key];
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && isValidCidr(x) && x.includes('/'))) return { problem: `${key} must be a list of aligned IPv4 CIDR blocks` };
+    extra[key] = v as string[];
+  }
+  return { value: { ...(cidrs ? { nonMasqueradeCIDRs: cidrs as string[] } : {}), ...(masq !== undefined ? { masqLinkLocal: masq } : {}), ...extra } };
 }
 
 /** How the VPC CNI's SNAT rule picks source ports (AWS_VPC_K8S_CNI_RANDOMIZESNAT). */

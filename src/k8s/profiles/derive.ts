@@ -9,6 +9,7 @@
  * COMMIT); every rule carries a comment naming the profile.
  */
 import type { DerivedRules, MasqProfile } from './types.js';
+import { defaultConfig, desiredChain, desiredJumps, DEFAULT_CHAIN, DEFAULT_FLAGS } from '../masq-agent/index.js';
 
 const LINK_LOCAL = '169.254.0.0/16';
 
@@ -60,6 +61,26 @@ function ipMasqAgent(p: Extract<MasqProfile, { kind: 'ip-masq-agent' }>, chain =
   for (const cidr of cidrs) rules.push(`-A ${chain} -d ${cidr} ${c(`${label}: local traffic is not subject to MASQUERADE`)} -j RETURN`);
   rules.push(`-A ${chain} ${c(`${label}: outbound traffic is subject to MASQUERADE (must be last in chain)`)} -j MASQUERADE`);
   return { text: natTable([chain], rules), derived: `derived from profile ${label} (nonMasqueradeCIDRs ${cidrs.join(', ')}; masqLinkLocal ${p.masqLinkLocal ?? false})` };
+}
+
+/**
+ * The podpath agent (src/agent, docs/agent.md): the rules it keeps, built by
+ * the agent's own code (src/k8s/masq-agent) from its ConfigMap, with its
+ * default flags (chain PODPATH-MASQ-AGENT, --random-fully).
+ */
+function podpathAgent(p: Extract<MasqProfile, { kind: 'ip-masq-agent' }>): DerivedRules {
+  const d = defaultConfig();
+  const config = {
+    ...d,
+    nonMasqueradeCIDRs: p.nonMasqueradeCIDRs ?? d.nonMasqueradeCIDRs,
+    masqLinkLocal: p.masqLinkLocal ?? false,
+    masqueradeCIDRs: p.masqueradeCIDRs ?? [],
+    podCIDRs: p.podCIDRs ?? [],
+  };
+  const spec = { config, flags: DEFAULT_FLAGS };
+  const rules = [...desiredJumps(spec), ...desiredChain(spec)];
+  const settings = `nonMasqueradeCIDRs ${config.nonMasqueradeCIDRs.join(', ') || 'none'}; masqueradeCIDRs ${config.masqueradeCIDRs.join(', ') || 'none'}; podCIDRs ${config.podCIDRs.join(', ') || 'any'}; masqLinkLocal ${config.masqLinkLocal}`;
+  return { text: natTable([DEFAULT_CHAIN], rules), derived: `derived from profile podpath-agent (${settings}; the agent's rules as it writes them, jump appended to POSTROUTING)` };
 }
 
 /**
@@ -198,7 +219,7 @@ export function deriveNatRules(profile: MasqProfile): DerivedRules {
     case 'kubenet':
       return kubenet(profile);
     case 'ip-masq-agent':
-      return ipMasqAgent(profile);
+      return profile.chain === DEFAULT_CHAIN ? podpathAgent(profile) : ipMasqAgent(profile);
     case 'aws-vpc-cni':
       return awsVpcCni(profile);
     case 'calico':

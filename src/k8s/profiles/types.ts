@@ -11,8 +11,12 @@ export type MasqProfile =
   | { kind: 'kubelet-bridge-2015'; nonMasqueradeCidr?: string; outIface?: string }
   /** kubenet: kubelet's --non-masquerade-cidr (default 10.0.0.0/8). */
   | { kind: 'kubenet'; nonMasqueradeCidr?: string }
-  /** kubernetes-sigs/ip-masq-agent ConfigMap. */
-  | { kind: 'ip-masq-agent'; nonMasqueradeCIDRs?: string[]; masqLinkLocal?: boolean }
+  /**
+   * kubernetes-sigs/ip-masq-agent ConfigMap, or the podpath agent's
+   * (`chain` PODPATH-MASQ-AGENT, which also reads masqueradeCIDRs and podCIDRs;
+   * ip-masq-agent ignores those keys). chain @default IP-MASQ-AGENT
+   */
+  | { kind: 'ip-masq-agent'; nonMasqueradeCIDRs?: string[]; masqLinkLocal?: boolean; chain?: string; masqueradeCIDRs?: string[]; podCIDRs?: string[] }
   /**
    * Amazon VPC CNI (aws-node DaemonSet env). randomizeSnat @default prng;
    * primaryIface (the primary ENI's device) @default eth0; nodePortSupport
