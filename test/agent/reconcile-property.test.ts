@@ -18,7 +18,7 @@ const spec: fc.Arbitrary<AgentSpec> = fc.record({
   toPorts: fc.constantFrom([], [{ first: 1024, last: 65535 }], [{ first: 1024, last: 29999 }, { first: 32768, last: 65535 }]),
 }).map((r) => ({
   config: { ...defaultConfig(), nonMasqueradeCIDRs: r.nonMasqueradeCIDRs, masqueradeCIDRs: r.masqueradeCIDRs, podCIDRs: r.podCIDRs, masqLinkLocal: r.masqLinkLocal },
-  flags: { ...DEFAULT_FLAGS, randomFully: r.randomFully, toPorts: r.toPorts },
+  flags: { ...DEFAULT_FLAGS, randomFully: r.randomFully, toPorts: [...r.toPorts] },
 }));
 const OTHER = ['-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE', '-A PREROUTING -d 10.96.0.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.244.0.2:53'];
 
