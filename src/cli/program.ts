@@ -4,12 +4,21 @@
  */
 import { Command, Option } from 'commander';
 import { PodpathError } from '../model/errors.js';
-import { render, type OutputFormat, FORMATS } from '../report/registry.js';
+import { render, type OutputFormat } from '../report/registry.js';
+import { neutraliseControls } from '../report/sanitize.js';
+import { colorize } from './color.js';
+import { examplesHelp } from './examples.js';
+import { oneLineUsageErrors, commandPath } from './usage-error.js';
 import type { CommandResult } from './commands/result.js';
 import type { InputOptions } from '../ingest/load.js';
 import type { Proto } from '../net/packet.js';
 
-type Io = { out: (s: string) => void; err: (s: string) => void };
+/** Where output goes; `color` when stdout is a terminal that takes colour (src/cli/color.ts). */
+export type Io = { out: (s: string) => void; err: (s: string) => void; color?: boolean };
+
+/** Output formats every command offers; doctor adds the CI ones. */
+const BASIC_FORMATS: OutputFormat[] = ['text', 'json'];
+const CI_FORMATS: OutputFormat[] = ['text', 'json', 'sarif', 'junit'];
 
 /** Builds the commander program; `setExit` receives the command's exit code. */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -18,11 +27,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError();
-  const output = () => new Option('-o, --output <format>', 'output format').choices(FORMATS).default('text');
+    .option('-q, --quiet', 'print no notes on stderr (errors still print)')
+    .option('-v, --verbose', 'also print the stack of an internal error, and where inputs were read from');
+  const output = (formats = BASIC_FORMATS) => new Option('-o, --output <format>', 'output format').choices(formats).default('text');
   const emit = (result: CommandResult, format: OutputFormat) => {
-    for (const line of result.stderr ?? []) io.err(`podpath: ${line}\n`);
-    io.out(render(result.report, format));
+    if (!program.opts().quiet) for (const line of result.stderr ?? []) io.err(`podpath: ${line}\n`);
+    // Text reaches a terminal: input-borne control characters are neutralised here, once (src/report/sanitize.ts).
+    const rendered = render(result.report, format);
+    io.out(format === 'text' ? (io.color ? colorize(neutraliseControls(rendered)) : neutraliseControls(rendered)) : rendered);
     setExit(result.exitCode);
   };
 
@@ -112,7 +124,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   input(program.command('doctor').description('check every source class against every destination class; report findings with evidence'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when a finding at or above this level exists').choices(['error', 'warning', 'note', 'none']).default('warning'))
-    .addOption(output())
+    .addOption(output(CI_FORMATS))
     .action(async (opts: InputOptions & { failOn: 'error' | 'warning' | 'note' | 'none'; output: OutputFormat }) => {
       const { runDoctor } = await import('./commands/doctor.js');
       emit(runDoctor(opts), opts.output);
@@ -182,7 +194,28 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       emit(await runLabGc(), opts.output);
     });
 
+  program
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      io.out(completionScript(program, shell));
+    });
+
+  finishCommands(program, io);
   return program;
+}
+
+/** Help examples on every command and one-line usage errors everywhere. */
+function finishCommands(program: Command, io: Io): void {
+  const visit = (c: Command) => {
+    const examples = examplesHelp(commandPath(c));
+    if (examples) c.addHelpText('after', examples);
+    c.commands.forEach(visit);
+  };
+  visit(program);
+  oneLineUsageErrors(program, io.err);
 }
 
 function protoOption(): Option {
