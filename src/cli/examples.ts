@@ -24,6 +24,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'podpath fix': ['podpath fix --estate examples/seed-2015.estate.yaml', 'podpath fix --snapshot examples/seed-2015 --finding PP101 -o json'],
   'podpath plan': ['podpath plan --estate examples/seed-2015.estate.yaml', 'podpath plan --snapshot snap --nodes 300 --on-prem 192.168.0.0/16'],
   'podpath diff': ['podpath diff examples/seed-2015.estate.yaml examples/seed-2015', 'podpath diff before/ after/ -o json'],
+  'podpath report': ['podpath report --estate examples/seed-2015.estate.yaml --html seed.html', 'podpath report --snapshot examples/seed-2015 --html report.html'],
   'podpath completion': ['podpath completion bash > /etc/bash_completion.d/podpath', 'podpath completion zsh > "${fpath[1]}/_podpath"', 'podpath completion fish > ~/.config/fish/completions/podpath.fish'],
   'podpath lab': ['sudo podpath lab up --estate examples/seed-2015.estate.yaml --name seed', 'sudo podpath lab check seed', 'sudo podpath lab down seed'],
   'podpath lab up': ['sudo podpath lab up --estate examples/seed-2015.estate.yaml --name seed'],

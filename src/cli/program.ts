@@ -194,6 +194,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       emit(await runLabGc(), opts.output);
     });
 
+  input(program.command('report').description('write one self-contained HTML page: topology picture, findings with their failing paths hop by hop, proven fixes'))
+    .requiredOption('--html <file>', 'the HTML file to write')
+    .addOption(output())
+    .action(async (opts: InputOptions & { html: string; output: OutputFormat }) => {
+      const { runReport } = await import('./commands/report.js');
+      emit(await runReport(opts), opts.output);
+    });
   program
     .command('completion')
     .description('print a shell completion script: bash, zsh or fish')

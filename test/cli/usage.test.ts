@@ -103,7 +103,7 @@ describe('help and completion', () => {
   it.each(['zsh', 'fish'])('%s completion names every top-level command', async (shell) => {
     const r = await run('completion', shell);
     expect(r.code).toBe(0);
-    for (const c of ['demo', 'trace', 'doctor', 'completion']) expect(r.out).toContain(c);
+    for (const c of ['demo', 'trace', 'doctor', 'report', 'completion']) expect(r.out).toContain(c);
   });
 
   it('an unknown shell is a one-line usage error', async () => {
