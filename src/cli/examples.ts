@@ -14,7 +14,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'podpath iptables': ['podpath iptables check examples/seed-2015/nodes/node-1/iptables-save.txt'],
   'podpath iptables check': ['podpath iptables check examples/seed-2015/nodes/node-1/iptables-save.txt', 'iptables -t nat -S | podpath iptables check /dev/stdin --table nat'],
   'podpath iptables trace': [
-    'podpath iptables trace examples/seed-2015/nodes/node-1/iptables-save.txt --src 10.244.1.5 --dst 10.0.18.52:5432 --in cbr0 --out eth0',
+    'podpath iptables trace --node examples/seed-2015/nodes/node-1 --addr eth0=172.20.0.23/24 --src 10.244.1.5 --dst 10.0.18.52:5432 --in cbr0',
     'podpath iptables trace examples/seed-2015/nodes/node-1/iptables-save.txt --src 172.20.0.23 --dst 10.100.0.10:53 --proto udp --local',
   ],
   'podpath snapshot': ['podpath snapshot check examples/seed-2015'],

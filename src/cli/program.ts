@@ -80,8 +80,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
   iptables
     .command('trace')
-    .description('walk a packet through the hooks of one dump: forwarded (--in IFACE) or locally generated (--local)')
-    .argument('<file>')
+    .description('walk a packet through the hooks of one dump: forwarded (--in IFACE) or locally generated (--local); --node DIR takes the dump, addresses, routes and policy rules from a snapshot node folder')
+    .argument('[file]', 'iptables-save output (or give --node DIR)')
+    .option('--node <dir>', 'a snapshot node folder (nodes/NAME/): iptables-save.txt, ip-addr.txt, ip-route.txt, ip-rule.txt, ipset-save.txt')
     .requiredOption('--src <ip>', 'source address')
     .requiredOption('--dst <ip[:port]>', 'destination address and port')
     .addOption(protoOption())
@@ -93,9 +94,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--sport <port>', 'source port', parsePort)
     .option('--table <table>', 'table a -S/-L listing holds (listings do not say; inferred otherwise)')
     .addOption(output())
-    .action(async (file: string, opts: { src: string; dst: string; proto: Proto; in?: string; local?: boolean; out?: string; addr?: string[]; sport?: number; table?: string; ipset?: string; output: OutputFormat }) => {
+    .action(async (file: string | undefined, opts: { node?: string; src: string; dst: string; proto: Proto; in?: string; local?: boolean; out?: string; addr?: string[]; sport?: number; table?: string; ipset?: string; output: OutputFormat }) => {
       const { runIptablesTrace } = await import('./commands/iptables.js');
-      emit(runIptablesTrace({ file, src: opts.src, dst: opts.dst, proto: opts.proto, in: opts.in, local: opts.local, out: opts.out, addr: opts.addr, sport: opts.sport, table: opts.table, ipset: opts.ipset }), opts.output);
+      emit(runIptablesTrace({ file, node: opts.node, src: opts.src, dst: opts.dst, proto: opts.proto, in: opts.in, local: opts.local, out: opts.out, addr: opts.addr, sport: opts.sport, table: opts.table, ipset: opts.ipset }), opts.output);
     });
 
   program

@@ -85,6 +85,7 @@ describe('help and completion', () => {
     [['trace', '--estate', 'examples/tgw-egress.estate.yaml', 'instance:i-a-1a', '93.184.216.34:443'], 0],
     [['snapshot', 'check', 'examples/seed-2015'], 0],
     [['iptables', 'check', 'examples/seed-2015/nodes/node-1/iptables-save.txt'], 0],
+    [['iptables', 'trace', '--node', 'examples/seed-2015/nodes/node-1', '--addr', 'eth0=172.20.0.23/24', '--src', '10.244.1.5', '--dst', '10.0.18.52:5432', '--in', 'cbr0'], 0],
   ])('the example %j runs', async (argv, code) => {
     const r = await run(...argv);
     expect(r.code).toBe(code);
@@ -97,6 +98,7 @@ describe('help and completion', () => {
       execFileSync('bash', ['-c', `${r.out}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _podpath; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).trim();
     expect(complete(['podpath', 'tr'])).toBe('trace');
     expect(complete(['podpath', 'trace', '--est'])).toBe('--estate');
+    expect(complete(['podpath', 'iptables', 'trace', '--no'])).toBe('--node');
     expect(complete(['podpath', 'doctor', '--fail'])).toBe('--fail-on');
   });
 
