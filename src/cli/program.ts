@@ -113,14 +113,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('collect')
     .description('collect a snapshot live from AWS and Kubernetes (read-only calls)')
-    .requiredOption('--region <region>', 'AWS region')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)')
     .option('--profile <profile>', 'AWS profile')
     .option('--context <context>', 'kubeconfig context')
     .requiredOption('--out <dir>', 'snapshot folder to write')
     .addOption(output())
-    .action(async (opts: { region: string; profile?: string; context?: string; out: string; output: OutputFormat }) => {
+    .action(async (opts: { region?: string; profile?: string; context?: string; out: string; output: OutputFormat }) => {
       const { runCollect } = await import('./commands/snapshot.js');
-      emit(await runCollect(opts), opts.output);
+      const { resolveRegion } = await import('./aws-region.js');
+      const { region, from } = resolveRegion(opts.region, opts.profile, process.env);
+      const quiet = Boolean(program.opts().quiet);
+      if (!quiet) io.err(`podpath: region ${region} (from ${from})\n`);
+      emit(await runCollect({ ...opts, region, progress: (line) => void (quiet || io.err(`podpath: ${line}\n`)) }), opts.output);
     });
 
   input(program.command('doctor').description('check every source class against every destination class; report findings with evidence'))
