@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages podpath's tests use that npm cannot provide:
 # the kernel's own tools (iproute2, iptables, conntrack, ipset) for the lab and the
-# netfilter oracle tests, PostgreSQL and dnsmasq for the lab's real services.
+# netfilter oracle tests, PostgreSQL and dnsmasq for the lab's real services, Chromium for the
+# HTML report's browser tests.
 # Idempotent: installs only what is missing. Needs root for apt-get; without
 # root it says what is missing and leaves it (tests that need it say so too).
 set -euo pipefail
@@ -15,6 +16,7 @@ declare -A need=(
   [psql]=postgresql-client
   [ping]=iputils-ping
   [ipset]=ipset
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -5,23 +5,27 @@
  */
 import { CommanderError } from 'commander';
 import { PodpathError } from '../model/errors.js';
-import { buildProgram } from './program.js';
+import { buildProgram, type Io } from './program.js';
+import { neutraliseControls } from '../report/sanitize.js';
+import { useColor } from './color.js';
 
 export const EXIT = { ok: 0, findings: 1, badInput: 2, internal: 3 } as const;
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given streams. */
-export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {
+export async function main(argv: string[], given: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
+  // stderr carries input text (file names, notes, arguments): neutralised like text output.
+  const io: Io = { ...given, err: (s) => given.err(neutraliseControls(s)) };
   const program = buildProgram(io, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
-    return report(e, io.err);
+    return report(e, io.err, Boolean(program.opts().verbose));
   }
 }
 
-function report(e: unknown, err: (s: string) => void): number {
+function report(e: unknown, err: (s: string) => void, verbose: boolean): number {
   if (e instanceof PodpathError) {
     err(`podpath: ${e.oneLine()}\n`);
     return EXIT.badInput;
@@ -32,10 +36,19 @@ function report(e: unknown, err: (s: string) => void): number {
   }
   const message = e instanceof Error ? e.message : String(e);
   err(`podpath: internal error: ${message}\n  This is a bug in podpath; please report it with the command you ran.\n`);
-  if (process.env.PODPATH_DEBUG && e instanceof Error) err(`${e.stack}\n`);
+  if ((verbose || process.env.PODPATH_DEBUG) && e instanceof Error) err(`${e.stack}\n`);
   return EXIT.internal;
 }
 
-function defaultIo() {
-  return { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) };
+function defaultIo(): Io {
+  // A reader that stops early (`podpath ... | head`) closes the pipe: stop quietly, as other CLIs do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  return {
+    out: (s: string) => void process.stdout.write(s),
+    err: (s: string) => void process.stderr.write(s),
+    color: useColor(process.stdout.isTTY, process.env),
+  };
 }

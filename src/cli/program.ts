@@ -4,12 +4,21 @@
  */
 import { Command, Option } from 'commander';
 import { PodpathError } from '../model/errors.js';
-import { render, type OutputFormat, FORMATS } from '../report/registry.js';
+import { render, type OutputFormat } from '../report/registry.js';
+import { neutraliseControls } from '../report/sanitize.js';
+import { colorize } from './color.js';
+import { examplesHelp } from './examples.js';
+import { oneLineUsageErrors, commandPath } from './usage-error.js';
 import type { CommandResult } from './commands/result.js';
 import type { InputOptions } from '../ingest/load.js';
 import type { Proto } from '../net/packet.js';
 
-type Io = { out: (s: string) => void; err: (s: string) => void };
+/** Where output goes; `color` when stdout is a terminal that takes colour (src/cli/color.ts). */
+export type Io = { out: (s: string) => void; err: (s: string) => void; color?: boolean };
+
+/** Output formats every command offers; doctor adds the CI ones. */
+const BASIC_FORMATS: OutputFormat[] = ['text', 'json'];
+const CI_FORMATS: OutputFormat[] = ['text', 'json', 'sarif', 'junit'];
 
 /** Builds the commander program; `setExit` receives the command's exit code. */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -18,11 +27,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError();
-  const output = () => new Option('-o, --output <format>', 'output format').choices(FORMATS).default('text');
+    .option('-q, --quiet', 'print no notes on stderr (errors still print)')
+    .option('-v, --verbose', 'also print the stack of an internal error, and where inputs were read from');
+  const output = (formats = BASIC_FORMATS) => new Option('-o, --output <format>', 'output format').choices(formats).default('text');
   const emit = (result: CommandResult, format: OutputFormat) => {
-    for (const line of result.stderr ?? []) io.err(`podpath: ${line}\n`);
-    io.out(render(result.report, format));
+    if (!program.opts().quiet) for (const line of result.stderr ?? []) io.err(`podpath: ${line}\n`);
+    // Text reaches a terminal: input-borne control characters are neutralised here, once (src/report/sanitize.ts).
+    const rendered = render(result.report, format);
+    io.out(format === 'text' ? (io.color ? colorize(neutraliseControls(rendered)) : neutraliseControls(rendered)) : rendered);
     setExit(result.exitCode);
   };
 
@@ -68,8 +80,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
   iptables
     .command('trace')
-    .description('walk a packet through the hooks of one dump: forwarded (--in IFACE) or locally generated (--local)')
-    .argument('<file>')
+    .description('walk a packet through the hooks of one dump: forwarded (--in IFACE) or locally generated (--local); --node DIR takes the dump, addresses, routes and policy rules from a snapshot node folder')
+    .argument('[file]', 'iptables-save output (or give --node DIR)')
+    .option('--node <dir>', 'a snapshot node folder (nodes/NAME/): iptables-save.txt, ip-addr.txt, ip-route.txt, ip-rule.txt, ipset-save.txt')
     .requiredOption('--src <ip>', 'source address')
     .requiredOption('--dst <ip[:port]>', 'destination address and port')
     .addOption(protoOption())
@@ -81,9 +94,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--sport <port>', 'source port', parsePort)
     .option('--table <table>', 'table a -S/-L listing holds (listings do not say; inferred otherwise)')
     .addOption(output())
-    .action(async (file: string, opts: { src: string; dst: string; proto: Proto; in?: string; local?: boolean; out?: string; addr?: string[]; sport?: number; table?: string; ipset?: string; output: OutputFormat }) => {
+    .action(async (file: string | undefined, opts: { node?: string; src: string; dst: string; proto: Proto; in?: string; local?: boolean; out?: string; addr?: string[]; sport?: number; table?: string; ipset?: string; output: OutputFormat }) => {
       const { runIptablesTrace } = await import('./commands/iptables.js');
-      emit(runIptablesTrace({ file, src: opts.src, dst: opts.dst, proto: opts.proto, in: opts.in, local: opts.local, out: opts.out, addr: opts.addr, sport: opts.sport, table: opts.table, ipset: opts.ipset }), opts.output);
+      emit(runIptablesTrace({ file, node: opts.node, src: opts.src, dst: opts.dst, proto: opts.proto, in: opts.in, local: opts.local, out: opts.out, addr: opts.addr, sport: opts.sport, table: opts.table, ipset: opts.ipset }), opts.output);
     });
 
   program
@@ -100,19 +113,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('collect')
     .description('collect a snapshot live from AWS and Kubernetes (read-only calls)')
-    .requiredOption('--region <region>', 'AWS region')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s region)')
     .option('--profile <profile>', 'AWS profile')
     .option('--context <context>', 'kubeconfig context')
     .requiredOption('--out <dir>', 'snapshot folder to write')
     .addOption(output())
-    .action(async (opts: { region: string; profile?: string; context?: string; out: string; output: OutputFormat }) => {
+    .action(async (opts: { region?: string; profile?: string; context?: string; out: string; output: OutputFormat }) => {
       const { runCollect } = await import('./commands/snapshot.js');
-      emit(await runCollect(opts), opts.output);
+      const { resolveRegion } = await import('./aws-region.js');
+      const { region, from } = resolveRegion(opts.region, opts.profile, process.env);
+      const quiet = Boolean(program.opts().quiet);
+      if (!quiet) io.err(`podpath: region ${region} (from ${from})\n`);
+      emit(await runCollect({ ...opts, region, progress: (line) => void (quiet || io.err(`podpath: ${line}\n`)) }), opts.output);
     });
 
   input(program.command('doctor').description('check every source class against every destination class; report findings with evidence'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when a finding at or above this level exists').choices(['error', 'warning', 'note', 'none']).default('warning'))
-    .addOption(output())
+    .addOption(output(CI_FORMATS))
     .action(async (opts: InputOptions & { failOn: 'error' | 'warning' | 'note' | 'none'; output: OutputFormat }) => {
       const { runDoctor } = await import('./commands/doctor.js');
       emit(runDoctor(opts), opts.output);
@@ -203,7 +220,35 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runAgent({ ...opts, randomFully: opts.randomFully !== 'false' } as never, io));
     });
 
+  input(program.command('report').description('write one self-contained HTML page: topology picture, findings with their failing paths hop by hop, proven fixes'))
+    .requiredOption('--html <file>', 'the HTML file to write')
+    .addOption(output())
+    .action(async (opts: InputOptions & { html: string; output: OutputFormat }) => {
+      const { runReport } = await import('./commands/report.js');
+      emit(await runReport(opts), opts.output);
+    });
+  program
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      io.out(completionScript(program, shell));
+    });
+
+  finishCommands(program, io);
   return program;
+}
+
+/** Help examples on every command and one-line usage errors everywhere. */
+function finishCommands(program: Command, io: Io): void {
+  const visit = (c: Command) => {
+    const examples = examplesHelp(commandPath(c));
+    if (examples) c.addHelpText('after', examples);
+    c.commands.forEach(visit);
+  };
+  visit(program);
+  oneLineUsageErrors(program, io.err);
 }
 
 function protoOption(): Option {

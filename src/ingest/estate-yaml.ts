@@ -9,6 +9,8 @@ import { validateEstate, type EstateIssue } from '../model/validate.js';
 import { checkRouteTable } from '../aws/route-table.js';
 import { firstTextLine, lineOf, parseLocatedYaml, type LocatedYaml } from './yaml-locate.js';
 import { estateFileNotes } from './plan-notes.js';
+import { firstUnknownKey } from './unknown-keys.js';
+import { unreadable } from './unreadable.js';
 
 /** Reads and validates an estate file. Throws PodpathError on any problem. */
 export function loadEstateFile(file: string): Estate {
@@ -16,7 +18,7 @@ export function loadEstateFile(file: string): Estate {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PodpathError('PP_MISSING_INPUT', `cannot read estate file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+    throw new PodpathError('PP_MISSING_INPUT', `cannot read estate file: ${unreadable(e)}`, { file });
   }
   return parseEstateYaml(text, file);
 }
@@ -33,6 +35,10 @@ export function parseEstateYaml(text: string, file: string): Estate {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
     throw new PodpathError('PP_SCHEMA', `${issue.message}${where}`, { file, line: lineOf(y, issue.path) });
+  }
+  const unknown = firstUnknownKey(raw, parsed.data);
+  if (unknown) {
+    throw new PodpathError('PP_SCHEMA', `unknown key '${String(unknown[unknown.length - 1])}' at ${unknown.join('.')}`, { file, line: lineOf(y, unknown), hint: 'docs/estate-format.md lists the keys' });
   }
   const estate = parsed.data;
   estate.file = file;

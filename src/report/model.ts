@@ -17,8 +17,21 @@ export interface DemoScene {
   traces: Trace[];
 }
 
+/** What `podpath report --html` wrote. */
+export interface HtmlReportWritten {
+  kind: 'html-report';
+  /** The page written. */
+  file: string;
+  estate: string;
+  findings: number;
+  /** Findings with a proven fix (alone or combined). */
+  proven: number;
+  bytes: number;
+}
+
 export type Report =
   | { kind: 'traces'; traces: Trace[]; notes: LoadNote[] }
+  | HtmlReportWritten
   | { kind: 'demo'; estate: string; summary: string[]; scenes: DemoScene[] }
   | IptablesCheckReport
   | IptablesTraceReport

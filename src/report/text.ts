@@ -35,6 +35,8 @@ export function renderText(r: Report): string {
       return diffText(r);
     case 'lab':
       return labText(r);
+    case 'html-report':
+      return `wrote ${r.file}: ${r.estate}, ${r.findings} finding(s), ${r.proven} with a proven fix (${Math.ceil(r.bytes / 1024)} KiB, self-contained)\n`;
     default:
       return assertNever(r);
   }
@@ -69,7 +71,7 @@ export function traceText(t: Trace): string {
 }
 
 function hopTable(hops: Hop[]): string[] {
-  const rows = hops.map((h, i) => [String(i + 1), label(h), h.at, packet(h.packetIn, h.packetOut), h.decision, h.rule ? h.rule.ref : '']);
+  const rows = hops.map((h, i) => [String(i + 1), hopLabel(h), h.at, packet(h.packetIn, h.packetOut), h.decision, h.rule ? h.rule.ref : '']);
   const widths = [2, 0, 0, 0, 0].map((min, c) => Math.max(min, ...rows.map((r) => r[c]!.length)));
   const lines: string[] = [];
   rows.forEach((r, i) => {
@@ -79,7 +81,8 @@ function hopTable(hops: Hop[]): string[] {
   return lines;
 }
 
-function label(h: Hop): string {
+/** A hop's short label: `netfilter POSTROUTING`, `peering`, `sg ingress`. */
+export function hopLabel(h: Hop): string {
   switch (h.kind) {
     case 'pod':
       return `pod ${h.direction}`;

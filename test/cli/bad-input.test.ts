@@ -51,7 +51,7 @@ describe('bad input: one line with file:line, exit 2, no stack trace', () => {
   it('reports a missing estate file', async () => {
     const r = await run('trace', '--estate', join(dir, 'absent.yaml'), 'node:a', 'node:b');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/absent\.yaml: cannot read estate file: ENOENT/);
+    expect(r.err).toBe(`podpath: ${join(dir, 'absent.yaml')}: cannot read estate file: no such file\n`);
   });
 
   it('rejects a usage error with exit 2', async () => {

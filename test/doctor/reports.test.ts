@@ -108,7 +108,8 @@ describe('podpath doctor output formats and exit codes', () => {
   it('refuses SARIF and JUnit for other commands with a usage error', async () => {
     const r = await run('plan', '--estate', seedFile, '-o', 'sarif');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/-o sarif is not available for plan/);
+    // The option's choices refuse it (sarif and junit are doctor's only), as a one-line usage error.
+    expect(r.err).toBe("podpath: option '-o, --output <format>' argument 'sarif' is invalid. Allowed choices are text, json; see podpath plan --help\n");
   });
 
   it('turns bad input into one line and exit 2', async () => {

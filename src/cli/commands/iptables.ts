@@ -19,6 +19,8 @@ import type {
   IptablesBranchView, IptablesCheckReport, IptablesHookView, IptablesRuleView, IptablesTraceReport,
 } from '../../report/kinds/iptables.js';
 import type { CommandResult } from './result.js';
+import { readNodeFolder, type NodeFolder } from '../../ingest/node-folder.js';
+import { DEFAULT_RULES, lookupPolicyRoute } from '../../linux/route/ip-rule.js';
 
 export interface IptablesCheckOptions {
   file: string;
@@ -27,7 +29,10 @@ export interface IptablesCheckOptions {
 }
 
 export interface IptablesTraceOptions {
-  file: string;
+  /** The dump; with `node`, that folder's iptables-save.txt. */
+  file?: string;
+  /** A snapshot node folder: dump, addresses, routes and policy rules from its files. @default none */
+  node?: string;
   src: string;
   dst: string;
   proto: Proto;
@@ -206,29 +211,53 @@ export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
   if (o.proto !== 'icmp' && portText === undefined) throw new PodpathError('PP_USAGE', `--dst ${o.dst}: give the destination port for ${o.proto}, as IP:PORT`);
   const dport = o.proto === 'icmp' ? 0 : port(portText!, '--dst port');
   const sport = o.proto === 'icmp' ? 0 : (o.sport ?? 40000);
-  const addresses = (o.addr ?? []).map(parseAddrOption);
-  const parsed = readIptablesFile(o.file, { table: tableOption(o.table) });
+  if ((o.file === undefined) === (o.node === undefined)) throw new PodpathError('PP_USAGE', 'give the iptables dump FILE or --node DIR (a snapshot node folder), one of them');
+  const folder = o.node !== undefined ? readNodeFolder(o.node) : undefined;
+  const file = folder?.iptablesFile ?? o.file!;
+  const addresses = [...(o.addr ?? []).map(parseAddrOption), ...(folder ? folderAddresses(folder) : [])];
+  const parsed = readIptablesFile(file, { table: tableOption(o.table) });
   const err = firstError(parsed.diagnostics);
   if (err) throw err;
   if (parsed.value.family === 'ipv6') throw new PodpathError('PP_USAGE', 'these are ip6tables rules: podpath traces IPv4 packets (podpath iptables check reads them)', { file: o.file });
-  const ipsets = o.ipset !== undefined ? readIpsetFile(o.ipset) : undefined;
+  const ipsetFile = o.ipset ?? folder?.ipsetFile;
+  const ipsets = ipsetFile !== undefined ? readIpsetFile(ipsetFile) : undefined;
+  const routeOut = folder?.routes ? routeOutOf(folder) : undefined;
   const packet: Packet = { src, dst, proto: o.proto, sport, dport };
   const paths = walkNodePath(parsed.value, {
     packet, start: o.in !== undefined ? { kind: 'arrives', inIface: o.in } : { kind: 'local' },
-    ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, ...(ipsets ? { ipsets } : {}),
+    ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, ...(ipsets ? { ipsets } : {}), ...(routeOut ? { routeOut } : {}),
   });
   const branches = paths.map(branchView);
   const verdict = overall(branches);
   const report: IptablesTraceReport = {
-    kind: 'iptables-trace', file: o.file, format: parsed.format,
+    kind: 'iptables-trace', file, format: parsed.format,
     ...(parsed.value.derived ? { derived: parsed.value.derived } : {}),
     flow: {
       src: o.src, dst: dstText!, proto: o.proto, ...(o.proto !== 'icmp' ? { sport, dport } : {}),
-      start: o.in !== undefined ? `arriving on ${o.in}` : 'from a local process', ...(o.out !== undefined ? { out: o.out } : {}),
+      start: o.in !== undefined ? `arriving on ${o.in}` : 'from a local process',
+      ...(o.out !== undefined ? { out: o.out } : routeOut ? { out: `chosen by the node's routes (${folder!.dir}/ip-route.txt)` } : {}),
       addresses: addresses.map((a) => `${a.iface}=${formatIpv4(a.addr)}/${a.len}`),
     },
     notInInput: (['raw', 'mangle', 'nat', 'filter', 'security'] as const).filter((t) => !parsed.value.tables.has(t)),
     verdict, branches, warnings: parsed.diagnostics.length,
   };
-  return { report, exitCode: verdict === 'accepted' ? 0 : 1 };
+  const missing = folder?.missing.length ? [`${folder.dir}: no ${folder.missing.join(', no ')}`] : [];
+  return { report, exitCode: verdict === 'accepted' ? 0 : 1, stderr: missing };
+}
+
+/** The node's addresses from its ip-addr.txt. */
+function folderAddresses(f: NodeFolder): NodeAddress[] {
+  return (f.interfaces ?? []).flatMap((i) => i.addresses.map((a) => ({ iface: i.name, addr: a.address, len: a.prefix.len })));
+}
+
+/** The out device the node's policy rules and routes choose (none when they do not decide one device). */
+function routeOutOf(f: NodeFolder): NonNullable<Parameters<typeof walkNodePath>[1]['routeOut']> {
+  return (p, iif, mark) => {
+    const r = lookupPolicyRoute(f.rules ?? DEFAULT_RULES, f.routes!, { src: p.src, dst: p.dst, proto: p.proto, sport: p.sport, dport: p.dport, mark, iif });
+    if (r.kind !== 'route') return undefined;
+    if (r.route.dev) return r.route.dev;
+    // A multipath route: known only when every next hop leaves on the same device.
+    const devs = new Set((r.route.nexthops ?? []).map((n) => n.dev));
+    return devs.size === 1 ? [...devs][0] : undefined;
+  };
 }

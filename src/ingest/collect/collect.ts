@@ -56,7 +56,8 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
       }
       const error = `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`.split('\n')[0]!;
       result.failures.push({ call, error });
-      o.progress(`${call}: failed (${error}); going on`);
+      // A failure repeated by every call (no credentials) is said once; the report groups them.
+      if (result.failures.filter((f) => f.error === error).length === 1) o.progress(`${call}: failed (${error}); going on`);
       return undefined;
     }
   };

@@ -9,6 +9,7 @@
  * when the input ends early).
  */
 import { readFileSync } from 'node:fs';
+import { unreadable } from '../unreadable.js';
 import { PodpathError } from '../../model/errors.js';
 import { firstJsonErrorOffset } from './json-position.js';
 
@@ -28,7 +29,7 @@ export function readJsonFile(file: string): JsonDoc {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PodpathError('PP_MISSING_INPUT', `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+    throw new PodpathError('PP_MISSING_INPUT', `cannot read file: ${unreadable(e)}`, { file });
   }
   return parseJsonText(text, file);
 }

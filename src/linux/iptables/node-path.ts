@@ -52,6 +52,12 @@ export interface NodePathInput {
    * routed out (not delivered locally). @default not known: `-o` matches and MASQUERADE give unknown
    */
   outIface?: string;
+  /**
+   * The node's routing decision for a packet after PREROUTING (or OUTPUT):
+   * the device it leaves on, from the node's routes and policy rules. Used
+   * when `outIface` is not given. @default none: only a given outIface is known
+   */
+  routeOut?: (p: Packet, iif: string, mark: number) => string | undefined;
   /** The node's addresses. @default none: only 127.0.0.0/8 is known to be local */
   addresses?: NodeAddress[];
   /** Firewall mark the packet starts with. @default 0 */
@@ -171,7 +177,9 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
     const inIface = input.start.inIface;
     paths = hook(rs, 'PREROUTING', input.packet, start, { in: inIface }, NEW, (q, pass) => {
       // Unknown locality: a given --out says how the node routes it (the caller's statement, not a guess).
-      const local = isLocal(q.dst) ?? (out !== undefined ? false : undefined);
+      const local = isLocal(q.dst) ?? (input.outIface !== undefined ? false : undefined);
+      // Routing happens here, after DNAT: the node's routes choose the device when --out is not given.
+      const out = input.outIface ?? (local ? undefined : input.routeOut?.(q, inIface, pass.mark));
       if (local === undefined) return [finish(pass, { kind: 'unknown', hook: 'PREROUTING', reason: `whether ${fmt(q.dst)} is an address of this node is not known (give --addr IFACE=IP/LEN)` })];
       if (local) return hook(rs, 'INPUT', q, pass, { in: inIface }, NEW, (r, p2) => [finish(p2, { kind: 'delivered-locally' }, r)], budget);
       return hook(rs, 'FORWARD', q, pass, { in: inIface, out }, NEW, (r, p2) =>
@@ -180,7 +188,8 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   } else {
     paths = hook(rs, 'OUTPUT', input.packet, start, { out }, NEW, (q, pass) => {
       const toSelf = isLocal(q.dst) === true;
-      const dev = toSelf ? 'lo' : out;
+      // Rerouted after OUTPUT (its NAT and marks may change the route).
+      const dev = toSelf ? 'lo' : (out ?? input.routeOut?.(q, 'lo', pass.mark));
       return hook(rs, 'POSTROUTING', q, pass, { out: dev }, NEW, (r, p2) => {
         if (!toSelf) return [finish(p2, { kind: 'sent', ...(dev ? { outIface: dev } : {}) }, r)];
         return hook(rs, 'INPUT', r, p2, { in: 'lo' }, NEW, (s, p3) => [finish(p3, { kind: 'delivered-locally' }, s)], budget);

@@ -5,6 +5,7 @@
  * collection wrote, what failed, how often AWS throttled).
  */
 import type { CollectResult } from '../../model/collect-result.js';
+import { distinctFailures } from './collect-remedy.js';
 
 /** `podpath snapshot check DIR`. */
 export interface SnapshotCheckReport {
@@ -35,12 +36,28 @@ export function snapshotCheckText(r: SnapshotCheckReport): string {
 export type CollectReport = { kind: 'collect' } & CollectResult;
 
 export function collectText(r: CollectReport): string {
-  const out: string[] = [`collected into ${r.out} (region ${r.region}${r.context ? `, context ${r.context}` : ''})`, '', `== Written (${r.written.length})`];
-  for (const w of r.written) out.push(`   ${w.file}: ${w.call}, ${w.items} items${w.pages > 1 ? ` in ${w.pages} pages` : ''}`);
-  out.push('', `== Failed (${r.failures.length})`);
-  for (const f of r.failures) out.push(`   ${f.call}: ${f.error}`);
-  out.push('', `throttled and retried: ${r.throttled}`, '', '== Node dumps (run these, then re-run podpath snapshot check)');
-  for (const c of r.nodeDumpCommands) out.push(`   ${c}`);
+  const where = `(region ${r.region}${r.context ? `, context ${r.context}` : ''})`;
+  const head = !r.written.length
+    ? `nothing written to ${r.out} ${where}: every call failed`
+    : `wrote ${r.written.length} file(s) into ${r.out} ${where}${r.failures.length ? `; partial: ${r.failures.length} call(s) failed, what was read is kept` : ''}`;
+  const out: string[] = [head];
+  if (r.written.length) {
+    out.push('', `== Written (${r.written.length})`);
+    for (const w of r.written) out.push(`   ${w.file}: ${w.call}, ${w.items} items${w.pages > 1 ? ` in ${w.pages} pages` : ''}`);
+  }
+  if (r.failures.length) {
+    // One line per distinct failure, not one per call: a missing credential fails every AWS call alike.
+    out.push('', `== Failed (${r.failures.length} call(s), ${distinctFailures(r.failures).length} distinct)`);
+    for (const g of distinctFailures(r.failures)) {
+      const calls = g.calls.length === 1 ? g.calls[0]! : `${g.calls.length} calls (${g.calls[0]}, ...)`;
+      out.push(`   ${calls}: ${g.error}${g.remedy ? `\n      fix: ${g.remedy}` : ''}`);
+    }
+  }
+  if (r.throttled) out.push('', `throttled and retried: ${r.throttled}`);
+  if (r.nodeDumpCommands.length) {
+    out.push('', '== Node dumps (run these, then re-run podpath snapshot check)');
+    for (const c of r.nodeDumpCommands) out.push(`   ${c}`);
+  }
   if (r.extraCommands.length) out.push('', '== EKS (the Service CIDR; run these too)', ...r.extraCommands.map((c) => `   ${c}`));
   return `${out.join('\n')}\n`;
 }

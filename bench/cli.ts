@@ -1,0 +1,66 @@
+/**
+ * CLI start-up and run time from the packed package (issue 16): `podpath demo`
+ * and `podpath trace` run as a user runs them after installing the tarball,
+ * each against `node -e 0` measured in the same run (the baseline: Node's own
+ * start). Goals: < 300 ms wall, < 2.5x `node -e 0`. Runs are interleaved so
+ * that machine load hits command and baseline alike; the median is reported.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+// @ts-expect-error plain ESM script without types
+import { packAndInstall } from '../scripts/packed-install.mjs';
+
+/** One figure: the command's median wall time, the baseline's, and their ratio. */
+export interface CliFigure {
+  name: string;
+  value: number;
+  unit: 'ms';
+  baseline: number;
+  ratio: number;
+}
+
+function wall(cmd: string[], cwd: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd, stdio: 'ignore' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Packs, installs into a temp folder, and times demo and trace against `node -e 0`. */
+export async function benchCli(rounds = 9): Promise<CliFigure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-bench-cli-'));
+  try {
+    const { prefix } = packAndInstall(dir) as { prefix: string };
+    const bin = join(prefix, 'node_modules', 'podpath', 'dist', 'podpath.js');
+    const commands: [string, string[]][] = [
+      ['podpath demo', ['node', bin, 'demo']],
+      ['podpath trace', ['node', bin, 'trace', '--estate', join(prefix, 'node_modules/podpath/examples/seed-2015.estate.yaml'), 'pod:api-7f9', 'rds:prod-db', '-q']],
+    ];
+    const out: CliFigure[] = [];
+    for (const [name, cmd] of commands) {
+      wall(cmd, prefix); // warm the file cache
+      const base: number[] = [];
+      const runs: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        base.push(wall(['node', '-e', '0'], prefix));
+        runs.push(wall(cmd, prefix));
+      }
+      const value = Math.round(median(runs));
+      const baseline = Math.round(median(base));
+      out.push({ name, value, unit: 'ms', baseline, ratio: Math.round((value / baseline) * 100) / 100 });
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const f of await benchCli()) console.log(`${f.name}: ${f.value} ${f.unit} wall, node -e 0: ${f.baseline} ${f.unit}, ratio ${f.ratio}x (goal < 300 ms, < 2.5x)`);
+}

@@ -1,0 +1,40 @@
+/**
+ * `podpath report --html FILE`: runs doctor and fix (as `podpath fix` does)
+ * and writes one self-contained HTML page. Exit 1 when there are findings at
+ * or above warning, as doctor's default; bad input throws (exit 2).
+ */
+import { writeFileSync } from 'node:fs';
+import { loadInput, type InputOptions } from '../../ingest/load.js';
+import { PodpathError } from '../../model/errors.js';
+import { doctor } from '../../doctor/doctor.js';
+import { fixAll } from '../../fix/prove.js';
+import { SEVERITY_RANK } from '../../doctor/catalog.js';
+import { assumed, noteLine } from '../../model/load-note.js';
+import { renderHtmlReport } from '../../report/html/index.js';
+import { displayPath } from '../paths.js';
+import { replanOf } from './doctor.js';
+import type { CommandResult } from './result.js';
+
+export interface ReportOptions extends InputOptions {
+  html: string;
+}
+
+export async function runReport(o: ReportOptions): Promise<CommandResult> {
+  const estate = loadInput(o);
+  const result = doctor(estate);
+  const fixes = fixAll(estate, result, doctor, { replan: replanOf(estate) });
+  const notes = [...estate.notes, ...result.assumptions.map(assumed)];
+  const name = o.snapshot ?? (o.estate ? displayPath(o.estate) : estate.name);
+  const page = await renderHtmlReport(estate, { estate: name, findings: result.findings, fixes, notes: notes.map(noteLine) });
+  try {
+    writeFileSync(o.html, page);
+  } catch (e) {
+    throw new PodpathError('PP_USAGE', `cannot write the report: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: o.html });
+  }
+  const fails = result.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning);
+  return {
+    report: { kind: 'html-report', file: o.html, estate: name, findings: result.findings.length, proven: fixes.filter((f) => f.proofs.some((p) => p.proven) || f.combination?.proven).length, bytes: Buffer.byteLength(page) },
+    exitCode: fails ? 1 : 0,
+    stderr: notes.map(noteLine),
+  };
+}
