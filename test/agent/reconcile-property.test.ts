@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, readNatTable, reconcile, uninstallPayload, DEFAULT_FLAGS, type AgentSpec } from '../../src/k8s/masq-agent/index.js';
+import { defaultConfig, readNatTable, reconcile, uninstallPayload, DEFAULT_FLAGS, type AgentSpec, type PortInterval } from '../../src/k8s/masq-agent/index.js';
 import { formatIpv4 } from '../../src/net/ipv4.js';
 import { maskOf } from '../../src/net/prefix.js';
 import { FakeNat } from './fakes.js';
@@ -15,7 +15,7 @@ const spec: fc.Arbitrary<AgentSpec> = fc.record({
   podCIDRs: fc.array(cidr, { maxLength: 3 }),
   masqLinkLocal: fc.boolean(),
   randomFully: fc.boolean(),
-  toPorts: fc.constantFrom([], [{ first: 1024, last: 65535 }], [{ first: 1024, last: 29999 }, { first: 32768, last: 65535 }]),
+  toPorts: fc.constantFrom<PortInterval[][]>([], [{ first: 1024, last: 65535 }], [{ first: 1024, last: 29999 }, { first: 32768, last: 65535 }]),
 }).map((r) => ({
   config: { ...defaultConfig(), nonMasqueradeCIDRs: r.nonMasqueradeCIDRs, masqueradeCIDRs: r.masqueradeCIDRs, podCIDRs: r.podCIDRs, masqLinkLocal: r.masqLinkLocal },
   flags: { ...DEFAULT_FLAGS, randomFully: r.randomFully, toPorts: [...r.toPorts] },
