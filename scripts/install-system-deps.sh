@@ -15,6 +15,7 @@ declare -A need=(
   [psql]=postgresql-client
   [ping]=iputils-ping
   [ipset]=ipset
+  [nft]=nftables
 )
 missing=()
 for cmd in "${!need[@]}"; do
