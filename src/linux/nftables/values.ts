@@ -73,6 +73,16 @@ export function atomOf(type: string, text: string): Atom | string {
 /** An Atom printed back (for notes and the text renderer). */
 export function showAtom(a: Atom, type?: string): string {
   if ('str' in a) return a.wildcard ? `${a.str}*` : a.str;
+  if (type === 'ipv4_addr' && a.lo !== a.hi) {
+    const size = a.hi - a.lo + 1;
+    const len = 32 - Math.log2(size);
+    if (Number.isInteger(len) && a.lo % size === 0) return `${showAtom({ lo: a.lo, hi: a.lo }, type)}/${len}`;
+  }
+  if (type === 'ct_state' || type === 'ct_status') {
+    const names = Object.entries(type === 'ct_state' ? CT_STATE : CT_STATUS).filter(([, b]) => (a.lo & b) !== 0).map(([n]) => n);
+    if (names.length) return names.join(',');
+  }
+  if (type === 'mark') return `0x${a.lo.toString(16)}`;
   const one = (v: number) => (type === 'ipv4_addr' ? `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}` : type === 'inet_proto' ? (PROTO_NAMES[v] ?? String(v)) : String(v));
   return a.lo === a.hi ? one(a.lo) : `${one(a.lo)}-${one(a.hi)}`;
 }
