@@ -277,7 +277,7 @@ function evalRule(table: NftTable, base: NftChain, chain: NftChain, rule: NftRul
         return unknown(`not understood: ${s.construct}`);
     }
   }
-  if (rule.stmts.some((s) => s.kind === 'mangle')) note();
+  note();
   return 'next';
 }
 
