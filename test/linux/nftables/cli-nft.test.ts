@@ -37,7 +37,7 @@ describe('podpath nft trace', () => {
   it('names the reject-chain rule that rejects a Service without endpoints', async () => {
     const r = await run('nft', 'trace', V4, '--src', '10.0.0.2', '--dst', '172.30.0.46:80', '--in', 'eth1', '--out', 'eth0', '--addr', 'eth0=192.168.0.2/24');
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`rejected in FORWARD by ${V4}:57 reject`);
+    expect(r.out).toContain(`rejected in FORWARD by ${V4}:51 reject`);
   });
   it('walks iptables mangle before an nft chain at mangle + 10 and after one at mangle - 10', async () => {
     const ipt = join(tmp, 'iptables-save.txt');
