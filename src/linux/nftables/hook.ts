@@ -55,15 +55,20 @@ type Entry =
   | { kind: 'iptables'; table: TableName; order: number; sub: number }
   | { kind: 'nft'; table: NftTable; chain: NftChain; order: number; sub: number };
 
-/** The ip/inet base chains of a hook, any family set aside. */
+const baseCache = new WeakMap<NftRuleset, Map<string, { table: NftTable; chain: NftChain }[]>>();
+
+/** The ip/inet base chains of a hook, any family set aside (found once per ruleset: a ruleset is not changed after parsing). */
 export function baseChainsAt(nft: NftRuleset, hook: HookName): { table: NftTable; chain: NftChain }[] {
-  const h = hook.toLowerCase();
-  const out: { table: NftTable; chain: NftChain }[] = [];
-  for (const t of nft.tables) {
-    if (t.family !== 'ip' && t.family !== 'inet') continue;
-    for (const ch of t.chains.values()) if (ch.base?.hook === h) out.push({ table: t, chain: ch });
+  let byHook = baseCache.get(nft);
+  if (!byHook) {
+    byHook = new Map();
+    for (const t of nft.tables) {
+      if (t.family !== 'ip' && t.family !== 'inet') continue;
+      for (const ch of t.chains.values()) if (ch.base) byHook.set(ch.base.hook, [...(byHook.get(ch.base.hook) ?? []), { table: t, chain: ch }]);
+    }
+    baseCache.set(nft, byHook);
   }
-  return out;
+  return byHook.get(hook.toLowerCase()) ?? [];
 }
 
 function entriesOf(rs: Ruleset, nft: NftRuleset, hook: HookName): Entry[] {

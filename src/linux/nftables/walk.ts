@@ -128,8 +128,31 @@ function atomHolds(a: Atom, v: number | string, flag: boolean): boolean {
   return flag ? (v & a.lo) !== 0 : v >= a.lo && v <= a.hi;
 }
 
-/** The element whose key holds for the values, if any. */
+/** Exact-key index of a set whose elements are all single values (kube-proxy's service maps), built once per element list. */
+const exactIndex = new WeakMap<NftElement[], Map<string, NftElement> | null>();
+
+function indexOf(elements: NftElement[]): Map<string, NftElement> | null {
+  let idx = exactIndex.get(elements);
+  if (idx !== undefined) return idx;
+  idx = new Map();
+  for (const e of elements) {
+    if (!e.key.every((a) => ('str' in a ? !a.wildcard : a.lo === a.hi))) {
+      idx = null;
+      break;
+    }
+    const k = e.key.map((a) => ('str' in a ? `s${a.str}` : `n${a.lo}`)).join('|');
+    if (!idx.has(k)) idx.set(k, e);
+  }
+  exactIndex.set(elements, idx);
+  return idx;
+}
+
+/** The element whose key holds for the values, if any (the first, as a set holds each key once). */
 function lookup(elements: NftElement[], vals: (number | string)[], flag: boolean): NftElement | undefined {
+  if (!flag && elements.length > 8) {
+    const idx = indexOf(elements);
+    if (idx) return idx.get(vals.map((v) => (typeof v === 'string' ? `s${v}` : `n${v}`)).join('|'));
+  }
   return elements.find((e) => e.key.length === vals.length && e.key.every((a, i) => atomHolds(a, vals[i]!, flag)));
 }
 
