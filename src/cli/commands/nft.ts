@@ -38,6 +38,8 @@ export interface NftTraceOptions {
   addr?: string[];
   /** @default 40000 */
   sport?: number;
+  /** Firewall mark the packet arrives with (hex or decimal). @default 0 */
+  mark?: string;
 }
 
 const formatOf = (rs: NftRuleset) => (rs.format === 'json' ? 'nft -j list ruleset' : 'nft list ruleset');
@@ -157,6 +159,8 @@ export function runNftTrace(o: NftTraceOptions): CommandResult {
   if (o.proto !== 'icmp' && !(Number.isInteger(dport) && dport >= 1 && dport <= 65535)) throw new PodpathError('PP_USAGE', `--dst port '${portText}' is not a port (1-65535)`);
   const sport = o.proto === 'icmp' ? 0 : (o.sport ?? 40000);
   const addresses = (o.addr ?? []).map(parseAddrOption);
+  const mark = o.mark === undefined ? 0 : /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(o.mark) ? Number(o.mark) >>> 0 : undefined;
+  if (mark === undefined) throw new PodpathError('PP_USAGE', `--mark ${o.mark}: not a mark (e.g. 0x01000000)`);
   const nft = readNftFile(o.file);
   let rs: Ruleset = { tables: new Map(), file: '(no iptables dump)' };
   if (o.iptables !== undefined) {
@@ -168,7 +172,7 @@ export function runNftTrace(o: NftTraceOptions): CommandResult {
   const packet: Packet = { src, dst, proto: o.proto, sport, dport };
   const paths = walkNodePath(rs, {
     packet, start: o.in !== undefined ? { kind: 'arrives', inIface: o.in } : { kind: 'local' },
-    ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, nft,
+    ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, nft, mark,
   });
   const branches = paths.map(branchView);
   const each = branches.map((b) => (b.outcome === 'dropped' || b.outcome === 'rejected' || b.outcome === 'unknown' ? b.outcome : b.reply && b.reply.outcome !== 'returned' ? b.reply.outcome : 'accepted'));
@@ -182,6 +186,7 @@ export function runNftTrace(o: NftTraceOptions): CommandResult {
       start: o.in !== undefined ? `arriving on ${o.in}` : 'from a local process', ...(o.out !== undefined ? { out: o.out } : {}),
       addresses: addresses.map((a) => `${a.iface}=${formatIpv4(a.addr)}/${a.len}`),
     },
+    ...(mark ? { derived: `the packet arrives with mark 0x${mark.toString(16)} (--mark)` } : {}),
     notInInput: o.iptables !== undefined ? (['raw', 'mangle', 'nat', 'filter', 'security'] as const).filter((t) => !rs.tables.has(t)) : ['iptables (no dump given)'],
     verdict, branches, warnings: 0,
   };
