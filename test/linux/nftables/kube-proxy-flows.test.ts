@@ -21,16 +21,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpus } from '../../helpers/estates.js';
 import { parseNftText } from '../../../src/linux/nftables/parse-text.js';
-import { walkNodePath, type NodePath } from '../../../src/linux/iptables/node-path.js';
+import type { NodePath } from '../../../src/linux/iptables/node-path.js';
+import { tracePaths } from './trace-helper.js';
 import type { MergedHookOutcome } from '../../../src/linux/nftables/hook.js';
-import type { NftRuleset } from '../../../src/linux/nftables/types.js';
-import type { Ruleset } from '../../../src/linux/iptables/types.js';
-import { formatIpv4, parseIpv4 } from '../../../src/net/ipv4.js';
+import { formatIpv4 } from '../../../src/net/ipv4.js';
 
 const dir = join(corpus, 'kube-proxy-nft-tests');
-const NODE_IPS = [['eth0', '192.168.0.2'], ['eth1', '192.168.1.2'], ['eth2', '192.168.99.11']] as const;
-const addresses = NODE_IPS.map(([iface, ip]) => ({ iface, addr: parseIpv4(ip), len: 24 }));
-const noIptables: Ruleset = { tables: new Map(), file: '(no iptables)' };
 
 /** TestTracePacketV4's runPacketFlowTests table (helpers_test.go), unchanged. */
 const V4_FLOWS = [
@@ -55,14 +51,6 @@ function answer(p: NodePath): { output: string; masq: boolean } {
   return { output: dnat ? `${formatIpv4(dnat.packet.dst)}:${dnat.packet.dport}` : '', masq };
 }
 
-export function tracePaths(nft: NftRuleset, src: string, dst: string, dport: number): NodePath[] {
-  const local = NODE_IPS.some(([, ip]) => ip === src);
-  return walkNodePath(noIptables, {
-    packet: { src: parseIpv4(src), dst: parseIpv4(dst), proto: 'tcp', sport: 40000, dport },
-    start: local ? { kind: 'local' } : { kind: 'arrives', inIface: 'eth0' },
-    outIface: 'eth0', addresses, nft,
-  });
-}
 
 describe.each(['01-TestTracePacketV4.nft', '01-TestTracePacketV4.list-ruleset.nft'])('TestTracePacketV4 flows on %s', (file) => {
   const nft = parseNftText(readFileSync(join(dir, file), 'utf8'), file);
