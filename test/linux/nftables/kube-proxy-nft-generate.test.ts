@@ -6,7 +6,8 @@
  * the maps the same elements; nft -c -f accepts the generated text; the
  * corpus's flows to those Services trace the same on the generated rules.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpus } from '../../helpers/estates.js';
@@ -15,6 +16,7 @@ import type { KubeProxyServicePort } from '../../../src/k8s/kube-proxy/rules.js'
 import { parseNftText } from '../../../src/linux/nftables/parse-text.js';
 import type { NftRuleset } from '../../../src/linux/nftables/types.js';
 import { tracePaths } from './trace-helper.js';
+import { nftUnavailable, openNftNetns } from './netns-nft.js';
 
 const ports: KubeProxyServicePort[] = [
   { namespace: 'ns1', name: 'svc1', portName: 'p80', protocol: 'tcp', clusterIP: '172.30.0.41', port: 80, endpoints: [{ ip: '10.180.0.1', port: 80 }] },
@@ -39,5 +41,21 @@ describe('kube-proxy nftables rules generated from Services', () => {
   it.each([['10.0.0.2', '172.30.0.41', 80], ['10.0.0.2', '172.30.0.44', 80], ['203.0.113.2', '192.168.99.33', 80], ['10.0.0.2', '192.168.0.2', 3003]])('traces %s -> %s:%i as on the upstream ruleset', (src, dst, port) => {
     const ends = (rs: NftRuleset) => tracePaths(rs, src, dst, port).map((p) => [p.end.kind, p.packetOut, p.probability]);
     expect(ends(generated)).toEqual(ends(upstream));
+  });
+});
+
+describe.skipIf(nftUnavailable())('the generated ruleset and nft', () => {
+  it('passes nft -c -f, with and without Services lacking endpoints', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ppgen-'));
+    const ns = openNftNetns();
+    try {
+      const file = join(dir, 'gen.nft');
+      const none: KubeProxyServicePort = { namespace: 'ns6', name: 'svc6', portName: 'p80', protocol: 'tcp', clusterIP: '172.30.0.46', port: 80, nodePort: 3006, endpoints: [] };
+      writeFileSync(file, kubeProxyNftText([...ports, none], { clusterCIDR: '10.0.0.0/8' }).text);
+      expect(ns.load(file, true)).toMatchObject({ ok: true });
+    } finally {
+      ns.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
