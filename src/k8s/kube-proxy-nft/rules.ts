@@ -77,10 +77,11 @@ export function kubeProxyNftText(ports: readonly KubeProxyServicePort[], config:
     L.push(`add chain ${T} ${svc}`);
     if (config.clusterCIDR) L.push(`add rule ${T} ${svc} ip daddr ${sp.clusterIP} ${sp.protocol} dport ${sp.port} ip saddr != ${config.clusterCIDR} jump mark-for-masquerade`);
     const eps = sp.endpoints.map((e) => ({ e, chain: `endpoint-${hashed(`${base}__${e.ip}/${e.port}`)}` }));
-    L.push(`add rule ${T} ${svc} numgen random mod ${eps.length} vmap { ${eps.map((x, i) => `${i} : goto ${x.chain}`).join(' , ')} }`);
+    // nft resolves a goto when its rule is added: the endpoint chains come first.
     for (const { e, chain } of eps) {
       L.push(`add chain ${T} ${chain}`, `add rule ${T} ${chain} ip saddr ${e.ip} jump mark-for-masquerade`, `add rule ${T} ${chain} meta l4proto ${sp.protocol} dnat to ${e.ip}:${e.port}`);
     }
+    L.push(`add rule ${T} ${svc} numgen random mod ${eps.length} vmap { ${eps.map((x, i) => `${i} : goto ${x.chain}`).join(' , ')} }`);
     L.push(`add element ${T} service-ips { ${sp.clusterIP} . ${sp.protocol} . ${sp.port} : goto ${svc} }`);
     if (sp.nodePort || sp.externalIPs?.length) {
       L.push(`add chain ${T} ${ext}`, `add rule ${T} ${ext} jump mark-for-masquerade`, `add rule ${T} ${ext} goto ${svc}`);

@@ -14,7 +14,7 @@ import { Cursor, elementsIn, parseRuleTokens } from './parse-rule.js';
 import { tokenize, type Tok } from './tokenize.js';
 import type { BaseChain, NftChain, NftFamily, NftHook, NftRule, NftRuleset, NftSet, NftTable } from './types.js';
 import { NAMED_PRIORITY, typeOf } from './values.js';
-import { validateRefs } from './validate.js';
+import { validateElements, validateRefs, validateRule } from './validate.js';
 
 const FAMILIES = new Set<NftFamily>(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
 const HOOKS = new Set<NftHook>(['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress']);
@@ -190,6 +190,8 @@ export function parseNftText(text: string, file: string): NftRuleset {
         const ch = t.chains.get(name);
         if (!ch) throw new PodpathError('PP_PARSE', `chain ${name} does not exist in table ${fam} ${tname}`, { file, line: at });
         addRule(ch, statementTokens(), at, w === 'insert');
+        const added = w === 'insert' ? ch.rules[0]! : ch.rules[ch.rules.length - 1]!;
+        validateRule(t, added.stmts, added.loc);
       } else if (what === 'set' || what === 'map') {
         const s = newSet(t, name, at, what === 'map');
         c.expect('{');
@@ -198,7 +200,9 @@ export function parseNftText(text: string, file: string): NftRuleset {
         const s = t.sets.get(name);
         if (!s) throw new PodpathError('PP_PARSE', `set ${name} does not exist in table ${fam} ${tname}`, { file, line: at });
         c.expect('{');
-        s.elements.push(...elementsIn(c, s.keyType, s.valueType));
+        const added = elementsIn(c, s.keyType, s.valueType);
+        validateElements(t, added, { file, line: at });
+        s.elements.push(...added);
       } else throw new PodpathError('PP_PARSE', `podpath does not read 'add ${what}'`, { file, line: at });
     } else if (w === 'flush' && c.peek() === 'ruleset') {
       c.p++;

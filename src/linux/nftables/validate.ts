@@ -33,6 +33,21 @@ function checkStmt(t: NftTable, s: NftStmt, loc: NftLoc): void {
   else if (s.kind === 'set-update' && !t.sets.has(s.set)) fail(loc, `undefined set @${s.set}`);
 }
 
+/**
+ * Checks one rule's references against the table as it is now: an `add rule`
+ * command may refer only to chains and sets added before it (nft resolves
+ * them when the command is evaluated), while a `table { ... }` block declares
+ * its chains first.
+ */
+export function validateRule(t: NftTable, stmts: NftStmt[], loc: NftLoc): void {
+  for (const s of stmts) checkStmt(t, s, loc);
+}
+
+/** Checks elements added by `add element` against the chains that exist now. */
+export function validateElements(t: NftTable, elements: NftElement[], loc: NftLoc): void {
+  for (const e of elements) checkVerdict(t, elementVerdict(e), loc);
+}
+
 /** Checks every reference of every table. */
 export function validateRefs(rs: NftRuleset): void {
   for (const t of rs.tables) {

@@ -29,6 +29,7 @@ const REFUSED: { name: string; text: string }[] = [
   { name: 'unknown priority name', text: V4.replace('hook forward priority 0 ;', 'hook forward priority filtr ;') },
   { name: 'bad address', text: V4.replace('ip saddr 10.180.0.1 jump', 'ip saddr 10.180.0.300 jump') },
   { name: 'table not added', text: V4.replace('add table ip kube-proxy', 'add table ip kube-prox') },
+  { name: 'goto a chain added only after the rule', text: 'add table ip t\nadd chain ip t a\nadd rule ip t a goto b\nadd chain ip t b\n' },
 ];
 
 describe.skipIf(skip)('nft as oracle', () => {
