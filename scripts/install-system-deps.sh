@@ -17,6 +17,7 @@ declare -A need=(
   [ping]=iputils-ping
   [ipset]=ipset
   [chromium]=chromium
+  [nft]=nftables
 )
 missing=()
 for cmd in "${!need[@]}"; do

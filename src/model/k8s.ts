@@ -91,6 +91,12 @@ export const NodeSchema = z.object({
   ipAddr: TextSourceSchema.optional(),
   /** `ipset save` output, for `-m set` rules. @default none: such rules answer unknown */
   ipsets: TextSourceSchema.optional(),
+  /**
+   * The node's native nftables ruleset: `nft -j list ruleset` (JSON) or `nft list ruleset` (text).
+   * Its ip/inet base chains run between the iptables tables by hook and priority.
+   * @default none: only the iptables rules are walked
+   */
+  nftRuleset: TextSourceSchema.optional(),
   /** /etc/resolv.conf of the node. */
   resolvConf: TextSourceSchema.optional(),
   source: SourceLocSchema.optional(),

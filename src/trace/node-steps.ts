@@ -11,6 +11,8 @@ import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { reversed, type Packet } from '../net/packet.js';
 import { awsRule, textRule } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
+import { walkHookWithNft } from '../linux/nftables/hook.js';
+import { nftEnd, nftHopParts, type NftAware } from './nft-hop.js';
 import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
@@ -105,7 +107,8 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
   };
 }
 
-function hookHop(node: NodeRecord, o: HookOutcome, input: Packet, c: NetfilterContext): Hop {
+function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterContext): Hop {
+  const nft = nftHopParts(o);
   const tables: NetfilterTableStep[] = o.tables.map((t) => ({
     table: t.table,
     chain: t.chain,
@@ -125,14 +128,15 @@ function hookHop(node: NodeRecord, o: HookOutcome, input: Packet, c: NetfilterCo
   const ct = o.conntrackNat;
   if (ct) notes.push(conntrackNote(ct.before, ct.after, ct.manip) ?? '');
   if (node.ruleset.derived) notes.push(node.ruleset.derived);
-  const decision = o.verdict === 'ACCEPT' ? (nat ? 'nat' : 'accept') : o.verdict === 'DROP' ? 'drop' : o.verdict === 'REJECT' ? 'reject' : 'unknown';
+  const decision = o.verdict === 'ACCEPT' ? (nat || nft?.nat ? 'nat' : 'accept') : o.verdict === 'DROP' ? 'drop' : o.verdict === 'REJECT' ? 'reject' : 'unknown';
   const unknown = o.tables.find((t) => t.unknown)?.unknown;
-  const rule = unknown ? iptablesRule(unknown.rule) : nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
-  if (o.tables.length === 0) notes.push(c.ctState === 'NEW' ? `no table has rules for ${o.hook}` : `no table has rules for ${o.hook} (the nat table is skipped: conntrack state ${c.ctState})`);
+  const rule = nft ? nft.rule : unknown ? iptablesRule(unknown.rule) : nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
+  if (nft) notes.push(...nft.notes);
+  else if (o.tables.length === 0) notes.push(c.ctState === 'NEW' ? `no table has rules for ${o.hook}` : `no table has rules for ${o.hook} (the nat table is skipped: conntrack state ${c.ctState})`);
   return hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, {
     at: node.node.name,
     hook: o.hook,
-    tables,
+    tables: nft ? nft.tables : tables,
     nearMisses: o.tables.flatMap((t) => t.nearMisses.map((m) => ({ rule: iptablesRule(m.rule), failed: m.failed }))),
     decision,
     ...(rule ? { rule } : {}),
@@ -167,7 +171,7 @@ function throughHook(
   then: (q: Packet) => StepResult,
 ): StepResult {
   const c = ctx(node, pass, p, ifaces.in, ifaces.out);
-  const outcomes = walkHook(node.ruleset, hook, p, c, pass.mark);
+  const outcomes: NftAware[] = node.nft ? walkHookWithNft(node.ruleset, node.nft, hook, p, c, pass.mark) : walkHook(node.ruleset, hook, p, c, pass.mark);
   const o = outcomes.length === 1 ? outcomes[0]! : outcomes[session.choose(outcomes.map((x) => x.probability))]!;
   hops.push(hookHop(node, o, p, c));
   pass.mark = o.mark;
@@ -177,8 +181,10 @@ function throughHook(
   return o.verdict === 'ACCEPT' ? then(o.packet) : endOf(hops[hops.length - 1]!, o);
 }
 
-function endOf(h: Hop, o: HookOutcome): StepResult {
+function endOf(h: Hop, o: NftAware): StepResult {
   const t = o.tables[o.tables.length - 1]!;
+  const byNft = nftEnd(o);
+  if (byNft) return { end: { ...byNft, rule: h.rule, reason: `${byNft.reason} on ${h.at}` } };
   if (o.verdict === 'unknown') {
     return { end: { kind: 'unknown', rule: h.rule, reason: `${t.table} ${t.chain}: ${t.unknown?.construct ?? 'a rule'} is not understood, so podpath cannot tell whether it matches` } };
   }

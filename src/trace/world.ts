@@ -20,6 +20,8 @@ import { DEFAULT_RULES, parseIpRule, type PolicyRule } from '../linux/route/ip-r
 import { parseIpsetSave, type IpSet } from '../linux/ipset/ipset-save.js';
 import { parseIpAddr, type IpAddrIface } from '../linux/ip-addr.js';
 import { bindInterfaces, type Iface, type NodeIface } from './node-ifaces.js';
+import { parseNftAny } from '../linux/nftables/parse.js';
+import type { NftRuleset } from '../linux/nftables/types.js';
 
 /** A network interface in a VPC (an instance's primary or secondary ENI, an RDS endpoint's, a NAT gateway's). */
 export interface EniRecord {
@@ -78,6 +80,8 @@ export interface NodeRecord {
   ipRules: readonly PolicyRule[];
   /** The node's ipsets (`ipset save`), when given. */
   ipsets?: ReadonlyMap<string, IpSet>;
+  /** The node's native nftables ruleset, when given. */
+  nft?: NftRuleset;
   /** Notes on what was derived rather than read. */
   derived: string[];
   pods: Map<Ipv4, PodRecord>;
@@ -351,12 +355,13 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
     if (err) throw new PodpathError('PP_PARSE', `ipset save: ${err.message}`, { file: err.file, line: err.line });
     ipsets = parsed.value;
   }
+  const nft = n.nftRuleset ? parseNftAny(n.nftRuleset.text, n.nftRuleset.file ?? estateFile) : undefined;
   const binding = bindInterfaces(enis, routes, ipAddr);
   const primaryIface = binding.interfaces.find((i) => i.eni === eni);
   const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
   return {
     node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts,
-    bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), derived, pods: new Map(),
+    bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
   };
 }
 

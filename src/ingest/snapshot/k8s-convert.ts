@@ -118,6 +118,9 @@ function convertNode(
   const ipRules = texts.get('ip-rule.txt');
   const ipAddr = texts.get('ip-addr.txt');
   const ipsets = texts.get('ipset-save.txt');
+  // nft -j list ruleset is the stable machine format: preferred when both listings are given.
+  const nftRuleset = texts.get('nft-ruleset.json') ?? texts.get('nft-ruleset.txt');
+  if (texts.has('nft-ruleset.json') && texts.has('nft-ruleset.txt')) notes.ignore(`${files!.dir}/nft-ruleset.txt`, 'nft-ruleset.json is read instead (the same ruleset in JSON)');
   let iptables = texts.get('iptables-save.txt');
   if (!iptables) {
     const p = profile && nodeProfile(profile, instance, podCidr, aws);
@@ -134,7 +137,7 @@ function convertNode(
   const resolvConf = texts.get('resolv.conf');
   return {
     name, instance: instance.id, ...(podCidr ? { podCidr } : {}), ...(bridge ? { bridge } : {}),
-    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(ipRules ? { ipRules } : {}), ...(ipAddr ? { ipAddr } : {}), ...(ipsets ? { ipsets } : {}), ...(resolvConf ? { resolvConf } : {}),
+    ...(iptables ? { iptables } : {}), ...(routes ? { routes } : {}), ...(ipRules ? { ipRules } : {}), ...(ipAddr ? { ipAddr } : {}), ...(ipsets ? { ipsets } : {}), ...(nftRuleset ? { nftRuleset } : {}), ...(resolvConf ? { resolvConf } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Snapshot folders (docs/snapshot.md): `aws/*.json` (AWS CLI describe-*
  * outputs, detected by content), `k8s/*.json` (kubectl lists),
- * `nodes/<name>/{iptables-save.txt, ip-route.txt, ip-rule.txt, ip-addr.txt, ipset-save.txt, resolv.conf,
+ * `nodes/<name>/{iptables-save.txt, nft-ruleset.{json,txt}, ip-route.txt, ip-rule.txt, ip-addr.txt, ipset-save.txt, resolv.conf,
  * sysctl.txt}` and an optional `podpath.yaml`, read into a validated Estate.
  *
  * Guarantees: bad input throws one PodpathError naming the file and line (or
@@ -30,7 +30,7 @@ export interface SnapshotLoad {
   notes: SnapshotNotes;
 }
 
-const NODE_FILES = ['iptables-save.txt', 'ip-route.txt', 'ip-rule.txt', 'ip-addr.txt', 'ipset-save.txt', 'resolv.conf', 'sysctl.txt'];
+const NODE_FILES = ['iptables-save.txt', 'nft-ruleset.json', 'nft-ruleset.txt', 'ip-route.txt', 'ip-rule.txt', 'ip-addr.txt', 'ipset-save.txt', 'resolv.conf', 'sysctl.txt'];
 
 /** Reads a snapshot folder into an estate. */
 export function loadSnapshot(dir: string): Estate {

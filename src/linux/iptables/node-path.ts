@@ -29,6 +29,8 @@ import type { Ipv4 } from '../../net/ipv4.js';
 import type { ConnTuples, HookName, HookOutcome, NetfilterContext, Ruleset } from './types.js';
 import { MAX_BRANCHES, walkHook } from './walk.js';
 import type { IpSet } from '../ipset/ipset-save.js';
+import type { NftRuleset } from '../nftables/types.js';
+import { walkHookWithNft, type MergedHookOutcome } from '../nftables/hook.js';
 
 /** An address of the node: interface, address and prefix length (`--addr eth0=10.0.0.5/24`). */
 export interface NodeAddress {
@@ -64,10 +66,12 @@ export interface NodePathInput {
   mark?: number;
   /** The node's ipsets (`ipset save`), for `-m set`. @default not known: `-m set` answers unknown */
   ipsets?: ReadonlyMap<string, IpSet>;
+  /** The node's native nftables ruleset: its ip/inet base chains run between the iptables tables by priority. @default none */
+  nft?: NftRuleset;
 }
 
 /** What every hook of one direction shares: the node, the conntrack state, and the connection's tuples for a packet. */
-type Base = Omit<NetfilterContext, 'inIface' | 'outIface' | 'conn'> & { connOf: (p: Packet) => ConnTuples };
+type Base = Omit<NetfilterContext, 'inIface' | 'outIface' | 'conn'> & { connOf: (p: Packet) => ConnTuples; nft?: NftRuleset };
 
 /** One hook passed. */
 export interface PathStep {
@@ -121,11 +125,11 @@ function hook(
   rs: Ruleset, name: HookName, p: Packet, pass: Pass, ifaces: { in?: string; out?: string }, base: Base,
   then: Next, budget: { paths: number },
 ): NodePath[] {
-  const { connOf, ...fixed } = base;
+  const { connOf, nft, ...fixed } = base;
   const ctx: NetfilterContext = { ...fixed, ctStatus: pass.ctStatus, conn: connOf(p), ...(pass.connmark !== undefined ? { connmark: pass.connmark } : {}) };
   if (ifaces.in !== undefined) ctx.inIface = ifaces.in;
   if (ifaces.out !== undefined) ctx.outIface = ifaces.out;
-  const outcomes = walkHook(rs, name, p, ctx, pass.mark);
+  const outcomes: (HookOutcome & Partial<Pick<MergedHookOutcome, 'unknownReason'>>)[] = nft ? walkHookWithNft(rs, nft, name, p, ctx, pass.mark) : walkHook(rs, name, p, ctx, pass.mark);
   budget.paths += outcomes.length - 1;
   return outcomes.flatMap((o) => {
     const step: PathStep = { hook: name, packetIn: p, outcome: o, ...(ifaces.in ? { inIface: ifaces.in } : {}), ...(ifaces.out ? { outIface: ifaces.out } : {}) };
@@ -144,7 +148,7 @@ function hook(
     }
     if (o.verdict === 'unknown') {
       const t = o.tables[o.tables.length - 1];
-      const why = t?.unknown ? `${t.table} ${t.chain}: ${t.unknown.construct} (${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line})` : `${name}: not understood`;
+      const why = o.unknownReason ?? (t?.unknown ? `${t.table} ${t.chain}: ${t.unknown.construct} (${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line})` : `${name}: not understood`);
       return [finish(next, { kind: 'unknown', hook: name, reason: why })];
     }
     return [finish(next, { kind: o.verdict === 'DROP' ? 'dropped' : 'rejected', hook: name })];
@@ -164,7 +168,7 @@ export function walkNodePath(rs: Ruleset, input: NodePathInput): NodePath[] {
   const holder = new Map<Ipv4, string>((input.addresses ?? []).map((a) => [a.addr, a.iface]));
   const localDevice = (ip: Ipv4) => holder.get(ip) ?? (contains(LOOPBACK, ip) ? 'lo' : undefined);
   const base = (ct: NetfilterContext['ctState'], connOf: Base['connOf']): Base => ({
-    isLocal, localDevice, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}),
+    isLocal, localDevice, ifaceAddress: (i: string) => ifaceAddr.get(i), ctState: ct, connOf, ...(input.ipsets ? { ipsets: input.ipsets } : {}), ...(input.nft ? { nft: input.nft } : {}),
   });
   const budget = { paths: 1 };
   const start: Pass = { steps: [], mark: (input.mark ?? 0) >>> 0, probability: 1, ctStatus: {} };

@@ -1,0 +1,120 @@
+/**
+ * bench/nft: a kube-proxy nftables-mode ruleset for 2,000 Services x 5
+ * endpoints (the chains, maps and rules kube-proxy writes per Service), each
+ * figure a ratio against a baseline measured in the same run:
+ * - parse: podpath's reader vs `nft -c -f` on the same file in a throwaway
+ *   network namespace (needs root and nft; skipped otherwise). Goal >= 1.0x.
+ * - trace: a pod -> ClusterIP walk through the node's hooks (warm) vs a naive
+ *   walk of the same Services written as one rule per Service (no verdict map,
+ *   as iptables mode does it). Goal: < 1 ms.
+ * Medians over rounds; the machine's speed moves both sides of a ratio alike.
+ *
+ * Run alone: `npx tsx bench/nft.ts`; `benchNft` is exported for bench/run.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseNftText } from '../src/linux/nftables/parse-text.js';
+import { walkNodePath } from '../src/linux/iptables/node-path.js';
+import type { Ruleset } from '../src/linux/iptables/types.js';
+import { parseIpv4 } from '../src/net/ipv4.js';
+
+const SERVICES = 2000;
+const ENDPOINTS = 5;
+const ip = (base: number, i: number) => `${base}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+/** The ruleset as kube-proxy writes it (`nft -f` form); `naive` writes one dispatch rule per Service instead of the service-ips map. */
+export function kubeProxyRuleset(services = SERVICES, endpoints = ENDPOINTS, naive = false): string {
+  const L: string[] = ['add table ip kube-proxy', 'add chain ip kube-proxy mark-for-masquerade', 'add chain ip kube-proxy masquerading', 'add chain ip kube-proxy services',
+    'add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority -100 ; }', 'add chain ip kube-proxy nat-postrouting { type nat hook postrouting priority 100 ; }',
+    'add chain ip kube-proxy filter-forward { type filter hook forward priority 0 ; }', 'add chain ip kube-proxy endpoints-check',
+    'add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000', 'add rule ip kube-proxy masquerading mark and 0x4000 == 0 return',
+    'add rule ip kube-proxy masquerading mark set mark xor 0x4000', 'add rule ip kube-proxy masquerading masquerade fully-random',
+    'add rule ip kube-proxy nat-prerouting jump services', 'add rule ip kube-proxy nat-postrouting jump masquerading', 'add rule ip kube-proxy filter-forward ct state new jump endpoints-check',
+    'add map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }',
+    'add map ip kube-proxy no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; }',
+    'add rule ip kube-proxy endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services'];
+  if (!naive) L.push('add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips');
+  for (let s = 0; s < services; s++) {
+    const svc = `service-${s}-ns/svc/tcp/p80`;
+    const cip = ip(172, (30 << 16) + s);
+    L.push(`add chain ip kube-proxy ${svc}`);
+    const eps: string[] = [];
+    for (let e = 0; e < endpoints; e++) {
+      const epIp = ip(10, (180 << 16) + s * endpoints + e);
+      const ep = `endpoint-${s}-${e}__${epIp}/80`;
+      eps.push(`${e} : goto ${ep}`);
+      L.push(`add chain ip kube-proxy ${ep}`, `add rule ip kube-proxy ${ep} ip saddr ${epIp} jump mark-for-masquerade`, `add rule ip kube-proxy ${ep} meta l4proto tcp dnat to ${epIp}:80`);
+    }
+    L.push(`add rule ip kube-proxy ${svc} ip daddr ${cip} tcp dport 80 ip saddr != 10.0.0.0/8 jump mark-for-masquerade`);
+    L.push(`add rule ip kube-proxy ${svc} numgen random mod ${endpoints} vmap { ${eps.join(' , ')} }`);
+    if (naive) L.push(`add rule ip kube-proxy services ip daddr ${cip} tcp dport 80 goto ${svc}`);
+    else L.push(`add element ip kube-proxy service-ips { ${cip} . tcp . 80 : goto ${svc} }`);
+  }
+  return `${L.join('\n')}\n`;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const time = (f: () => void, rounds: number) => median(Array.from({ length: rounds }, () => {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+}));
+
+/** One figure: podpath's value, the baseline measured in the same run, and baseline / value. */
+export interface BenchFigure { name: string; value: number; unit: string; baseline: number; ratio: number }
+
+function nftCheckMs(file: string, rounds: number): number | undefined {
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v nft && command -v ip']).status !== 0) return undefined;
+  const ns = `ppb${randomBytes(5).toString('hex')}`;
+  if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) return undefined;
+  try {
+    return time(() => {
+      const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', file], { encoding: 'utf8', timeout: 120_000 });
+      if (r.status !== 0) throw new Error(`nft -c -f failed: ${r.stderr}`);
+    }, rounds);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+/** The figures for bench/run.ts. */
+export async function benchNft(): Promise<BenchFigure[]> {
+  const text = kubeProxyRuleset();
+  const naiveText = kubeProxyRuleset(SERVICES, ENDPOINTS, true);
+  const dir = mkdtempSync(join(tmpdir(), 'ppbench-nft-'));
+  const out: BenchFigure[] = [];
+  try {
+    const file = join(dir, 'kube-proxy.nft');
+    writeFileSync(file, text);
+    const parseMs = time(() => parseNftText(text, file), 5);
+    const kernelMs = nftCheckMs(file, 3);
+    if (kernelMs !== undefined) out.push({ name: `nft parse ${SERVICES} Services x ${ENDPOINTS} endpoints vs nft -c -f`, value: parseMs, unit: 'ms', baseline: kernelMs, ratio: kernelMs / parseMs });
+    const rs = parseNftText(text, file);
+    const naive = parseNftText(naiveText, 'naive.nft');
+    const none: Ruleset = { tables: new Map(), file: 'none' };
+    const input = (nft: typeof rs) => ({
+      packet: { src: parseIpv4('10.0.0.2'), dst: parseIpv4(ip(172, (30 << 16) + 1500)), proto: 'tcp' as const, sport: 40000, dport: 80 },
+      start: { kind: 'arrives' as const, inIface: 'eth1' }, outIface: 'eth0', addresses: [{ iface: 'eth0', addr: parseIpv4('192.168.0.2'), len: 24 }], nft,
+    });
+    const paths = walkNodePath(none, input(rs));
+    if (paths.length !== ENDPOINTS || paths.some((p) => p.end.kind !== 'forwarded')) throw new Error('bench trace: expected one forwarded path per endpoint');
+    for (let i = 0; i < 50; i++) walkNodePath(none, input(rs));
+    const per = (nft: typeof rs) => time(() => {
+      for (let i = 0; i < 100; i++) walkNodePath(none, input(nft));
+    }, 7) / 100;
+    const traceMs = per(rs);
+    const naiveMs = per(naive);
+    out.push({ name: `nft trace pod -> ClusterIP (warm, ${ENDPOINTS} branches + replies) vs a rule per Service`, value: traceMs * 1000, unit: 'us', baseline: naiveMs * 1000, ratio: naiveMs / traceMs });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const f of await benchNft()) console.log(`${f.name}: ${f.value.toFixed(2)} ${f.unit}, baseline ${f.baseline.toFixed(2)} ${f.unit}, ratio ${f.ratio.toFixed(2)}x`);
+}

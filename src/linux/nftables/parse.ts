@@ -1,0 +1,17 @@
+/**
+ * One entry point for nft rulesets: JSON (`nft -j list ruleset`, detected by
+ * its leading `{`) or text (`nft list ruleset` or an `nft -f` file).
+ */
+import { parseNftJson } from './parse-json.js';
+import { parseNftText } from './parse-text.js';
+import type { NftRuleset } from './types.js';
+
+/** Parses nft output of either kind. Throws PP_PARSE with file:line on bad input. */
+export function parseNftAny(text: string, file: string): NftRuleset {
+  return /^\s*\{/.test(text) ? parseNftJson(text, file) : parseNftText(text, file);
+}
+
+/** Tables of families an IPv4 trace does not pass (ip6, arp, bridge, netdev): read, set aside. */
+export function setAsideTables(rs: NftRuleset): string[] {
+  return rs.tables.filter((t) => t.family !== 'ip' && t.family !== 'inet').map((t) => `${t.family} ${t.name}`);
+}
