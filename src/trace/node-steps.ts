@@ -15,6 +15,7 @@ import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
+import { selectSourceWithoutAddress } from '../linux/ip-addr.js';
 import type { EniRecord, NodeRecord, PodRecord } from './world.js';
 import type { NodeIface } from './node-ifaces.js';
 import type { Session, StepResult } from './state.js';
@@ -101,6 +102,7 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
     isLocal: (ip) => isNodeLocal(node, ip),
     localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
     ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+    fallbackSource: (name) => (node.ipAddr ? selectSourceWithoutAddress(node.ipAddr, name) : undefined),
     ...(node.ipsets ? { ipsets: node.ipsets } : {}),
   };
 }

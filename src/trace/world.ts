@@ -71,6 +71,8 @@ export interface NodeRecord {
   interfaces: NodeIface<EniRecord>[];
   /** Interfaces or ENIs the dumps matched ambiguously: left unbound. */
   ifaceConflicts: string[];
+  /** The node's `ip addr` dump, parsed, when given. */
+  ipAddr?: readonly IpAddrIface[];
   bridge?: Iface;
   ruleset: Ruleset;
   routes: RouteEntry[];
@@ -355,7 +357,7 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
   const primaryIface = binding.interfaces.find((i) => i.eni === eni);
   const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
   return {
-    node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts,
+    node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts, ...(ipAddr ? { ipAddr } : {}),
     bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), derived, pods: new Map(),
   };
 }
