@@ -101,6 +101,8 @@ export interface World {
   instanceEni: Map<string, EniRecord>;
   /** Each instance's ENIs, primary first, then by device index. */
   instanceEnis: Map<string, EniRecord[]>;
+  /** Secondary interfaces (device index 1 and up) by their `eni-` id: route targets may name them. */
+  enisById: Map<string, EniRecord>;
   rdsById: Map<string, RdsInstance>;
   nodes: Map<string, NodeRecord>;
   nodeByInstance: Map<string, NodeRecord>;
@@ -162,6 +164,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     for (const g of eni.groups) for (const a of owned) sgMembers.get(g.id)?.add(a);
   };
   const instanceEnis = new Map<string, EniRecord[]>();
+  const enisById = new Map<string, EniRecord>();
   for (const i of estate.instances) {
     const primary = parseIpv4(i.privateIp);
     const eni: EniRecord = {
@@ -195,6 +198,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
         groups: (x.securityGroups ?? i.securityGroups).map((g) => sgs.get(g)!),
       };
       addEni(secondary);
+      enisById.set(secondary.id, secondary);
       all.push(secondary);
     }
     instanceEnis.set(i.id, all);
@@ -258,6 +262,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     enis,
     instanceEni,
     instanceEnis,
+    enisById,
     rdsById: new Map(estate.rdsInstances.map((r) => [r.id, r])),
     nodes,
     nodeByInstance,

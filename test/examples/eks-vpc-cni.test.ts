@@ -84,6 +84,22 @@ describe('the EKS example: pods across nodes, the peered RDS, DNS', () => {
   });
 });
 
+describe('broadcast addresses on the node', () => {
+  it.each(['10.0.31.255', '255.255.255.255'])('a pod\'s packet to %s is delivered to its node itself, not forwarded or dropped', (dst) => {
+    const [t, ...more] = traces('pod:shop/web-7c9f8d6b5-xk2lp', `${dst}:53`, 'udp');
+    expect(more).toEqual([]);
+    expect(t!.forward.find((h) => h.kind === 'node-route')).toMatchObject({ decision: 'accept', outIface: 'lo' });
+    expect(t!.forward.at(-1)).toMatchObject({ kind: 'host', at: nodeA, decision: 'deliver' });
+    expect(t!.verdict).toBe('delivered');
+  });
+
+  it('the node\'s own packet to a broadcast address is unknown (sent on the link and looped back), naming it', () => {
+    const [t] = traces(`node:${nodeA}`, '10.0.31.255:53', 'udp');
+    expect(t!.verdict).toBe('unknown');
+    expect(t!.reason).toContain('10.0.31.255 is a broadcast address');
+  });
+});
+
 describe('podpath doctor on the EKS example', () => {
   it('reports the Service CIDR (from describe-cluster) overlapping the peered data VPC as PP102', () => {
     const r = doctor(estate);
@@ -152,6 +168,12 @@ describe.skipIf(unavailable !== undefined).each(EKS_NODES)('the example\'s node 
       const got = /\bsrc (\S+)/.exec(ns.exec('ip', ['route', 'get', pod.ip]).stdout)?.[1];
       expect(got).toBe(formatIpv4(selectSourceWithoutAddress(ifaces, pod.veth)!));
     }
+  });
+
+  it.skipIf(node.name !== nodeA).each(['10.0.31.255', '255.255.255.255'])('the kernel routes a pod\'s packet to %s to local delivery (broadcast ... dev lo), as the model does', (dst) => {
+    const pod = node.enis[0]!.pods[0]!;
+    const out = ns.exec('ip', ['route', 'get', dst, 'from', pod.ip, 'iif', pod.veth]).stdout;
+    expect(out).toMatch(new RegExp(`^broadcast ${dst.replace(/\./g, '\\.')} from ${pod.ip} dev lo\\b`));
   });
 
   it('iptables-save.txt is accepted by iptables-restore --test and is what the kernel saves after restoring the rules kube-proxy, kubelet and aws-node write', () => {
