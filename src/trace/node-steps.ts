@@ -60,7 +60,7 @@ export function nodeIfaceOf(node: NodeRecord, eni: EniRecord): NodeIface<EniReco
 const boundIface = (node: NodeRecord, dev: string) => node.interfaces.find((i) => i.name === dev);
 
 /** The node's link route to a pod's /32 on a veth (not eth0, not lo), if the node has one. */
-function podVeth(node: NodeRecord, ip: Ipv4) {
+export function podVeth(node: NodeRecord, ip: Ipv4) {
   const r = lookupNodeRoute(node.routes, ip);
   return r && r.dev && r.dst.len === 32 && !r.via && r.dev !== node.eth0.name && r.dev !== 'lo' && !boundIface(node, r.dev) ? r : undefined;
 }
