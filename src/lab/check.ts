@@ -166,8 +166,8 @@ function addressesOf(state: LabState, w: World, ns: string): string[] {
 async function startResponders(state: LabState, w: World, checks: FlowCheck[]): Promise<Started[]> {
   const want = new Map<string, { tcp: Set<number>; udp: Set<number> }>();
   const served = new Set(state.plan.services.flatMap((s) => (s.kind === 'cluster-dns' ? [`${s.ns}/tcp/53`, `${s.ns}/udp/53`] : [])));
-  for (const c of checks) {
-    const t = c.traces[0]!;
+  // Every branch's destination gets a responder (a -m statistic fork may reach any of them).
+  for (const c of checks) for (const t of c.traces) {
     if (c.flow.proto === 'icmp' || t.flow.dport === undefined) continue;
     const last = [...t.forward].reverse().find((h) => h.decision === 'deliver');
     const places = [parseIpv4(t.flow.dstIp), ...(last ? [parseIpv4(last.packetIn.dst)] : [])];

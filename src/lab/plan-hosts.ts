@@ -16,6 +16,7 @@ import { DEFAULT_RULES, type PolicyRule } from '../linux/route/ip-rule.js';
 import { tokenize } from '../linux/iptables/tokenize.js';
 import { PodpathError } from '../model/errors.js';
 import type { EniRecord, NodeRecord, PodRecord } from '../trace/world.js';
+import { nodeIfaceOf, podVeth } from '../trace/node-steps.js';
 import type { PlanContext, P2pLink } from './plan-context.js';
 import type { LinkPlan, NsPlan } from './plan-types.js';
 
@@ -25,13 +26,37 @@ const HOST_SYSCTLS = [
   'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0',
 ];
 
-/** `ip address add` lines for an interface's addresses on eth0: the primary with the subnet's length. */
-function eniAddresses(eni: EniRecord, prefixRoute: boolean): string[] {
+/**
+ * `ip address add` lines for an interface's addresses on `dev`: the primary
+ * with the subnet's length, the secondary ones as /32, except those a pod
+ * holds (VPC CNI: a pod's address is a secondary address of the ENI, but
+ * the pod's namespace has it, not the node).
+ */
+function eniAddresses(eni: EniRecord, prefixRoute: boolean, dev = 'eth0', podIps: ReadonlySet<number> = new Set()): string[] {
   const len = eni.subnet.prefix.len;
   return [
-    `address add ${formatIpv4(eni.primary)}/${len} dev eth0${prefixRoute ? '' : ' noprefixroute'}`,
-    ...eni.addresses.filter((a) => a !== eni.primary).map((a) => `address add ${formatIpv4(a)}/32 dev eth0`),
+    `address add ${formatIpv4(eni.primary)}/${len} dev ${dev}${prefixRoute ? '' : ' noprefixroute'}`,
+    ...eni.addresses.filter((a) => a !== eni.primary && !podIps.has(a)).map((a) => `address add ${formatIpv4(a)}/32 dev ${dev}`),
   ];
+}
+
+/**
+ * The node device of each of the node's ENIs: the interface the dumps bound
+ * to it (ens5, ens6...), the primary one `eth0` when nothing names it.
+ */
+export function nodeDevOf(node: NodeRecord, eni: EniRecord): string | undefined {
+  return nodeIfaceOf(node, eni)?.name ?? (eni === node.eni ? node.eth0.name : undefined);
+}
+
+/** The node's ENIs that the lab builds, primary first, each with its device. */
+function nodeEnis(node: NodeRecord): { eni: EniRecord; dev: string }[] {
+  const owner = node.eni.owner;
+  const enis = owner.kind === 'instance' ? [node.eni, ...node.interfaces.map((i) => i.eni).filter((e) => e !== node.eni)] : [node.eni];
+  return enis.map((eni) => {
+    const dev = nodeDevOf(node, eni);
+    if (!dev) throw new PodpathError('PP_USAGE', `node ${node.node.name}: no interface is bound to ${eni.id}: the lab cannot build it`);
+    return { eni, dev };
+  });
 }
 
 function gateway(eni: EniRecord): string {
@@ -42,7 +67,10 @@ const noResolv = (what: string) => `# podpath lab: ${what} has no resolv.conf in
 
 /** A node namespace and its pods' links. */
 export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: Map<PodRecord, string>, links: LinkPlan[]): NsPlan {
-  const ip: string[] = ['link set lo up', ...eniAddresses(node.eni, !node.node.routes), 'link set eth0 up'];
+  const podIps = new Set([...node.pods.keys()]);
+  const devs = nodeEnis(node);
+  const ip: string[] = ['link set lo up'];
+  for (const { eni, dev } of devs) ip.push(...eniAddresses(eni, !node.node.routes && eni === node.eni, dev, podIps), `link set ${dev} up`);
   if (node.bridge) {
     const len = node.bridge.prefix.len;
     ip.push(`link add ${node.bridge.name} type bridge`, `address add ${formatIpv4(node.bridge.address)}/${len} dev ${node.bridge.name}`, `link set ${node.bridge.name} up`);
@@ -50,7 +78,14 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
   let k = 0;
   for (const [pod, pns] of podNs) {
     if (pod.node !== node) continue;
-    if (!node.bridge) throw new PodpathError('PP_USAGE', `node ${node.node.name} has no bridge: the lab cannot attach pod ${pod.name}`);
+    if (!node.bridge) {
+      // VPC CNI: the pod's host-side veth is the device of the node's /32 route to it.
+      const veth = podVeth(node, pod.ip)?.dev;
+      if (!veth) throw new PodpathError('PP_USAGE', `node ${node.node.name} has no bridge and no /32 route to pod ${pod.name} over a veth: the lab cannot attach it`);
+      links.push({ a: ns, aDev: veth, b: pns, bDev: 'eth0' });
+      ip.push(`link set ${veth} up`);
+      continue;
+    }
     const dev = `veth${k++}`;
     links.push({ a: ns, aDev: dev, b: pns, bDev: 'eth0' });
     ip.push(`link set ${dev} master ${node.bridge.name}`, `link set ${dev} up`);
@@ -60,7 +95,7 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
     // (`ip route` prints the default route first).
     const mine = node.routes.filter((r) => r.table !== 'local' && r.table !== 'default' && r.type !== 'local');
     ip.push(...[...mine.filter((r) => r.via === undefined), ...mine.filter((r) => r.via !== undefined)].map((r) => routeLine(node, r)));
-  } else ip.push(`route add default via ${gateway(node.eni)} dev eth0`);
+  } else ip.push(`route add default via ${gateway(node.eni)} dev ${devs[0]!.dev}`);
   ip.push(...ruleLines(node));
 
   const inserts = node.node.iptablesInserts.map((i) => {
@@ -72,7 +107,10 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
     ns,
     role: 'node',
     ref: node.node.name,
-    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0'],
+    // Without a bridge (VPC CNI) the node answers ARP for the addresses it routes elsewhere
+    // (proxy ARP, on every device it gets): the router's for a pod's address on the
+    // pod's ENI, a pod's for its gateway 169.254.1.1. AWS delivers to the ENI without ARP.
+    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0', ...(node.bridge ? [] : ['net.ipv4.conf.default.proxy_arp=1'])],
     ipBatch: ip,
     ...(node.node.ipsets ? { ipsets: node.node.ipsets.text.endsWith('\n') ? node.node.ipsets.text : `${node.node.ipsets.text}\n` } : {}),
     ...(node.node.iptables ? { iptables: node.node.iptables.text.endsWith('\n') ? node.node.iptables.text : `${node.node.iptables.text}\n` } : {}),
@@ -102,8 +140,8 @@ function ruleLines(node: NodeRecord): string[] {
 
 /** A route of the node's `ip route` dump as an `ip route add` line. */
 function routeLine(node: NodeRecord, r: RouteEntry): string {
-  const devs = [node.eth0.name, node.bridge?.name];
-  if (r.dev && !devs.includes(r.dev)) throw new PodpathError('PP_USAGE', `node ${node.node.name}: route '${r.text}' uses ${r.dev}; the lab builds only eth0 and the bridge`, r.loc ?? {});
+  const devs = [node.eth0.name, node.bridge?.name, ...node.interfaces.map((i) => i.name), ...[...node.pods.keys()].map((ip) => podVeth(node, ip)?.dev)];
+  if (r.dev && !devs.includes(r.dev)) throw new PodpathError('PP_USAGE', `node ${node.node.name}: route '${r.text}' uses ${r.dev}; the lab builds only the node's ENI interfaces, the bridge and pod veths`, r.loc ?? {});
   if (r.nexthops) throw new PodpathError('PP_USAGE', `node ${node.node.name}: multipath route '${r.text}' is not supported by the lab`, r.loc ?? {});
   const words = [r.type === 'unicast' ? '' : r.type, formatRouteDst(r.dst)];
   if (r.via !== undefined) words.push('via', formatIpv4(r.via));
@@ -118,7 +156,9 @@ function routeLine(node: NodeRecord, r: RouteEntry): string {
 
 /** A pod namespace (its link is planned by its node). */
 export function planPod(pod: PodRecord, ns: string): NsPlan {
-  const gw = formatIpv4(pod.node.bridge!.address);
+  // Bridge pods route via the bridge address; VPC CNI pods via 169.254.1.1, which the
+  // node's veth answers (amazon-vpc-cni-k8s docs/cni-proposal.md: the pod's default gateway).
+  const gw = pod.node.bridge ? formatIpv4(pod.node.bridge.address) : '169.254.1.1';
   return {
     ns,
     role: 'pod',

@@ -19,7 +19,7 @@ import { PodpathError } from '../model/errors.js';
 import { formatIpv4 } from '../net/ipv4.js';
 import { compileWorld, type EniRecord, type PodRecord } from '../trace/world.js';
 import { enisOf, hostNsOf, linkAllocator, type EniPort, type P2pLink, type PlanContext } from './plan-context.js';
-import { planHost, planIgw, planNode, planPod, planResolver } from './plan-hosts.js';
+import { nodeDevOf, planHost, planIgw, planNode, planPod, planResolver } from './plan-hosts.js';
 import { planRouter } from './plan-router.js';
 import type { LabPlan, LinkPlan, NsPlan, ServicePlan } from './plan-types.js';
 
@@ -42,7 +42,10 @@ export function planLab(estate: Estate, prefix: string): LabPlan {
     enisOf(w, vpc).forEach((eni, k) => {
       const port: EniPort = { eni, router, dev: `e${k}`, hostNs: hostNsOf(ctx, eni, { node: nodeIndex, host: hostIndex }), bit: k };
       ctx.ports.set(eni, port);
-      links.push({ a: router, aDev: port.dev, b: port.hostNs, bDev: 'eth0' });
+      const node = eni.owner.kind === 'instance' ? w.nodeByInstance.get(eni.owner.instance.id) : undefined;
+      const hostDev = node ? nodeDevOf(node, eni) : 'eth0';
+      if (!hostDev) throw new PodpathError('PP_USAGE', `node ${node!.node.name}: no interface is bound to ${eni.id}: the lab cannot build it`);
+      links.push({ a: router, aDev: port.dev, b: port.hostNs, bDev: hostDev });
     });
     const i = vpcs.indexOf(vpc);
     const p2p = (peerNs: string, routerDev: string): P2pLink => {

@@ -25,7 +25,7 @@ export interface IpAddrIface {
   /** `link/ether` address, lower case. */
   mac?: string;
   /** IPv4 addresses with their prefix length (`inet 10.0.1.10/19`: 10.0.1.10 in 10.0.0.0/19). */
-  addresses: { address: Ipv4; prefix: Prefix }[];
+  addresses: { address: Ipv4; prefix: Prefix; scope: string; secondary: boolean }[];
   loc: SourceLoc;
 }
 
@@ -82,9 +82,30 @@ function readDetail(iface: IpAddrIface, detail: string, diag: (s: Diagnostic['se
     }
     try {
       const prefix = parseCidr(`${addr}/${len ?? '32'}`, { nonAligned: 'mask' });
-      iface.addresses.push({ address: parseIpv4(addr), prefix });
+      const rest = words.slice(k + 2);
+      const scopeAt = rest.indexOf('scope');
+      const scope = scopeAt >= 0 ? rest[scopeAt + 1] ?? 'global' : 'global';
+      iface.addresses.push({ address: parseIpv4(addr), prefix, scope, secondary: rest.includes('secondary') });
     } catch {
       diag('warning', `inet '${next}' is not an IPv4 address with a prefix length; left out`);
     }
   }
+}
+
+/**
+ * The source address the kernel picks for a packet leaving by `dev` when
+ * `dev` holds no IPv4 address: the first primary scope-global address of the
+ * namespace's devices in index order (net/ipv4/devinet.c inet_select_addr,
+ * `no_in_dev`; 127.0.0.1 is scope host and never picked). Undefined when `dev`
+ * is not listed, holds an address (its own is used), or nothing qualifies.
+ */
+export function selectSourceWithoutAddress(ifaces: readonly IpAddrIface[], dev: string): Ipv4 | undefined {
+  const own = ifaces.find((i) => i.name === dev);
+  if (!own || own.addresses.length > 0) return undefined;
+  const ordered = [...ifaces].sort((a, b) => a.index - b.index);
+  for (const i of ordered) {
+    const a = i.addresses.find((x) => x.scope === 'global' && !x.secondary);
+    if (a) return a.address;
+  }
+  return undefined;
 }

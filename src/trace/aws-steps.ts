@@ -140,7 +140,10 @@ export function routeFrom(w: World, subnet: SubnetRecord, p: Packet, hops: Hop[]
       return { end: { kind: 'dropped', rule: route.rule, reason: `${table.id} blackholes ${route.text}` } };
     case 'instance':
     case 'eni': {
-      const target = t.kind === 'instance' ? w.instanceEni.get(t.id) : undefined;
+      // A route to an ENI sends the packet to that interface, whichever instance
+      // port it is (VPC route tables doc, "Route table concepts": targets include
+      // a network interface); an instance target means its primary interface.
+      const target = t.kind === 'instance' ? w.instanceEni.get(t.id) : w.enisById.get(t.id);
       if (!target) {
         routeHop('unknown', [`target ${t.id} is not in the estate`]);
         return { end: { kind: 'unknown', rule: route.rule, reason: `${table.id} routes to ${t.id}, which the estate does not describe` } };

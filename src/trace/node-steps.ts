@@ -17,6 +17,7 @@ import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
+import { selectSourceWithoutAddress } from '../linux/ip-addr.js';
 import type { EniRecord, NodeRecord, PodRecord } from './world.js';
 import type { NodeIface } from './node-ifaces.js';
 import type { Session, StepResult } from './state.js';
@@ -61,7 +62,7 @@ export function nodeIfaceOf(node: NodeRecord, eni: EniRecord): NodeIface<EniReco
 const boundIface = (node: NodeRecord, dev: string) => node.interfaces.find((i) => i.name === dev);
 
 /** The node's link route to a pod's /32 on a veth (not eth0, not lo), if the node has one. */
-function podVeth(node: NodeRecord, ip: Ipv4) {
+export function podVeth(node: NodeRecord, ip: Ipv4) {
   const r = lookupNodeRoute(node.routes, ip);
   return r && r.dev && r.dst.len === 32 && !r.via && r.dev !== node.eth0.name && r.dev !== 'lo' && !boundIface(node, r.dev) ? r : undefined;
 }
@@ -103,6 +104,7 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
     isLocal: (ip) => isNodeLocal(node, ip),
     localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
     ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+    fallbackSource: (name) => (node.ipAddr ? selectSourceWithoutAddress(node.ipAddr, name) : undefined),
     ...(node.ipsets ? { ipsets: node.ipsets } : {}),
   };
 }
@@ -206,14 +208,14 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
   const pass = newPass(entry, arrived);
   // A reply gets SNAT undone by the walk at nat priority in PREROUTING (after mangle), before routing, and DNAT in INPUT/POSTROUTING.
   return throughHook(session, node, 'PREROUTING', arrived, pass, { in: iface }, hops, (q) => {
-    if (isNodeLocal(node, q.dst)) {
-      return throughHook(session, node, 'INPUT', q, pass, { in: iface }, hops, (delivered) => {
-        if (!entry) session.conntrack(node.node.name).record(arrived, delivered, pass.connmark);
-        hops.push(hop('host', delivered, delivered, { at: node.node.name, direction: 'receive', decision: 'deliver', notes: [`delivered to a local socket on ${node.node.name}`] }));
-        return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
-      });
-    }
+    const local = () => throughHook(session, node, 'INPUT', q, pass, { in: iface }, hops, (delivered) => {
+      if (!entry) session.conntrack(node.node.name).record(arrived, delivered, pass.connmark);
+      hops.push(hop('host', delivered, delivered, { at: node.node.name, direction: 'receive', decision: 'deliver', notes: [`delivered to a local socket on ${node.node.name}`] }));
+      return { end: { kind: 'delivered', endpoint: { kind: 'host', node }, packet: delivered } };
+    });
+    if (isNodeLocal(node, q.dst)) return local();
     const route = routeHop(session, node, q, iface, pass.mark, hops);
+    if ('local' in route) return local();
     if ('end' in route) return route;
     return throughHook(session, node, 'FORWARD', q, pass, { in: iface, out: route.dev }, hops, (r) =>
       throughHook(session, node, 'POSTROUTING', r, pass, { in: iface, out: route.dev }, hops, (left) => {
@@ -224,6 +226,9 @@ export function nodeIn(session: Session, node: NodeRecord, iface: string, arrive
   });
 }
 
+/** routeHop answers local delivery only for received packets (iif other than lo); a sent one never gets it. */
+const sentLocal = (node: NodeRecord): StepResult => ({ end: { kind: 'unknown', reason: `${node.node.name}: routing answered local delivery for a packet the node itself sends` } });
+
 /** A process on the node (host network) sends a packet, or answers one. */
 export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops: Hop[]): StepResult {
   const entry = session.conntrack(node.node.name).matchReply(sent);
@@ -233,12 +238,12 @@ export function hostSend(session: Session, node: NodeRecord, sent: Packet, hops:
   if (entry) notes.push(conntrackNote(sent, p, 'destination') ?? '');
   hops.push(hop('host', sent, p, { at: node.node.name, direction: 'send', decision: 'forward', notes: notes.filter(Boolean) }));
   const first = routeHop(session, node, p, 'lo', pass.mark, hops);
-  if ('end' in first) return first;
+  if (!('dev' in first)) return 'end' in first ? first : sentLocal(node);
   const markBefore = pass.mark;
   return throughHook(session, node, 'OUTPUT', p, pass, { out: first.dev }, hops, (q) => {
     // A new destination (nat OUTPUT DNAT) or mark (mangle OUTPUT) makes the kernel route again (ip_route_me_harder).
     const route = q.dst === p.dst && pass.mark === markBefore ? first : routeHop(session, node, q, 'lo', pass.mark, hops);
-    if ('end' in route) return route;
+    if (!('dev' in route)) return 'end' in route ? route : sentLocal(node);
     return throughHook(session, node, 'POSTROUTING', q, pass, { out: route.dev }, hops, (left) => {
       if (!entry) session.conntrack(node.node.name).record(sent, left, pass.connmark);
       return egress(node, route.dev, left, hops);
@@ -266,7 +271,7 @@ const RULE_ENDS = {
  * it arrived on) or a locally generated one (`iif` = lo), through the node's
  * ip rules (policy routing) with the packet's mark at that point.
  */
-function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, mark: number, hops: Hop[]): { dev: string } | { end: import('./state.js').TripEnd } {
+function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, mark: number, hops: Hop[]): { dev: string } | { local: true } | { end: import('./state.js').TripEnd } {
   const decision = lookupPolicyRoute(node.ipRules, node.routes, { ...p, mark, iif });
   if (decision.kind === 'unknown') {
     const rule = ruleRef(node, decision.rule);
@@ -293,6 +298,20 @@ function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, ma
       hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'forward', outIface: nh.dev, rule: rule!, notes: [...policy, `multipath route: next hop ${i + 1} of ${r.nexthops.length} (dev ${nh.dev}, weight ${nh.weight})`] }));
       return { dev: nh.dev };
     }
+  }
+  // A received packet to a broadcast address (a `broadcast` route of the local
+  // table, or 255.255.255.255) is delivered locally, never forwarded: the kernel
+  // routes it RTN_BROADCAST to local input (net/ipv4/route.c ip_route_input_slow,
+  // brd_input; `ip route get ... iif DEV` prints `broadcast ... dev lo`).
+  if (iif !== 'lo' && (r?.type === 'broadcast' || p.dst === 0xffffffff)) {
+    const why = `${formatIpv4(p.dst)} is a broadcast address: the kernel delivers it to the node itself`;
+    hops.push(hop('node-route', p, p, { at: node.node.name, decision: 'accept', outIface: 'lo', ...(rule ? { rule } : {}), notes: [...policy, why] }));
+    return { local: true };
+  }
+  if (iif === 'lo' && r?.type === 'broadcast') {
+    const why = `${formatIpv4(p.dst)} is a broadcast address: the node sends it to every host on ${r.dev ?? 'the link'} and loops a copy back to itself, which podpath does not model`;
+    hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: 'unknown', rule: rule!, notes: [...policy, why] }));
+    return { end: { kind: 'unknown', rule, reason: `${node.node.name}: ${why}` } };
   }
   if (r?.type === 'local') {
     const why = `the local table says ${formatIpv4(p.dst)} is the node's own address, which the estate does not list among ${node.node.name}'s addresses`;

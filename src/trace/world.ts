@@ -73,6 +73,8 @@ export interface NodeRecord {
   interfaces: NodeIface<EniRecord>[];
   /** Interfaces or ENIs the dumps matched ambiguously: left unbound. */
   ifaceConflicts: string[];
+  /** The node's `ip addr` dump, parsed, when given. */
+  ipAddr?: readonly IpAddrIface[];
   bridge?: Iface;
   ruleset: Ruleset;
   routes: RouteEntry[];
@@ -103,6 +105,8 @@ export interface World {
   instanceEni: Map<string, EniRecord>;
   /** Each instance's ENIs, primary first, then by device index. */
   instanceEnis: Map<string, EniRecord[]>;
+  /** Secondary interfaces (device index 1 and up) by their `eni-` id: route targets may name them. */
+  enisById: Map<string, EniRecord>;
   rdsById: Map<string, RdsInstance>;
   nodes: Map<string, NodeRecord>;
   nodeByInstance: Map<string, NodeRecord>;
@@ -164,6 +168,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     for (const g of eni.groups) for (const a of owned) sgMembers.get(g.id)?.add(a);
   };
   const instanceEnis = new Map<string, EniRecord[]>();
+  const enisById = new Map<string, EniRecord>();
   for (const i of estate.instances) {
     const primary = parseIpv4(i.privateIp);
     const eni: EniRecord = {
@@ -197,6 +202,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
         groups: (x.securityGroups ?? i.securityGroups).map((g) => sgs.get(g)!),
       };
       addEni(secondary);
+      enisById.set(secondary.id, secondary);
       all.push(secondary);
     }
     instanceEnis.set(i.id, all);
@@ -260,6 +266,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
     enis,
     instanceEni,
     instanceEnis,
+    enisById,
     rdsById: new Map(estate.rdsInstances.map((r) => [r.id, r])),
     nodes,
     nodeByInstance,
@@ -360,7 +367,7 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
   const primaryIface = binding.interfaces.find((i) => i.eni === eni);
   const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
   return {
-    node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts,
+    node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts, ...(ipAddr ? { ipAddr } : {}),
     bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
   };
 }

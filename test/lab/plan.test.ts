@@ -8,7 +8,9 @@ import { isLabNamespace, newPrefix } from '../../src/lab/state.js';
 import { parseCidr, contains } from '../../src/net/prefix.js';
 import { parseIpv4 } from '../../src/net/ipv4.js';
 import type { Estate } from '../../src/model/estate.js';
-import { seedFile } from '../helpers/estates.js';
+import { repoRoot, seedFile } from '../helpers/estates.js';
+import { loadInput } from '../../src/ingest/load.js';
+import { join } from 'node:path';
 import { arbLabCase } from './random-estates.js';
 
 const seed = loadEstateFile(seedFile);
@@ -16,7 +18,7 @@ const linkLocal = parseCidr('169.254.0.0/16');
 
 function estateAddresses(e: Estate): Set<string> {
   const s = new Set<string>();
-  for (const i of e.instances) [i.privateIp, ...i.secondaryIps].forEach((a) => s.add(a));
+  for (const i of e.instances) [i.privateIp, ...i.secondaryIps, ...i.secondaryEnis.flatMap((x) => [x.privateIp, ...x.secondaryIps])].forEach((a) => s.add(a));
   for (const r of e.rdsInstances) s.add(r.address);
   for (const p of e.pods) if (p.ip) s.add(p.ip);
   for (const n of e.nodes) if (n.bridge) s.add(n.bridge.address);
@@ -46,6 +48,32 @@ function checkInvariants(e: Estate, plan: LabPlan): void {
     expect(n.ipBatch.some((l) => / netns 1\b| netns \/proc/.test(l))).toBe(false);
   }
 }
+
+describe('the lab plan of an EKS node with a secondary ENI (examples/eks-vpc-cni)', () => {
+  const eks = loadInput({ snapshot: join(repoRoot, 'examples/eks-vpc-cni') });
+  const plan = planLab(eks, 'ppeks123-');
+  const nodeNs = plan.endpoints['node:ip-10-0-1-10.eu-west-1.compute.internal']!;
+  const node = plan.namespaces.find((n) => n.ns === nodeNs)!;
+
+  it('keeps the invariants', () => checkInvariants(eks, plan));
+
+  it('links each ENI to its own router port under the node\'s device name (ens5, ens6), and each pod by the veth its /32 route names', () => {
+    const into = plan.links.filter((l) => l.b === nodeNs || l.a === nodeNs).map((l) => (l.b === nodeNs ? l.bDev : l.aDev)).sort();
+    expect(into).toEqual(['eni0c5e8b2a4d1', 'eni6f3a1d9c2b7', 'eni9b2d4f6a8c0', 'ens5', 'ens6']);
+    expect(plan.links.filter((l) => l.b === nodeNs).every((l) => l.a.startsWith('ppeks123-r'))).toBe(true);
+  });
+
+  it('gives the ENIs their own addresses only (pods keep theirs), the dump\'s routes and rules, and proxy ARP for the pods\' gateway', () => {
+    // Secondary addresses no pod holds (the CNI's warm pool) stay the node's, as the model has them.
+    expect(node.ipBatch.filter((l) => l.startsWith('address add'))).toEqual([
+      'address add 10.0.1.10/19 dev ens5 noprefixroute', 'address add 10.0.1.22/32 dev ens5', 'address add 10.0.1.77/19 dev ens6 noprefixroute', 'address add 10.0.1.81/32 dev ens6',
+    ]);
+    expect(node.ipBatch).toEqual(expect.arrayContaining(['route replace default via 10.0.0.1 dev ens6 table 2', 'route replace 10.0.1.80 dev eni9b2d4f6a8c0 scope link', 'rule add from 10.0.1.80 lookup 2 pref 1536', 'rule add from all fwmark 0x80/0x80 lookup main pref 1024']));
+    expect(node.sysctls).toContain('net.ipv4.conf.default.proxy_arp=1');
+    const pod = plan.namespaces.find((n) => n.ns === plan.endpoints['pod:shop/orders-5d8b9c7f6-q7r2m'])!;
+    expect(pod.ipBatch).toEqual(['link set lo up', 'address add 10.0.1.80/32 dev eth0', 'link set eth0 up', 'route add 169.254.1.1 dev eth0 scope link', 'route add default via 169.254.1.1 dev eth0']);
+  });
+});
 
 describe('the lab plan', () => {
   const plan = planLab(seed, 'ppabc123-');

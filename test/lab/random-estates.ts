@@ -7,13 +7,17 @@
  * (some admitting every request but denying the replies: reply-lost), nodes
  * with random masquerade and FORWARD/INPUT/OUTPUT rules (some REJECT, with
  * ICMP errors or TCP resets: refused; some asking an ipset), some with policy
- * routing (ip rules and a second routing table), pods, EC2 hosts and an RDS;
+ * routing (ip rules and a second routing table), some EKS-style on the VPC CNI
+ * (two ENIs ens5/ens6, pods on secondary addresses of each, per-ENI policy
+ * routing, the CNI's SNAT and connmark rules), pods, EC2 hosts and an RDS;
  * flows TCP/UDP/ICMP between them and to the VPC resolvers, each with its
  * own source port.
  */
 import fc from 'fast-check';
 import { EstateSchema, type Estate } from '../../src/model/estate.js';
 import type { LabFlow } from '../../src/lab/check.js';
+import { deriveNatRules } from '../../src/k8s/profiles/index.js';
+import { mergeIptablesSave } from '../../src/k8s/merge-save.js';
 
 const BLOCKS = ['10.0.0.0/16', '172.20.0.0/16', '192.168.0.0/16', '10.1.0.0/16', '172.31.0.0/16'];
 const net16 = (block: string) => block.split('.').slice(0, 2).join('.');
@@ -42,11 +46,24 @@ function build(g: fc.GeneratorValue): LabCase {
   const hostIp = (s: { cidr: string }, n: number) => `${s.cidr.split('.').slice(0, 3).join('.')}.${n}`;
   let nextHost = 10;
   const nNodes = int(1, 3);
-  const instances: Array<{ id: string; subnet: string; privateIp: string; securityGroups: string[]; sourceDestCheck: boolean }> = [];
+  const instances: Array<{ id: string; subnet: string; privateIp: string; securityGroups: string[]; sourceDestCheck: boolean; [more: string]: unknown }> = [];
   const nodes: unknown[] = [];
   const pods: Array<{ name: string; node: string; ip: string }> = [];
   for (let i = 0; i < nNodes; i++) {
     const s = pick(subnets);
+    if (chance(0.35)) {
+      // An EKS-style node on the VPC CNI: two ENIs (ens5, ens6), a pod on a secondary address of each.
+      const [primary, second, podA, podB] = [0, 1, 2, 3].map(() => hostIp(s, nextHost++)) as [string, string, string, string];
+      const vpcBlock = vpcs.find((v) => v.id === s.vpc)!.cidrBlocks[0]!;
+      instances.push({
+        id: `i-node${i}`, subnet: s.id, privateIp: primary, secondaryIps: [podA], mac: `02:00:00:00:0${i}:05`, securityGroups: [], sourceDestCheck: chance(0.8),
+        secondaryEnis: [{ id: `eni-0${i}c0ffee0000000${i}`, deviceIndex: 1, privateIp: second, secondaryIps: [podB], mac: `02:00:00:00:0${i}:06`, sourceDestCheck: chance(0.8) }],
+      });
+      const excluded = chance(0.4) ? [pick(blocks)] : [];
+      nodes.push({ name: `node-${i}`, instance: `i-node${i}`, ...vpcCniNode(i, s.cidr, { primary, second, podA, podB }), iptables: mergeIptablesSave([deriveNatRules({ kind: 'aws-vpc-cni', vpcCidrs: [vpcBlock], nodeIp: primary, primaryIface: 'ens5', excludeSnatCidrs: excluded, randomizeSnat: pick(['prng', 'hashrandom', 'none'] as const) }).text, nodeRules(pick, chance)]) });
+      pods.push({ name: `default/pod-${i}-0`, node: `node-${i}`, ip: podA }, { name: `default/pod-${i}-1`, node: `node-${i}`, ip: podB });
+      continue;
+    }
     instances.push({ id: `i-node${i}`, subnet: s.id, privateIp: hostIp(s, nextHost++), securityGroups: [], sourceDestCheck: chance(0.25) });
     nodes.push({ name: `node-${i}`, instance: `i-node${i}`, podCidr: `10.244.${i + 1}.0/24`, bridge: { name: 'cbr0', address: `10.244.${i + 1}.1` }, iptables: nodeRules(pick, chance) });
     for (let j = 0; j < int(0, 2); j++) pods.push({ name: `default/pod-${i}-${j}`, node: `node-${i}`, ip: `10.244.${i + 1}.${5 + j}` });
@@ -66,7 +83,7 @@ function build(g: fc.GeneratorValue): LabCase {
 
   // ipsets on some nodes, asked by a masquerade or a FORWARD rule.
   nodes.forEach((n) => {
-    if (!chance(0.3)) return;
+    if (!chance(0.3) || (n as { ipAddr?: unknown }).ipAddr) return;
     const node = n as { iptables: string; ipsets?: { text: string } };
     const nets = cidrs.filter((c) => c !== '0.0.0.0/0' && chance(0.3));
     const nomatch = (chance(0.4) ? [`${pick(hostIps.length ? hostIps : ['10.244.1.5'])}/32`] : []).filter((c) => !nets.includes(c));
@@ -83,7 +100,7 @@ function build(g: fc.GeneratorValue): LabCase {
 
   // Policy routing on some nodes: their routes (with a second table) and ip rules.
   nodes.forEach((n, i) => {
-    if (!chance(0.35)) return;
+    if (!chance(0.35) || (n as { ipAddr?: unknown }).ipAddr) return;
     const node = n as { routes?: { text: string }; ipRules?: { text: string } };
     const inst = instances[i]!;
     const sub = subnets.find((x) => x.id === inst.subnet)!;
@@ -191,6 +208,39 @@ function build(g: fc.GeneratorValue): LabCase {
     flows.push({ src, dst, proto, ...(proto === 'icmp' ? {} : { dport }), sport: sportBase + flows.length * 7 + int(0, 6) });
   }
   return { estate, flows };
+}
+
+/**
+ * An AL2023 node's dumps under the VPC CNI (as test/examples/eks-nodes.ts
+ * builds them): ens5 and ens6 by MAC, per-ENI table 2 for ens6, a /32 route
+ * to each pod's veth, `to POD lookup main` (512), the connmark rule (1024) and
+ * `from POD-ON-ENS6 lookup 2` (1536).
+ */
+function vpcCniNode(i: number, subnet: string, a: { primary: string; second: string; podA: string; podB: string }) {
+  const [net, len] = subnet.split('/') as [string, string];
+  const gw = net.replace(/\.0$/, '.1');
+  const iface = (n: number, name: string, mac: string, ip: string) => [
+    `${n}: ${name}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc mq state UP group default qlen 1000`,
+    `    link/ether ${mac} brd ff:ff:ff:ff:ff:ff`,
+    `    inet ${ip}/${len} scope global ${name}`,
+    '       valid_lft forever preferred_lft forever',
+  ];
+  const [vethA, vethB] = [`eni${i}aa0000000a`, `eni${i}bb0000000b`];
+  return {
+    ipAddr: { text: [
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000', '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00', '    inet 127.0.0.1/8 scope host lo',
+      ...iface(2, 'ens5', `02:00:00:00:0${i}:05`, a.primary), ...iface(3, 'ens6', `02:00:00:00:0${i}:06`, a.second), '',
+    ].join('\n') },
+    routes: { text: [
+      `default via ${gw} dev ens5 proto dhcp src ${a.primary} metric 512`, `${subnet} dev ens5 proto kernel scope link src ${a.primary} metric 512`,
+      `default via ${gw} dev ens6 table 2`, `${gw} dev ens6 table 2 scope link`,
+      `${a.podA} dev ${vethA} scope link`, `${a.podB} dev ${vethB} scope link`, '',
+    ].join('\n') },
+    ipRules: { text: [
+      '0:\tfrom all lookup local', `512:\tfrom all to ${a.podA} lookup main`, `512:\tfrom all to ${a.podB} lookup main`,
+      '1024:\tfrom all fwmark 0x80/0x80 lookup main', `1536:\tfrom ${a.podB} lookup 2`, '32766:\tfrom all lookup main', '32767:\tfrom all lookup default', '',
+    ].join('\n') },
+  };
 }
 
 /** A node's iptables-save: some masquerade rules (the seed's and others), sometimes a FORWARD, INPUT or OUTPUT rule (some REJECT: refused). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIpAddr } from '../../src/linux/ip-addr.js';
+import { parseIpAddr, selectSourceWithoutAddress } from '../../src/linux/ip-addr.js';
 import { formatIpv4 } from '../../src/net/ipv4.js';
 import { formatPrefix } from '../../src/net/prefix.js';
 import { openNetns, oracleUnavailable, type Netns } from './iptables/netns.js';
@@ -51,6 +51,20 @@ describe('ip addr', () => {
   it('reports a line that is neither a header nor an indented detail, with its line', () => {
     const { diagnostics } = parseIpAddr({ text: `${AL2023}garbage here\n`, file: 'x.txt' });
     expect(diagnostics).toEqual([expect.objectContaining({ severity: 'error', file: 'x.txt', line: 19, text: 'garbage here' })]);
+  });
+});
+
+describe('the source address for an interface without one (inet_select_addr)', () => {
+  const ifaces = parseIpAddr({ text: AL2023 }).value;
+  it('is the first primary global address in device order for a pod veth, and nothing for an interface that has its own', () => {
+    expect(formatIpv4(selectSourceWithoutAddress(ifaces, 'eni1a2b3c4d5e6')!)).toBe('10.0.1.10');
+    expect(selectSourceWithoutAddress(ifaces, 'ens6')).toBeUndefined();
+    expect(selectSourceWithoutAddress(ifaces, 'eni-not-listed')).toBeUndefined();
+  });
+
+  it('skips host-scope and secondary addresses', () => {
+    const text = AL2023.replace('inet 10.0.1.10/19 metric 512 brd 10.0.31.255 scope global dynamic ens5', 'inet 10.0.1.10/19 brd 10.0.31.255 scope global secondary ens5');
+    expect(formatIpv4(selectSourceWithoutAddress(parseIpAddr({ text }).value, 'eni1a2b3c4d5e6')!)).toBe('10.0.2.77');
   });
 });
 

@@ -10,7 +10,16 @@
 import { z } from 'zod';
 import { AwsCidr, Tags } from './common.js';
 
-export const AwsTransitGateway = z.looseObject({ TransitGatewayId: z.string().startsWith('tgw-'), State: z.string().optional(), Tags });
+/**
+ * `Options.SecurityGroupReferencingSupport` (`enable` | `disable`): on a
+ * transit gateway it defaults to disable, on a VPC attachment to enable (EC2
+ * API reference, TransitGatewayOptions and
+ * CreateTransitGatewayVpcAttachmentRequestOptions). describe-transit-gateway-attachments
+ * carries no Options; describe-transit-gateway-vpc-attachments does.
+ */
+const SgReferencingOptions = z.looseObject({ SecurityGroupReferencingSupport: z.enum(['enable', 'disable']).optional() }).optional();
+
+export const AwsTransitGateway = z.looseObject({ TransitGatewayId: z.string().startsWith('tgw-'), State: z.string().optional(), Options: SgReferencingOptions, Tags });
 export const DescribeTransitGateways = z.looseObject({ TransitGateways: z.array(AwsTransitGateway) });
 
 export const AwsTgwAttachment = z.looseObject({
@@ -22,6 +31,7 @@ export const AwsTgwAttachment = z.looseObject({
   SubnetIds: z.array(z.string()).optional(),
   State: z.string().optional(),
   Association: z.looseObject({ TransitGatewayRouteTableId: z.string(), State: z.string().optional() }).optional(),
+  Options: SgReferencingOptions,
 });
 export type AwsTgwAttachment = z.infer<typeof AwsTgwAttachment>;
 export const DescribeTgwAttachments = z.looseObject({ TransitGatewayAttachments: z.array(AwsTgwAttachment) });

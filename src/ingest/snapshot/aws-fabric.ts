@@ -214,7 +214,11 @@ function routeTarget(
     const owner = r.instances.find((i) => i.NetworkInterfaces.some((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) === 0))?.InstanceId
       ?? r.interfaces.find((e) => e.NetworkInterfaceId === id && e.Attachment?.DeviceIndex === 0)?.Attachment?.InstanceId;
     if (owner && known.i.has(owner)) return owner;
-    notes.warn(`${where}: network interface ${id} is not the primary interface of an instance in the snapshot; traces that take this route say unknown`, file);
+    // A secondary interface (device index 1 and up) of an instance in the snapshot: the route names that ENI.
+    const secondaryOf = r.instances.find((i) => i.NetworkInterfaces.some((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) > 0))?.InstanceId
+      ?? r.interfaces.find((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) > 0)?.Attachment?.InstanceId;
+    if (secondaryOf && known.i.has(secondaryOf)) return id;
+    notes.warn(`${where}: network interface ${id} is not an interface of an instance in the snapshot; traces that take this route say unknown`, file);
     return id;
   }
   // Kept, so that longest-prefix match and route priority pick them as AWS does; traces that take them say unknown.

@@ -29,6 +29,8 @@ interface AttachmentDraft {
   state: string;
   /** True once a describe-transit-gateway-attachments record (which carries `Association`) was read. */
   associationRead: boolean;
+  /** `Options.SecurityGroupReferencingSupport` of a describe-transit-gateway-vpc-attachments record, when read. */
+  sgReferencing?: boolean;
 }
 
 export function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Set<string>, notes: SnapshotNotes): Tgws {
@@ -52,6 +54,8 @@ export function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Se
     // describe-transit-gateway-vpc-attachments records carry neither, so they say nothing about the association.
     if (a.ResourceType !== undefined) e.associationRead = true;
     for (const s of a.SubnetIds ?? []) if (subnetIds.has(s)) e.subnets.add(s);
+    const sgRef = a.Options?.SecurityGroupReferencingSupport;
+    if (sgRef) e.sgReferencing = sgRef === 'enable';
     if (a.Association && (!a.Association.State || a.Association.State === 'associated')) e.routeTable = a.Association.TransitGatewayRouteTableId;
     attachments.set(key, e);
   }
@@ -70,12 +74,15 @@ export function convertTgws(r: VendorRecords, vpcIds: Set<string>, subnetIds: Se
       return {
         id: a.id, ...a.target, subnets: [...a.subnets], state: a.state,
         ...(a.routeTable && tableIds.has(a.routeTable) ? { routeTable: a.routeTable } : {}), ...(unknown ? { associationUnknown: unknown } : {}),
+        ...(a.sgReferencing !== undefined ? { securityGroupReferencing: a.sgReferencing } : {}),
       };
     });
     if (!r.transitGateways.some((g) => g.id === id) && !r.tgwRouteTables.some((t) => t.tgw === id)) {
       notes.derive(`transit gateway ${id}`, 'named by attachments only; its route tables are not in the snapshot');
     }
-    return { id, attachments: atts, routeTables: tables };
+    // The gateway's option; AWS's default (disable) when no output states it.
+    const sgRef = r.transitGateways.find((g) => g.id === id && g.securityGroupReferencing !== undefined)?.securityGroupReferencing;
+    return { id, attachments: atts, routeTables: tables, ...(sgRef !== undefined ? { securityGroupReferencing: sgRef } : {}) };
   });
 }
 

@@ -40,7 +40,8 @@ export interface VendorRecords {
   peerings: From<AwsPeering>[];
   internetGateways: From<AwsInternetGateway>[];
   natGateways: From<AwsNatGateway>[];
-  transitGateways: { id: string; file: string }[];
+  /** `securityGroupReferencing`: the gateway's SecurityGroupReferencingSupport option, when the output states it. */
+  transitGateways: { id: string; file: string; securityGroupReferencing?: boolean }[];
   tgwAttachments: From<AwsTgwAttachment>[];
   tgwRouteTables: { id: string; tgw: string; file: string }[];
   /** Routes of one TGW route table: all of them (search-transit-gateway-routes) or the static ones only. */
@@ -91,7 +92,10 @@ export function sortDocument(doc: JsonDoc, r: VendorRecords, notes: SnapshotNote
   if ('NatGateways' in v) return count('describe-nat-gateways', pushAll(r.natGateways, aws(DescribeNatGateways).NatGateways, file));
   if ('TransitGateways' in v) {
     const list = aws(DescribeTransitGateways).TransitGateways;
-    r.transitGateways.push(...list.map((g) => ({ id: g.TransitGatewayId, file })));
+    r.transitGateways.push(...list.map((g) => {
+      const sgRef = g.Options?.SecurityGroupReferencingSupport;
+      return { id: g.TransitGatewayId, file, ...(sgRef ? { securityGroupReferencing: sgRef === 'enable' } : {}) };
+    }));
     return count('describe-transit-gateways', list.length);
   }
   if ('TransitGatewayAttachments' in v) return count('describe-transit-gateway-attachments', pushAll(r.tgwAttachments, aws(DescribeTgwAttachments).TransitGatewayAttachments, file));

@@ -15,6 +15,7 @@
  * a rule that holds only because of that says so in a note.
  */
 import type { Match } from './types.js';
+import type { EvalEnv } from './match-types.js';
 import { PROTO_NUMBER } from '../../net/packet.js';
 import {
   neg, optionMatch, unknownOptionMatch, type BuildContext, type CompiledMatch, type MatchModule, type ModuleUse, type OptionUse,
@@ -131,8 +132,9 @@ const multiport: MatchModule = {
   save: (m) => neg(m, [`--${m.args['which'] as string}`, (m.args['ranges'] as PortRange[]).map((r) => formatPortRange(r)).join(',')]),
 };
 
-/** The type podpath assumes for a traced ICMP packet. */
+/** The types podpath traces ICMP as: a request is an echo-request, its reply an echo-reply (RFC 792). */
 const ECHO_REQUEST = 8;
+const ECHO_REPLY = 0;
 
 const icmp: MatchModule = {
   options: { '--icmp-type': { args: 1 } },
@@ -150,11 +152,12 @@ const icmp: MatchModule = {
   },
   compile(m) {
     const t = m.args['icmpType'] as IcmpType | undefined;
-    const holds = (): boolean => !t || t.type === 255 || (t.type === ECHO_REQUEST && t.codeMin === 0);
+    const traced = (env: EvalEnv) => (env.ctx.conn?.dir === 'REPLY' ? ECHO_REPLY : ECHO_REQUEST);
+    const holds = (env: EvalEnv): boolean => !t || t.type === 255 || (t.type === traced(env) && t.codeMin === 0);
     return {
-      test: (env) => env.packet.proto === 'icmp' && holds() !== m.negated,
-      why: (env) => (env.packet.proto !== 'icmp' ? `protocol is ${env.packet.proto}` : 'podpath traces ICMP as echo-request (type 8)'),
-      note: t ? `${m.text}: the ICMP packet is taken as an echo-request (type 8)` : undefined,
+      test: (env) => env.packet.proto === 'icmp' && holds(env) !== m.negated,
+      why: (env) => (env.packet.proto !== 'icmp' ? `protocol is ${env.packet.proto}` : traced(env) === ECHO_REPLY ? 'podpath traces an ICMP reply as echo-reply (type 0)' : 'podpath traces ICMP as echo-request (type 8)'),
+      note: t ? `${m.text}: the ICMP packet is taken as an echo-request (type 8), its reply as an echo-reply (type 0)` : undefined,
     };
   },
   save: (m) => {

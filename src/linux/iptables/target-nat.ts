@@ -10,7 +10,9 @@
  * - a port is kept when it lies inside the `--to-ports`/`:p-q` range, otherwise
  *   the range's first port is used (nf_nat_l4proto_unique_tuple keeps an
  *   in-range port when the tuple is free);
- * - MASQUERADE uses the out interface's primary address (ctx.ifaceAddress);
+ * - MASQUERADE uses the out interface's primary address (ctx.ifaceAddress), or
+ *   for an interface without one the first global address of another device
+ *   (ctx.fallbackSource; inet_select_addr);
  *   REDIRECT uses the in interface's primary address, or 127.0.0.1 in OUTPUT
  *   (nf_nat_redirect_ipv4); when that address is not known the result is unknown;
  * - `--random`/`--random-fully` randomise the port: the original port is shown
@@ -153,9 +155,12 @@ export function natEffect(t: Target): (env: EvalEnv) => TargetEffect {
       case 'MASQUERADE': {
         const iface = env.ctx.outIface;
         if (iface === undefined) return { kind: 'unknown', construct: `${t.text}: the out interface is not given` };
-        const addr = env.ctx.ifaceAddress(iface);
+        const own = env.ctx.ifaceAddress(iface);
+        const addr = own ?? env.ctx.fallbackSource?.(iface);
         if (addr === undefined) return { kind: 'unknown', construct: `${t.text}: the address of ${iface} is not known` };
-        return { kind: 'nat', nat: name, packet: { ...p, src: addr, sport: ports ? mapPort(p.sport, toPorts) : p.sport }, note };
+        const fallback = own === undefined ? `${iface} holds no IPv4 address: the kernel takes ${formatIpv4(addr)}, the first global address of the node's devices (inet_select_addr)` : undefined;
+        const withFallback = [note, fallback].filter((x): x is string => x !== undefined).join('; ');
+        return { kind: 'nat', nat: name, packet: { ...p, src: addr, sport: ports ? mapPort(p.sport, toPorts) : p.sport }, ...(withFallback ? { note: withFallback } : {}) };
       }
       case 'REDIRECT': {
         let addr: Ipv4 | undefined;

@@ -120,6 +120,15 @@ export interface NetfilterContext {
   /** Primary address of an interface, for MASQUERADE. */
   ifaceAddress: (iface: string) => Ipv4 | undefined;
   /**
+   * The source address the kernel picks for a packet leaving by an interface
+   * that holds no IPv4 address (a VPC CNI pod's host-side veth): the first
+   * scope-global primary address of another device (net/ipv4/devinet.c
+   * inet_select_addr, which MASQUERADE calls). Undefined when the interface's
+   * addresses are not known.
+   * @default not known: MASQUERADE out such an interface answers unknown
+   */
+  fallbackSource?: (iface: string) => Ipv4 | undefined;
+  /**
    * The interface whose local-table route holds a local address (`local
    * 172.31.0.225 dev eth0 table local`), for `-m addrtype --limit-iface-in/out`.
    * @default not known: such matches on a local address answer unknown
