@@ -101,7 +101,12 @@ export function readExtras(text: string, target: string | undefined): Extras {
       const words: string[] = ['-m', head];
       let ok = true;
       while (peek() !== undefined && /^(spts?|dpts?):/.test(peek()!)) {
-        const m = /^(s|d)pts?:(!)?(.+)$/.exec(next()!)!;
+        const m = /^(s|d)pts?:(!)?(.+)$/.exec(next()!);
+        // `dpt:` with nothing after it (a cut or mangled listing) is not a port match podpath can read back.
+        if (!m) {
+          ok = false;
+          continue;
+        }
         const range = m[3]!.split(':').map((p) => port(p, x.warnings));
         if (range.some((p) => p === undefined)) ok = false;
         words.push(...bang(m[2] === '!'), m[1] === 's' ? '--sport' : '--dport', range.join(':'));
