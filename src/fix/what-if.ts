@@ -42,11 +42,16 @@ export function withoutIptablesLines(e: Estate, node: string, pattern: RegExp, w
   const copy = copyEstate(e);
   const n = copy.nodes.find((x) => x.name === node);
   if (!n?.iptables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `node '${node}' has no iptables dump to edit`);
-  n.iptables.text = n.iptables.text
+  n.iptables.text = commentOut(n.iptables.text, pattern, why);
+  return copy;
+}
+
+/** The dump with every line matching `pattern` commented out, saying why. */
+export function commentOut(text: string, pattern: RegExp, why: string): string {
+  return text
     .split('\n')
     .map((line) => (pattern.test(line) ? `# (what-if: ${why}) ${line}` : line))
     .join('\n');
-  return copy;
 }
 
 /** Appends rules at the end of a chain on every node, in order (as `iptables -A`). */

@@ -10,7 +10,7 @@ import {
   checkOptions, clusterIp, dataVpcBase, DB_PORT, DNS_VIP, groupSubnetCidr, groupVpcCidr, instanceId, groupPodBlock, nodeIp, nodeName, nodePodCidr,
   POD_CIDR, rng, SERVICE_CIDR, type GenOptions,
 } from './plan.js';
-import { planFaults, type FaultPlan, type SeededFault } from './faults.js';
+import { planFaults, type SeededFault } from './faults.js';
 
 /** A generated snapshot: files to write, hard links to make (`path` becomes a link of `target`), the faults seeded. */
 export interface GeneratedEstate {
