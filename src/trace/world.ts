@@ -124,6 +124,8 @@ export interface World {
  * the estate plus probe hosts). Rule sets are not changed once parsed.
  */
 export type RulesetCache = Map<string, Map<string, Ruleset>>;
+/** Rule sets with inserts applied, by parsed rule set and inserts (as JSON), within one compileWorld. */
+type InsertCache = Map<Ruleset, Map<string, Ruleset>>;
 
 /**
  * `lazyRulesets`: parse each node's dump when a trace first reads it, not up
@@ -133,6 +135,7 @@ export type RulesetCache = Map<string, Map<string, Ruleset>>;
 export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; lazyRulesets?: boolean } = {}): World {
   // Nodes sharing one dump (the same text at the same file:line, e.g. hard links read once) share one parsed rule set.
   const rulesets = opts.rulesets ?? new Map();
+  const inserted: InsertCache = new Map();
   const vpcs = new Map<string, VpcRecord>();
   for (const vpc of estate.vpcs) {
     const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
@@ -241,7 +244,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, rulesets, opts.lazyRulesets ?? false);
+    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, rulesets, opts.lazyRulesets ?? false, inserted);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -305,7 +308,7 @@ function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Rul
   return derived.ruleset;
 }
 
-function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined, lazy: boolean): NodeRecord {
+function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined, lazy: boolean, inserted: InsertCache): NodeRecord {
   const derived: string[] = [];
   const eni = enis[0]!;
   let ipAddr: IpAddrIface[] | undefined;
@@ -328,7 +331,14 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
     // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
     const dumped = n.iptables?.derived ? { ...parsed, derived: n.iptables.derived } : parsed;
     if (!n.iptables) derived.push(dumped.derived ?? 'no iptables-save given');
-    return insertRules(dumped, n.iptablesInserts);
+    if (n.iptablesInserts.length === 0 || dumped !== parsed) return insertRules(dumped, n.iptablesInserts);
+    // The same inserts on the same shared rule set (a what-if on every node) give one shared result.
+    const key = JSON.stringify(n.iptablesInserts);
+    const byInserts = inserted.get(parsed) ?? new Map<string, Ruleset>();
+    inserted.set(parsed, byInserts);
+    let done = byInserts.get(key);
+    if (!done) byInserts.set(key, (done = insertRules(parsed, n.iptablesInserts)));
+    return done;
   };
   const eager = lazy && n.iptables ? undefined : rulesetOf();
   if (n.iptables?.derived) derived.push(n.iptables.derived);
