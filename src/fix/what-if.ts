@@ -8,7 +8,14 @@ import type { Estate } from '../model/estate.js';
 
 /** A deep copy of an estate. */
 export function copyEstate(e: Estate): Estate {
-  return structuredClone(e);
+  // Dump texts are strings (immutable): the copy keeps the same ones instead of cloning megabytes per
+  // node (nodes sharing one dump would otherwise each get their own copy of it).
+  const texts = e.nodes.map((n) => n.iptables?.text);
+  const copy = structuredClone({ ...e, nodes: e.nodes.map((n) => (n.iptables ? { ...n, iptables: { ...n.iptables, text: '' } } : n)) });
+  copy.nodes.forEach((n, i) => {
+    if (n.iptables) n.iptables.text = texts[i]!;
+  });
+  return copy;
 }
 
 /** Inserts an iptables rule on the named nodes (or all), like `iptables -t TABLE -I CHAIN 1 RULE` over SSH on each. */
