@@ -2,7 +2,7 @@
  * Enforces the layering of DESIGN.md: dependencies point downward only, and
  * the model layers are pure (no Node built-ins: no fs, network or clock).
  */
-const pure = '^src/(net|model|linux|aws|k8s|dns|trace|doctor|fix|plan)/';
+const pure = '^src/(net|model|linux|aws|k8s|dns|trace|doctor|fix|plan|gen)/';
 const allowed = {
   net: ['net'],
   model: ['net', 'model'],
@@ -14,6 +14,7 @@ const allowed = {
   doctor: ['net', 'model', 'linux', 'aws', 'dns', 'k8s', 'trace', 'fix', 'doctor'],
   fix: ['net', 'model', 'linux', 'aws', 'dns', 'k8s', 'trace', 'fix'],
   plan: ['net', 'model', 'aws', 'k8s', 'trace', 'plan'],
+  gen: ['net', 'model', 'linux', 'k8s', 'gen'],
   report: ['net', 'model', 'trace', 'doctor', 'fix', 'plan', 'report'],
   ingest: ['net', 'model', 'linux', 'aws', 'dns', 'k8s', 'ingest'],
   lab: ['net', 'model', 'linux', 'aws', 'dns', 'k8s', 'trace', 'ingest', 'lab'],

@@ -1,13 +1,14 @@
 /**
- * iptables figures (run on its own with `npx tsx bench/iptables.ts`; the lead
- * wires it into bench/run.ts), each a ratio against a baseline measured in the
+ * iptables figures (run on its own with `npx tsx bench/iptables.ts`; bench/run.ts
+ * calls benchIptables), each a ratio against a baseline measured in the
  * same run on the same machine:
  *
  * parse: MB/s of podpath's iptables-save parser on a ~50k-rule kube-proxy dump
  * (3,000 services x 5 endpoints, made by src/k8s/kube-proxy), against the real
  * `iptables-restore --test` reading the same file inside a throwaway network
  * namespace (created and deleted here; skipped unless root with iproute2 and
- * iptables). Goal: ratio >= 1.0x (podpath at least as fast as the kernel tools).
+ * iptables), timed in paired rounds, ratio = median of the rounds' ratios.
+ * Goal: ratio >= 1.0x (podpath at least as fast as the kernel tools).
  *
  * trace: walkHook PREROUTING for pod -> ClusterIP packets through those rules
  * against the naive linear walk: reference-walk.ts, the plain reading of the
@@ -28,6 +29,7 @@ import { kubeProxySaveText, type KubeProxyServicePort } from '../src/k8s/kube-pr
 import { parseIptablesSave } from '../src/linux/iptables/parse.js';
 import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
 import type { WalkerData } from './iptables-walker.js';
+import type { Figure } from './figure.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -51,16 +53,21 @@ const text = kubeProxySaveText(ports, { nodeName: 'bench', clusterCIDR: '10.244.
 const rules = text.split('\n').filter((l) => l.startsWith('-A')).length;
 const mb = Buffer.byteLength(text) / 1e6;
 
-// parse
-parseIptablesSave({ text }); // warm up the JIT
-const parseMs = time(() => parseIptablesSave({ text, file: 'bench' }), 7);
-say(`iptables/parse: ${rules} rules, ${mb.toFixed(2)} MB`);
-say(`  podpath parse            ${parseMs.toFixed(1).padStart(8)} ms   ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
-
-const why = process.getuid?.() !== 0 ? 'not root'
-  : ['ip', 'iptables-restore'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-if (why) say(`  iptables-restore --test  skipped (${why === 'not root' ? why : `${why} not installed`})`);
-else {
+// parse: podpath and iptables-restore --test timed in paired rounds (back to back, so a change of
+// machine speed on shared cores moves both alike); the ratio is the median of the rounds' ratios.
+function benchParse(figures: Figure[]): void {
+  parseIptablesSave({ text }); // warm up the JIT
+  const parse = () => parseIptablesSave({ text, file: 'bench' });
+  say(`iptables/parse: ${rules} rules, ${mb.toFixed(2)} MB`);
+  const why = process.getuid?.() !== 0 ? 'not root'
+    : ['ip', 'iptables-restore'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (why) {
+    const parseMs = time(parse, 7);
+    say(`  podpath parse            ${parseMs.toFixed(1).padStart(8)} ms   ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
+    say(`  iptables-restore --test  skipped (${why === 'not root' ? why : `${why} not installed`})`);
+    figures.push({ name: 'iptables parse', value: round(mb / (parseMs / 1000)), unit: 'MB/s', baseline: 'iptables-restore --test (skipped)', ratio: null });
+    return;
+  }
   const ns = `ppo${randomBytes(5).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'podpath-bench-'));
   try {
@@ -71,10 +78,23 @@ else {
       const r = spawnSync('ip', ['netns', 'exec', ns, 'iptables-restore', '--test', file], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`iptables-restore --test failed: ${r.stderr}`);
     };
-    const kernelMs = time(restore, 5);
-    const ratio = kernelMs / parseMs;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const ratios: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      const a = time(parse, 1);
+      const b = time(restore, 1);
+      ours.push(a);
+      theirs.push(b);
+      ratios.push(b / a);
+    }
+    const parseMs = median(ours);
+    const kernelMs = median(theirs);
+    const ratio = median(ratios);
+    say(`  podpath parse            ${parseMs.toFixed(1).padStart(8)} ms   ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
     say(`  iptables-restore --test  ${kernelMs.toFixed(1).padStart(8)} ms   ${(mb / (kernelMs / 1000)).toFixed(1)} MB/s`);
-    say(`  ratio (restore time / podpath time) ${ratio.toFixed(2)}x   goal >= 1.0x: ${ratio >= 1 ? 'met' : 'NOT met'}`);
+    say(`  ratio (median of 7 paired rounds) ${ratio.toFixed(2)}x   goal >= 1.0x: ${ratio >= 1 ? 'met' : 'NOT met'}`);
+    figures.push({ name: 'iptables parse', value: round(parseMs), unit: 'ms', baseline: `iptables-restore --test ${round(kernelMs)} ms`, ratio: round(ratio) });
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
     rmSync(dir, { recursive: true, force: true });
@@ -104,6 +124,7 @@ function startWalker(walk: Walk): Promise<{ round(passes: number): Promise<numbe
 // Passes per round, so that each round runs for some 20-40 ms (short rounds
 // measure a thread waking up more than the walk).
 const PASSES: Record<Walk, number> = { indexed: 30, 'no-index': 2, reference: 1 };
+async function benchWalk(figures: Figure[]): Promise<void> {
 const walkers = { indexed: await startWalker('indexed'), 'no-index': await startWalker('no-index'), reference: await startWalker('reference') };
 // Paired rounds, each timing the walks back to back, so a change of machine
 // speed (shared cores) moves both sides of a ratio alike; medians over rounds.
@@ -128,3 +149,17 @@ say(`  walkHook (indexed)        ${us('indexed')}   goal < 1000 us: ${fastUs < 1
 say(`  naive linear walk         ${us('reference')}   ratio ${ratio.toFixed(1)}x   goal >= 20x: ${ratio >= 20 ? 'met' : 'NOT met'}`);
 say(`    (the plain reading of the traversal: every rule in order, every match through the registry; src/linux/iptables/reference-walk.ts)`);
 say(`  walkHook without index    ${us('no-index')}   ratio ${median(ratios['no-index']).toFixed(1)}x   (what the destination index alone buys)`);
+figures.push({ name: 'iptables trace (walkHook)', value: round(fastUs), unit: 'us/trace', baseline: `naive linear walk ${round(median(samples.reference))} us`, ratio: round(ratio) });
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+/** Runs the iptables figures: parse vs iptables-restore --test, indexed walk vs the naive one. */
+export async function benchIptables(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  benchParse(figures);
+  await benchWalk(figures);
+  return figures;
+}
+
+if (process.argv[1]?.endsWith('iptables.ts')) await benchIptables();

@@ -1,19 +1,43 @@
 /**
- * `npm run bench`: speed figures, each as a ratio against a baseline measured
- * in the same run on the same machine (absolute times vary between machines).
+ * `npm run bench`: every speed figure with its baseline, measured in one run on
+ * this machine (absolute times vary between machines), printed as
+ * `name: value unit (ratio x baseline)` and written to bench/results.json.
  *
- * trace/seed: warm `traceFlow` on the seed estate (world compiled once), against
- * the naive reference walk: the same flow with the world recompiled for every
- * trace (re-parsing every node's iptables and rebuilding every route trie),
- * which is what a tool without a compiled model does. Goal: < 1 ms per trace.
+ *   trace warm      traceFlow on the seed estate, world compiled once, against the
+ *                   naive walk: the world recompiled for every trace. Goal < 1 ms.
+ *   doctor          `podpath gen` estate loaded and checked in a child process
+ *                   (wall time, peak RSS), against the goals (5 s, 2 GB). Default
+ *                   size: 200 VPCs, 10 x 20 nodes, 500 Services; `--large` (or
+ *                   BENCH_LARGE=1): 1,000 VPCs, 50 x 200 nodes, 2,000 Services x 5.
+ *   iptables        parse vs `iptables-restore --test` (median of paired rounds),
+ *                   indexed walk vs the naive linear walk (bench/iptables.ts).
+ *   LPM             route-table trie vs linear scan (bench/lpm.ts).
+ *   helpers         bench/agent.ts (benchAgent), bench/cli.ts (benchCli),
+ *                   bench/nft.ts (benchNft), each run when present.
  */
-import { performance } from 'node:perf_hooks';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { loadEstateFile } from '../src/ingest/estate-yaml.js';
 import { compileWorld } from '../src/trace/world.js';
 import { traceFlow, type FlowSpec } from '../src/trace/trace.js';
+import { runGen } from '../src/cli/commands/gen.js';
+import type { GenOptions } from '../src/gen/plan.js';
+import { line, type Figure } from './figure.js';
 
 const root = join(import.meta.dirname, '..');
+const large = process.argv.includes('--large') || process.env.BENCH_LARGE === '1';
+const figures: Figure[] = [];
+const say = (s: string): void => void process.stdout.write(`${s}\n`);
+const add = (fs: Figure[]): void => {
+  for (const f of fs) {
+    figures.push(f);
+    say(line(f));
+  }
+};
+const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** Median time per call in microseconds over `rounds` rounds of `batch` calls. */
 function measure(fn: () => void, batch: number, rounds = 15): number {
@@ -28,24 +52,62 @@ function measure(fn: () => void, batch: number, rounds = 15): number {
   return samples[Math.floor(samples.length / 2)]!;
 }
 
-const estate = loadEstateFile(join(root, 'examples/seed-2015.estate.yaml'));
-const world = compileWorld(estate);
-const flows: [string, FlowSpec][] = [
-  ['pod -> RDS (dropped)', { src: 'pod:default/api-7f9', dst: 'rds:prod-db' }],
-  ['node -> RDS (delivered, with reply)', { src: 'node:node-1', dst: 'rds:prod-db' }],
-  ['pod -> DNS VIP (DNAT, with reply)', { src: 'pod:default/api-7f9', dst: '10.0.0.10:53', proto: 'udp' }],
-];
-
-console.log('trace/seed: warm trace vs naive reference walk (world recompiled per trace)');
-for (const [name, flow] of flows) {
-  const warm = measure(() => traceFlow(world, flow), 500);
-  const naive = measure(() => traceFlow(compileWorld(estate), flow), 100);
-  console.log(`  ${name.padEnd(38)} warm ${warm.toFixed(1).padStart(7)} us/trace   naive ${naive.toFixed(1).padStart(7)} us/trace   ratio ${(naive / warm).toFixed(1)}x   goal <1000 us: ${warm < 1000 ? 'met' : 'NOT met'}`);
+function benchTrace(): Figure[] {
+  const estate = loadEstateFile(join(root, 'examples/seed-2015.estate.yaml'));
+  const world = compileWorld(estate);
+  const flows: [string, FlowSpec][] = [
+    ['pod -> RDS (dropped)', { src: 'pod:default/api-7f9', dst: 'rds:prod-db' }],
+    ['node -> RDS (delivered, with reply)', { src: 'node:node-1', dst: 'rds:prod-db' }],
+    ['pod -> DNS VIP (DNAT, with reply)', { src: 'pod:default/api-7f9', dst: '10.0.0.10:53', proto: 'udp' }],
+  ];
+  return flows.map(([name, flow]) => {
+    const warm = measure(() => traceFlow(world, flow), 500);
+    const naive = measure(() => traceFlow(compileWorld(estate), flow), 100);
+    return { name: `trace warm, seed: ${name}`, value: r2(warm), unit: 'us/trace', baseline: `naive walk (world recompiled) ${r2(naive)} us`, ratio: r2(naive / warm) };
+  });
 }
 
-// doctor at scale: equivalence classes vs a per-pod-pair baseline (bench/doctor.ts).
-const { benchDoctor } = await import('./doctor.js');
-for (const line of benchDoctor(200, 2000, 3)) console.log(line);
+/** Generates an estate and runs doctor on it in a child process (its own heap, its own peak RSS). */
+function benchDoctorGen(o: GenOptions, label: string): Figure[] {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-bench-gen-'));
+  try {
+    const out = join(dir, 'estate');
+    const g = runGen({ ...o, out });
+    say(`doctor/${label}: ${o.vpcs} VPCs, ${o.clusters} x ${o.nodesPerCluster} nodes, ${o.services} Services x ${o.endpointsPerService}; ${g.manifest.distinctRulesets} distinct rule sets, ${g.manifest.faults.length} seeded faults`);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--max-old-space-size=6144', join(import.meta.dirname, 'doctor-child.ts'), out], { encoding: 'utf8', timeout: 20 * 60_000 });
+    if (child.status !== 0) {
+      say(`  doctor failed: ${(child.stderr || child.error?.message || `signal ${child.signal}`).split('\n').slice(0, 3).join(' | ')}`);
+      return [{ name: `doctor ${label}`, value: -1, unit: 'ms', baseline: 'goal 5000 ms (run failed)', ratio: null }];
+    }
+    const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { loadMs: number; doctorMs: number; peakRssMb: number; findings: number; missed: string[]; stats: Record<string, number> };
+    say(`  load ${r.loadMs.toFixed(0)} ms, doctor ${r.doctorMs.toFixed(0)} ms, ${r.findings} findings, seeded faults missed: ${r.missed.length ? r.missed.join(', ') : 'none'}; ${JSON.stringify(r.stats)}`);
+    const wall = r.loadMs + r.doctorMs;
+    return [
+      { name: `doctor ${label} (load + check)`, value: Math.round(wall), unit: 'ms', baseline: 'goal 5000 ms', ratio: r2(5000 / wall) },
+      { name: `doctor ${label} peak RSS`, value: Math.round(r.peakRssMb), unit: 'MB', baseline: 'goal 2048 MB', ratio: r2(2048 / r.peakRssMb) },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-// iptables: parse vs iptables-restore --test, and the indexed walk vs a linear one (bench/iptables.ts).
-await import('./iptables.js');
+add(benchTrace());
+const medium: GenOptions = { vpcs: 200, clusters: 10, nodesPerCluster: 20, services: 500, endpointsPerService: 5, seed: 1, faults: true };
+add(benchDoctorGen(medium, 'medium'));
+if (large) add(benchDoctorGen({ vpcs: 1000, clusters: 50, nodesPerCluster: 200, services: 2000, endpointsPerService: 5, seed: 1, faults: true }, 'large'));
+else say('doctor/large: skipped (npm run bench -- --large, or BENCH_LARGE=1)');
+const { benchIptables } = await import('./iptables.js');
+add(await benchIptables());
+const { benchLpm } = await import('./lpm.js');
+add(benchLpm());
+// Other benches, when their module is present: each exports a function returning Figure[].
+for (const [file, fn] of [['agent', 'benchAgent'], ['cli', 'benchCli'], ['nft', 'benchNft']] as const) {
+  if (!existsSync(join(import.meta.dirname, `${file}.ts`))) {
+    say(`${file}: bench/${file}.ts not present, skipped`);
+    continue;
+  }
+  const mod = (await import(`./${file}.js`)) as Record<string, () => Figure[] | Promise<Figure[]>>;
+  add(await mod[fn]!());
+}
+writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), large, figures }, null, 2)}\n`);
+say(`wrote bench/results.json (${figures.length} figures)`);

@@ -141,6 +141,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       emit(await runCollect({ ...opts, region, progress: (line) => void (quiet || io.err(`podpath: ${line}\n`)) }), opts.output);
     });
 
+  program.command('gen').description('write a synthetic estate as a snapshot folder, with seeded faults listed in manifest.json (docs/bench.md)')
+    .requiredOption('--out <dir>', 'snapshot folder to write (new or empty)').option('--vpcs <n>', 'data VPCs', Number, 40).option('--clusters <n>', 'node groups', Number, 4)
+    .option('--nodes-per-cluster <n>', 'nodes per group', Number, 10).option('--services <n>', 'ClusterIP Services', Number, 50).option('--endpoints <n>', 'endpoints per Service', Number, 5)
+    .option('--seed <n>', 'seed', Number, 1).option('--clean', 'no seeded fault').addOption(output())
+    .action(async (o: { out: string; vpcs: number; clusters: number; nodesPerCluster: number; services: number; endpoints: number; seed: number; clean?: boolean; output: OutputFormat }) => {
+      const { runGen, genSummary } = await import('./commands/gen.js');
+      const r = runGen({ out: o.out, vpcs: o.vpcs, clusters: o.clusters, nodesPerCluster: o.nodesPerCluster, services: o.services, endpointsPerService: o.endpoints, seed: o.seed, faults: !o.clean });
+      io.out(o.output === 'json' ? `${JSON.stringify(r.manifest, null, 2)}\n` : genSummary(r));
+      setExit(0);
+    });
   input(program.command('doctor').description('check every source class against every destination class; report findings with evidence'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when a finding at or above this level exists').choices(['error', 'warning', 'note', 'none']).default('warning'))
     .addOption(output(CI_FORMATS))

@@ -25,6 +25,7 @@ import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import type { NodeRecord, World } from '../trace/world.js';
+import type { Ruleset } from '../linux/iptables/types.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
 
@@ -69,9 +70,14 @@ function mentions(w: World): Mention[] {
     if (e.cluster.serviceCidr) add(e.cluster.serviceCidr, 'service-cidr', 'cluster');
     if (e.cluster.dnsServiceIp) add(e.cluster.dnsServiceIp, 'dns', e.cluster.dnsServiceIp);
   }
+  // Nodes sharing one parsed rule set add its nat-rule prefixes once: a later node's copies would be
+  // dropped as duplicates anyway (nat-rule mentions are deduplicated without their ref, first one kept).
+  const natSeen = new Set<Ruleset>();
   for (const n of w.nodes.values()) {
     if (n.node.podCidr) add(n.node.podCidr, 'node-pods', n.node.name);
     for (const ns of nodeNameservers(w, n)) out.push({ prefix: { addr: ns, len: 32 }, kind: 'dns', ref: formatIpv4(ns) });
+    if (natSeen.has(n.ruleset)) continue;
+    natSeen.add(n.ruleset);
     const nat = n.ruleset.tables.get('nat');
     for (const chain of nat?.chains.values() ?? []) {
       for (const rule of chain.rules) {
@@ -85,8 +91,8 @@ function mentions(w: World): Mention[] {
 }
 
 /** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
-export function nodeProfile(w: World, n: NodeRecord): string {
-  const norm = (t?: { text: string }) => (t ? t.text.split('\n').filter((l) => !/^\s*#/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, '').trim()).join('\n') : '');
+export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextIds()): string {
+  const norm = (t?: { text: string }) => (t ? texts.id(t.text) : '');
   const table = n.eni.subnet.routeTable;
   const route = n.bridge ? table.trie.longestMatch(n.bridge.prefix.addr)?.value : undefined;
   const own = route !== undefined && samePrefix(route.prefix, n.bridge!.prefix) && route.target.kind === 'instance' && route.target.id === n.node.instance;
@@ -96,11 +102,34 @@ export function nodeProfile(w: World, n: NodeRecord): string {
   ]);
 }
 
+/**
+ * Normalised dump texts (comments and counters dropped) by a small id: equal
+ * ids for equal normalised texts, each raw text normalised once, so nodes
+ * sharing one dump (often thousands) do not each copy megabytes into their
+ * profile key.
+ */
+export class TextIds {
+  private readonly byRaw = new Map<string, string>();
+  private readonly byNorm = new Map<string, string>();
+
+  id(raw: string): string {
+    let id = this.byRaw.get(raw);
+    if (id !== undefined) return id;
+    const norm = raw.split('\n').filter((l) => !/^\s*#/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, '').trim()).join('\n');
+    // An empty text keeps the key of no text (as comparing the normalised texts themselves did).
+    id = norm === '' ? '' : this.byNorm.get(norm);
+    if (id === undefined) this.byNorm.set(norm, (id = `#${this.byNorm.size}`));
+    this.byRaw.set(raw, id);
+    return id;
+  }
+}
+
 /** Nodes grouped by profile, in estate order. */
 export function nodeGroups(w: World): NodeRecord[][] {
   const groups = new Map<string, NodeRecord[]>();
+  const texts = new TextIds();
   for (const n of w.nodes.values()) {
-    const k = nodeProfile(w, n);
+    const k = nodeProfile(w, n, texts);
     const g = groups.get(k);
     if (g) g.push(n);
     else groups.set(k, [n]);

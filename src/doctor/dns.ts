@@ -10,7 +10,7 @@
 import type { Estate } from '../model/estate.js';
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { parseResolvConf, queryPlan, type ResolvConf } from '../dns/resolv-conf.js';
-import { withoutIptablesLines } from '../fix/what-if.js';
+import { commentOut } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { compileWorld, type World } from '../trace/world.js';
@@ -64,7 +64,17 @@ function leaked(t: Trace): boolean {
 /** The estate with every node's rules for `vip` commented out (kube-proxy not programmed). */
 function withoutDnat(e: Estate, vip: string): Estate {
   const pattern = new RegExp(`-d ${vip.replace(/\./g, '\\.')}(/32)?\\b`);
-  return e.nodes.filter((n) => n.iptables).reduce((acc, n) => withoutIptablesLines(acc, n.name, pattern, `kube-proxy rules for ${vip} not programmed`), e);
+  // What withoutIptablesLines does node by node, without copying the estate (dump texts included)
+  // once per node: a shallow copy (compileWorld does not change its input) whose nodes get their
+  // edited dump, each distinct dump text edited once (nodes often share one).
+  const edited = new Map<string, string>();
+  const nodes = e.nodes.map((n) => {
+    if (!n.iptables) return n;
+    let text = edited.get(n.iptables.text);
+    if (text === undefined) edited.set(n.iptables.text, (text = commentOut(n.iptables.text, pattern, `kube-proxy rules for ${vip} not programmed`)));
+    return { ...n, iptables: { ...n.iptables, text } };
+  });
+  return { ...e, nodes };
 }
 
 /** PP104 detections with their evidence traces. */
@@ -91,7 +101,7 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         how = `${vip} does not answer: ${pair.traces[0]!.reason.replace(/\.$/, '')}`;
       } else if (pair.traces.some(dnatted)) {
         let alt = whatIf.get(vip);
-        if (!alt) whatIf.set(vip, (alt = compileWorld(withoutDnat(w.estate, vip))));
+        if (!alt) whatIf.set(vip, (alt = compileWorld(withoutDnat(w.estate, vip), { lazyRulesets: true })));
         const missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
         if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];

@@ -101,8 +101,12 @@ function crossesNacl(explicit: ReadonlySet<string>, traces: Trace[]): boolean {
 function addEdgePorts(w: World, p: PairResult, s: SourceClass, d: DestClass): void {
   if (d.proto === 'icmp') return;
   // A probe may have been reached on another port than its class's (pairs.ts probeTraces): keep that port.
-  const port = p.traces[0]?.flow.dport;
-  const dst = port === undefined || port === d.port ? d : { ...d, port, rep: d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}` };
+  const first = p.traces[0]?.flow;
+  const port = first?.dport;
+  // A pods pair was traced to a pod on another node than the source's (pairs.ts destFor): the edge ports go to that same pod.
+  const pod = d.kind === 'pods' && first?.dst.startsWith('pod:') ? first.dst : undefined;
+  const dst = pod && port !== undefined ? { ...d, port, rep: `${pod}:${port}` }
+    : port === undefined || port === d.port ? d : { ...d, port, rep: d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}` };
   for (const sport of EPHEMERAL_EDGES) {
     const traces = traceFlow(w, flowOf(s, dst, sport));
     if (pairVerdict(traces) !== 'delivered') {

@@ -8,7 +8,14 @@ import type { Estate } from '../model/estate.js';
 
 /** A deep copy of an estate. */
 export function copyEstate(e: Estate): Estate {
-  return structuredClone(e);
+  // Dump texts are strings (immutable): the copy keeps the same ones instead of cloning megabytes per
+  // node (nodes sharing one dump would otherwise each get their own copy of it).
+  const texts = e.nodes.map((n) => n.iptables?.text);
+  const copy = structuredClone({ ...e, nodes: e.nodes.map((n) => (n.iptables ? { ...n, iptables: { ...n.iptables, text: '' } } : n)) });
+  copy.nodes.forEach((n, i) => {
+    if (n.iptables) n.iptables.text = texts[i]!;
+  });
+  return copy;
 }
 
 /** Inserts an iptables rule on the named nodes (or all), like `iptables -t TABLE -I CHAIN 1 RULE` over SSH on each. */
@@ -42,11 +49,16 @@ export function withoutIptablesLines(e: Estate, node: string, pattern: RegExp, w
   const copy = copyEstate(e);
   const n = copy.nodes.find((x) => x.name === node);
   if (!n?.iptables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `node '${node}' has no iptables dump to edit`);
-  n.iptables.text = n.iptables.text
+  n.iptables.text = commentOut(n.iptables.text, pattern, why);
+  return copy;
+}
+
+/** The dump with every line matching `pattern` commented out, saying why. */
+export function commentOut(text: string, pattern: RegExp, why: string): string {
+  return text
     .split('\n')
     .map((line) => (pattern.test(line) ? `# (what-if: ${why}) ${line}` : line))
     .join('\n');
-  return copy;
 }
 
 /** Appends rules at the end of a chain on every node, in order (as `iptables -A`). */

@@ -132,8 +132,18 @@ export interface World {
  * the estate plus probe hosts). Rule sets are not changed once parsed.
  */
 export type RulesetCache = Map<string, Map<string, Ruleset>>;
+/** Rule sets with inserts applied, by parsed rule set and inserts (as JSON), within one compileWorld. */
+type InsertCache = Map<Ruleset, Map<string, Ruleset>>;
 
-export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } = {}): World {
+/**
+ * `lazyRulesets`: parse each node's dump when a trace first reads it, not up
+ * front (for what-if copies whose dumps are known to parse: a trace touches a
+ * few nodes of thousands). Parse errors then surface at that read.
+ */
+export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; lazyRulesets?: boolean } = {}): World {
+  // Nodes sharing one dump (the same text at the same file:line, e.g. hard links read once) share one parsed rule set.
+  const rulesets = opts.rulesets ?? new Map();
+  const inserted: InsertCache = new Map();
   const vpcs = new Map<string, VpcRecord>();
   for (const vpc of estate.vpcs) {
     const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
@@ -244,7 +254,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache } =
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, opts.rulesets);
+    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, rulesets, opts.lazyRulesets ?? false, inserted);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -309,7 +319,7 @@ function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Rul
   return derived.ruleset;
 }
 
-function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined): NodeRecord {
+function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined, lazy: boolean, inserted: InsertCache): NodeRecord {
   const derived: string[] = [];
   const eni = enis[0]!;
   let ipAddr: IpAddrIface[] | undefined;
@@ -327,11 +337,21 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
     const prefix = n.podCidr ? parseCidr(n.podCidr) : parseCidr(`${n.bridge.address}/32`);
     bridge = { name: n.bridge.name, address: parseIpv4(n.bridge.address), prefix };
   }
-  const parsed = n.iptables ? parseRuleset(n.iptables, estateFile, cache) : rulesWithoutDump(estate, n.name, estateFile);
-  // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
-  const dumped = n.iptables?.derived ? { ...parsed, derived: n.iptables.derived } : parsed;
-  const ruleset = insertRules(dumped, n.iptablesInserts);
-  if (!n.iptables) derived.push(dumped.derived ?? 'no iptables-save given');
+  const rulesetOf = (): Ruleset => {
+    const parsed = n.iptables ? parseRuleset(n.iptables, estateFile, cache) : rulesWithoutDump(estate, n.name, estateFile);
+    // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
+    const dumped = n.iptables?.derived ? { ...parsed, derived: n.iptables.derived } : parsed;
+    if (!n.iptables) derived.push(dumped.derived ?? 'no iptables-save given');
+    if (n.iptablesInserts.length === 0 || dumped !== parsed) return insertRules(dumped, n.iptablesInserts);
+    // The same inserts on the same shared rule set (a what-if on every node) give one shared result.
+    const key = JSON.stringify(n.iptablesInserts);
+    const byInserts = inserted.get(parsed) ?? new Map<string, Ruleset>();
+    inserted.set(parsed, byInserts);
+    let done = byInserts.get(key);
+    if (!done) byInserts.set(key, (done = insertRules(parsed, n.iptablesInserts)));
+    return done;
+  };
+  const eager = lazy && n.iptables ? undefined : rulesetOf();
   if (n.iptables?.derived) derived.push(n.iptables.derived);
   let routes: RouteEntry[];
   if (n.routes) {
@@ -366,10 +386,15 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
   const binding = bindInterfaces(enis, routes, ipAddr);
   const primaryIface = binding.interfaces.find((i) => i.eni === eni);
   const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
-  return {
+  const rec = {
     node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts, ...(ipAddr ? { ipAddr } : {}),
-    bridge, ruleset, routes, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
+    bridge, ruleset: eager!, routes, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
   };
+  if (!eager) {
+    let memo: Ruleset | undefined;
+    Object.defineProperty(rec, 'ruleset', { enumerable: true, get: () => (memo ??= rulesetOf()) });
+  }
+  return rec;
 }
 
 function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string, cache: RulesetCache | undefined): Ruleset {

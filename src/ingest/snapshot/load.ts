@@ -95,6 +95,9 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
 function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
   const out = new Map<string, NodeFiles>();
   if (!existsSync(dir)) return out;
+  // Hard links of one file (nodes sharing one rule set, docs/bench.md) are read once and share one
+  // TextSource: its file is the first path read, so their rule sets are parsed once too.
+  const byInode = new Map<string, TextSource>();
   for (const name of readdirSync(dir).sort()) {
     const nodeDir = join(dir, name);
     if (!statSync(nodeDir).isDirectory()) continue;
@@ -102,7 +105,12 @@ function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFil
     for (const f of readdirSync(nodeDir).sort()) {
       const file = join(nodeDir, f);
       if (!NODE_FILES.includes(f)) { notes.ignore(file, `not one of ${NODE_FILES.join(', ')}`); continue; }
-      texts.set(f, { text: readFileSync(file, 'utf8'), file, firstLine: 1 });
+      const st = statSync(file);
+      const inode = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+      const seen = inode ? byInode.get(inode) : undefined;
+      const source = seen ?? { text: readFileSync(file, 'utf8'), file, firstLine: 1 };
+      if (inode && !seen) byInode.set(inode, source);
+      texts.set(f, source);
       notes.found.push({ file, kind: f.replace(/\.txt$/, ''), items: 1 });
     }
     out.set(name, { dir: nodeDir, texts });

@@ -75,7 +75,7 @@ describe('format detection', () => {
 describe('mangled listing extras', () => {
   it('reads a port match cut after its colon (`tcp dpt:`) as unknown, never throws (found by the mutation property)', () => {
     const text = 'Chain POSTROUTING (policy ACCEPT 0 packets, 0 bytes)\n pkts bytes target     prot opt in     out     source               destination\n    0     0 ACCEPT     tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:\n';
-    const r = parseIptablesAny({ text, file: 'cut.txt' }, 'nat');
+    const r = parseIptablesAny({ text, file: 'cut.txt' }, { table: 'nat' });
     expect(r.diagnostics.map((d) => d.message)).toContain('not read back from the listing: tcp dpt: (walks that reach this rule give unknown)');
   });
 });
