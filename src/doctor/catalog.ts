@@ -18,7 +18,7 @@ export interface CatalogEntry {
   severity: Severity;
 }
 
-export type FindingId = 'PP100' | 'PP101' | 'PP102' | 'PP103' | 'PP104' | 'PP105' | 'PP106' | 'PP107' | 'PP108' | 'PP109' | 'PP110' | 'PP111' | 'PP112' | 'PP113' | 'PP114' | 'PP199';
+export type FindingId = 'PP100' | 'PP101' | 'PP102' | 'PP103' | 'PP104' | 'PP105' | 'PP106' | 'PP107' | 'PP108' | 'PP109' | 'PP110' | 'PP111' | 'PP112' | 'PP113' | 'PP114' | 'PP115' | 'PP199';
 
 const entries: CatalogEntry[] = [
   { id: 'PP100', name: 'nothing-checked', severity: 'warning',
@@ -51,6 +51,8 @@ const entries: CatalogEntry[] = [
     summary: 'a subnet routes the internet to an internet gateway, but its host has no public address for the gateway to translate' },
   { id: 'PP114', name: 'tgw-attachment-missing-zone', severity: 'error',
     summary: 'a transit gateway VPC attachment has no subnet in an Availability Zone that sends to the gateway, so that zone\'s traffic is not forwarded' },
+  { id: 'PP115', name: 'agent-chain-shadowed', severity: 'warning',
+    summary: 'a node runs a masquerade agent, but an earlier nat POSTROUTING rule decides masquerade before the agent\'s chain' },
   { id: 'PP199', name: 'model-unknown', severity: 'note',
     summary: 'podpath met input it does not model on a path; the verdict of these flows is unknown' },
 ];

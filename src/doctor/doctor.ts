@@ -27,6 +27,7 @@ import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
+import { agentChainFindings } from './agent-chain.js';
 import { networkModelInvariants } from './invariants.js';
 import { overlapFindings, transitiveRoutes, vpcNativePods } from './overlaps.js';
 import { formatPrefix } from '../net/prefix.js';
@@ -74,6 +75,7 @@ export function doctor(estate: Estate): DoctorResult {
   for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);
   for (const f of [...overlapFindings(w, sources), ...transitiveRoutes(w, sources)]) findings.add(f.detection, f.evidence);
   for (const d of peeringFindings(estate)) findings.add(d, []);
+  for (const d of agentChainFindings(w)) findings.add(d, []);
   // No silent failure: an undelivered pair no detector named gets the element that decided it.
   for (const p of pairs) {
     if (p.verdict === 'delivered' || findings.covers(p)) continue;

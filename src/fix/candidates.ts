@@ -9,7 +9,7 @@
 import type { Estate } from '../model/estate.js';
 import { formatIpv4 } from '../net/ipv4.js';
 import { covers, formatPrefix, lastAddress, parseCidr } from '../net/prefix.js';
-import { AGENT_LABEL, agentConfig, agentRestore, agentRules, configMapYaml } from './ip-masq-agent.js';
+import { AGENT_LABEL, agentConfig, agentRestore, agentRules, configMapYaml, podpathAgentConfigMap } from './ip-masq-agent.js';
 import { deleteRoute, masqueradeRestore, naclEntry, route, sgIngress, sourceDestCheckOff, type Artifact } from './artifacts.js';
 import { describeMoves, renumberer, withRenumberedCluster, type Move } from './renumber.js';
 import { withIptablesAppend, withIptablesInsert, withNaclEntry, withRoute, withoutRoute, withSgIngressRule, withSourceDestCheck, withAttachmentSubnet } from './what-if.js';
@@ -84,6 +84,7 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
           blastRadius: { rank: rank.node, text: `masquerade policy of all ${nodes} node(s): every destination outside the pod CIDR and the node VPC sees node addresses` },
           artifacts: [
             { kind: 'ip-masq-agent-configmap', how: 'kubectl apply -f (with the ip-masq-agent DaemonSet running)', text: configMapYaml(c) },
+            { kind: 'ip-masq-agent-configmap', how: 'or, with the podpath agent DaemonSet (deploy/, docs/agent.md): kubectl apply -f', text: podpathAgentConfigMap(c, [], x.podCidr) },
             { kind: 'iptables-restore', how: 'what the agent keeps on every node', text: agentRestore(c) },
           ],
           apply: (est) => withIptablesAppend(est, 'nat', 'POSTROUTING', agentRules(c), AGENT_LABEL),

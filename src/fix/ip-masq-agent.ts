@@ -70,3 +70,27 @@ export function agentRestore(c: IpMasqAgentConfig): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The podpath agent's ConfigMap (docs/agent.md) for the same policy, plus the
+ * routed blocks as `masqueradeCIDRs` (always translated, decided before the
+ * non-masquerade list) and the pod CIDR as `podCIDRs` (only pod traffic).
+ */
+export function podpathAgentConfigMap(c: IpMasqAgentConfig, masquerade: readonly string[], podCidr?: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata:',
+    '  name: podpath-agent',
+    '  namespace: kube-system',
+    'data:',
+    '  config: |',
+    '    nonMasqueradeCIDRs:',
+    ...c.nonMasqueradeCIDRs.map((x) => `      - ${x}`),
+    ...(masquerade.length ? ['    masqueradeCIDRs:', ...masquerade.map((x) => `      - ${x}`)] : []),
+    ...(podCidr ? ['    podCIDRs:', `      - ${podCidr}`] : []),
+    `    masqLinkLocal: ${c.masqLinkLocal}`,
+    `    resyncInterval: ${c.resyncInterval}`,
+    '',
+  ].join('\n');
+}

@@ -19,6 +19,9 @@ import { traceFlow } from '../../src/trace/trace.js';
 import { corpus, fixture, repoRoot, seedFile } from '../helpers/estates.js';
 import { run } from '../helpers/run-cli.js';
 
+const ids = (e: Estate) => doctor(e).findings.map((f) => f.id);
+const seed = parseEstateYaml(readFileSync(seedFile, 'utf8'), 'examples/seed-2015.estate.yaml');
+
 /** A fixture's text with edits, parsed as an estate (each edit must apply). */
 function variant(name: string, edits: [string, string][], file = `${name}-variant.estate.yaml`): Estate {
   let text = readFileSync(name.includes('/') ? name : fixture(name), 'utf8');
@@ -150,6 +153,18 @@ describe('AWS-only recordings (cloud-custodian placebo data: route tables and a 
     const r = doctor(load('one-route'));
     expect(r.findings.map((f) => f.key)).toEqual(expect.arrayContaining(['PP108|return:rtb-0d91a368', 'PP111|pcx-36096b5f']));
     expect(r.findings.find((f) => f.key === 'PP111|pcx-36096b5f')!.title).toMatch(/routed one way/);
+  });
+});
+
+describe('masquerade agents on the nodes', () => {
+  it('reports an older MASQUERADE that decides before the agent\'s chain (PP115), at its file:line', () => {
+    let text = readFileSync(seedFile, 'utf8');
+    text = text.replaceAll(':POSTROUTING ACCEPT [0:0]\n', ':POSTROUTING ACCEPT [0:0]\n      :PODPATH-MASQ-AGENT - [0:0]\n');
+    text = text.replaceAll('-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE\n', '-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE\n      -A POSTROUTING -m addrtype ! --dst-type LOCAL -j PODPATH-MASQ-AGENT\n');
+    const f = doctor(parseEstateYaml(text, 'examples/seed-2015.estate.yaml')).findings.find((x) => x.id === 'PP115')!;
+    expect(f.title).toBe('`-A POSTROUTING ! -d 10.0.0.0/8 -o eth0 -j MASQUERADE` decides masquerade before PODPATH-MASQ-AGENT on node-1');
+    expect(f.location).toEqual({ file: 'examples/seed-2015.estate.yaml', line: 114 });
+    expect(ids(seed)).not.toContain('PP115');
   });
 });
 

@@ -7,6 +7,7 @@ import { renumberer, withRenumberedCluster } from '../../src/fix/renumber.js';
 import { withRoute, withoutRoute } from '../../src/fix/what-if.js';
 import { replanOf } from '../../src/cli/commands/doctor.js';
 import { parse } from 'yaml';
+import { parseAgentConfig } from '../../src/k8s/masq-agent/index.js';
 import { fixture, seedFile } from '../helpers/estates.js';
 
 const seed = loadEstateFile(seedFile);
@@ -35,6 +36,11 @@ describe('fix on the seed scenario', () => {
     const config = parse(cm.data.config);
     expect(config.nonMasqueradeCIDRs).toEqual(['10.244.0.0/16', '172.20.0.0/16']);
     expect(config.nonMasqueradeCIDRs).not.toContain('10.0.0.0/16');
+    // The same policy for the podpath agent (docs/agent.md), which the agent's own parser accepts.
+    const agent = parse(p.candidate.artifacts.find((a) => a.text.includes('name: podpath-agent'))!.text);
+    const parsed = parseAgentConfig(agent.data.config, 'podpath-agent');
+    expect('value' in parsed && parsed.value.nonMasqueradeCIDRs).toEqual(['10.244.0.0/16', '172.20.0.0/16']);
+    expect('value' in parsed && parsed.value.podCIDRs).toEqual(['10.244.0.0/16']);
   });
 
   it('shows why routing the pod CIDR back over the peering is not enough', () => {
