@@ -29,6 +29,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'podpath nft': ['podpath nft check examples/nft-vpc-cni-calico-mark/nft-ruleset.txt'],
   'podpath nft check': ['podpath nft check examples/nft-vpc-cni-calico-mark/nft-ruleset.txt', 'podpath nft check nodes/node-1/nft-ruleset.json'],
   'podpath nft trace': ['podpath nft trace nodes/node-1/nft-ruleset.json --iptables nodes/node-1/iptables-save.txt --src 10.244.1.5 --dst 10.0.18.52:5432 --in eni1a2b --out eth0 --addr eth0=172.20.0.23/24'],
+  'podpath gen': ['podpath gen --vpcs 48 --clusters 5 --nodes-per-cluster 6 --services 60 --seed 1 --out /tmp/estate', 'podpath gen --vpcs 48 --clusters 5 --nodes-per-cluster 6 --services 60 --seed 1 --clean --out /tmp/clean'],
   'podpath agent': ['podpath agent --config /etc/config/ip-masq-agent --once --dry-run', 'podpath agent --check', 'podpath agent --uninstall --once'],
   'podpath lab': ['sudo podpath lab up --estate examples/seed-2015.estate.yaml --name seed', 'sudo podpath lab check seed', 'sudo podpath lab down seed'],
   'podpath lab up': ['sudo podpath lab up --estate examples/seed-2015.estate.yaml --name seed'],
