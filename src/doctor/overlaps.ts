@@ -9,7 +9,7 @@
  */
 import type { Estate } from '../model/estate.js';
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
-import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, type Prefix } from '../net/prefix.js';
+import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
 import { withIptablesInsert } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
@@ -28,6 +28,7 @@ interface Routed {
 }
 
 function routedBlocks(w: World, podCidr?: Prefix): Routed[] {
+  const nodePodCidrs = [...w.nodes.values()].flatMap((n) => (n.node.podCidr ? [cidr(n.node.podCidr)] : []));
   const nodeTables = new Set([...w.nodes.values()].map((n) => n.eni.subnet.routeTable.id));
   const nodeVpcs = new Set([...w.nodes.values()].map((n) => n.eni.subnet.vpc.vpc.id));
   const out: Routed[] = [];
@@ -37,6 +38,8 @@ function routedBlocks(w: World, podCidr?: Prefix): Routed[] {
       const p = cidr(r.destination);
       if (p.len === 0 || r.target === 'local') continue;
       if (podCidr && covers(podCidr, p) && r.target.startsWith('i-') && w.nodeByInstance.has(r.target)) continue;
+      // A cluster spread over VPCs joined by a transit gateway routes each node's pod CIDR to the gateway: the cluster's own pods.
+      if (r.target.startsWith('tgw-') && nodePodCidrs.some((c) => samePrefix(c, p))) continue;
       out.push({ prefix: p, what: `route ${r.destination} -> ${r.target} in ${t.id}`, reachable: nodeTables.has(t.id) });
     }
   }

@@ -122,6 +122,21 @@ describe('use the evidence that is there', () => {
   });
 });
 
+describe('a cluster spread over VPCs joined by a transit gateway', () => {
+  it('does not call the routes of the nodes\' own pod CIDRs to the gateway a pod CIDR overlap (PP103)', () => {
+    const e = variant('peering-clean', [
+      ['      - { destination: 172.31.0.0/16, target: pcx-1 }', '      - { destination: 172.31.0.0/16, target: pcx-1 }\n      - { destination: 100.96.1.0/24, target: tgw-1 }'],
+      ['peerings:', 'transitGateways:\n  - { id: tgw-1, attachments: [{ id: tgw-attach-db, vpc: vpc-db }] }\npeerings:'],
+    ]);
+    expect(doctor(e).findings.map((f) => f.id)).not.toContain('PP103');
+    const other = variant('peering-clean', [
+      ['      - { destination: 172.31.0.0/16, target: pcx-1 }', '      - { destination: 172.31.0.0/16, target: pcx-1 }\n      - { destination: 100.96.9.0/24, target: tgw-1 }'],
+      ['peerings:', 'transitGateways:\n  - { id: tgw-1, attachments: [{ id: tgw-attach-db, vpc: vpc-db }] }\npeerings:'],
+    ]);
+    expect(doctor(other).findings.map((f) => f.key)).toContain('PP103|100.96.9.0/24');
+  });
+});
+
 describe('AWS-only recordings (cloud-custodian placebo data: route tables and a peering, nothing else)', () => {
   const recorded = (name: string) => join(corpus, 'aws', `custodian-peer-${name}.placebo.json`);
   const empty = mkdtempSync(join(tmpdir(), 'podpath-aws-only-'));
