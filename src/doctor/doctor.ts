@@ -17,12 +17,11 @@
  */
 import type { Estate } from '../model/estate.js';
 import { compileWorld, type RulesetCache, type World } from '../trace/world.js';
-import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { destinationClasses, sourceClasses } from './classes.js';
 import { withProbes } from './probes.js';
 import { withInferredSubnets } from '../trace/synthetic-hosts.js';
-import { flowOf, pairVerdict, tracePairs } from './pairs.js';
+import { tracePairs } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
 import { blame } from './blame.js';
@@ -61,12 +60,11 @@ function hasHost(e: Estate, subnet: string): boolean {
 /** Runs every check; see the module comment. */
 export function doctor(estate: Estate): DoctorResult {
   const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate);
-  const pairs = tracePairs(w, sources, destinations);
+  const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
+  const pairs = tracePairs(w, sources, destinations, { sports: EPHEMERAL_EDGES, when: (traces) => crossesNacl(explicitAcls, traces) });
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   const srcOf = new Map(sources.map((s) => [s.key, s]));
   const dstOf = new Map(destinations.map((d) => [d.key, d]));
-  const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
-  for (const p of pairs) if (p.verdict === 'delivered' && crossesNacl(explicitAcls, p.traces)) addEdgePorts(w, p, srcOf.get(p.src)!, dstOf.get(p.dst)!);
 
   const findings = new Findings(srcOf, dstOf);
   for (const p of pairs) {
@@ -98,24 +96,6 @@ export function doctor(estate: Estate): DoctorResult {
 
 function crossesNacl(explicit: ReadonlySet<string>, traces: Trace[]): boolean {
   return traces.some((t) => [...t.forward, ...(t.reply ?? [])].some((h) => h.kind === 'nacl' && explicit.has(h.acl)));
-}
-
-function addEdgePorts(w: World, p: PairResult, s: SourceClass, d: DestClass): void {
-  if (d.proto === 'icmp') return;
-  // A probe may have been reached on another port than its class's (pairs.ts probeTraces): keep that port.
-  const first = p.traces[0]?.flow;
-  const port = first?.dport;
-  // A pods pair was traced to a pod on another node than the source's (pairs.ts destFor): the edge ports go to that same pod.
-  const pod = d.kind === 'pods' && first?.dst.startsWith('pod:') ? first.dst : undefined;
-  const dst = pod && port !== undefined ? { ...d, port, rep: `${pod}:${port}` }
-    : port === undefined || port === d.port ? d : { ...d, port, rep: d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}` };
-  for (const sport of EPHEMERAL_EDGES) {
-    const traces = traceFlow(w, flowOf(s, dst, sport));
-    if (pairVerdict(traces) !== 'delivered') {
-      p.traces.push(...traces);
-      p.verdict = pairVerdict(p.traces);
-    }
-  }
 }
 
 /** PP110: the generic finding of an undelivered pair, naming the element that decided it (blame.ts). */

@@ -85,27 +85,34 @@ const MAX_PORT_TRIES = 3;
 /** Destination kinds whose port podpath chose (PROBE_PORT), not the estate: a probe host, a pod, routed space. */
 const CHOSEN_PORT: ReadonlySet<DestClass['kind']> = new Set(['subnet', 'pods', 'routed', 'internet']);
 
+/** The class traced on another port (a pod class keeps its chosen pod). */
+function atPort(d: DestClass, port: number): DestClass {
+  const rep = d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}`;
+  return { ...d, port, rep };
+}
+
 /**
  * A probe's port is arbitrary: when the probe port is filtered by a
  * network ACL or security group whose allow rules name other ports, the class
  * is reachable on those (e.g. a database subnet whose NACL admits only 5432),
  * so they are tried too (at most MAX_PORT_TRIES). The first delivered port's
  * traces stand for the pair; the notes of the trace say which port it is.
+ * Returns the traces and the destination they went to.
  */
-function probeTraces(w: World, s: SourceClass, d: DestClass): Trace[] {
+function probeTraces(w: World, s: SourceClass, d: DestClass): { traces: Trace[]; dest: DestClass } {
   const first = traceFlow(w, flowOf(s, d));
-  if (pairVerdict(first) === 'delivered') return first;
+  if (pairVerdict(first) === 'delivered') return { traces: first, dest: d };
   const b = blame(first.find((t) => t.verdict !== 'delivered')!);
-  if (!b || b.trip !== 'forward') return first;
-  let further: Trace[] | undefined;
+  if (!b || b.trip !== 'forward') return { traces: first, dest: d };
+  let further: { traces: Trace[]; dest: DestClass } | undefined;
   for (const port of admittedPorts(w, b.hop, d.proto).filter((p) => p !== d.port).slice(0, MAX_PORT_TRIES)) {
-    const rep = d.kind === 'pods' ? `${d.rep.slice(0, d.rep.lastIndexOf(':'))}:${port}` : `${d.ip}:${port}`;
-    const traces = traceFlow(w, flowOf(s, { ...d, port, rep }));
-    if (pairVerdict(traces) === 'delivered') return traces;
+    const dest = atPort(d, port);
+    const traces = traceFlow(w, flowOf(s, dest));
+    if (pairVerdict(traces) === 'delivered') return { traces, dest };
     // A request that got through on an admitted port shows more of the path (its reply's fate) than one filtered at once.
-    if (!further && traces.some((t) => t.reply !== undefined)) further = traces;
+    if (!further && traces.some((t) => t.reply !== undefined)) further = { traces, dest };
   }
-  return further ?? first;
+  return further ?? { traces: first, dest: d };
 }
 
 /** Ports the allow rules of a filtering hop name for a protocol, in rule order. */
@@ -118,16 +125,35 @@ function admittedPorts(w: World, h: Hop, proto: DestClass['proto']): number[] {
   return [...new Set(rules.filter((r) => r.proto === proto && r.ports).map((r) => Math.max(1, r.ports!.from)))];
 }
 
-/** Traces every pair that should be traced. */
-export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[]): PairResult[] {
+/** Client ports a delivered pair is traced from again (`when` picks the pairs). */
+export interface EdgePorts {
+  sports: readonly number[];
+  when: (traces: Trace[]) => boolean;
+}
+
+/**
+ * Traces every pair that should be traced; a delivered pair that `edges.when`
+ * picks is traced again from each of `edges.sports` to the destination it
+ * was traced to (the same pod, the same probe port), and its failing
+ * branches are added to the pair.
+ */
+export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts): PairResult[] {
   const out: PairResult[] = [];
   for (const s of sources) {
     for (const d0 of dests) {
       if (!shouldTrace(w, s, d0)) continue;
       const d = destFor(w, s, d0);
       if (s.ip === d.ip || d.rep === `${s.rep}:${d.port}`) continue;
-      const traces = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d) : traceFlow(w, flowOf(s, d));
-      out.push({ key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces });
+      const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d) : { traces: traceFlow(w, flowOf(s, d)), dest: d };
+      const pair: PairResult = { key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces };
+      if (edges && pair.verdict === 'delivered' && dest.proto !== 'icmp' && edges.when(traces)) {
+        for (const sport of edges.sports) {
+          const again = traceFlow(w, flowOf(s, dest, sport));
+          if (pairVerdict(again) !== 'delivered') pair.traces.push(...again);
+        }
+        pair.verdict = pairVerdict(pair.traces);
+      }
+      out.push(pair);
     }
   }
   return out;
