@@ -28,11 +28,8 @@ export interface IptablesCheckOptions {
   table?: string;
 }
 
-export interface IptablesTraceOptions {
-  /** The dump; with `node`, that folder's iptables-save.txt. */
-  file?: string;
-  /** A snapshot node folder: dump, addresses, routes and policy rules from its files. @default none */
-  node?: string;
+/** The packet options of the node trace commands (`iptables trace`, `nft trace`). */
+export interface NodePacketOptions {
   src: string;
   dst: string;
   proto: Proto;
@@ -46,6 +43,13 @@ export interface IptablesTraceOptions {
   addr?: string[];
   /** Source port. @default 40000 */
   sport?: number;
+}
+
+export interface IptablesTraceOptions extends NodePacketOptions {
+  /** The dump; with `node`, that folder's iptables-save.txt. */
+  file?: string;
+  /** A snapshot node folder: dump, addresses, routes and policy rules from its files. @default none */
+  node?: string;
   table?: string;
   /** `ipset save` output of the node. @default none: `-m set` answers unknown */
   ipset?: string;
@@ -94,6 +98,21 @@ export function runIptablesCheck(o: IptablesCheckOptions): CommandResult {
     ok,
   };
   return { report, exitCode: ok ? 0 : 2 };
+}
+
+/** The packet a node trace command is asked about, where it starts, and `--dst` without its port; one-line usage errors. */
+export function packetOf(o: NodePacketOptions): { packet: Packet; dstText: string; start: Parameters<typeof walkNodePath>[1]['start']; addresses: NodeAddress[] } {
+  if ((o.in === undefined) === !o.local) throw new PodpathError('PP_USAGE', 'give exactly one of --in IFACE (the packet arrives on IFACE) or --local (a local process sends it)');
+  const src = address(o.src, '--src');
+  const [dstText, portText] = o.dst.split(':');
+  const dst = address(dstText ?? '', '--dst');
+  if (o.proto !== 'icmp' && portText === undefined) throw new PodpathError('PP_USAGE', `--dst ${o.dst}: give the destination port for ${o.proto}, as IP:PORT`);
+  const dport = o.proto === 'icmp' ? 0 : port(portText!, '--dst port');
+  const sport = o.proto === 'icmp' ? 0 : (o.sport ?? 40000);
+  return {
+    packet: { src, dst, proto: o.proto, sport, dport }, dstText: dstText!,
+    start: o.in !== undefined ? { kind: 'arrives', inIface: o.in } : { kind: 'local' }, addresses: (o.addr ?? []).map(parseAddrOption),
+  };
 }
 
 function address(text: string, what: string): number {
@@ -148,9 +167,9 @@ function hookView(s: PathStep): IptablesHookView {
   };
 }
 
-const pkt = (p: Packet): string => (p.proto === 'icmp' ? `${formatIpv4(p.src)} > ${formatIpv4(p.dst)}` : `${formatIpv4(p.src)}:${p.sport} > ${formatIpv4(p.dst)}:${p.dport}`);
+export const pkt = (p: Packet): string => (p.proto === 'icmp' ? `${formatIpv4(p.src)} > ${formatIpv4(p.dst)}` : `${formatIpv4(p.src)}:${p.sport} > ${formatIpv4(p.dst)}:${p.dport}`);
 
-function endText(e: PathEnd, out: Packet | undefined): string {
+export function endText(e: PathEnd, out: Packet | undefined): string {
   switch (e.kind) {
     case 'delivered-locally':
       return `delivered to a local socket as ${pkt(out!)}`;
@@ -194,7 +213,7 @@ function branchView(p: NodePath): IptablesBranchView {
   return view;
 }
 
-function overall(branches: IptablesBranchView[]): IptablesTraceReport['verdict'] {
+export function overall(branches: IptablesBranchView[]): IptablesTraceReport['verdict'] {
   const each = branches.map((b) => {
     if (b.outcome === 'dropped' || b.outcome === 'rejected' || b.outcome === 'unknown') return b.outcome;
     return b.reply && b.reply.outcome !== 'returned' ? b.reply.outcome : 'accepted';
@@ -204,17 +223,11 @@ function overall(branches: IptablesBranchView[]): IptablesTraceReport['verdict']
 
 /** `podpath iptables trace FILE --src IP --dst IP[:PORT] [--proto P] (--in IFACE | --local)`. */
 export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
-  if ((o.in === undefined) === !o.local) throw new PodpathError('PP_USAGE', 'give exactly one of --in IFACE (the packet arrives on IFACE) or --local (a local process sends it)');
-  const src = address(o.src, '--src');
-  const [dstText, portText] = o.dst.split(':');
-  const dst = address(dstText ?? '', '--dst');
-  if (o.proto !== 'icmp' && portText === undefined) throw new PodpathError('PP_USAGE', `--dst ${o.dst}: give the destination port for ${o.proto}, as IP:PORT`);
-  const dport = o.proto === 'icmp' ? 0 : port(portText!, '--dst port');
-  const sport = o.proto === 'icmp' ? 0 : (o.sport ?? 40000);
+  const { packet, dstText, start, addresses: given } = packetOf(o);
   if ((o.file === undefined) === (o.node === undefined)) throw new PodpathError('PP_USAGE', 'give the iptables dump FILE or --node DIR (a snapshot node folder), one of them');
   const folder = o.node !== undefined ? readNodeFolder(o.node) : undefined;
   const file = folder?.iptablesFile ?? o.file!;
-  const addresses = [...(o.addr ?? []).map(parseAddrOption), ...(folder ? folderAddresses(folder) : [])];
+  const addresses = [...given, ...(folder ? folderAddresses(folder) : [])];
   const parsed = readIptablesFile(file, { table: tableOption(o.table) });
   const err = firstError(parsed.diagnostics);
   if (err) throw err;
@@ -222,9 +235,8 @@ export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
   const ipsetFile = o.ipset ?? folder?.ipsetFile;
   const ipsets = ipsetFile !== undefined ? readIpsetFile(ipsetFile) : undefined;
   const routeOut = folder?.routes ? routeOutOf(folder) : undefined;
-  const packet: Packet = { src, dst, proto: o.proto, sport, dport };
   const paths = walkNodePath(parsed.value, {
-    packet, start: o.in !== undefined ? { kind: 'arrives', inIface: o.in } : { kind: 'local' },
+    packet, start,
     ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, ...(ipsets ? { ipsets } : {}), ...(routeOut ? { routeOut } : {}),
   });
   const branches = paths.map(branchView);
@@ -233,7 +245,7 @@ export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
     kind: 'iptables-trace', file, format: parsed.format,
     ...(parsed.value.derived ? { derived: parsed.value.derived } : {}),
     flow: {
-      src: o.src, dst: dstText!, proto: o.proto, ...(o.proto !== 'icmp' ? { sport, dport } : {}),
+      src: o.src, dst: dstText, proto: o.proto, ...(o.proto !== 'icmp' ? { sport: packet.sport, dport: packet.dport } : {}),
       start: o.in !== undefined ? `arriving on ${o.in}` : 'from a local process',
       ...(o.out !== undefined ? { out: o.out } : routeOut ? { out: `chosen by the node's routes (${folder!.dir}/ip-route.txt)` } : {}),
       addresses: addresses.map((a) => `${a.iface}=${formatIpv4(a.addr)}/${a.len}`),

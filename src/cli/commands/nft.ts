@@ -10,34 +10,25 @@
  */
 import { PodpathError } from '../../model/errors.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
-import { formatIpv4, isValidIpv4, parseIpv4 } from '../../net/ipv4.js';
-import { showPacket, type Packet, type Proto } from '../../net/packet.js';
+import { formatIpv4 } from '../../net/ipv4.js';
+import { showPacket } from '../../net/packet.js';
 import { readNftFile } from '../../ingest/nft-file.js';
 import { readIptablesFile } from '../../ingest/iptables-file.js';
-import { walkNodePath, type NodePath, type PathEnd, type PathStep } from '../../linux/iptables/node-path.js';
+import { walkNodePath, type NodePath, type PathStep } from '../../linux/iptables/node-path.js';
 import type { Ruleset } from '../../linux/iptables/types.js';
 import type { MergedHookOutcome } from '../../linux/nftables/hook.js';
 import { setAsideTables } from '../../linux/nftables/parse.js';
 import { ruleRef, type NftRuleset } from '../../linux/nftables/types.js';
 import type { NftChainOutcome } from '../../linux/nftables/walk.js';
 import type { IptablesBranchView, IptablesCheckReport, IptablesHookView, IptablesTableView, IptablesTraceReport } from '../../report/kinds/iptables.js';
-import { parseAddrOption } from './iptables.js';
+import { endText, overall, packetOf, pkt, type NodePacketOptions } from './iptables.js';
 import type { CommandResult } from './result.js';
 
 /** Options of `podpath nft trace`. */
-export interface NftTraceOptions {
+export interface NftTraceOptions extends NodePacketOptions {
   file: string;
   /** The node's iptables-save dump, walked with the nft ruleset. @default none */
   iptables?: string;
-  src: string;
-  dst: string;
-  proto: Proto;
-  in?: string;
-  local?: boolean;
-  out?: string;
-  addr?: string[];
-  /** @default 40000 */
-  sport?: number;
   /** Firewall mark the packet arrives with (hex or decimal). @default 0 */
   mark?: string;
 }
@@ -72,11 +63,6 @@ export function runNftCheck(o: { file: string }): CommandResult {
     unknown, diagnostics: setAsideWarnings(rs), ok: true,
   };
   return { report, exitCode: 0 };
-}
-
-function address(text: string, what: string): number {
-  if (!isValidIpv4(text)) throw new PodpathError('PP_BAD_ADDRESS', `${what} '${text}' is not an IPv4 address`, { hint: 'e.g. 10.244.1.5' });
-  return parseIpv4(text);
 }
 
 function nftTableView(o: NftChainOutcome): IptablesTableView {
@@ -118,18 +104,6 @@ function hookView(s: PathStep): IptablesHookView {
   };
 }
 
-const pkt = (p: Packet): string => (p.proto === 'icmp' ? `${formatIpv4(p.src)} > ${formatIpv4(p.dst)}` : `${formatIpv4(p.src)}:${p.sport} > ${formatIpv4(p.dst)}:${p.dport}`);
-
-function endText(e: PathEnd, out: Packet | undefined): string {
-  switch (e.kind) {
-    case 'delivered-locally': return `delivered to a local socket as ${pkt(out!)}`;
-    case 'forwarded': return `forwarded${e.outIface ? ` out ${e.outIface}` : ''} as ${pkt(out!)}`;
-    case 'sent': return `sent${e.outIface ? ` out ${e.outIface}` : ''} as ${pkt(out!)}`;
-    case 'dropped': case 'rejected': return `${e.kind} in ${e.hook}`;
-    case 'unknown': return e.reason;
-  }
-}
-
 function branchView(p: NodePath): IptablesBranchView {
   const hooks = p.steps.map(hookView);
   const nat = hooks.flatMap((h, i) => h.tables.filter((t) => t.nat).map((t) => ({ kind: t.nat!.kind, hook: h.hook, rule: t.nat!.rule, from: showPacket(p.steps[i]!.packetIn), to: h.packetOut })));
@@ -150,15 +124,7 @@ function branchView(p: NodePath): IptablesBranchView {
 
 /** `podpath nft trace FILE [--iptables DUMP] --src IP --dst IP[:PORT] (--in IFACE | --local)`. */
 export function runNftTrace(o: NftTraceOptions): CommandResult {
-  if ((o.in === undefined) === !o.local) throw new PodpathError('PP_USAGE', 'give exactly one of --in IFACE (the packet arrives on IFACE) or --local (a local process sends it)');
-  const src = address(o.src, '--src');
-  const [dstText, portText] = o.dst.split(':');
-  const dst = address(dstText ?? '', '--dst');
-  if (o.proto !== 'icmp' && portText === undefined) throw new PodpathError('PP_USAGE', `--dst ${o.dst}: give the destination port for ${o.proto}, as IP:PORT`);
-  const dport = o.proto === 'icmp' ? 0 : Number(portText);
-  if (o.proto !== 'icmp' && !(Number.isInteger(dport) && dport >= 1 && dport <= 65535)) throw new PodpathError('PP_USAGE', `--dst port '${portText}' is not a port (1-65535)`);
-  const sport = o.proto === 'icmp' ? 0 : (o.sport ?? 40000);
-  const addresses = (o.addr ?? []).map(parseAddrOption);
+  const { packet, dstText, start, addresses } = packetOf(o);
   const mark = o.mark === undefined ? 0 : /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(o.mark) ? Number(o.mark) >>> 0 : undefined;
   if (mark === undefined) throw new PodpathError('PP_USAGE', `--mark ${o.mark}: not a mark (e.g. 0x01000000)`);
   const nft = readNftFile(o.file);
@@ -169,20 +135,18 @@ export function runNftTrace(o: NftTraceOptions): CommandResult {
     if (e) throw new PodpathError('PP_PARSE', e.message, { file: e.file, line: e.line });
     rs = parsed.value;
   }
-  const packet: Packet = { src, dst, proto: o.proto, sport, dport };
   const paths = walkNodePath(rs, {
-    packet, start: o.in !== undefined ? { kind: 'arrives', inIface: o.in } : { kind: 'local' },
+    packet, start,
     ...(o.out !== undefined ? { outIface: o.out } : {}), addresses, nft, mark,
   });
   const branches = paths.map(branchView);
-  const each = branches.map((b) => (b.outcome === 'dropped' || b.outcome === 'rejected' || b.outcome === 'unknown' ? b.outcome : b.reply && b.reply.outcome !== 'returned' ? b.reply.outcome : 'accepted'));
-  const verdict = (each.every((v) => v === each[0]) ? each[0] : 'mixed') as IptablesTraceReport['verdict'];
+  const verdict = overall(branches);
   const aside = setAsideTables(nft);
   const report: IptablesTraceReport = {
     kind: 'iptables-trace', file: o.iptables !== undefined ? `${o.file} + ${o.iptables}` : o.file,
     format: `${formatOf(nft)}${o.iptables !== undefined ? ' + iptables' : ''}${aside.length ? `; set aside (not IPv4): ${aside.join(', ')}` : ''}`,
     flow: {
-      src: o.src, dst: dstText!, proto: o.proto, ...(o.proto !== 'icmp' ? { sport, dport } : {}),
+      src: o.src, dst: dstText, proto: o.proto, ...(o.proto !== 'icmp' ? { sport: packet.sport, dport: packet.dport } : {}),
       start: o.in !== undefined ? `arriving on ${o.in}` : 'from a local process', ...(o.out !== undefined ? { out: o.out } : {}),
       addresses: addresses.map((a) => `${a.iface}=${formatIpv4(a.addr)}/${a.len}`),
     },
