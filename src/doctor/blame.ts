@@ -9,6 +9,7 @@
  * dropped it, as trace/explain.ts reports it).
  */
 import type { Hop, Trace } from '../trace/types.js';
+import type { RuleRef } from '../model/source.js';
 import type { FindingLocation } from './types.js';
 
 /** The deciding element of a failed trace. */
@@ -32,6 +33,12 @@ function failingHop(hops: Hop[]): Hop | undefined {
   return hops.at(-1);
 }
 
+/** Where a rule points: its file line, or its AWS resource; `fallback` (a resource id) when there is no rule. */
+export function locationOf(rule: RuleRef | undefined, fallback: string): FindingLocation {
+  if (!rule) return { awsId: fallback };
+  return 'file' in rule.at ? { file: rule.at.file, line: rule.at.line } : { awsId: rule.at.awsId };
+}
+
 /** The blame of a failed trace; undefined for a delivered one. */
 export function blame(t: Trace): Blame | undefined {
   if (t.verdict === 'delivered') return undefined;
@@ -48,7 +55,7 @@ export function blame(t: Trace): Blame | undefined {
 }
 
 function describe(h: Hop): Pick<Blame, 'element' | 'label' | 'location'> {
-  const loc: FindingLocation = h.rule ? ('file' in h.rule.at ? { file: h.rule.at.file, line: h.rule.at.line } : { awsId: h.rule.at.awsId }) : { awsId: h.at };
+  const loc = locationOf(h.rule, h.at);
   const ruleText = h.rule ? ` (${h.rule.ref}: ${h.rule.text})` : '';
   switch (h.kind) {
     case 'security-group':

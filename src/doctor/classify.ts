@@ -17,7 +17,7 @@ import { evaluateSecurityGroups } from '../aws/security-group.js';
 import type { RuleRef } from '../model/source.js';
 import type { Hop, Trace } from '../trace/types.js';
 import type { EniRecord, World } from '../trace/world.js';
-import { blame } from './blame.js';
+import { blame, locationOf } from './blame.js';
 import type { FindingId, Severity } from './catalog.js';
 import type { DestClass, FindingFacts, SourceClass } from './types.js';
 
@@ -77,11 +77,6 @@ export function seenSource(t: Trace): string {
   return t.forward.at(-1)!.packetIn.src;
 }
 
-function locOf(rule: RuleRef | undefined): Detection['location'] {
-  if (!rule) return { awsId: 'estate' };
-  return 'file' in rule.at ? { file: rule.at.file, line: rule.at.line } : { awsId: rule.at.awsId };
-}
-
 /** The VPC owning a destination address, if any. */
 function dstVpc(w: World, ip: string): string | undefined {
   const a = parseIpv4(ip);
@@ -129,7 +124,7 @@ export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detect
       title: `pods leave un-masqueraded toward ${d.label} (${d.ip})`,
       message: `${s.label} send to ${d.ip} with their pod address ${s.ip}, which is outside ${s.vpc} (${srcBlocks.join(', ')})` +
         `${masq ? `: ${masq.why}` : ''}. ${t.reason}`,
-      location: masq ? locOf(masq.rule) : locOf(t.decidingRule),
+      location: masq ? locationOf(masq.rule, 'estate') : locationOf(t.decidingRule, 'estate'),
       facts: {
         podCidr: w.estate.cluster?.podCidr, nodeVpcBlocks: srcBlocks, routedBlocks: vpc ? vpcBlocksOf(w, vpc) : [d.ip + '/32'],
         hosts: d.kind === 'rds' ? [d.ip] : [], nodes: s.nodes, ...(peering ? { peering: peering.peering } : {}),
@@ -195,7 +190,7 @@ function peeringBetween(w: World, table: string, dst: string): string | undefine
 /** PP199: what is not modelled decided the flow; never an error-level finding built on it. */
 function unknownDetection(t: Trace): Detection {
   const what = t.decidingRule?.ref ?? blame(t)?.label ?? 'a hop';
-  return { id: 'PP199', key: `PP199|${what}`, title: `podpath cannot tell what happens at ${what}`, message: t.reason, location: locOf(t.decidingRule), facts: {} };
+  return { id: 'PP199', key: `PP199|${what}`, title: `podpath cannot tell what happens at ${what}`, message: t.reason, location: locationOf(t.decidingRule, 'estate'), facts: {} };
 }
 
 /** PP109: a peering dropped a packet whose destination is outside the peer VPC (peering is not transitive). */
