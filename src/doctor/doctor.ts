@@ -57,11 +57,20 @@ function hasHost(e: Estate, subnet: string): boolean {
   return e.instances.some((i) => i.subnet === subnet) || e.rdsInstances.some((r) => r.subnet === subnet) || e.natGateways.some((g) => g.subnet === subnet);
 }
 
+/** How doctor reports its progress (for a CLI's progress line; doctor itself stays pure). */
+export interface DoctorOptions {
+  /** Called at each phase start and, while tracing, after each source class (`done` of `total`). */
+  progress?: (phase: 'classes' | 'tracing' | 'checks', done: number, total: number) => void;
+}
+
 /** Runs every check; see the module comment. */
-export function doctor(estate: Estate): DoctorResult {
+export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResult {
+  const progress = options.progress ?? (() => undefined);
+  progress('classes', 0, 1);
   const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate);
   const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
-  const pairs = tracePairs(w, sources, destinations, { sports: EPHEMERAL_EDGES, when: (traces) => crossesNacl(explicitAcls, traces) });
+  const pairs = tracePairs(w, sources, destinations, { sports: EPHEMERAL_EDGES, when: (traces) => crossesNacl(explicitAcls, traces) }, (done) => progress('tracing', done, sources.length));
+  progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   const srcOf = new Map(sources.map((s) => [s.key, s]));
   const dstOf = new Map(destinations.map((d) => [d.key, d]));

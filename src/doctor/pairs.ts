@@ -137,9 +137,10 @@ export interface EdgePorts {
  * was traced to (the same pod, the same probe port), and its failing
  * branches are added to the pair.
  */
-export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts): PairResult[] {
+export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts, sourceDone?: (done: number) => void): PairResult[] {
   const out: PairResult[] = [];
-  for (const s of sources) {
+  for (const [i, s] of sources.entries()) {
+    sourceDone?.(i);
     for (const d0 of dests) {
       if (!shouldTrace(w, s, d0)) continue;
       const d = destFor(w, s, d0);
@@ -156,5 +157,6 @@ export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[],
       out.push(pair);
     }
   }
+  sourceDone?.(sources.length);
   return out;
 }
