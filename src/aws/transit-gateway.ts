@@ -103,6 +103,23 @@ export function attachmentSubnetFor<S extends { id: string; availabilityZone?: s
   return same && { subnet: same };
 }
 
+/** Compiled tables, by table object and VPC map (both unchanged once built: what-ifs copy them). */
+const compiled = new WeakMap<TgwRouteTable, WeakMap<ReadonlyMap<string, Vpc>, PrefixTrie<TgwRouteEntry>>>();
+
+/** The table's effective routes in a trie, built once per (table, VPC map). */
+function tableTrie(tgw: TransitGateway, table: TgwRouteTable, vpcs: ReadonlyMap<string, Vpc>): PrefixTrie<TgwRouteEntry> {
+  let byVpcs = compiled.get(table);
+  if (!byVpcs) compiled.set(table, (byVpcs = new WeakMap()));
+  let trie = byVpcs.get(vpcs);
+  if (!trie) {
+    trie = new PrefixTrie<TgwRouteEntry>();
+    // Insert in reverse so that the first entry (static before propagated) wins a duplicated prefix.
+    for (const e of [...tgwRoutes(tgw, table, vpcs)].reverse()) trie.insert(e.prefix, e);
+    byVpcs.set(vpcs, trie);
+  }
+  return trie;
+}
+
 /**
  * Routes a packet that entered `tgw` toward `dst`, from VPC `from` (an id) or
  * through the attachment `from` (a VPC or peering attachment of `tgw`).
@@ -127,10 +144,7 @@ export function routeThroughTgw(tgw: TransitGateway, from: string | TgwAttachmen
       rule: awsRule(ingress.id, 'association', 'no route table association'),
     };
   }
-  const trie = new PrefixTrie<TgwRouteEntry>();
-  // Insert in reverse so that the first entry (static before propagated) wins a duplicated prefix.
-  for (const e of [...tgwRoutes(tgw, table, vpcs)].reverse()) trie.insert(e.prefix, e);
-  const route = trie.longestMatch(dst)?.value;
+  const route = tableTrie(tgw, table, vpcs).longestMatch(dst)?.value;
   if (!route) {
     const rule = awsRule(table.id, undefined, `no route matches ${formatIpv4(dst)}`);
     if (table.incomplete) return { kind: 'unknown', reason: `${table.id} (associated with ${ingress.id}) has no known route to ${formatIpv4(dst)}, and ${table.incomplete}`, rule };

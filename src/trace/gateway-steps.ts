@@ -98,9 +98,18 @@ export function tgwIn(w: World, tgw: TransitGateway, attachment: TgwAttachment, 
   return throughTgws(w, tgw, attachment, undefined, p, hops, session);
 }
 
+const vpcMaps = new WeakMap<World, ReadonlyMap<string, Vpc>>();
+
+/** The world's VPCs by id, built once per world (TGW route tables are compiled per map). */
+function vpcMap(w: World): ReadonlyMap<string, Vpc> {
+  let m = vpcMaps.get(w);
+  if (!m) vpcMaps.set(w, (m = new Map<string, Vpc>([...w.vpcs].map(([id, r]) => [id, r.vpc]))));
+  return m;
+}
+
 /** Routing across transit gateways (peering attachments chain them) until the packet leaves through a VPC attachment. */
 function throughTgws(w: World, tgw: TransitGateway, first: TgwAttachment | string, az: string | undefined, p: Packet, hops: Hop[], session?: Session): StepResult {
-  const vpcs = new Map<string, Vpc>([...w.vpcs].map(([id, r]) => [id, r.vpc]));
+  const vpcs = vpcMap(w);
   let ingress = first;
   let cur = tgw;
   for (let n = 0; n < MAX_TGW_HOPS; n++) {
