@@ -24,6 +24,7 @@ import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
+import { textKey } from '../model/source.js';
 import type { NodeRecord, World } from '../trace/world.js';
 import type { Ruleset } from '../linux/iptables/types.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
@@ -92,7 +93,7 @@ function mentions(w: World): Mention[] {
 
 /** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
 export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextIds()): string {
-  const norm = (t?: { text: string }) => (t ? texts.id(t.text) : '');
+  const norm = (t?: { text: string; digest?: string }) => (t ? texts.id(t) : '');
   const table = n.eni.subnet.routeTable;
   const route = n.bridge ? table.trie.longestMatch(n.bridge.prefix.addr)?.value : undefined;
   const own = route !== undefined && samePrefix(route.prefix, n.bridge!.prefix) && route.target.kind === 'instance' && route.target.id === n.node.instance;
@@ -112,14 +113,16 @@ export class TextIds {
   private readonly byRaw = new Map<string, string>();
   private readonly byNorm = new Map<string, string>();
 
-  id(raw: string): string {
-    let id = this.byRaw.get(raw);
+  id(src: { text: string; digest?: string }): string {
+    const key = textKey(src);
+    let id = this.byRaw.get(key);
     if (id !== undefined) return id;
+    const raw = src.text;
     const norm = raw.split('\n').filter((l) => !/^\s*#/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, '').trim()).join('\n');
     // An empty text keeps the key of no text (as comparing the normalised texts themselves did).
     id = norm === '' ? '' : this.byNorm.get(norm);
     if (id === undefined) this.byNorm.set(norm, (id = `#${this.byNorm.size}`));
-    this.byRaw.set(raw, id);
+    this.byRaw.set(key, id);
     return id;
   }
 }

@@ -8,6 +8,7 @@
  * res_search then tries the next name of the search expansion (queryPlan).
  */
 import type { Estate } from '../model/estate.js';
+import { textKey, withText } from '../model/source.js';
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { parseResolvConf, queryPlan, type ResolvConf } from '../dns/resolv-conf.js';
 import { commentOut } from '../fix/what-if.js';
@@ -70,9 +71,10 @@ function withoutDnat(e: Estate, vip: string): Estate {
   const edited = new Map<string, string>();
   const nodes = e.nodes.map((n) => {
     if (!n.iptables) return n;
-    let text = edited.get(n.iptables.text);
-    if (text === undefined) edited.set(n.iptables.text, (text = commentOut(n.iptables.text, pattern, `kube-proxy rules for ${vip} not programmed`)));
-    return { ...n, iptables: { ...n.iptables, text } };
+    const key = textKey(n.iptables);
+    let text = edited.get(key);
+    if (text === undefined) edited.set(key, (text = commentOut(n.iptables.text, pattern, `kube-proxy rules for ${vip} not programmed`)));
+    return { ...n, iptables: withText(n.iptables, text) };
   });
   return { ...e, nodes };
 }

@@ -5,6 +5,7 @@
  */
 import { PodpathError } from '../model/errors.js';
 import type { Estate } from '../model/estate.js';
+import { withText } from '../model/source.js';
 
 /** A deep copy of an estate. */
 export function copyEstate(e: Estate): Estate {
@@ -49,7 +50,7 @@ export function withoutIptablesLines(e: Estate, node: string, pattern: RegExp, w
   const copy = copyEstate(e);
   const n = copy.nodes.find((x) => x.name === node);
   if (!n?.iptables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `node '${node}' has no iptables dump to edit`);
-  n.iptables.text = commentOut(n.iptables.text, pattern, why);
+  n.iptables = withText(n.iptables, commentOut(n.iptables.text, pattern, why));
   return copy;
 }
 

@@ -22,9 +22,27 @@ export const TextSourceSchema = z.preprocess(
     firstLine: z.number().int().positive().optional(),
     /** Set when podpath derived the text (from a CNI/masquerade profile) instead of reading it: why and from what. */
     derived: z.string().optional(),
+    /**
+     * A digest of `text` (e.g. sha256 hex) set by a loader: texts with equal
+     * digests are taken as equal without comparing them (node dumps of
+     * megabytes shared by thousands of nodes). Whoever changes `text` drops it
+     * (`withText`).
+     */
+    digest: z.string().optional(),
   }),
 );
 export type TextSource = z.infer<typeof TextSourceSchema>;
+
+/** The source with another text: its digest no longer holds, so it is dropped. */
+export function withText<T extends TextSource>(src: T, text: string): T {
+  const { digest: _stale, ...rest } = src;
+  return { ...rest, text } as T;
+}
+
+/** A key equal for equal texts: the digest when a loader set one, else the text itself. */
+export function textKey(src: Pick<TextSource, 'text' | 'digest'>): string {
+  return src.digest !== undefined ? `#${src.digest}` : src.text;
+}
 
 /**
  * What decided a hop: a rule with its location. `ref` is the printable form:

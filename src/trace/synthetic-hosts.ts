@@ -34,7 +34,7 @@ export function isSynthetic(instanceId: string): boolean {
 export function withInferredSubnets(e: Estate): { estate: Estate; inferred: string[] } {
   const bare = e.vpcs.filter((v) => !e.subnets.some((s) => s.vpc === v.id) && e.routeTables.some((t) => t.vpc === v.id && t.main));
   if (bare.length === 0) return { estate: e, inferred: [] };
-  const copy = structuredClone(e);
+  const copy = withRoomFor(e);
   const inferred: string[] = [];
   for (const v of bare) {
     v.cidrBlocks.forEach((block, i) => {
@@ -44,6 +44,16 @@ export function withInferredSubnets(e: Estate): { estate: Estate; inferred: stri
     });
   }
   return { estate: copy, inferred };
+}
+
+/**
+ * A copy of the estate whose subnet, security group and instance lists can
+ * be appended to; everything else (node dumps of megabytes, shared by
+ * thousands of nodes) is the input's own, unchanged: a deep copy would give
+ * every node its own copy of its dump text.
+ */
+function withRoomFor(e: Estate): Estate {
+  return { ...e, subnets: [...e.subnets], securityGroups: [...e.securityGroups], instances: [...e.instances] };
 }
 
 /** Addresses owned in an estate: instances (secondary addresses included), RDS, NAT gateways, pods. */
@@ -80,10 +90,11 @@ export interface HostSlot {
  */
 export function withSyntheticHosts(e: Estate, slots: readonly HostSlot[]): { estate: Estate; ids: string[] } {
   if (slots.length === 0) return { estate: e, ids: [] };
-  const copy = structuredClone(e);
+  const copy = withRoomFor(e);
+  const subnets = new Map(copy.subnets.map((x) => [x.id, x]));
   const groups = new Map<string, string>();
   const ids = slots.map((s, i) => {
-    const subnet = copy.subnets.find((x) => x.id === s.subnet)!;
+    const subnet = subnets.get(s.subnet)!;
     let sg = groups.get(subnet.vpc);
     if (!sg) {
       sg = `sg-podpath-${subnet.vpc.replace(/^vpc-/, '')}`;

@@ -7,6 +7,7 @@ import type { Estate } from '../model/estate.js';
 import type { Instance, InternetGateway, NatGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, TransitGateway, Vpc } from '../model/aws.js';
 import type { Node, Pod } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
+import { textKey } from '../model/source.js';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
 import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
@@ -127,7 +128,7 @@ export interface World {
 
 /** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
 /**
- * iptables rule sets already parsed, by dump text and then by file:line, for
+ * iptables rule sets already parsed, by dump text (its digest when the loader gave one: textKey) and then by file:line, for
  * compiling estates that share node dumps (doctor compiles an estate and then
  * the estate plus probe hosts). Rule sets are not changed once parsed.
  */
@@ -397,18 +398,19 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
   return rec;
 }
 
-function parseRuleset(src: { text: string; file?: string; firstLine?: number }, estateFile: string, cache: RulesetCache | undefined): Ruleset {
+function parseRuleset(src: { text: string; file?: string; firstLine?: number; digest?: string }, estateFile: string, cache: RulesetCache | undefined): Ruleset {
   const file = src.file ?? estateFile;
   const at = `${file}:${src.firstLine ?? 1}`;
-  const seen = cache?.get(src.text)?.get(at);
+  const key = textKey(src);
+  const seen = cache?.get(key)?.get(at);
   if (seen) return seen;
   const parsed = parseIptablesSave({ ...src, file });
   const err = parsed.diagnostics.find((d) => d.severity === 'error');
   if (err) throw new PodpathError('PP_PARSE', `iptables-save: ${err.message}`, { file: err.file, line: err.line });
   if (cache) {
-    const byAt = cache.get(src.text) ?? new Map<string, Ruleset>();
+    const byAt = cache.get(key) ?? new Map<string, Ruleset>();
     byAt.set(at, parsed.value);
-    cache.set(src.text, byAt);
+    cache.set(key, byAt);
   }
   return parsed.value;
 }

@@ -9,7 +9,7 @@
  */
 import type { EstateInput } from '../../model/estate.js';
 import type { Cluster } from '../../model/k8s.js';
-import type { TextSource } from '../../model/source.js';
+import { withText, type TextSource } from '../../model/source.js';
 import { formatIpv4, isValidIpv4 } from '../../net/ipv4.js';
 import { nthAddress, parseCidr } from '../../net/prefix.js';
 import { deriveNatRules, type MasqProfile } from '../../k8s/profiles/index.js';
@@ -89,7 +89,7 @@ export function convertK8s(
 function withKubeProxyRules(n: In<'nodes'>[number], objects: { services: In<'services'>; pods: In<'pods'> }, clusterCIDR: string | undefined, notes: SnapshotNotes): void {
   const kp = kubeProxySaveText(estateServicePorts(objects as Parameters<typeof estateServicePorts>[0]), { nodeName: n.name, ...(clusterCIDR ? { clusterCIDR } : {}) });
   const own = n.iptables as TextSource;
-  n.iptables = { ...own, text: mergeIptablesSave([kp, own.text]), derived: `${own.derived}; kube-proxy (iptables mode) rules derived from ${objects.services.length} Services` };
+  n.iptables = { ...withText(own, mergeIptablesSave([kp, own.text])), derived: `${own.derived}; kube-proxy (iptables mode) rules derived from ${objects.services.length} Services` };
   notes.derive(`node ${n.name} kube-proxy rules`, `${objects.services.length} Services and their EndpointSlices (kube-proxy iptables mode assumed)`);
 }
 

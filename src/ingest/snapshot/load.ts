@@ -8,6 +8,7 @@
  * JSON path); what the snapshot lacks or podpath cannot use is recorded in
  * the notes (found, derived, ignored, warnings) and never silently guessed.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PodpathError } from '../../model/errors.js';
@@ -92,6 +93,11 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   });
 }
 
+/** A file's text with its sha256 digest: nodes with equal dumps are recognised without comparing megabytes. */
+function textSource(text: string, file: string): TextSource {
+  return { text, file, firstLine: 1, digest: createHash('sha256').update(text).digest('hex') };
+}
+
 function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
   const out = new Map<string, NodeFiles>();
   if (!existsSync(dir)) return out;
@@ -108,7 +114,7 @@ function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFil
       const st = statSync(file);
       const inode = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
       const seen = inode ? byInode.get(inode) : undefined;
-      const source = seen ?? { text: readFileSync(file, 'utf8'), file, firstLine: 1 };
+      const source = seen ?? textSource(readFileSync(file, 'utf8'), file);
       if (inode && !seen) byInode.set(inode, source);
       texts.set(f, source);
       notes.found.push({ file, kind: f.replace(/\.txt$/, ''), items: 1 });
