@@ -21,7 +21,9 @@ type Collection = 'vpcs' | 'subnets' | 'routeTables' | 'peerings' | 'internetGat
 export function validateEstate(e: Estate): EstateIssue[] {
   const issues: EstateIssue[] = [];
   const ids = new Map<string, string>();
-  const idsOf = (c: Collection) => new Set(e[c].map((x) => x.id));
+  // Built once per collection: thousands of subnets and routes each look one up.
+  const idSets = new Map<Collection, Set<string>>();
+  const idsOf = (c: Collection) => idSets.get(c) ?? idSets.set(c, new Set(e[c].map((x) => x.id))).get(c)!;
   const collections: Collection[] = ['vpcs', 'subnets', 'routeTables', 'peerings', 'internetGateways', 'natGateways', 'transitGateways', 'securityGroups', 'networkAcls', 'instances', 'rdsInstances'];
   for (const c of collections) {
     e[c].forEach((x, i) => {
@@ -50,14 +52,7 @@ export function validateEstate(e: Estate): EstateIssue[] {
     ref(['routeTables', i, 'vpc'], vpcs, t.vpc, 'VPC');
     t.routes.forEach((r, j) => {
       const kind = r.target.split('-')[0];
-      const set: Record<string, Set<string> | undefined> = {
-        pcx: idsOf('peerings'),
-        igw: idsOf('internetGateways'),
-        i: idsOf('instances'),
-        nat: idsOf('natGateways'),
-        tgw: idsOf('transitGateways'),
-      };
-      const known = set[kind ?? ''];
+      const known = kind && kind in TARGET_COLLECTION ? idsOf(TARGET_COLLECTION[kind]!) : undefined;
       if (known) ref(['routeTables', i, 'routes', j, 'target'], known, r.target, routeTargetName(kind ?? ''));
     });
   });
@@ -141,6 +136,9 @@ export function validateEstate(e: Estate): EstateIssue[] {
   e.pods.forEach((p, i) => ref(['pods', i, 'node'], nodes, p.node, 'node'));
   return issues;
 }
+
+/** The collection a route target's id prefix names. */
+const TARGET_COLLECTION: Record<string, Collection> = { pcx: 'peerings', igw: 'internetGateways', i: 'instances', nat: 'natGateways', tgw: 'transitGateways' };
 
 function routeTargetName(kind: string): string {
   return { pcx: 'peering connection', igw: 'internet gateway', i: 'instance', nat: 'NAT gateway', tgw: 'transit gateway' }[kind] ?? 'target';

@@ -42,11 +42,14 @@ export function convertK8s(
   profile: ClusterProfile | undefined, clusterOverride: Partial<Cluster> | undefined, notes: SnapshotNotes,
 ): K8sPart {
   const nodes: In<'nodes'> = [];
+  // Indexed once: a snapshot may hold thousands of nodes, each looked up by id or address.
+  const instances = { byId: new Map(aws.instances.map((i) => [i.id, i])), byIp: new Map(aws.instances.map((i) => [i.privateIp, i])) };
   for (const n of r.nodes) {
-    const node = convertNode(n, aws, nodeFiles.get(n.metadata.name), profile, notes);
+    const node = convertNode(n, aws, instances, nodeFiles.get(n.metadata.name), profile, notes);
     if (node) nodes.push(node);
   }
-  for (const [name, f] of nodeFiles) if (!nodes.some((n) => n.name === name)) notes.ignore(`${f.dir}`, `node ${name} is not in the kubectl node list (or its instance is unknown)`);
+  const converted = new Set(nodes.map((n) => n.name));
+  for (const [name, f] of nodeFiles) if (!converted.has(name)) notes.ignore(`${f.dir}`, `node ${name} is not in the kubectl node list (or its instance is unknown)`);
   const nodeNames = new Set(nodes.map((n) => n.name));
 
   const pods: In<'pods'> = [];
@@ -94,15 +97,16 @@ function withKubeProxyRules(n: In<'nodes'>[number], objects: { services: In<'ser
 }
 
 function convertNode(
-  n: From<K8sNode>, aws: { instances: In<'instances'>; subnets: In<'subnets'>; vpcs: In<'vpcs'> }, files: NodeFiles | undefined,
+  n: From<K8sNode>, aws: { instances: In<'instances'>; subnets: In<'subnets'>; vpcs: In<'vpcs'> },
+  instances: { byId: Map<string, In<'instances'>[number]>; byIp: Map<string, In<'instances'>[number]> }, files: NodeFiles | undefined,
   profile: ClusterProfile | undefined, notes: SnapshotNotes,
 ): In<'nodes'>[number] | undefined {
   const name = n.metadata.name;
   const fromProvider = /^aws:\/\/\/[^/]*\/(i-[0-9a-zA-Z]+)$/.exec(n.spec.providerID ?? '')?.[1];
   const internal = n.status.addresses.find((a) => a.type === 'InternalIP')?.address;
-  let instance = aws.instances.find((i) => i.id === fromProvider);
+  let instance = fromProvider ? instances.byId.get(fromProvider) : undefined;
   if (!instance && internal) {
-    instance = aws.instances.find((i) => i.privateIp === internal);
+    instance = instances.byIp.get(internal);
     if (instance) notes.derive(`node ${name} runs on ${instance.id}`, `its InternalIP ${internal}${fromProvider ? ` (providerID ${fromProvider} is not in the snapshot)` : ''}`);
   }
   if (!instance) {
