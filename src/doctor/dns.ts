@@ -74,7 +74,9 @@ function withoutDnat(e: Estate, vip: string): Estate {
     const key = textKey(n.iptables);
     let text = edited.get(key);
     if (text === undefined) edited.set(key, (text = commentOut(n.iptables.text, pattern, `kube-proxy rules for ${vip} not programmed`)));
-    return { ...n, iptables: withText(n.iptables, text) };
+    // The same edit of the same dump gives the same text: its digest says so (nodes sharing a dump share the edited rule set).
+    const digest = n.iptables.digest === undefined ? {} : { digest: `${n.iptables.digest}/without ${vip}` };
+    return { ...n, iptables: { ...withText(n.iptables, text), ...digest } };
   });
   return { ...e, nodes };
 }
@@ -103,7 +105,7 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         how = `${vip} does not answer: ${pair.traces[0]!.reason.replace(/\.$/, '')}`;
       } else if (pair.traces.some(dnatted)) {
         let alt = whatIf.get(vip);
-        if (!alt) whatIf.set(vip, (alt = compileWorld(withoutDnat(w.estate, vip), { lazyRulesets: true })));
+        if (!alt) whatIf.set(vip, (alt = compileWorld(withoutDnat(w.estate, vip), { rulesets: w.rulesets, lazyRulesets: true })));
         const missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
         if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];

@@ -10,7 +10,6 @@
 import type { Estate } from '../model/estate.js';
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
 import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
-import { withIptablesInsert } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { compileWorld, type World } from '../trace/world.js';
@@ -140,9 +139,11 @@ function hijack(w: World, pods: SourceClass, host: { ip: string; port: number; l
   if (!endpoint) return [];
   const rule = `-d ${host.ip}/32 -p tcp -m tcp --dport ${host.port} -j DNAT --to-destination ${formatIpv4(endpoint.ip)}:${host.port}`;
   const label = `what-if: a Service is given ClusterIP ${host.ip}`;
-  let e: Estate = withIptablesInsert(w.estate, 'all', { table: 'nat', chain: 'PREROUTING', rule, label });
-  e = withIptablesInsert(e, 'all', { table: 'nat', chain: 'OUTPUT', rule, label });
-  return traceFlow(compileWorld(e), { src: pods.rep, dst: `${host.ip}:${host.port}` });
+  // kube-proxy would program it on every node; the trace meets only the sending pod's node, so only its rules change.
+  const node = w.pods.get(pods.rep.slice('pod:'.length))?.node.node.name;
+  const nodes = w.estate.nodes.map((n) => (n.name === node ? { ...n, iptablesInserts: [...n.iptablesInserts, ...(['PREROUTING', 'OUTPUT'] as const).map((chain) => ({ table: 'nat' as const, chain, rule, label, position: 1 }))] } : n));
+  const e: Estate = { ...w.estate, nodes };
+  return traceFlow(compileWorld(e, { rulesets: w.rulesets, lazyRulesets: true }), { src: pods.rep, dst: `${host.ip}:${host.port}` });
 }
 
 /** PP109 from route tables: a pcx route whose destination reaches outside the peer VPC. */

@@ -124,6 +124,8 @@ export interface World {
   /** NAT gateways by id: each is an interface in its subnet. */
   natGateways: Map<string, EniRecord>;
   transitGateways: Map<string, TransitGateway>;
+  /** The parsed rule sets this world was compiled with: a what-if copy compiled with them re-parses only the dumps it changed. */
+  rulesets: RulesetCache;
 }
 
 /** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
@@ -288,6 +290,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
     sgMembers,
     natGateways,
     transitGateways: new Map(estate.transitGateways.map((g) => [g.id, g])),
+    rulesets,
   };
 }
 
@@ -354,21 +357,23 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
   };
   const eager = lazy && n.iptables ? undefined : rulesetOf();
   if (n.iptables?.derived) derived.push(n.iptables.derived);
-  let routes: RouteEntry[];
+  let routes: RouteEntry[] | undefined;
   if (n.routes) {
     const parsed = parseIpRoute({ ...n.routes, file: n.routes.file ?? estateFile });
     const err = parsed.diagnostics.find((d) => d.severity === 'error');
     if (err) throw new PodpathError('PP_PARSE', `ip route: ${err.message}`, { file: err.file, line: err.line });
     routes = parsed.value;
   } else {
-    routes = deriveNodeRoutes({
-      eth0: { name: eth0.name, address: eth0.address, prefix: eth0.prefix },
-      bridge: bridge && { name: bridge.name, address: bridge.address, prefix: bridge.prefix },
-      gateway: nthAddress(eni.subnet.prefix, 1),
-      at: n.source,
-    });
     derived.push('no ip route given: routes derived from eth0, the bridge and the VPC router (subnet base + 1)');
   }
+  // Derived routes cannot fail: they (and the interface binding that reads them) are built when a
+  // trace first reads the node, not for each of thousands of nodes up front.
+  const routesOf = () => routes ?? deriveNodeRoutes({
+    eth0: { name: eth0.name, address: eth0.address, prefix: eth0.prefix },
+    bridge: bridge && { name: bridge.name, address: bridge.address, prefix: bridge.prefix },
+    gateway: nthAddress(eni.subnet.prefix, 1),
+    at: n.source,
+  });
   let ipRules: readonly PolicyRule[] = DEFAULT_RULES;
   if (n.ipRules) {
     const parsed = parseIpRule({ ...n.ipRules, file: n.ipRules.file ?? estateFile });
@@ -384,13 +389,21 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
     ipsets = parsed.value;
   }
   const nft = n.nftRuleset ? parseNftAny(n.nftRuleset.text, n.nftRuleset.file ?? estateFile) : undefined;
-  const binding = bindInterfaces(enis, routes, ipAddr);
-  const primaryIface = binding.interfaces.find((i) => i.eni === eni);
-  const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
-  const rec = {
-    node: n, eni, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts, ...(ipAddr ? { ipAddr } : {}),
-    bridge, ruleset: eager!, routes, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
+  const linkOf = () => {
+    const r = routesOf();
+    const binding = bindInterfaces(enis, r, ipAddr);
+    const primaryIface = binding.interfaces.find((i) => i.eni === eni);
+    const bound: Iface = primaryIface ? { name: primaryIface.name, address: eni.primary, prefix: eni.subnet.prefix } : eth0;
+    return { routes: r, eth0: bound, interfaces: binding.interfaces, ifaceConflicts: binding.conflicts };
   };
+  const rec = {
+    node: n, eni, ...(routes ? linkOf() : { routes: [], eth0, interfaces: [], ifaceConflicts: [] }), ...(ipAddr ? { ipAddr } : {}),
+    bridge, ruleset: eager!, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
+  };
+  if (!routes) {
+    let link: ReturnType<typeof linkOf> | undefined;
+    for (const k of ['routes', 'eth0', 'interfaces', 'ifaceConflicts'] as const) Object.defineProperty(rec, k, { enumerable: true, get: () => (link ??= linkOf())[k] });
+  }
   if (!eager) {
     let memo: Ruleset | undefined;
     Object.defineProperty(rec, 'ruleset', { enumerable: true, get: () => (memo ??= rulesetOf()) });
