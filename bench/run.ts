@@ -6,9 +6,12 @@
  *   trace warm      traceFlow on the seed estate, world compiled once, against the
  *                   naive walk: the world recompiled for every trace. Goal < 1 ms.
  *   doctor          `podpath gen` estate loaded and checked in a child process
- *                   (wall time, peak RSS), against the goals (5 s, 2 GB). Default
- *                   size: 200 VPCs, 10 x 20 nodes, 500 Services; `--large` (or
- *                   BENCH_LARGE=1): 1,000 VPCs, 50 x 200 nodes, 2,000 Services x 5.
+ *                   (wall time, peak RSS; the child bundled with esbuild as the CLI
+ *                   is), against the goals (5 s, 2 GB). Default size: 200 VPCs,
+ *                   10 x 20 nodes, 500 Services; `--large` (or BENCH_LARGE=1):
+ *                   1,000 VPCs, 50 x 200 nodes, 2,000 Services x 5.
+ *   growth          doctor at 1x, 2x, 4x VPCs, distinct rule sets (node groups)
+ *                   and rules (Services), each against its 1x run.
  *   iptables        parse vs `iptables-restore --test` (median of paired rounds),
  *                   indexed walk vs the naive linear walk (bench/iptables.ts).
  *   LPM             route-table trie vs linear scan (bench/lpm.ts).
@@ -16,6 +19,7 @@
  *                   bench/nft.ts (benchNft), each run when present.
  */
 import { spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,33 +71,76 @@ function benchTrace(): Figure[] {
   });
 }
 
+/** What the doctor child prints. */
+interface DoctorRun { loadMs: number; doctorMs: number; peakRssMb: number; findings: number; missed: string[]; stats: Record<string, number> }
+
+// The child is bundled as the CLI is (esbuild, no keepNames wrappers), so it runs the code users run.
+const childDir = mkdtempSync(join(tmpdir(), 'podpath-bench-child-'));
+const child = join(childDir, 'doctor-child.mjs');
+await build({
+  entryPoints: [join(import.meta.dirname, 'doctor-child.ts')], outfile: child, bundle: true, format: 'esm', platform: 'node', target: 'node20',
+  external: ['@aws-sdk/*', '@kubernetes/client-node', 'pino', 'prom-client'], logLevel: 'warning',
+  banner: { js: "import { createRequire as __podpathRequire } from 'node:module'; const require = __podpathRequire(import.meta.url);" },
+  nodePaths: [join(root, 'node_modules')],
+});
+process.on('exit', () => rmSync(childDir, { recursive: true, force: true }));
+
 /** Generates an estate and runs doctor on it in a child process (its own heap, its own peak RSS). */
-function benchDoctorGen(o: GenOptions, label: string): Figure[] {
+function runDoctorGen(o: GenOptions, label: string): DoctorRun | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-bench-gen-'));
   try {
     const out = join(dir, 'estate');
     const g = runGen({ ...o, out });
     say(`doctor/${label}: ${o.vpcs} VPCs, ${o.clusters} x ${o.nodesPerCluster} nodes, ${o.services} Services x ${o.endpointsPerService}; ${g.manifest.distinctRulesets} distinct rule sets, ${g.manifest.faults.length} seeded faults`);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--max-old-space-size=6144', join(import.meta.dirname, 'doctor-child.ts'), out], { encoding: 'utf8', timeout: 20 * 60_000 });
-    if (child.status !== 0) {
-      say(`  doctor failed: ${(child.stderr || child.error?.message || `signal ${child.signal}`).split('\n').slice(0, 3).join(' | ')}`);
-      return [{ name: `doctor ${label}`, value: -1, unit: 'ms', baseline: 'goal 5000 ms (run failed)', ratio: null }];
+    const run = spawnSync(process.execPath, ['--max-old-space-size=6144', child, out], { encoding: 'utf8', timeout: 20 * 60_000, cwd: root });
+    if (run.status !== 0) {
+      say(`  doctor failed: ${(run.stderr || run.error?.message || `signal ${run.signal}`).split('\n').slice(0, 3).join(' | ')}`);
+      return undefined;
     }
-    const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { loadMs: number; doctorMs: number; peakRssMb: number; findings: number; missed: string[]; stats: Record<string, number> };
-    say(`  load ${r.loadMs.toFixed(0)} ms, doctor ${r.doctorMs.toFixed(0)} ms, ${r.findings} findings, seeded faults missed: ${r.missed.length ? r.missed.join(', ') : 'none'}; ${JSON.stringify(r.stats)}`);
-    const wall = r.loadMs + r.doctorMs;
-    return [
-      { name: `doctor ${label} (load + check)`, value: Math.round(wall), unit: 'ms', baseline: 'goal 5000 ms', ratio: r2(5000 / wall) },
-      { name: `doctor ${label} peak RSS`, value: Math.round(r.peakRssMb), unit: 'MB', baseline: 'goal 2048 MB', ratio: r2(2048 / r.peakRssMb) },
-    ];
+    const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as DoctorRun;
+    say(`  load ${r.loadMs.toFixed(0)} ms, doctor ${r.doctorMs.toFixed(0)} ms, peak RSS ${r.peakRssMb.toFixed(0)} MB, ${r.findings} findings, seeded faults missed: ${r.missed.length ? r.missed.join(', ') : 'none'}; ${JSON.stringify(r.stats)}`);
+    return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function benchDoctorGen(o: GenOptions, label: string): Figure[] {
+  const r = runDoctorGen(o, label);
+  if (!r) return [{ name: `doctor ${label}`, value: -1, unit: 'ms', baseline: 'goal 5000 ms (run failed)', ratio: null }];
+  const wall = r.loadMs + r.doctorMs;
+  return [
+    { name: `doctor ${label} (load + check)`, value: Math.round(wall), unit: 'ms', baseline: 'goal 5000 ms', ratio: r2(5000 / wall) },
+    { name: `doctor ${label} peak RSS`, value: Math.round(r.peakRssMb), unit: 'MB', baseline: 'goal 2048 MB', ratio: r2(2048 / r.peakRssMb) },
+  ];
+}
+
+/**
+ * Growth (issue 15, acceptance 3): doctor at 1x, 2x and 4x of one dimension,
+ * the others fixed; each size's time and peak RSS against the 1x run of the
+ * same sweep (linear growth: 2x and 4x; RSS includes Node's own ~50 MB).
+ */
+function benchGrowth(dim: string, at: (k: number) => GenOptions): Figure[] {
+  const base = runDoctorGen(at(1), `growth ${dim} 1x`);
+  if (!base) return [{ name: `doctor growth in ${dim}`, value: -1, unit: 'x', baseline: 'the 1x run failed', ratio: null }];
+  const out: Figure[] = [];
+  for (const k of [2, 4]) {
+    const r = runDoctorGen(at(k), `growth ${dim} ${k}x`);
+    if (!r) { out.push({ name: `doctor growth in ${dim} ${k}x`, value: -1, unit: 'x', baseline: 'run failed', ratio: null }); continue; }
+    const time = (r.loadMs + r.doctorMs) / (base.loadMs + base.doctorMs);
+    out.push({ name: `doctor growth in ${dim} ${k}x: time`, value: r2(time), unit: 'x the 1x run', baseline: `linear ${k}x`, ratio: r2(k / time) });
+    out.push({ name: `doctor growth in ${dim} ${k}x: peak RSS`, value: r2(r.peakRssMb / base.peakRssMb), unit: 'x the 1x run', baseline: `linear ${k}x`, ratio: r2(k / (r.peakRssMb / base.peakRssMb)) });
+  }
+  return out;
+}
+
 add(benchTrace());
 const medium: GenOptions = { vpcs: 200, clusters: 10, nodesPerCluster: 20, services: 500, endpointsPerService: 5, seed: 1, faults: true };
 add(benchDoctorGen(medium, 'medium'));
+const small = { vpcs: 100, clusters: 5, nodesPerCluster: 10, services: 100, endpointsPerService: 5, seed: 1, faults: true };
+add(benchGrowth('VPCs', (k) => ({ ...small, vpcs: 100 * k })));
+add(benchGrowth('distinct rule sets', (k) => ({ ...small, clusters: 5 * k })));
+add(benchGrowth('rules', (k) => ({ ...small, services: 100 * k })));
 if (large) add(benchDoctorGen({ vpcs: 1000, clusters: 50, nodesPerCluster: 200, services: 2000, endpointsPerService: 5, seed: 1, faults: true }, 'large'));
 else say('doctor/large: skipped (npm run bench -- --large, or BENCH_LARGE=1)');
 const { benchIptables } = await import('./iptables.js');

@@ -21,7 +21,7 @@ import type { Trace } from '../trace/types.js';
 import { destinationClasses, sourceClasses } from './classes.js';
 import { withProbes } from './probes.js';
 import { withInferredSubnets } from '../trace/synthetic-hosts.js';
-import { tracePairs } from './pairs.js';
+import { tracePairs, type EdgePorts } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
 import { blame } from './blame.js';
@@ -68,8 +68,7 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
   const progress = options.progress ?? (() => undefined);
   progress('classes', 0, 1);
   const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate);
-  const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
-  const pairs = tracePairs(w, sources, destinations, { sports: EPHEMERAL_EDGES, when: (traces) => crossesNacl(explicitAcls, traces) }, (done) => progress('tracing', done, sources.length));
+  const pairs = tracePairs(w, sources, destinations, doctorEdges(w), (done) => progress('tracing', done, sources.length));
   progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   const srcOf = new Map(sources.map((s) => [s.key, s]));
@@ -101,6 +100,12 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
     assumptions,
     stats: { atoms, destinationClasses: destinations.length, sourceClasses: sources.length, tracedPairs: pairs.length, traces },
   };
+}
+
+/** The ephemeral-port re-trace doctor does: delivered pairs that cross an explicit network ACL, from both ends of Linux's range. */
+export function doctorEdges(w: World): EdgePorts {
+  const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
+  return { sports: EPHEMERAL_EDGES, when: (traces) => crossesNacl(explicitAcls, traces) };
 }
 
 function crossesNacl(explicit: ReadonlySet<string>, traces: Trace[]): boolean {

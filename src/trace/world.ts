@@ -402,11 +402,11 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
   };
   if (!routes) {
     let link: ReturnType<typeof linkOf> | undefined;
-    for (const k of ['routes', 'eth0', 'interfaces', 'ifaceConflicts'] as const) Object.defineProperty(rec, k, { enumerable: true, get: () => (link ??= linkOf())[k] });
+    for (const k of ['routes', 'eth0', 'interfaces', 'ifaceConflicts'] as const) Object.defineProperty(rec, k, { enumerable: true, configurable: true, get: () => (link ??= linkOf())[k] });
   }
   if (!eager) {
     let memo: Ruleset | undefined;
-    Object.defineProperty(rec, 'ruleset', { enumerable: true, get: () => (memo ??= rulesetOf()) });
+    Object.defineProperty(rec, 'ruleset', { enumerable: true, configurable: true, get: () => (memo ??= rulesetOf()) });
   }
   return rec;
 }

@@ -24,8 +24,10 @@ export function insertRules(rs: Ruleset, ins: readonly RuleInsert[]): Ruleset {
     const table = tables.get(i.table) ?? { name: i.table, chains: new Map<string, Chain>() };
     tables.set(i.table, table);
     const chain = table.chains.get(i.chain) ?? builtinChain(i.chain, i.label);
-    // Declare every chain of the table, so a rule may jump to any of them (iptables-restore needs them declared).
-    const decls = [...table.chains.values()].filter((c) => c.name !== i.chain).map((c) => `:${c.name} ${c.builtin ? 'ACCEPT' : '-'} [0:0]\n`);
+    // Declare the chains the rule names (its -j/-g target), so it may jump to any of them (iptables-restore
+    // needs them declared); only those: a kube-proxy nat table has thousands.
+    const words = new Set(i.rule.split(/\s+/));
+    const decls = [...table.chains.values()].filter((c) => c.name !== i.chain && words.has(c.name)).map((c) => `:${c.name} ${c.builtin ? 'ACCEPT' : '-'} [0:0]\n`);
     const rule = parseOne(i, `${decls.join('')}${chain.builtin ? '' : `:${i.chain} - [0:0]\n`}`);
     const rules = [...chain.rules];
     rules.splice(Math.min(i.position - 1, rules.length), 0, rule);

@@ -1,0 +1,276 @@
+/**
+ * Incremental re-check (issue 15): after one route, security group rule,
+ * network ACL rule or iptables rule changes, only the class pairs whose traces
+ * consulted the changed element are traced again.
+ *
+ * Why that is exact: a trace is a deterministic function of the elements it
+ * consulted, and every consultation leaves a hop naming the element (a route
+ * table, a security group, a network ACL, a node's netfilter/routing). A pair
+ * that never met the changed element cannot change. Two more things depend on
+ * a change and are handled apart:
+ * - which pairs exist: a source is traced to a destination its subnet's
+ *   route table routes (pairs.ts shouldTrace), so a route change re-decides
+ *   that for every source in a subnet using the table;
+ * - the classes themselves: they come from the prefixes the estate mentions
+ *   and from node profiles (classes.ts). A change that adds the first mention
+ *   of a prefix or removes the last one, changes the route that decides a
+ *   node's own pod route, or changes only some nodes of a class, can split or
+ *   merge classes: then everything is recomputed (`mode: 'full'`, with why).
+ *
+ * The checker works on its own copy of the estate and world, changed in place;
+ * the input estate is never changed. `pairs()` equals what `doctor` traces on
+ * the changed estate (a property test checks it on random change sequences).
+ * Scope: the class-pair matrix (PairResult); findings are derived from it by
+ * doctor.
+ */
+import type { Estate } from '../model/estate.js';
+import type { NaclRule, Route, SgRule } from '../model/aws.js';
+import type { Node } from '../model/k8s.js';
+import { PodpathError } from '../model/errors.js';
+import { contains, formatPrefix, parseCidr } from '../net/prefix.js';
+import { compileRouteTable } from '../aws/route-table.js';
+import { insertRules } from '../linux/iptables/insert.js';
+import { copyEstate } from '../fix/what-if.js';
+import type { Hop } from '../trace/types.js';
+import type { World } from '../trace/world.js';
+import { doctorEdges, doctorWorld } from './doctor.js';
+import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
+import type { DestClass, PairResult, SourceClass } from './types.js';
+
+type Op = 'add' | 'remove';
+type IptablesInsert = Node['iptablesInserts'][number];
+
+/** One change to an estate. `remove` takes out the first equal rule. */
+export type EstateChange =
+  | { kind: 'route'; table: string; op: Op; route: Route }
+  | { kind: 'sg-rule'; group: string; direction: 'ingress' | 'egress'; op: Op; rule: SgRule }
+  | { kind: 'nacl-rule'; acl: string; direction: 'ingress' | 'egress'; op: Op; rule: NaclRule }
+  | { kind: 'iptables'; nodes: string[]; insert: IptablesInsert };
+
+/** What one `apply` did. */
+export interface Recheck {
+  mode: 'incremental' | 'full';
+  /** Pairs traced again (all of them for `full`). */
+  retraced: number;
+  /** Why everything was recomputed. */
+  why?: string;
+}
+
+/** The estate with the change applied, on a copy (the input is not changed). */
+export function applyChange(e: Estate, c: EstateChange): Estate {
+  const copy = copyEstate(e);
+  changeInPlace(copy, c);
+  return copy;
+}
+
+const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
+
+function edit<T extends object>(list: T[], op: Op, item: T, what: string): void {
+  if (op === 'add') { list.push(item); return; }
+  const i = list.findIndex((x) => same(x, item));
+  if (i < 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `${what} has no such rule to remove: ${JSON.stringify(item)}`);
+  list.splice(i, 1);
+}
+
+function changeInPlace(e: Estate, c: EstateChange): void {
+  switch (c.kind) {
+    case 'route': {
+      const t = e.routeTables.find((x) => x.id === c.table);
+      if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${c.table}'`);
+      edit(t.routes, c.op, c.route, c.table);
+      return;
+    }
+    case 'sg-rule': {
+      const g = e.securityGroups.find((x) => x.id === c.group);
+      if (!g) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${c.group}'`);
+      edit(g[c.direction], c.op, c.rule, c.group);
+      return;
+    }
+    case 'nacl-rule': {
+      const a = e.networkAcls.find((x) => x.id === c.acl);
+      if (!a) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${c.acl}'`);
+      edit(a[c.direction], c.op, c.rule, c.acl);
+      return;
+    }
+    case 'iptables':
+      for (const name of c.nodes) {
+        const n = e.nodes.find((x) => x.name === name);
+        if (!n) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no node '${name}'`);
+        n.iptablesInserts.push(c.insert);
+      }
+  }
+}
+
+/** The elements a hop consulted, as dependency keys. */
+function consulted(h: Hop): string[] {
+  switch (h.kind) {
+    case 'route-table': return [`rtb:${h.table}`];
+    case 'security-group': return h.groups.map((g) => `sg:${g}`);
+    case 'nacl': return [`acl:${h.acl}`];
+    case 'node-netfilter':
+    case 'node-route': return [`node:${h.at}`];
+    default: return [];
+  }
+}
+
+const cidrKey = (text: string) => formatPrefix(parseCidr(text, { nonAligned: 'mask' }));
+/** Prefixes an iptables rule names with -s/-d (nat-table prefixes are class boundaries, classes.ts). */
+const rulePrefixes = (rule: string) => [...rule.matchAll(/(?:^|\s)(?:-s|--source|-d|--destination)\s+([0-9./]+)/g)].map((m) => cidrKey(m[1]!));
+
+/** Pair results kept current under changes; see the module comment. */
+export class IncrementalCheck {
+  private estate: Estate;
+  private world!: World;
+  private sources!: SourceClass[];
+  private dests!: DestClass[];
+  private edges!: EdgePorts;
+  private pairMap = new Map<string, PairResult>();
+  private deps = new Map<string, Set<string>>();
+  /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
+  private mentions = new Map<string, number>();
+
+  constructor(estate: Estate) {
+    this.estate = copyEstate(estate);
+    this.rebuild();
+  }
+
+  /** Every traced pair, in doctor's order (sources, then destinations). */
+  pairs(): PairResult[] {
+    const out: PairResult[] = [];
+    for (const s of this.sources) for (const d of this.dests) {
+      const p = this.pairMap.get(`${s.key} -> ${d.key}`);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** Applies one change and re-traces what it can affect. */
+  apply(c: EstateChange): Recheck {
+    changeInPlace(this.estate, c);
+    const why = this.classesMayChange(c);
+    if (why) {
+      this.rebuild();
+      return { mode: 'full', retraced: this.pairMap.size, why };
+    }
+    const affected = new Set<string>();
+    const key = this.updateWorld(c);
+    for (const k of key) for (const p of this.deps.get(k) ?? []) affected.add(p);
+    const bySource = new Map(this.sources.map((s) => [s.key, s]));
+    const byDest = new Map(this.dests.map((d) => [d.key, d]));
+    // Which pairs exist: re-decided for the sources whose subnet uses a changed route table.
+    const reconsider = c.kind === 'route' ? this.sources.filter((s) => sourceSubnet(this.world, s)?.routeTable.id === c.table) : [];
+    for (const s of reconsider) {
+      for (const d of this.dests) {
+        const k = `${s.key} -> ${d.key}`;
+        const wanted = shouldTrace(this.world, s, d);
+        if (wanted && !this.pairMap.has(k)) affected.add(k);
+        if (!wanted && this.pairMap.has(k)) this.drop(k);
+      }
+    }
+    let retraced = 0;
+    for (const k of affected) {
+      const [src, dst] = k.split(' -> ') as [string, string];
+      this.drop(k);
+      const s = bySource.get(src)!;
+      const d = byDest.get(dst)!;
+      for (const p of tracePairs(this.world, [s], [d], this.edges)) this.record(p);
+      retraced++;
+    }
+    return { mode: 'incremental', retraced };
+  }
+
+  private rebuild(): void {
+    const { world, sources, destinations } = doctorWorld(this.estate);
+    this.world = world;
+    this.sources = sources;
+    this.dests = destinations;
+    this.edges = doctorEdges(world);
+    this.pairMap.clear();
+    this.deps.clear();
+    for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
+    this.mentions.clear();
+    const count = (k: string) => this.mentions.set(k, (this.mentions.get(k) ?? 0) + 1);
+    for (const t of this.estate.routeTables) for (const r of t.routes) count(`${cidrKey(r.destination)}|route`);
+    for (const g of this.estate.securityGroups) for (const r of [...g.ingress, ...g.egress]) if (r.cidr) count(`${cidrKey(r.cidr)}|sg`);
+    for (const a of this.estate.networkAcls) for (const r of [...a.ingress, ...a.egress]) count(`${cidrKey(r.cidr)}|nacl`);
+    for (const n of this.world.nodes.values()) {
+      for (const chain of n.ruleset.tables.get('nat')?.chains.values() ?? []) {
+        for (const rule of chain.rules) for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) this.mentions.set(`${formatPrefix(m.args['prefix'] as never)}|nat-rule`, 1);
+      }
+    }
+  }
+
+  private record(p: PairResult): void {
+    this.pairMap.set(p.key, p);
+    for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) {
+      for (const k of consulted(h)) {
+        const set = this.deps.get(k) ?? new Set<string>();
+        set.add(p.key);
+        this.deps.set(k, set);
+      }
+    }
+  }
+
+  /** Forgets a pair (its dependency entries are left: a stale entry only costs a re-trace check). */
+  private drop(key: string): void {
+    this.pairMap.delete(key);
+  }
+
+  /** Why the classes could change, or undefined when they cannot (see the module comment). */
+  private classesMayChange(c: EstateChange): string | undefined {
+    const shift = (k: string, by: number): string | undefined => {
+      const n = (this.mentions.get(k) ?? 0) + by;
+      this.mentions.set(k, n);
+      return (by > 0 && n === 1) || (by < 0 && n === 0) ? `${k.replace('|', ' (')}) is ${by > 0 ? 'newly mentioned' : 'no longer mentioned'}: destination classes may change` : undefined;
+    };
+    const by = (op: Op) => (op === 'add' ? 1 : -1);
+    switch (c.kind) {
+      case 'route': {
+        const p = parseCidr(c.route.destination, { nonAligned: 'mask' });
+        const mention = shift(`${formatPrefix(p)}|route`, by(c.op));
+        if (mention) return mention;
+        // A node's profile holds whether its table routes its own pod CIDR to it (classes.ts nodeProfile).
+        const node = [...this.world.nodes.values()].find((n) => n.eni.subnet.routeTable.id === c.table && n.bridge && contains(p, n.bridge.prefix.addr));
+        return node ? `the route decides whether ${c.table} routes node ${node.node.name}'s pod CIDR to it: source classes may change` : undefined;
+      }
+      case 'sg-rule':
+        return c.rule.cidr ? shift(`${cidrKey(c.rule.cidr)}|sg`, by(c.op)) : undefined;
+      case 'nacl-rule':
+        return shift(`${cidrKey(c.rule.cidr)}|nacl`, by(c.op));
+      case 'iptables': {
+        if (c.insert.table === 'nat') for (const k of rulePrefixes(c.insert.rule)) if (!this.mentions.has(`${k}|nat-rule`)) return `${k} is newly named by a nat rule: destination classes may change`;
+        const changed = new Set(c.nodes);
+        const split = this.sources.find((s) => s.nodes.some((n) => changed.has(n)) && !s.nodes.every((n) => changed.has(n)));
+        return split ? `the change reaches some nodes of ${split.label}, not all: source classes split` : undefined;
+      }
+    }
+  }
+
+  /** Updates the private world for the change; returns the dependency keys it touches. */
+  private updateWorld(c: EstateChange): string[] {
+    const w = this.world;
+    switch (c.kind) {
+      case 'route': {
+        const table = this.estate.routeTables.find((t) => t.id === c.table)!;
+        const compiled = [...w.subnets.values()].find((s) => s.routeTable.id === c.table)?.routeTable;
+        if (compiled) Object.assign(compiled, compileRouteTable(table, w.vpcs.get(table.vpc)!.vpc));
+        return [`rtb:${c.table}`];
+      }
+      // Security groups and network ACLs are the estate's own objects in the world: changed in place already.
+      case 'sg-rule': return [`sg:${c.group}`];
+      case 'nacl-rule': return [`acl:${c.acl}`];
+      case 'iptables': {
+        // Nodes sharing one rule set keep sharing one after the change.
+        const done = new Map<unknown, ReturnType<typeof insertRules>>();
+        for (const name of c.nodes) {
+          const rec = w.nodes.get(name)!;
+          const before = rec.ruleset;
+          const after = done.get(before) ?? insertRules(before, [c.insert]);
+          done.set(before, after);
+          Object.defineProperty(rec, 'ruleset', { value: after, enumerable: true, configurable: true, writable: true });
+        }
+        return c.nodes.map((n) => `node:${n}`);
+      }
+    }
+  }
+}
