@@ -74,9 +74,15 @@ function mentions(w: World): Mention[] {
   // Nodes sharing one parsed rule set add its nat-rule prefixes once: a later node's copies would be
   // dropped as duplicates anyway (nat-rule mentions are deduplicated without their ref, first one kept).
   const natSeen = new Set<Ruleset>();
+  // Thousands of nodes share a handful of resolv.conf texts: each is read once.
+  const servers = new Map<string, Ipv4[]>();
   for (const n of w.nodes.values()) {
     if (n.node.podCidr) add(n.node.podCidr, 'node-pods', n.node.name);
-    for (const ns of nodeNameservers(w, n)) out.push({ prefix: { addr: ns, len: 32 }, kind: 'dns', ref: formatIpv4(ns) });
+    const rc = n.node.resolvConf;
+    const rcKey = rc ? `${rc.file ?? ''}\n${textKey(rc)}` : '';
+    let ns = servers.get(rcKey);
+    if (!ns) servers.set(rcKey, (ns = nodeNameservers(w, n)));
+    for (const ip of ns) out.push({ prefix: { addr: ip, len: 32 }, kind: 'dns', ref: formatIpv4(ip) });
     if (natSeen.has(n.ruleset)) continue;
     natSeen.add(n.ruleset);
     const nat = n.ruleset.tables.get('nat');
@@ -127,8 +133,12 @@ export class TextIds {
   }
 }
 
-/** Nodes grouped by profile, in estate order. */
+const groupsOf = new WeakMap<World, NodeRecord[][]>();
+
+/** Nodes grouped by profile, in estate order (computed once per world: sources and destinations both need them). */
 export function nodeGroups(w: World): NodeRecord[][] {
+  const known = groupsOf.get(w);
+  if (known) return known;
   const groups = new Map<string, NodeRecord[]>();
   const texts = new TextIds();
   for (const n of w.nodes.values()) {
@@ -137,7 +147,9 @@ export function nodeGroups(w: World): NodeRecord[][] {
     if (g) g.push(n);
     else groups.set(k, [n]);
   }
-  return [...groups.values()];
+  const out = [...groups.values()];
+  groupsOf.set(w, out);
+  return out;
 }
 
 const more = (n: number, what: string) => (n > 0 ? ` (+${n} ${what}${n > 1 ? 's' : ''})` : '');
