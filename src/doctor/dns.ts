@@ -7,14 +7,12 @@
  * 1 (resolv/res_send.c, send_dg); an answer, NXDOMAIN included, ends the query;
  * res_search then tries the next name of the search expansion (queryPlan).
  */
-import type { Estate } from '../model/estate.js';
-import { textKey, withText } from '../model/source.js';
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { parseResolvConf, queryPlan, type ResolvConf } from '../dns/resolv-conf.js';
-import { commentOut } from '../fix/what-if.js';
+import { withoutRules } from '../linux/iptables/remove.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
-import { compileWorld, type World } from '../trace/world.js';
+import { compileWorld, type RulesetEdit, type World } from '../trace/world.js';
 import { nodeNameservers, podNameservers } from './classes.js';
 import type { Detection } from './classify.js';
 import type { PairResult, SourceClass } from './types.js';
@@ -62,23 +60,10 @@ function leaked(t: Trace): boolean {
   return t.verdict !== 'delivered' && t.forward.some((h) => h.kind === 'route-table' && h.decision === 'forward' && h.rule !== undefined && !('file' in h.rule.at) && h.rule.at.index !== '0.0.0.0/0');
 }
 
-/** The estate with every node's rules for `vip` commented out (kube-proxy not programmed). */
-function withoutDnat(e: Estate, vip: string): Estate {
+/** Every node's dump without its rules for `vip` (kube-proxy not programmed): each distinct parsed dump edited once. */
+function withoutDnat(vip: string): RulesetEdit {
   const pattern = new RegExp(`-d ${vip.replace(/\./g, '\\.')}(/32)?\\b`);
-  // What withoutIptablesLines does node by node, without copying the estate (dump texts included)
-  // once per node: a shallow copy (compileWorld does not change its input) whose nodes get their
-  // edited dump, each distinct dump text edited once (nodes often share one).
-  const edited = new Map<string, string>();
-  const nodes = e.nodes.map((n) => {
-    if (!n.iptables) return n;
-    const key = textKey(n.iptables);
-    let text = edited.get(key);
-    if (text === undefined) edited.set(key, (text = commentOut(n.iptables.text, pattern, `kube-proxy rules for ${vip} not programmed`)));
-    // The same edit of the same dump gives the same text: its digest says so (nodes sharing a dump share the edited rule set).
-    const digest = n.iptables.digest === undefined ? {} : { digest: `${n.iptables.digest}/without ${vip}` };
-    return { ...n, iptables: { ...withText(n.iptables, text), ...digest } };
-  });
-  return { ...e, nodes };
+  return (r) => withoutRules(r, (rule) => pattern.test(rule.text));
 }
 
 /** PP104 detections with their evidence traces. */
@@ -105,7 +90,7 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         how = `${vip} does not answer: ${pair.traces[0]!.reason.replace(/\.$/, '')}`;
       } else if (pair.traces.some(dnatted)) {
         let alt = whatIf.get(vip);
-        if (!alt) whatIf.set(vip, (alt = compileWorld(withoutDnat(w.estate, vip), { rulesets: w.rulesets, lazyRulesets: true })));
+        if (!alt) whatIf.set(vip, (alt = compileWorld(w.estate, { rulesets: w.rulesets, lazyRulesets: true, editRules: withoutDnat(vip) })));
         const missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
         if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];

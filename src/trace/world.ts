@@ -135,6 +135,12 @@ export interface World {
  * the estate plus probe hosts). Rule sets are not changed once parsed.
  */
 export type RulesetCache = Map<string, Map<string, Ruleset>>;
+/**
+ * A what-if on every node's parsed dump (e.g. a Service's rules not
+ * programmed): applied to each distinct parsed rule set once, before the
+ * node's inserts; nodes without a dump keep their derived rules.
+ */
+export type RulesetEdit = (r: Ruleset) => Ruleset;
 /** Rule sets with inserts applied, by parsed rule set and inserts (as JSON), within one compileWorld. */
 type InsertCache = Map<Ruleset, Map<string, Ruleset>>;
 
@@ -143,10 +149,12 @@ type InsertCache = Map<Ruleset, Map<string, Ruleset>>;
  * front (for what-if copies whose dumps are known to parse: a trace touches a
  * few nodes of thousands). Parse errors then surface at that read.
  */
-export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; lazyRulesets?: boolean } = {}): World {
+export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; lazyRulesets?: boolean; editRules?: RulesetEdit } = {}): World {
   // Nodes sharing one dump (the same text at the same file:line, e.g. hard links read once) share one parsed rule set.
   const rulesets = opts.rulesets ?? new Map();
   const inserted: InsertCache = new Map();
+  const edited = new Map<Ruleset, Ruleset>();
+  const edit = opts.editRules && ((r: Ruleset) => edited.get(r) ?? edited.set(r, opts.editRules!(r)).get(r)!);
   const vpcs = new Map<string, VpcRecord>();
   for (const vpc of estate.vpcs) {
     const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
@@ -257,7 +265,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, rulesets, opts.lazyRulesets ?? false, inserted);
+    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, rulesets, opts.lazyRulesets ?? false, inserted, edit);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -323,7 +331,9 @@ function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Rul
   return derived.ruleset;
 }
 
-function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined, lazy: boolean, inserted: InsertCache): NodeRecord {
+function compileNode(
+  n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined, lazy: boolean, inserted: InsertCache, edit: RulesetEdit | undefined,
+): NodeRecord {
   const derived: string[] = [];
   const eni = enis[0]!;
   let ipAddr: IpAddrIface[] | undefined;
@@ -342,7 +352,8 @@ function compileNode(n: Node, enis: EniRecord[], estateFile: string, estate: Est
     bridge = { name: n.bridge.name, address: parseIpv4(n.bridge.address), prefix };
   }
   const rulesetOf = (): Ruleset => {
-    const parsed = n.iptables ? parseRuleset(n.iptables, estateFile, cache) : rulesWithoutDump(estate, n.name, estateFile);
+    const read = n.iptables ? parseRuleset(n.iptables, estateFile, cache) : undefined;
+    const parsed = read ? (edit ? edit(read) : read) : rulesWithoutDump(estate, n.name, estateFile);
     // Rules derived from a CNI/masquerade profile (no dump given) say so on every netfilter hop.
     const dumped = n.iptables?.derived ? { ...parsed, derived: n.iptables.derived } : parsed;
     if (!n.iptables) derived.push(dumped.derived ?? 'no iptables-save given');
