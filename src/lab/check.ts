@@ -147,8 +147,8 @@ function modelSide(w: World, flow: LabFlow): FlowCheck {
   };
 }
 
-/** The namespace owning an address, if any. */
-function ownerNs(state: LabState, w: World, ip: number): string | undefined {
+/** The namespace owning an address (a pod, node or EC2 host; not RDS or a resolver), if any. */
+export function ownerNs(state: LabState, w: World, ip: number): string | undefined {
   const pod = w.podByIp.get(ip);
   if (pod) return state.plan.endpoints[`pod:${pod.name}`];
   for (const n of w.nodes.values()) if (n.eth0.address === ip || n.bridge?.address === ip || n.eni.addresses.includes(ip)) return state.plan.endpoints[`node:${n.node.name}`];
