@@ -145,10 +145,10 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
       }
       if (e.kind === 'iptables') {
         const one: Ruleset = { ...rs, tables: new Map([[e.table, rs.tables.get(e.table)!]]) };
-        // conntrack's own NAT for later packets is applied here, at nat priority, not by walkHook.
+        // conntrack's own NAT for later packets is applied here, at nat priority, not by walkHook; the
+        // connection stays in the context for the matches that read it (`-m icmp`, `-m conntrack --ctdir`...).
         const c: NetfilterContext = { ...ctx, ctStatus, ...(l.connmark !== undefined ? { connmark: l.connmark } : {}) };
-        if (!isNew) delete c.conn;
-        for (const o of walkHook(one, hook, l.packet, c, l.mark)) {
+        for (const o of walkHook(one, hook, l.packet, c, l.mark, { conntrackNat: false })) {
           const t = o.tables[0];
           if (!t) {
             next.push(l);

@@ -191,3 +191,41 @@ describe.skipIf(skip)('hook priorities of every iptables table against the kerne
     expect(Object.fromEntries(names.map((n) => [n, p.get(n)]))).toEqual(Object.fromEntries(names.map((n) => [n, k.get(n)])));
   });
 });
+
+/**
+ * An iptables rule that asks about the connection (`-m icmp --icmp-type 0`:
+ * an echo reply, told by the connection's direction) still sees it when a
+ * native nft chain shares the hook: on loopback the echo request passes
+ * INPUT, the reply is dropped there, so ping fails; podpath must accept the
+ * request and drop the reply (ESTABLISHED, reply direction).
+ */
+describe.skipIf(skip)('iptables matches on the connection next to nft chains, against the kernel', () => {
+  const IPT = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp --icmp-type 0 -j DROP\nCOMMIT\n';
+  const NFT = 'table ip side {\n  chain in { type filter hook input priority 10; policy accept; meta l4proto icmp counter; }\n}\n';
+  beforeAll(() => {
+    expect(spawnSync('ip', ['netns', 'add', NS]).status).toBe(0);
+    sh('ip', ['link', 'set', 'lo', 'up']);
+  });
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', NS]);
+  });
+
+  it('an echo reply meets `--icmp-type 0` (DROP) in INPUT, the request does not', () => {
+    sh('nft', ['flush', 'ruleset']);
+    expect(sh('iptables-restore', [], IPT).status).toBe(0);
+    expect(sh('nft', ['-f', '-'], NFT).status).toBe(0);
+    expect(sh('ping', ['-c', '1', '-W', '1', '127.0.0.1']).status).not.toBe(0);
+    const counted = JSON.parse(sh('nft', ['-j', 'list', 'table', 'ip', 'side']).stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+    // The nft chain at 10 runs after iptables' filter (0): it saw the request only.
+    expect(counted.nftables.flatMap((o) => o.rule?.expr ?? []).find((e) => e.counter)?.counter?.packets).toBe(1);
+
+    const rs = parseIptablesSave({ text: IPT, file: 'iptables' }).value;
+    const nft = parseNftText(NFT, 'side.nft');
+    const lo = 0x7f000001;
+    const request = { src: lo, dst: lo, proto: 'icmp' as const, sport: 0, dport: 0 };
+    const base = { isLocal: () => true, ifaceAddress: () => lo, inIface: 'lo' };
+    const [req] = walkHookWithNft(rs, nft, 'INPUT', request, { ...base, ctState: 'NEW', conn: { original: request, reply: request, dir: 'ORIGINAL' } }, 0);
+    const [rep] = walkHookWithNft(rs, nft, 'INPUT', request, { ...base, ctState: 'ESTABLISHED', conn: { original: request, reply: request, dir: 'REPLY' } }, 0);
+    expect([req!.verdict, rep!.verdict]).toEqual(['ACCEPT', 'DROP']);
+  });
+});
