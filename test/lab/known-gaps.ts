@@ -20,6 +20,8 @@ export interface KnownGap {
 }
 
 const lastHop = (c: FlowCheck) => c.traces[0]!.forward.at(-1);
+/** Hops of the AWS fabric (not a host, node or security group). */
+const FABRIC = new Set(['route-table', 'nacl', 'peering', 'igw', 'tgw', 'nat-gateway']);
 const ANY = { proto: 'all', cidr: '0.0.0.0/0' } as Estate['securityGroups'][number]['ingress'][number];
 
 export const KNOWN_GAPS: KnownGap[] = [
@@ -55,9 +57,10 @@ export const KNOWN_GAPS: KnownGap[] = [
     what:
       'the request was refused (a REJECT on a node, or a host with nothing on that port), but the ICMP error or TCP reset is ' +
       'dropped by the AWS fabric on its way back: a route table without a route (or a blackhole) to the client, a NACL denying it, ' +
-      'a peering that does not carry it. The kernel client times out; the model says refused without routing the refusal back. ' +
+      'a peering that does not carry it, a default route into an internet gateway. The kernel client times out; the model says ' +
+      'refused without routing the refusal back. ' +
       "Matched when the model's own trace of the refusal (ICMP, or TCP from the refused port for a reset) from the refusing host " +
-      'to the client, security groups opened (they pass it statefully), ends at a route table, NACL or peering',
+      'to the client, security groups opened (they pass it statefully), ends in the fabric (route table, NACL, peering, gateway)',
     matches: (c, estate) => {
       const h = lastHop(c);
       if (c.traces.length !== 1 || c.modelVerdict !== 'rejected' || h?.decision !== 'reject' || c.kernel.result !== 'timeout') return false;
@@ -71,7 +74,7 @@ export const KNOWN_GAPS: KnownGap[] = [
       const back = traceFlow(compileWorld(open), reset
         ? { src: from, dst: `${t.flow.srcIp}:${c.flow.sport}`, proto: 'tcp', sport: t.flow.dport ?? 1 }
         : { src: from, dst: t.flow.srcIp, proto: 'icmp', sport: c.flow.sport });
-      return back.every((b) => b.verdict !== 'delivered' && ['route-table', 'nacl', 'peering'].includes(b.forward.at(-1)?.kind ?? ''));
+      return back.every((b) => b.verdict !== 'delivered' && FABRIC.has(b.forward.at(-1)?.kind ?? ''));
     },
   },
 ];
