@@ -3,9 +3,9 @@
  *
  * Build order: create every namespace (one `ip -batch` in the root namespace:
  * only `netns add`), sysctls in each, veth pairs created in one lab namespace
- * with the peer placed directly in another, then addresses/routes/rules and
- * iptables-restore in each namespace (in parallel), then the per-namespace
- * resolv.conf files under /etc/netns.
+ * with the peer placed directly in another, then addresses/routes/rules,
+ * iptables-restore and a node's native nftables ruleset (`nft -f`) in each
+ * namespace (in parallel), then the per-namespace resolv.conf files under /etc/netns.
  *
  * Teardown kills every process inside the lab's namespaces (the recorded ones
  * and whatever `ip netns pids` reports), deletes the namespaces (their veths
@@ -32,6 +32,9 @@ export async function applyPlan(plan: LabPlan): Promise<void> {
     if (n.ipsets) await run(inNs(n.ns, ['ipset', 'restore']), { input: n.ipsets });
     if (n.iptables) await run(inNs(n.ns, ['iptables-restore', '-w', '5']), { input: n.iptables });
     for (const ins of n.iptablesInserts) await run(inNs(n.ns, ['iptables', ...ins]));
+    // After iptables: base chains of equal priority run in registration order (nf_hook_entries_grow
+    // puts a new entry after those of equal priority), so iptables' tables run first, as the model assumes.
+    if (n.nft) await run(inNs(n.ns, ['nft', ...(n.nft.json ? ['-j'] : []), '-f', '-']), { input: n.nft.ruleset });
   });
   for (const n of plan.namespaces) {
     mkdirSync(join(ETC_NETNS, n.ns), { recursive: true });

@@ -14,8 +14,9 @@
  *
  * On a disagreement the flow is probed again alone, with every counter
  * zeroed and conntrack flushed, and the evidence is collected: the rules
- * whose counters rose (`iptables-save -c`) and the conntrack entries of the
- * flow's addresses (`conntrack -L`) in every namespace.
+ * whose counters rose (`iptables-save -c`; a node's native nft rules by
+ * their counters before and after, nft-counters.ts) and the conntrack
+ * entries of the flow's addresses (`conntrack -L`) in every namespace.
  */
 import type { Estate } from '../model/estate.js';
 import { PodpathError } from '../model/errors.js';
@@ -30,6 +31,7 @@ import { kernelClass, modelClasses, type ClientResult, type OutcomeClass } from 
 import type { LabState } from './plan-types.js';
 import { inNs, parallel, requireRoot, run } from './run.js';
 import { PROBE } from './scripts.js';
+import { counterRises, readNftCounters } from './nft-counters.js';
 import { startResponder, type Started } from './services.js';
 import { namespaceOf } from './lab.js';
 import { readState } from './state.js';
@@ -103,9 +105,11 @@ export async function checkFlows(state: LabState, flows: LabFlow[], concurrency 
     for (const [i, c] of checks.entries()) {
       if (c.agree !== false) continue;
       await zeroAll(state);
+      const nftBefore = await readNftCounters(state);
       const again = await probe(state, w, c);
       const at = (await readArrivals(state)).get(i) ?? [];
-      c.evidence = `re-run alone: ${describeKernel({ ...again, arrivedAt: at })}\n${await evidence(state, c)}`;
+      const nftRises = counterRises(nftBefore, await readNftCounters(state));
+      c.evidence = `re-run alone: ${describeKernel({ ...again, arrivedAt: at })}\n${await evidence(state, c, nftRises)}`;
     }
   } finally {
     killProcesses(responders.map((r) => r.pid));
@@ -147,8 +151,8 @@ function modelSide(w: World, flow: LabFlow): FlowCheck {
   };
 }
 
-/** The namespace owning an address, if any. */
-function ownerNs(state: LabState, w: World, ip: number): string | undefined {
+/** The namespace owning an address (a pod, node or EC2 host; not RDS or a resolver), if any. */
+export function ownerNs(state: LabState, w: World, ip: number): string | undefined {
   const pod = w.podByIp.get(ip);
   if (pod) return state.plan.endpoints[`pod:${pod.name}`];
   for (const n of w.nodes.values()) if (n.eth0.address === ip || n.bridge?.address === ip || n.eni.addresses.includes(ip)) return state.plan.endpoints[`node:${n.node.name}`];
@@ -220,8 +224,8 @@ async function zeroAll(state: LabState): Promise<void> {
   });
 }
 
-/** Rules whose counters are non-zero, and conntrack entries of the flow's addresses, per namespace. */
-async function evidence(state: LabState, c: FlowCheck): Promise<string> {
+/** Rules whose counters are non-zero (native nft rules: whose counters rose), and conntrack entries of the flow's addresses, per namespace. */
+async function evidence(state: LabState, c: FlowCheck, nftRises: Map<string, string[]>): Promise<string> {
   const t = c.traces[0]!;
   const out: string[] = [];
   for (const n of state.plan.namespaces) {
@@ -229,8 +233,9 @@ async function evidence(state: LabState, c: FlowCheck): Promise<string> {
     const hits = save.stdout.split('\n').filter((l) => /^\[[1-9]\d*:\d+\]/.test(l) || /^:\S+ \S+ \[[1-9]/.test(l) || /^\*/.test(l));
     const ct = await run(inNs(n.ns, ['conntrack', '-L']), { allowFail: true });
     const flows = ct.stdout.split('\n').filter((l) => l.includes(t.flow.srcIp) || l.includes(t.flow.dstIp));
-    if (hits.some((l) => !l.startsWith('*')) || flows.length) {
-      out.push(`== ${n.ns} (${n.role} ${n.ref})`, ...hits.filter((l, i, a) => !l.startsWith('*') || (a[i + 1] !== undefined && !a[i + 1]!.startsWith('*'))), ...flows.map((f) => `conntrack: ${f}`));
+    const nft = nftRises.get(n.ns) ?? [];
+    if (hits.some((l) => !l.startsWith('*')) || flows.length || nft.length) {
+      out.push(`== ${n.ns} (${n.role} ${n.ref})`, ...hits.filter((l, i, a) => !l.startsWith('*') || (a[i + 1] !== undefined && !a[i + 1]!.startsWith('*'))), ...nft, ...flows.map((f) => `conntrack: ${f}`));
     }
   }
   return out.join('\n');

@@ -110,14 +110,41 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
     // Without a bridge (VPC CNI) the node answers ARP for the addresses it routes elsewhere
     // (proxy ARP, on every device it gets): the router's for a pod's address on the
     // pod's ENI, a pod's for its gateway 169.254.1.1. AWS delivers to the ENI without ARP.
-    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0', ...(node.bridge ? [] : ['net.ipv4.conf.default.proxy_arp=1'])],
+    // At once (proxy_delay 0, as the routers): the default delays each proxied answer to a
+    // broadcast request by up to 0.8 s, which on a loaded machine cost probes their 2 s.
+    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0', ...(node.bridge ? [] : ['net.ipv4.conf.default.proxy_arp=1', 'net.ipv4.neigh.default.proxy_delay=0'])],
     ipBatch: ip,
     ...(node.node.ipsets ? { ipsets: node.node.ipsets.text.endsWith('\n') ? node.node.ipsets.text : `${node.node.ipsets.text}\n` } : {}),
     ...(node.node.iptables ? { iptables: node.node.iptables.text.endsWith('\n') ? node.node.iptables.text : `${node.node.iptables.text}\n` } : {}),
     iptablesInserts: inserts,
+    ...nftOf(node),
     resolvConf: node.node.resolvConf?.text ?? noResolv(`node ${node.node.name}`),
     address: formatIpv4(node.eth0.address),
   };
+}
+
+/**
+ * iptables-nft's own tables: `nft -f` adding to one would add rules to the chains
+ * iptables-restore made (and the lab's arrival counters live in iptables' security table).
+ */
+const IPTABLES_NFT_TABLES = new Set(['filter', 'nat', 'mangle', 'raw', 'security']);
+
+/**
+ * The node's native nftables ruleset as the lab loads it (verbatim, after
+ * iptables). Refused: a table of iptables-nft's own (`ip filter`, `ip nat`...:
+ * its rules would join the chains iptables-restore made, while the model walks
+ * them as a separate table) and, on a node with iptables rules, `flush ruleset`
+ * (it would remove the iptables rules the lab restored first).
+ */
+function nftOf(node: NodeRecord): Pick<NsPlan, 'nft'> {
+  const src = node.node.nftRuleset;
+  if (!src || !node.nft) return {};
+  const shared = node.nft.tables.find((t) => t.family === 'ip' && IPTABLES_NFT_TABLES.has(t.name));
+  if (shared) throw new PodpathError('PP_USAGE', `node ${node.node.name}: nftables table ip ${shared.name} is iptables-nft's own table; the lab restores the iptables rules from iptables-save, so give only the native tables`, shared.loc.line !== undefined ? { file: shared.loc.file, line: shared.loc.line } : {});
+  const json = src.text.trimStart().startsWith('{');
+  const flush = json ? /"flush"\s*:\s*\{\s*"ruleset"/.test(src.text) : /^\s*flush\s+ruleset\b/m.test(src.text);
+  if (flush && node.node.iptables) throw new PodpathError('PP_USAGE', `node ${node.node.name}: the nftables ruleset flushes the whole ruleset, which would remove the iptables rules the lab restores before it; remove the flush`, { file: node.nft.file });
+  return { nft: { ruleset: src.text.endsWith('\n') ? src.text : `${src.text}\n`, json } };
 }
 
 /**

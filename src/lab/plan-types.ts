@@ -23,6 +23,11 @@ export interface NsPlan {
   iptables?: string;
   /** Rules inserted after the restore: the words after `iptables`. */
   iptablesInserts: string[][];
+  /**
+   * A native nftables ruleset, loaded with `nft -f` (`nft -j -f` for JSON) after
+   * iptables-restore and the inserts, as on an iptables-nft node where both coexist.
+   */
+  nft?: { ruleset: string; json: boolean };
   /** Contents of /etc/netns/<ns>/resolv.conf. */
   resolvConf: string;
   /** The address processes here send from (the flow's source address in the model). */

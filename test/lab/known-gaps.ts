@@ -9,6 +9,8 @@
  */
 import type { FlowCheck } from '../../src/lab/check.js';
 import type { Estate } from '../../src/model/estate.js';
+import { traceFlow } from '../../src/trace/trace.js';
+import { compileWorld } from '../../src/trace/world.js';
 
 /** One known gap: an id, one sentence, and the predicate over a checked flow. */
 export interface KnownGap {
@@ -18,6 +20,9 @@ export interface KnownGap {
 }
 
 const lastHop = (c: FlowCheck) => c.traces[0]!.forward.at(-1);
+/** Hops of the AWS fabric (not a host, node or security group). */
+const FABRIC = new Set(['route-table', 'nacl', 'peering', 'igw', 'tgw', 'nat-gateway']);
+const ANY = { proto: 'all', cidr: '0.0.0.0/0' } as Estate['securityGroups'][number]['ingress'][number];
 
 export const KNOWN_GAPS: KnownGap[] = [
   {
@@ -45,6 +50,31 @@ export const KNOWN_GAPS: KnownGap[] = [
       const viaSuchNode = c.traces[0]!.forward.some((x) => (x.kind === 'node-route' || x.kind === 'node-netfilter') && refusingRules(x.at));
       return c.traces.length === 1 && c.modelVerdict === 'rejected' && (h?.kind === 'node-netfilter' || h?.kind === 'target') && h.decision === 'reject' &&
         viaSuchNode && (c.kernel.outcome === 'request-lost' || c.kernel.outcome === 'reply-lost') && c.kernel.result === 'timeout';
+    },
+  },
+  {
+    id: 'refusal-lost-in-the-fabric',
+    what:
+      'the request was refused (a REJECT on a node, or a host with nothing on that port), but the ICMP error or TCP reset is ' +
+      'dropped by the AWS fabric on its way back: a route table without a route (or a blackhole) to the client, a NACL denying it, ' +
+      'a peering that does not carry it, a default route into an internet gateway. The kernel client times out; the model says ' +
+      'refused without routing the refusal back. ' +
+      "Matched when the model's own trace of the refusal (ICMP, or TCP from the refused port for a reset) from the refusing host " +
+      'to the client, security groups opened (they pass it statefully), ends in the fabric (route table, NACL, peering, gateway)',
+    matches: (c, estate) => {
+      const h = lastHop(c);
+      if (c.traces.length !== 1 || c.modelVerdict !== 'rejected' || h?.decision !== 'reject' || c.kernel.result !== 'timeout') return false;
+      if (c.kernel.outcome !== 'request-lost' && c.kernel.outcome !== 'reply-lost') return false;
+      const from = h.kind === 'node-netfilter' ? `node:${h.at}` : h.kind === 'target' && estate.rdsInstances.some((r) => r.id === h.at) ? `rds:${h.at}` : h.kind === 'target' ? `instance:${h.at}` : undefined;
+      if (!from) return false;
+      const t = c.traces[0]!;
+      const reset = c.flow.proto === 'tcp' && (h.kind === 'target' || /tcp-reset/.test(h.rule?.text ?? ''));
+      // Security groups are stateful: the error or reset of an admitted connection passes them, so they are opened for this trace.
+      const open = { ...estate, securityGroups: estate.securityGroups.map((g) => ({ ...g, ingress: [...g.ingress, ANY], egress: [ANY] })) };
+      const back = traceFlow(compileWorld(open), reset
+        ? { src: from, dst: `${t.flow.srcIp}:${c.flow.sport}`, proto: 'tcp', sport: t.flow.dport ?? 1 }
+        : { src: from, dst: t.flow.srcIp, proto: 'icmp', sport: c.flow.sport });
+      return back.every((b) => b.verdict !== 'delivered' && FABRIC.has(b.forward.at(-1)?.kind ?? ''));
     },
   },
 ];

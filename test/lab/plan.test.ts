@@ -104,3 +104,25 @@ describe('the lab plan', () => {
     fc.assert(fc.property(arbLabCase, ({ estate }) => checkInvariants(estate, planLab(estate, newPrefix()))), { numRuns: 50 });
   });
 });
+
+describe('the lab plan of a node with a native nftables ruleset', () => {
+  const withNft = (text: string, file = 'node-1/nft-ruleset.txt'): Estate => ({ ...seed, nodes: seed.nodes.map((n, i) => (i === 0 ? { ...n, nftRuleset: { text, file } } : n)) });
+  const table = 'table ip pp-native {\n\tchain fwd {\n\t\ttype filter hook forward priority filter + 10; policy accept;\n\t\tudp dport 53 counter drop\n\t}\n}';
+  const nodeOf = (e: Estate) => planLab(e, 'ppabc123-').namespaces.find((n) => n.ref === 'node-1')!;
+
+  it('loads it verbatim with nft -f next to the iptables dump (JSON input with nft -j -f); other nodes get none', () => {
+    const plan = planLab(withNft(table), 'ppabc123-');
+    const node = plan.namespaces.find((n) => n.ref === 'node-1')!;
+    expect(node.nft).toEqual({ ruleset: `${table}\n`, json: false });
+    expect(node.iptables).toBe(seed.nodes[0]!.iptables!.text);
+    expect(plan.namespaces.filter((n) => n.nft).map((n) => n.ref)).toEqual(['node-1']);
+    const json = '{"nftables": [{"table": {"family": "ip", "name": "pp-native", "handle": 1}}]}';
+    expect(nodeOf(withNft(json, 'node-1/nft-ruleset.json')).nft).toEqual({ ruleset: `${json}\n`, json: true });
+  });
+
+  it('refuses a table of iptables-nft\'s own and, next to iptables rules, a flush of the whole ruleset, naming the file', () => {
+    expect(() => nodeOf(withNft(table.replace('pp-native', 'nat')))).toThrow(/node-1: nftables table ip nat is iptables-nft's own table/);
+    expect(() => nodeOf(withNft(`flush ruleset\n${table}`))).toThrow(/node-1: the nftables ruleset flushes the whole ruleset/);
+    expect(nodeOf({ ...withNft(`flush ruleset\n${table}`), nodes: withNft(`flush ruleset\n${table}`).nodes.map(({ iptables: _, ...n }) => n) }).nft?.ruleset).toMatch(/^flush ruleset/);
+  });
+});

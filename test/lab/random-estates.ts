@@ -18,6 +18,7 @@ import { EstateSchema, type Estate } from '../../src/model/estate.js';
 import type { LabFlow } from '../../src/lab/check.js';
 import { deriveNatRules } from '../../src/k8s/profiles/index.js';
 import { mergeIptablesSave } from '../../src/k8s/merge-save.js';
+import { addNativeNft, type RawParts } from './random-nft.js';
 
 const BLOCKS = ['10.0.0.0/16', '172.20.0.0/16', '192.168.0.0/16', '10.1.0.0/16', '172.31.0.0/16'];
 const net16 = (block: string) => block.split('.').slice(0, 2).join('.');
@@ -29,7 +30,10 @@ export interface LabCase {
 
 export const arbLabCase: fc.Arbitrary<LabCase> = fc.gen().map((g) => build(g));
 
-function build(g: fc.GeneratorValue): LabCase {
+/** The same estates with native nftables tables on every node, node 0 on the VPC CNI with its connmark table (random-nft.ts). */
+export const arbNftLabCase: fc.Arbitrary<LabCase> = fc.gen().map((g) => build(g, { nft: true }));
+
+function build(g: fc.GeneratorValue, opts: { nft?: boolean } = {}): LabCase {
   const pick = <T>(xs: readonly T[]): T => xs[g(fc.nat, { max: xs.length - 1 })]!;
   const chance = (p: number) => g(fc.double, { min: 0, max: 1, noNaN: true }) < p;
   const int = (min: number, max: number) => g(fc.integer, { min, max });
@@ -51,7 +55,7 @@ function build(g: fc.GeneratorValue): LabCase {
   const pods: Array<{ name: string; node: string; ip: string }> = [];
   for (let i = 0; i < nNodes; i++) {
     const s = pick(subnets);
-    if (chance(0.35)) {
+    if ((opts.nft && i === 0) || chance(0.35)) {
       // An EKS-style node on the VPC CNI: two ENIs (ens5, ens6), a pod on a secondary address of each.
       const [primary, second, podA, podB] = [0, 1, 2, 3].map(() => hostIp(s, nextHost++)) as [string, string, string, string];
       const vpcBlock = vpcs.find((v) => v.id === s.vpc)!.cidrBlocks[0]!;
@@ -188,6 +192,7 @@ function build(g: fc.GeneratorValue): LabCase {
     return { id: `rtb-${i}-${k}`, vpc: v.id, main: k === 0, routes };
   }));
 
+  const extra = opts.nft ? addNativeNft({ pick, chance }, { nodes: nodes as RawParts['nodes'], instances, pods, sgs, cidrs, blocks }) : [];
   const estate = EstateSchema.parse({
     name: 'random', vpcs, subnets, routeTables, peerings, internetGateways: igws, securityGroups: sgs.map((s) => (s.egress ? s : { ...s, egress: undefined })),
     networkAcls, instances, rdsInstances: rds, cluster: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' }, nodes, pods,
@@ -207,7 +212,8 @@ function build(g: fc.GeneratorValue): LabCase {
     const dport = dst.startsWith('rds:') && chance(0.7) ? 5432 : resolvers.includes(dst) && chance(0.7) ? 53 : pick([80, 53, 5432, 8080]);
     flows.push({ src, dst, proto, ...(proto === 'icmp' ? {} : { dport }), sport: sportBase + flows.length * 7 + int(0, 6) });
   }
-  return { estate, flows };
+  extra.forEach((f, k) => flows.push({ src: f.src, dst: f.dst, proto: f.proto, ...(f.proto === 'icmp' ? {} : { dport: f.dport }), sport: 61000 + k }));
+  return { estate, flows: flows.filter((f) => f.src !== f.dst) };
 }
 
 /**

@@ -391,6 +391,8 @@ const newBranch = (cc: CompiledChain, env: EvalEnv, probability: number, linear 
 export interface WalkOptions {
   /** Visit every rule in order, ignoring the destination index (same verdicts, slower). @default false */
   linear?: boolean;
+  /** Apply conntrack's NAT to later packets at the nat point; false when the caller does (nftables/hook.ts). @default true */
+  conntrackNat?: boolean;
 }
 
 /**
@@ -405,7 +407,7 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
   const skipped: { table: TableName; why: string }[] = [];
   let ctNat: HookOutcome['conntrackNat'];
   for (const name of HOOK_TABLES[hook]) {
-    if (name === 'nat') ctNat = applyConntrackNat(hook, live) ?? ctNat;
+    if (name === 'nat' && opts.conntrackNat !== false) ctNat = applyConntrackNat(hook, live) ?? ctNat;
     const table = rs.tables.get(name);
     if (!table) {
       missing.push(name);

@@ -4,8 +4,12 @@
  * sorted by priority (nf_hook_entries). iptables tables sit at their standard
  * priorities (nf_ip_hook_priorities; iptables-nft registers the same):
  * ```
- *  raw -300 | conntrack -200 | mangle -150 | dstnat -100 | filter 0 | security 50 | srcnat 100
+ *  raw -300 | conntrack -200 | mangle -150 | dstnat -100 | filter 0 | srcnat 100 | security 150
  * ```
+ * security is at 150, where iptables-nft registers it (iptables nft.c's builtin
+ * tables); iptables-legacy's iptable_security uses NF_IP_PRI_SECURITY, 50. A node
+ * with a native ruleset is taken to run iptables-nft, stated in a note where an nft
+ * chain sits between the two (kernel-checked: test/linux/nftables/kernel-order.test.ts).
  * NAT chains (iptables' nat table and nft `type nat` chains) do not run at their
  * own priority: nf_nat registers one hook per hook point (NF_IP_PRI_NAT_DST -100
  * in PREROUTING and OUTPUT, NF_IP_PRI_NAT_SRC 100 in INPUT and POSTROUTING) and
@@ -25,7 +29,9 @@ import { walkHook } from '../iptables/walk.js';
 import type { NftChain, NftRuleset, NftTable } from './types.js';
 import { walkBaseChain, type NftChainOutcome } from './walk.js';
 
-const TABLE_PRIORITY: Record<TableName, number> = { raw: -300, mangle: -150, nat: -100, filter: 0, security: 50 };
+const TABLE_PRIORITY: Record<TableName, number> = { raw: -300, mangle: -150, nat: -100, filter: 0, security: 150 };
+/** Where iptables-legacy registers the security table (NF_IP_PRI_SECURITY). */
+const LEGACY_SECURITY = 50;
 const HOOK_ORDER: Record<HookName, TableName[]> = {
   PREROUTING: ['raw', 'mangle', 'nat'],
   INPUT: ['mangle', 'filter', 'security', 'nat'],
@@ -139,10 +145,10 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
       }
       if (e.kind === 'iptables') {
         const one: Ruleset = { ...rs, tables: new Map([[e.table, rs.tables.get(e.table)!]]) };
-        // conntrack's own NAT for later packets is applied here, at nat priority, not by walkHook.
+        // conntrack's own NAT for later packets is applied here, at nat priority, not by walkHook; the
+        // connection stays in the context for the matches that read it (`-m icmp`, `-m conntrack --ctdir`...).
         const c: NetfilterContext = { ...ctx, ctStatus, ...(l.connmark !== undefined ? { connmark: l.connmark } : {}) };
-        if (!isNew) delete c.conn;
-        for (const o of walkHook(one, hook, l.packet, c, l.mark)) {
+        for (const o of walkHook(one, hook, l.packet, c, l.mark, { conntrackNat: false })) {
           const t = o.tables[0];
           if (!t) {
             next.push(l);
@@ -173,7 +179,7 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
     live = next;
   }
   if (!manipDone) conntrackNat = applyConntrackNat(hook, ctx, live) ?? conntrackNat;
-  const ties = tiesNote(entries);
+  const ties = [tiesNote(entries), securityNote(entries)].filter((n): n is string => n !== undefined).join('; ') || undefined;
   return live.map((l) => {
     const h: MergedHookOutcome = { hook, tables: l.tables, verdict: l.verdict, packet: l.packet, mark: l.mark, probability: l.probability, stages: l.stages, notes: ties ? [...l.notes, ties] : l.notes };
     if (l.connmark !== undefined) h.connmark = l.connmark;
@@ -181,6 +187,14 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
     if (l.unknownReason) h.unknownReason = l.unknownReason;
     return h;
   });
+}
+
+/** The iptables-nft assumption, when an nft chain runs between legacy's and iptables-nft's security priority. */
+function securityNote(entries: Entry[]): string | undefined {
+  if (!entries.some((e) => e.kind === 'iptables' && e.table === 'security')) return undefined;
+  const between = entries.find((e) => e.kind === 'nft' && e.chain.base!.type !== 'nat' && e.order >= LEGACY_SECURITY && e.order < TABLE_PRIORITY.security);
+  if (!between || between.kind !== 'nft') return undefined;
+  return `assumed: iptables-nft, whose security table runs at priority ${TABLE_PRIORITY.security}, after ${between.table.family} ${between.table.name} ${between.chain.name} (${between.order}); with iptables-legacy it runs at ${LEGACY_SECURITY}, before it`;
 }
 
 function tiesNote(entries: Entry[]): string | undefined {
