@@ -19,7 +19,7 @@
  * (property-tested against a brute-force oracle).
  */
 import type { Packet } from '../net/packet.js';
-import { contains, parseCidr } from '../net/prefix.js';
+import { contains, parseCidr, type Prefix } from '../net/prefix.js';
 import type { NaclRule, NetworkAcl } from '../model/aws.js';
 import { awsRule, type RuleRef } from '../model/source.js';
 import { describePacketTraffic, describeRuleTraffic, portMatches, protoMatches } from './rule-match.js';
@@ -38,19 +38,27 @@ export function describeNaclRule(rule: NaclRule, direction: Direction): string {
   return `${rule.rule} ${rule.action} ${describeRuleTraffic(rule.proto, rule.ports)} ${direction === 'ingress' ? 'from' : 'to'} ${rule.cidr}`;
 }
 
+interface CompiledNaclRule { rule: NaclRule; prefix: Prefix; ref: RuleRef }
+/** Sorted, parsed rule lists, by list (what-ifs replace a list rather than edit it) and ACL id. */
+const compiledLists = new WeakMap<readonly NaclRule[], { id: string; rules: CompiledNaclRule[] }>();
+
+function compiled(acl: NetworkAcl, direction: Direction): CompiledNaclRule[] {
+  const list = acl[direction];
+  const known = compiledLists.get(list);
+  if (known && known.id === acl.id) return known.rules;
+  // Array.prototype.sort is stable, so equal numbers keep their listed order.
+  const rules = [...list].sort((a, b) => a.rule - b.rule).map((rule) => ({
+    rule, prefix: parseCidr(rule.cidr, { nonAligned: 'mask' }), ref: awsRule(acl.id, `${direction}[${rule.rule}]`, describeNaclRule(rule, direction)),
+  }));
+  compiledLists.set(list, { id: acl.id, rules });
+  return rules;
+}
+
 /** Evaluates `acl`'s rules for `direction` on `packet`: lowest rule number first, first match wins. */
 export function evaluateNacl(acl: NetworkAcl, direction: Direction, packet: Packet): NaclDecision {
   const peer = direction === 'ingress' ? packet.src : packet.dst;
-  // Array.prototype.sort is stable, so equal numbers keep their listed order.
-  const ordered = [...acl[direction]].sort((a, b) => a.rule - b.rule);
-  for (const rule of ordered) {
-    if (
-      protoMatches(rule.proto, packet) &&
-      portMatches(rule.proto, rule.ports, packet) &&
-      contains(parseCidr(rule.cidr, { nonAligned: 'mask' }), peer)
-    ) {
-      return { action: rule.action, rule: awsRule(acl.id, `${direction}[${rule.rule}]`, describeNaclRule(rule, direction)) };
-    }
+  for (const { rule, prefix, ref } of compiled(acl, direction)) {
+    if (protoMatches(rule.proto, packet) && portMatches(rule.proto, rule.ports, packet) && contains(prefix, peer)) return { action: rule.action, rule: ref };
   }
   const traffic = `${describePacketTraffic(packet)} ${direction === 'ingress' ? 'from' : 'to'} ${formatIpv4(peer)}`;
   return {

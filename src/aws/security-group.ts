@@ -26,7 +26,7 @@
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import type { Packet } from '../net/packet.js';
-import { contains, parseCidr } from '../net/prefix.js';
+import { contains, maskedCidr } from '../net/prefix.js';
 import type { SecurityGroup, SgRule } from '../model/aws.js';
 import { awsRule, type RuleRef } from '../model/source.js';
 import { describePacketTraffic, describeRuleTraffic, portMatches, protoMatches } from './rule-match.js';
@@ -50,7 +50,7 @@ export interface SgMembers {
 
 function ruleMatches(rule: SgRule, packet: Packet, peer: Ipv4, membersOf: (sgId: string) => SgMembers): boolean {
   if (!protoMatches(rule.proto, packet) || !portMatches(rule.proto, rule.ports, packet)) return false;
-  if (rule.cidr !== undefined) return contains(parseCidr(rule.cidr, { nonAligned: 'mask' }), peer);
+  if (rule.cidr !== undefined) return contains(maskedCidr(rule.cidr), peer);
   if (rule.sg !== undefined) return membersOf(rule.sg).has(peer);
   return false;
 }
@@ -73,6 +73,14 @@ export function isResolverDns(resolver: Ipv4, direction: Direction, packet: Pack
  * the packet's source on ingress and its destination on egress; the port is
  * the destination port.
  */
+/** Each rule's RuleRef, made once (a rule belongs to one group and direction; rule lists are replaced, not edited, by what-ifs). */
+const refs = new WeakMap<SgRule, RuleRef>();
+function ruleRef(group: string, direction: Direction, i: number, rule: SgRule): RuleRef {
+  let r = refs.get(rule);
+  if (!r || r.ref !== `${group}#${direction}[${i}]`) refs.set(rule, (r = awsRule(group, `${direction}[${i}]`, describeSgRule(rule, direction))));
+  return r;
+}
+
 export function evaluateSecurityGroups(
   groups: SecurityGroup[],
   direction: Direction,
@@ -85,7 +93,7 @@ export function evaluateSecurityGroups(
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       if (ruleMatches(rule, packet, peer, membersOf)) {
-        return { allowed: true, rule: awsRule(group.id, `${direction}[${i}]`, describeSgRule(rule, direction)) };
+        return { allowed: true, rule: ruleRef(group.id, direction, i, rule) };
       }
     }
   }

@@ -65,11 +65,12 @@ export function applyChange(e: Estate, c: EstateChange): Estate {
 
 const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 
-function edit<T extends object>(list: T[], op: Op, item: T, what: string): void {
-  if (op === 'add') { list.push(item); return; }
+/** The list with the item added or its first equal removed: a new list (evaluators remember what they compiled per list). */
+function edit<T extends object>(list: T[], op: Op, item: T, what: string): T[] {
+  if (op === 'add') return [...list, item];
   const i = list.findIndex((x) => same(x, item));
   if (i < 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `${what} has no such rule to remove: ${JSON.stringify(item)}`);
-  list.splice(i, 1);
+  return list.filter((_, j) => j !== i);
 }
 
 function changeInPlace(e: Estate, c: EstateChange): void {
@@ -77,26 +78,26 @@ function changeInPlace(e: Estate, c: EstateChange): void {
     case 'route': {
       const t = e.routeTables.find((x) => x.id === c.table);
       if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${c.table}'`);
-      edit(t.routes, c.op, c.route, c.table);
+      t.routes = edit(t.routes, c.op, c.route, c.table);
       return;
     }
     case 'sg-rule': {
       const g = e.securityGroups.find((x) => x.id === c.group);
       if (!g) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${c.group}'`);
-      edit(g[c.direction], c.op, c.rule, c.group);
+      g[c.direction] = edit(g[c.direction], c.op, c.rule, c.group);
       return;
     }
     case 'nacl-rule': {
       const a = e.networkAcls.find((x) => x.id === c.acl);
       if (!a) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${c.acl}'`);
-      edit(a[c.direction], c.op, c.rule, c.acl);
+      a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl);
       return;
     }
     case 'iptables':
       for (const name of c.nodes) {
         const n = e.nodes.find((x) => x.name === name);
         if (!n) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no node '${name}'`);
-        n.iptablesInserts.push(c.insert);
+        n.iptablesInserts = [...n.iptablesInserts, c.insert];
       }
   }
 }

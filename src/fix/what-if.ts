@@ -78,7 +78,7 @@ export function withSgIngressRule(e: Estate, sgId: string, rule: { proto: string
   if (!sg) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
   const ports = rule.ports === undefined ? undefined : typeof rule.ports === 'number' ? { from: rule.ports, to: rule.ports } : (([a, b]) => ({ from: Number(a), to: Number(b ?? a) }))(rule.ports.split('-'));
   const proto = /^\d+$/.test(rule.proto) ? Number(rule.proto) : (rule.proto as 'tcp' | 'udp' | 'icmp' | 'all');
-  sg.ingress.push({ proto, ...(ports ? { ports } : {}), cidr: rule.cidr, ...(rule.description ? { description: rule.description } : {}) });
+  sg.ingress = [...sg.ingress, { proto, ...(ports ? { ports } : {}), cidr: rule.cidr, ...(rule.description ? { description: rule.description } : {}) }];
   return copy;
 }
 

@@ -45,6 +45,22 @@ export function isValidCidr(text: string): boolean {
  * Parses `a.b.c.d/len`; a bare address is a /32.
  * @param opts.nonAligned what to do when host bits are set (default `reject`).
  */
+const masked = new Map<string, Prefix>();
+
+/**
+ * `parseCidr(text, { nonAligned: 'mask' })`, remembered: security group and
+ * network ACL rules are matched on every packet of every trace. Prefixes are
+ * never changed once parsed.
+ */
+export function maskedCidr(text: string): Prefix {
+  let p = masked.get(text);
+  if (!p) {
+    if (masked.size > 100_000) masked.clear();
+    masked.set(text, (p = parseCidr(text, { nonAligned: 'mask' })));
+  }
+  return p;
+}
+
 export function parseCidr(
   text: string,
   opts: { nonAligned?: NonAlignedPolicy; onWarning?: (message: string) => void } = {},

@@ -13,7 +13,11 @@ export function hop<K extends Hop['kind']>(kind: K, input: Packet, out: Packet |
   return h as unknown as HopOf<K>;
 }
 
-/** The RuleRef of a parsed iptables rule. */
+const ruleRefs = new WeakMap<Rule, RuleRef>();
+
+/** The RuleRef of a parsed iptables rule (made once per rule: every hop through a chain names its rules). */
 export function iptablesRule(rule: Rule): RuleRef {
-  return textRule(rule.loc, rule.text);
+  let r = ruleRefs.get(rule);
+  if (!r) ruleRefs.set(rule, (r = textRule(rule.loc, rule.text)));
+  return r;
 }
