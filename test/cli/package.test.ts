@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 // @ts-expect-error plain ESM script without types
@@ -29,6 +29,17 @@ describe('the packed package installs clean and runs', () => {
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(installed.prefix, 'node_modules/podpath/package.json'), 'utf8'));
     for (const hook of ['prepare', 'preinstall', 'install', 'postinstall']) expect(manifest.scripts?.[hook], hook).toBeUndefined();
+  });
+
+  it('installed by npm (unless the registry was out of reach): production dependencies are real folders, dev dependencies absent', () => {
+    const modules = join(installed.prefix, 'node_modules');
+    if (installed.mode.startsWith('NOT npm install')) {
+      process.stderr.write('npm could not install the tarball here (no registry, incomplete cache): dependencies were linked instead\n');
+      return;
+    }
+    for (const dep of ['commander', 'zod', 'yaml']) expect(lstatSync(join(modules, dep)).isSymbolicLink(), dep).toBe(false);
+    for (const dev of ['vitest', 'esbuild', 'typescript']) expect(() => lstatSync(join(modules, dev)), dev).toThrow();
+    expect(lstatSync(join(modules, 'podpath')).isDirectory()).toBe(true);
   });
 
   it('every examples/ path the README uses is in the package', () => {
