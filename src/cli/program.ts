@@ -2,8 +2,7 @@
  * Declares the commands and their options. Each action lazy-imports its
  * command module, which returns data; rendering and exit codes happen here.
  */
-import { Command, Option } from 'commander';
-import { PodpathError } from '../model/errors.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { render, type OutputFormat } from '../report/registry.js';
 import { neutraliseControls } from '../report/sanitize.js';
 import { colorize } from './color.js';
@@ -304,14 +303,15 @@ function protoOption(): Option {
   return new Option('--proto <proto>', 'protocol').choices(['tcp', 'udp', 'sctp', 'icmp']).default('tcp');
 }
 
+// Commander names the option in the one-line usage error: `option '--nodes <n>' argument '0' is invalid: ...`.
 function positiveInt(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) throw new PodpathError('PP_USAGE', `expected a positive whole number, not '${text}'`);
+  if (!/^\d+$/.test(text) || n < 1) throw new InvalidArgumentError('Expected a positive whole number');
   return n;
 }
 
 function parsePort(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new PodpathError('PP_USAGE', `--sport takes a port 1..65535, not '${text}'`);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new InvalidArgumentError('Expected a port 1..65535');
   return n;
 }

@@ -40,12 +40,15 @@ export function progressWriter(err: (s: string) => void, mode: ProgressMode, wid
   let last = '';
   let lastCount = '';
   let shown = false;
+  // A terminal that reports no width (a pty without a size says 0) is taken as 80 columns.
+  const columns = width >= 20 ? width : 80;
   const draw = (text: string) => {
-    const line = `podpath: ${neutraliseControls(text).replace(/\n/g, '\\n')}`;
+    const full = `podpath: ${neutraliseControls(text).replace(/\n/g, '\\n')}`;
+    const line = mode === 'tty' && full.length >= columns ? `${full.slice(0, columns - 2)}…` : full;
     if (line === last) return;
     last = line;
     if (mode === 'lines') return err(`${line}\n`);
-    err(`${ERASE}${line.length >= width ? `${line.slice(0, Math.max(1, width - 2))}…` : line}`);
+    err(`${ERASE}${line}`);
     shown = true;
   };
   if (mode === 'off') return { step: () => undefined, count: () => undefined, clear: () => undefined };

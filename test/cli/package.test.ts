@@ -65,6 +65,22 @@ describe('the packed package installs clean and runs', () => {
     expect(r.stdout).toMatch(/deciding rule: pcx-seed/);
   });
 
+  it.each([
+    [['trace', '--estaet', 'x', 'a', 'b'], /^podpath: unknown option '--estaet' \(did you mean --estate\?\); see podpath trace --help$/],
+    [['demo', '-o', 'sarif'], /^podpath: option '-o, --output <format>' argument 'sarif' is invalid\. Allowed choices are text, json; see podpath demo --help$/],
+    [['doctor', '--estate', 'nope.yaml'], /^podpath: nope\.yaml: cannot read estate file: no such file$/],
+    [['plan', '--estate', 'node_modules/podpath/examples/seed-2015.estate.yaml', '--nodes', '0'], /^podpath: option '--nodes <n>' argument '0' is invalid\. Expected a positive whole number; see podpath plan --help$/],
+    [['trace', '--estate', 'node_modules/podpath/examples/seed-2015.estate.yaml', 'pod:api-7f9', 'rds:prod-db', '--sport', '70000'], /^podpath: option '--sport <port>' argument '70000' is invalid\. Expected a port 1\.\.65535; see podpath trace --help$/],
+    [['report', '--estate', 'node_modules/podpath/examples/seed-2015.estate.yaml', '--html', 'no/such/dir/r.html'], /^podpath: no\/such\/dir\/r\.html: cannot write the report: its folder does not exist$/],
+    [['completion', 'tcsh'], /^podpath: no completion for shell 'tcsh' \(choose one of bash, zsh, fish\)$/],
+    [['bogus'], /^podpath: unknown command 'bogus'; see podpath --help$/],
+  ])('the installed bin answers %j with one line on stderr, nothing on stdout, exit 2', (argv, line) => {
+    const r = runWithCache(npxCache, argv);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(line)]);
+    expect(r.status).toBe(2);
+  });
+
   describe('the V8 code cache (scripts/cli-loader.mjs)', () => {
     const cacheFiles = (home: string) => readdirSync(join(home, 'podpath')).filter((f) => f.endsWith('.v8'));
 

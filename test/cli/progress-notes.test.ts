@@ -50,6 +50,12 @@ describe('progress on stderr', () => {
     expect(err).not.toContain('\n');
   });
 
+  it('a terminal that reports no width (0 columns) is taken as 80', () => {
+    let err = '';
+    progressWriter((s) => (err += s), 'tty', 0).step('x'.repeat(100));
+    expect(err).toBe(`${ERASE}podpath: ${'x'.repeat(69)}…`);
+  });
+
   it('as lines (--verbose, stderr not a terminal): every 10%, no control characters; an input\'s escape is neutralised', () => {
     let err = '';
     const p = progressWriter((s) => (err += s), 'lines');

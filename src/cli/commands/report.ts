@@ -32,7 +32,7 @@ export async function runReport(o: ReportOptions, progress: Progress = NO_PROGRE
   try {
     writeFileSync(o.html, page);
   } catch (e) {
-    throw new PodpathError('PP_USAGE', `cannot write the report: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: o.html });
+    throw new PodpathError('PP_USAGE', `cannot write the report: ${unwritable(e)}`, { file: o.html });
   }
   const fails = result.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning);
   return {
@@ -40,4 +40,17 @@ export async function runReport(o: ReportOptions, progress: Progress = NO_PROGRE
     exitCode: fails ? 1 : 0,
     stderr: notes.map(noteLine),
   };
+}
+
+/** Why a file could not be written, in words (never a raw errno). */
+function unwritable(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return 'its folder does not exist';
+    case 'ENOTDIR': return 'a part of the path is not a folder';
+    case 'EISDIR': return 'it is a folder, not a file';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'read-only file system';
+    default: return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
 }
