@@ -122,7 +122,7 @@ describe('the packed package installs clean and runs', () => {
       expect(readdirSync(off)).toEqual([]);
     });
 
-    it('collect loads its ES module (dist/collect.js) from the cached bundle', () => {
+    it('collect loads its ES module (dist/collect.js) from the cached bundle and from the plainly required one', () => {
       const home = mkdtempSync(join(tmpdir(), 'podpath-cc-'));
       // No credentials anywhere and no instance metadata lookups: the SDK fails locally, nothing leaves the machine.
       const env = {
@@ -130,8 +130,9 @@ describe('the packed package installs clean and runs', () => {
         AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_WEB_IDENTITY_TOKEN_FILE: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '', AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1',
       };
       const out = join(home, 'snap');
-      for (let i = 0; i < 2; i++) {
-        const r = runWithCache(home, ['collect', '--out', out], env);
+      // Without the cache, with it (written by the first cached run), and required plainly (PODPATH_CODE_CACHE=off).
+      for (const extra of [{}, {}, { PODPATH_CODE_CACHE: 'off' }] as Record<string, string>[]) {
+        const r = runWithCache(home, ['collect', '--out', out], { ...env, ...extra });
         expect(r.stderr).not.toMatch(/internal error/);
         expect(r.stdout.split('\n')[0]).toBe(`nothing written to ${out} (region eu-west-1): every call failed`);
       }
