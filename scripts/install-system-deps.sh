@@ -2,7 +2,7 @@
 # Installs the Debian packages podpath's tests use that npm cannot provide:
 # the kernel's own tools (iproute2, iptables, conntrack, ipset) for the lab and the
 # netfilter oracle tests, PostgreSQL and dnsmasq for the lab's real services, Chromium for the
-# HTML report's browser tests.
+# HTML report's browser tests, zsh and fish to judge the shell completion scripts.
 # Idempotent: installs only what is missing. Needs root for apt-get; without
 # root it says what is missing and leaves it (tests that need it say so too).
 set -euo pipefail
@@ -18,6 +18,8 @@ declare -A need=(
   [ipset]=ipset
   [chromium]=chromium
   [nft]=nftables
+  [zsh]=zsh
+  [fish]=fish
 )
 missing=()
 for cmd in "${!need[@]}"; do

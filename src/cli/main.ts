@@ -15,7 +15,8 @@ export const EXIT = { ok: 0, findings: 1, badInput: 2, internal: 3 } as const;
 export async function main(argv: string[], given: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
   // stderr carries input text (file names, notes, arguments): neutralised like text output.
-  const io: Io = { ...given, err: (s) => given.err(neutraliseControls(s)) };
+  // The progress line's own erase sequence is podpath's, written raw (src/cli/progress.ts neutralises its text).
+  const io: Io = { ...given, err: (s) => given.err(neutraliseControls(s)), rawErr: given.rawErr ?? given.err };
   const program = buildProgram(io, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -50,5 +51,7 @@ function defaultIo(): Io {
     out: (s: string) => void process.stdout.write(s),
     err: (s: string) => void process.stderr.write(s),
     color: useColor(process.stdout.isTTY, process.env),
+    errTty: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+    errColumns: process.stderr.columns,
   };
 }

@@ -2,19 +2,25 @@
  * Declares the commands and their options. Each action lazy-imports its
  * command module, which returns data; rendering and exit codes happen here.
  */
-import { Command, Option } from 'commander';
-import { PodpathError } from '../model/errors.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { render, type OutputFormat } from '../report/registry.js';
 import { neutraliseControls } from '../report/sanitize.js';
 import { colorize } from './color.js';
 import { examplesHelp } from './examples.js';
+import { progressMode, progressWriter, type Progress } from './progress.js';
+import { summariseNotes } from './note-summary.js';
 import { oneLineUsageErrors, commandPath } from './usage-error.js';
 import type { CommandResult } from './commands/result.js';
 import type { InputOptions } from '../ingest/load.js';
 import type { Proto } from '../net/packet.js';
 
-/** Where output goes; `color` when stdout is a terminal that takes colour (src/cli/color.ts). */
-export type Io = { out: (s: string) => void; err: (s: string) => void; color?: boolean };
+/**
+ * Where output goes; `color` when stdout is a terminal that takes colour
+ * (src/cli/color.ts); `errTty` when stderr is a terminal (the progress line
+ * is drawn there), `errColumns` its width; `rawErr` writes to stderr without
+ * neutralising control characters (for the progress line's erase sequence).
+ */
+export type Io = { out: (s: string) => void; err: (s: string) => void; color?: boolean; errTty?: boolean; errColumns?: number; rawErr?: (s: string) => void };
 
 /** Output formats every command offers; doctor adds the CI ones. */
 const BASIC_FORMATS: OutputFormat[] = ['text', 'json'];
@@ -27,11 +33,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .option('-q, --quiet', 'print no notes on stderr (errors still print)')
-    .option('-v, --verbose', 'also print the stack of an internal error, and where inputs were read from');
+    .option('-q, --quiet', 'print no notes and no progress on stderr (errors still print)')
+    .option('-v, --verbose', 'print every loader note (not a summary), progress also when stderr is not a terminal, and the stack of an internal error');
   const output = (formats = BASIC_FORMATS) => new Option('-o, --output <format>', 'output format').choices(formats).default('text');
-  const emit = (result: CommandResult, format: OutputFormat) => {
-    if (!program.opts().quiet) for (const line of result.stderr ?? []) io.err(`podpath: ${line}\n`);
+  /** The progress line for long work (src/cli/progress.ts). */
+  const progress = (): Progress => {
+    const { quiet, verbose } = program.opts<{ quiet?: boolean; verbose?: boolean }>();
+    return progressWriter(io.rawErr ?? io.err, progressMode({ quiet, verbose, errTty: io.errTty }), io.errColumns);
+  };
+  const emit = (result: CommandResult, format: OutputFormat, shown?: Progress) => {
+    shown?.clear();
+    const { quiet, verbose } = program.opts<{ quiet?: boolean; verbose?: boolean }>();
+    if (!quiet) for (const line of summariseNotes(result.stderr ?? [], Boolean(verbose))) io.err(`podpath: ${line}\n`);
     // Text reaches a terminal: input-borne control characters are neutralised here, once (src/report/sanitize.ts).
     const rendered = render(result.report, format);
     io.out(format === 'text' ? (io.color ? colorize(neutraliseControls(rendered)) : neutraliseControls(rendered)) : rendered);
@@ -138,7 +151,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const { region, from } = resolveRegion(opts.region, opts.profile, process.env);
       const quiet = Boolean(program.opts().quiet);
       if (!quiet) io.err(`podpath: region ${region} (from ${from})\n`);
-      emit(await runCollect({ ...opts, region, progress: (line) => void (quiet || io.err(`podpath: ${line}\n`)) }), opts.output);
+      const shown = progress();
+      // Steps (call n of m, pages) are progress; what collect has to say (a call failed, skipped, cut) prints unless --quiet.
+      const say = (line: string, transient?: boolean) => {
+        if (transient) return shown.step(line);
+        shown.clear();
+        if (!quiet) io.err(`podpath: ${line}\n`);
+      };
+      emit(await runCollect({ ...opts, region, progress: say }), opts.output, shown);
     });
 
   program.command('gen').description('write a synthetic estate as a snapshot folder, with seeded faults listed in manifest.json (docs/bench.md)')
@@ -156,14 +176,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(output(CI_FORMATS))
     .action(async (opts: InputOptions & { failOn: 'error' | 'warning' | 'note' | 'none'; output: OutputFormat }) => {
       const { runDoctor } = await import('./commands/doctor.js');
-      emit(runDoctor(opts), opts.output);
+      const shown = progress();
+      emit(runDoctor(opts, shown), opts.output, shown);
     });
   input(program.command('fix').description('propose changes for each finding, each proven on a copy of the model'))
     .option('--finding <id>', 'only this finding')
     .addOption(output())
     .action(async (opts: InputOptions & { finding?: string; output: OutputFormat }) => {
       const { runFix } = await import('./commands/doctor.js');
-      emit(runFix(opts), opts.output);
+      const shown = progress();
+      emit(runFix(opts, shown), opts.output, shown);
     });
   input(program.command('plan').description('propose pod and service CIDRs that collide with nothing routed'))
     .option('--nodes <n>', 'number of nodes to size for', positiveInt, 100)
@@ -182,7 +204,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(output())
     .action(async (a: string, b: string, opts: { output: OutputFormat }) => {
       const { runDiff } = await import('./commands/doctor.js');
-      emit(runDiff({ a, b }), opts.output);
+      const shown = progress();
+      emit(runDiff({ a, b }, shown), opts.output, shown);
     });
 
   const lab = program.command('lab').description('build an estate from Linux network namespaces and check the model against the kernel (root)');
@@ -249,7 +272,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(output())
     .action(async (opts: InputOptions & { html: string; output: OutputFormat }) => {
       const { runReport } = await import('./commands/report.js');
-      emit(await runReport(opts), opts.output);
+      const shown = progress();
+      emit(await runReport(opts, shown), opts.output, shown);
     });
   program
     .command('completion')
@@ -279,14 +303,15 @@ function protoOption(): Option {
   return new Option('--proto <proto>', 'protocol').choices(['tcp', 'udp', 'sctp', 'icmp']).default('tcp');
 }
 
+// Commander names the option in the one-line usage error: `option '--nodes <n>' argument '0' is invalid: ...`.
 function positiveInt(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) throw new PodpathError('PP_USAGE', `expected a positive whole number, not '${text}'`);
+  if (!/^\d+$/.test(text) || n < 1) throw new InvalidArgumentError('Expected a positive whole number');
   return n;
 }
 
 function parsePort(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new PodpathError('PP_USAGE', `--sport takes a port 1..65535, not '${text}'`);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new InvalidArgumentError('Expected a port 1..65535');
   return n;
 }

@@ -7,11 +7,26 @@
  */
 import { PodpathError } from '../model/errors.js';
 import { CATALOG } from '../doctor/catalog.js';
+import { neutraliseControls } from './sanitize.js';
 import type { Report } from './model.js';
 
-/** XML-escapes text for attributes and element content. */
+/**
+ * What XML 1.0 does not allow in a document even as a character reference
+ * (XML 1.0, 2.2 Characters: Char excludes C0 controls but tab, newline and
+ * carriage return; U+FFFE, U+FFFF; a lone surrogate cannot be encoded).
+ */
+const NOT_XML_CHAR = /[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * XML-escapes text for attributes and element content. Control characters
+ * from inputs are written visibly (`\x1b`), as in text output
+ * (src/report/sanitize.ts): XML 1.0 forbids most of them outright, and a CI
+ * page that shows the report should not be handed the rest either.
+ */
 export function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return neutraliseControls(s)
+    .replace(NOT_XML_CHAR, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`)
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 export function renderJunit(r: Report): string {

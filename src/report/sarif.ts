@@ -15,6 +15,18 @@ import type { DoctorReport } from './kinds/doctor.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
+/**
+ * A file path as a SARIF artifact URI: `artifactLocation.uri` is a URI
+ * reference (SARIF 2.1.0, 3.4.3 and 3.10.2; RFC 3986), so every path segment
+ * is percent-encoded (a space, `#`, `?`, `%`, a control character or a
+ * non-ASCII letter in a folder name would otherwise make it invalid or
+ * change what it points at). A lone surrogate cannot be encoded: U+FFFD.
+ */
+export function sarifUri(path: string): string {
+  const wellFormed = path.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return wellFormed.split('/').map(encodeURIComponent).join('/');
+}
+
 /** The SARIF log object of a doctor report. */
 export function sarifLog(r: DoctorReport): Record<string, unknown> {
   const rules = [...CATALOG.values()];
@@ -37,7 +49,7 @@ export function sarifLog(r: DoctorReport): Record<string, unknown> {
         toolExecutionNotifications: r.notes.map((n) => ({
           level: n.kind === 'warning' ? 'warning' : 'note',
           message: { text: noteLine(n) },
-          ...(n.file ? { locations: [{ physicalLocation: { artifactLocation: { uri: n.file } } }] } : {}),
+          ...(n.file ? { locations: [{ physicalLocation: { artifactLocation: { uri: sarifUri(n.file) } } }] } : {}),
           properties: { kind: n.kind, ...(n.disables ? { disables: n.disables } : {}) },
         })),
       }],
@@ -47,7 +59,7 @@ export function sarifLog(r: DoctorReport): Record<string, unknown> {
         level: f.severity,
         message: { text: `${f.title}. ${f.message}` },
         locations: ['file' in f.location
-          ? { physicalLocation: { artifactLocation: { uri: f.location.file }, region: { startLine: f.location.line } } }
+          ? { physicalLocation: { artifactLocation: { uri: sarifUri(f.location.file) }, region: { startLine: f.location.line } } }
           : { logicalLocations: [{ name: f.location.awsId, kind: 'resource' }] }],
         partialFingerprints: { podpathFindingKey: f.key },
         properties: {

@@ -108,6 +108,39 @@ describe('help and completion', () => {
     for (const c of ['demo', 'trace', 'doctor', 'report', 'completion']) expect(r.out).toContain(c);
   });
 
+  // scripts/install-system-deps.sh installs zsh and fish; without them these say so as skipped.
+  const has = (shell: string) => spawnSync(shell, ['-c', 'exit 0']).status === 0;
+
+  it.skipIf(!has('fish'))('fish completion completes commands and options (fish itself is the judge; needs fish)', async () => {
+    const r = await run('completion', 'fish');
+    const file = join(mkdtempSync(join(tmpdir(), 'podpath-fish-')), 'podpath.fish');
+    writeFileSync(file, r.out);
+    expect(spawnSync('fish', ['-n', file]).status).toBe(0);
+    const complete = (line: string) => execFileSync('fish', ['-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t')[0]);
+    expect(complete('podpath tr')).toEqual(['trace']);
+    expect(complete('podpath trace --est')).toEqual(['--estate']);
+    expect(complete('podpath doctor --fail')).toEqual(['--fail-on']);
+  });
+
+  it.skipIf(!has('zsh'))('zsh completion registers with compinit and offers the words of each position (zsh filters by prefix itself; needs zsh)', async () => {
+    const r = await run('completion', 'zsh');
+    const file = join(mkdtempSync(join(tmpdir(), 'podpath-zsh-')), '_podpath');
+    writeFileSync(file, r.out);
+    expect(spawnSync('zsh', ['-n', file]).status).toBe(0);
+    const words = (argv: string[]) => execFileSync('zsh', ['-f', '-c', [
+      'autoload -U +X compinit && compinit -u -D',
+      `source ${file}`,
+      'print -r -- "${_comps[podpath]}"',
+      'setopt KSH_ARRAYS',
+      `COMP_WORDS=(${argv.join(' ')}); COMP_CWORD=${argv.length - 1}; _podpath; print -r -- "\${COMPREPLY[*]}"`,
+    ].join('\n')], { encoding: 'utf8' }).trim().split('\n');
+    const [registered, top] = words(['podpath', 'tr']);
+    expect(registered).toBe('_bash_complete -o filenames -F _podpath');
+    expect(top!.split(' ')).toEqual(expect.arrayContaining(['demo', 'trace', 'doctor', 'report', 'completion']));
+    expect(words(['podpath', 'trace', '--est'])[1]!.split(' ')).toEqual(expect.arrayContaining(['--estate', '--snapshot', '--proto']));
+    expect(words(['podpath', 'doctor', '--fail'])[1]!.split(' ')).toContain('--fail-on');
+  });
+
   it('an unknown shell is a one-line usage error', async () => {
     const r = await run('completion', 'tcsh');
     expect(r.code).toBe(2);

@@ -16,6 +16,7 @@ import type { Replan } from '../../fix/candidates.js';
 import { plan } from '../../plan/plan.js';
 import { displayPath } from '../paths.js';
 import { assumed, noteLine } from '../../model/load-note.js';
+import { doctorProgress, NO_PROGRESS, type Progress } from '../progress.js';
 import type { CommandResult } from './result.js';
 
 export interface DoctorOptions extends InputOptions { failOn: 'error' | 'warning' | 'note' | 'none' }
@@ -30,9 +31,15 @@ function inputName(o: InputOptions, e: Estate): string {
   return o.snapshot ?? (o.estate ? displayPath(o.estate) : e.name);
 }
 
-export function runDoctor(o: DoctorOptions): CommandResult {
-  const estate = loadInput(o);
-  const r = doctor(estate);
+/** Loads the input, saying so on the progress line. */
+export function loadShown(o: InputOptions, progress: Progress) {
+  progress.step(`reading ${o.snapshot ?? o.estate ?? 'the input'}`);
+  return loadInput(o);
+}
+
+export function runDoctor(o: DoctorOptions, progress: Progress = NO_PROGRESS): CommandResult {
+  const estate = loadShown(o, progress);
+  const r = doctor(estate, { progress: doctorProgress(progress) });
   const notes = [...estate.notes, ...r.assumptions.map(assumed)];
   const fails = o.failOn !== 'none' && r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[o.failOn as 'error' | 'warning' | 'note']);
   return {
@@ -53,9 +60,11 @@ export function replanOf(e: Estate): Replan | undefined {
   };
 }
 
-export function runFix(o: FixOptions): CommandResult {
-  const estate = loadInput(o);
-  const fixes = fixAll(estate, doctor(estate), doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
+export function runFix(o: FixOptions, progress: Progress = NO_PROGRESS): CommandResult {
+  const estate = loadShown(o, progress);
+  const found = doctor(estate, { progress: doctorProgress(progress) });
+  progress.step('fix: proving candidates on copies of the model');
+  const fixes = fixAll(estate, found, doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
   const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven) && !f.combination);
   return { report: { kind: 'fix', estate: inputName(o, estate), fixes, notes: estate.notes }, exitCode: unproven ? 1 : 0, stderr: estate.notes.map(noteLine) };
 }
@@ -78,10 +87,10 @@ function inputOf(path: string): InputOptions {
   return dir ? { snapshot: path } : { estate: path };
 }
 
-export function runDiff(o: DiffOptions): CommandResult {
-  const a = loadInput(inputOf(o.a));
-  const b = loadInput(inputOf(o.b));
-  const d = diffResults({ estate: a, result: doctor(a) }, { estate: b, result: doctor(b) });
+export function runDiff(o: DiffOptions, progress: Progress = NO_PROGRESS): CommandResult {
+  const a = loadShown(inputOf(o.a), progress);
+  const b = loadShown(inputOf(o.b), progress);
+  const d = diffResults({ estate: a, result: doctor(a, { progress: doctorProgress(progress, 'doctor A') }) }, { estate: b, result: doctor(b, { progress: doctorProgress(progress, 'doctor B') }) });
   const notes = [...a.notes.map((n) => ({ side: 'a' as const, ...n })), ...b.notes.map((n) => ({ side: 'b' as const, ...n }))];
   return { report: { kind: 'diff', a: displayPath(o.a), b: displayPath(o.b), ...d, notes }, exitCode: d.changes.length ? 1 : 0, stderr: notes.map((n) => `${n.side.toUpperCase()}: ${noteLine(n)}`) };
 }

@@ -4,7 +4,7 @@
  * or above warning, as doctor's default; bad input throws (exit 2).
  */
 import { writeFileSync } from 'node:fs';
-import { loadInput, type InputOptions } from '../../ingest/load.js';
+import type { InputOptions } from '../../ingest/load.js';
 import { PodpathError } from '../../model/errors.js';
 import { doctor } from '../../doctor/doctor.js';
 import { fixAll } from '../../fix/prove.js';
@@ -12,24 +12,27 @@ import { SEVERITY_RANK } from '../../doctor/catalog.js';
 import { assumed, noteLine } from '../../model/load-note.js';
 import { renderHtmlReport } from '../../report/html/index.js';
 import { displayPath } from '../paths.js';
-import { replanOf } from './doctor.js';
+import { loadShown, replanOf } from './doctor.js';
+import { doctorProgress, NO_PROGRESS, type Progress } from '../progress.js';
 import type { CommandResult } from './result.js';
 
 export interface ReportOptions extends InputOptions {
   html: string;
 }
 
-export async function runReport(o: ReportOptions): Promise<CommandResult> {
-  const estate = loadInput(o);
-  const result = doctor(estate);
+export async function runReport(o: ReportOptions, progress: Progress = NO_PROGRESS): Promise<CommandResult> {
+  const estate = loadShown(o, progress);
+  const result = doctor(estate, { progress: doctorProgress(progress) });
+  progress.step('fix: proving candidates on copies of the model');
   const fixes = fixAll(estate, result, doctor, { replan: replanOf(estate) });
+  progress.step('report: laying out the picture');
   const notes = [...estate.notes, ...result.assumptions.map(assumed)];
   const name = o.snapshot ?? (o.estate ? displayPath(o.estate) : estate.name);
   const page = await renderHtmlReport(estate, { estate: name, findings: result.findings, fixes, notes: notes.map(noteLine) });
   try {
     writeFileSync(o.html, page);
   } catch (e) {
-    throw new PodpathError('PP_USAGE', `cannot write the report: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: o.html });
+    throw new PodpathError('PP_USAGE', `cannot write the report: ${unwritable(e)}`, { file: o.html });
   }
   const fails = result.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning);
   return {
@@ -37,4 +40,17 @@ export async function runReport(o: ReportOptions): Promise<CommandResult> {
     exitCode: fails ? 1 : 0,
     stderr: notes.map(noteLine),
   };
+}
+
+/** Why a file could not be written, in words (never a raw errno). */
+function unwritable(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return 'its folder does not exist';
+    case 'ENOTDIR': return 'a part of the path is not a folder';
+    case 'EISDIR': return 'it is a folder, not a file';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'read-only file system';
+    default: return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
 }

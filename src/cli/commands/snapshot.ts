@@ -14,8 +14,8 @@ export interface CollectOptions {
   profile?: string;
   context?: string;
   out: string;
-  /** Where progress lines go. @default process.stderr */
-  progress?: (line: string) => void;
+  /** Where progress lines go; `transient` for steps (call n of m, pages), not for what a user must read. @default process.stderr */
+  progress?: (line: string, transient?: boolean) => void;
 }
 
 export function runSnapshotCheck(o: SnapshotCheckOptions): CommandResult {

@@ -26,7 +26,8 @@ export interface CallResult {
 /** Hooks for pacing and reporting. */
 export interface Pacing {
   sleep: (ms: number) => Promise<void>;
-  progress: (line: string) => void;
+  /** A line to show; `transient` for steps (pages, retries) a CLI may overwrite. */
+  progress: (line: string, transient?: boolean) => void;
   onThrottle: () => void;
   /** Attempts per page before the call fails. @default 6 */
   maxAttempts?: number;
@@ -76,14 +77,14 @@ export async function runPaged(spec: CallSpec, client: EC2Client | RDSClient, pa
         pages++;
         items.push(...((page[spec.key] as unknown[] | undefined) ?? []));
         token = page[spec.tokenKey] as string | undefined;
-        pacing.progress(`${spec.call}: page ${pages}, ${items.length} items`);
+        pacing.progress(`${spec.call}: page ${pages}, ${items.length} items`, true);
       }
       break;
     } catch (e) {
       if (!isThrottle(e) || attempt >= (pacing.maxAttempts ?? 6)) throw e;
       pacing.onThrottle();
       const delay = Math.min(20_000, 250 * 2 ** (attempt - 1));
-      pacing.progress(`${spec.call}: throttled (${(e as Error).name}); retrying in ${delay} ms from page ${pages + 1}`);
+      pacing.progress(`${spec.call}: throttled (${(e as Error).name}); retrying in ${delay} ms from page ${pages + 1}`, true);
       await pacing.sleep(delay);
     }
   }

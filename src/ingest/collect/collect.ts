@@ -18,7 +18,8 @@ export interface CollectInput {
   profile?: string;
   context?: string;
   out: string;
-  progress: (line: string) => void;
+  /** Progress lines; `transient` marks steps (call n of m, pages) a CLI may overwrite, the rest must be read. */
+  progress: (line: string, transient?: boolean) => void;
   /** Injected for tests; built from region/profile/context otherwise. */
   ec2?: EC2Client;
   rds?: RDSClient;
@@ -65,7 +66,7 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
   let n = 0;
   let tables: string[] = [];
   for (const spec of AWS_CALLS) {
-    o.progress(`[${++n}/${total}] ${spec.call}`);
+    o.progress(`[${++n}/${total}] ${spec.call}`, true);
     const r = await attempt(spec.call, () => runPaged(spec, spec.client === 'ec2' ? clients.ec2 : clients.rds, pacing));
     if (r && spec.key === 'Reservations') result.extraCommands = eksDescribeCommands(r.body[spec.key]!, o.out, o.region, o.profile);
     if (r && spec.key === 'TransitGatewayRouteTables') tables = (r.body[spec.key] as { TransitGatewayRouteTableId: string }[]).map((t) => t.TransitGatewayRouteTableId);
@@ -79,13 +80,13 @@ export async function collectSnapshot(o: CollectInput): Promise<CollectResult> {
   }
   let nodes: string[] = [];
   for (const spec of K8S_CALLS) {
-    o.progress(`[${++n}/${total}] ${spec.call}`);
+    o.progress(`[${++n}/${total}] ${spec.call}`, true);
     if (!kc) continue;
     const r = await attempt(spec.call, () => runList(spec, kc), (e) => notServed(spec, e));
     if (r && spec.kind === 'NodeList') nodes = (r.body.items as { metadata?: { name?: string } }[]).flatMap((x) => x.metadata?.name ?? []);
   }
   result.nodeDumpCommands = nodeDumpCommands(nodes, o.out, o.context, o.debugImage ?? 'busybox:1.36');
-  o.progress(`done: ${result.written.length} files, ${result.failures.length} failures, ${result.throttled} throttled`);
+  o.progress(`done: ${result.written.length} files, ${result.failures.length} failures, ${result.throttled} throttled`, true);
   return result;
 }
 
