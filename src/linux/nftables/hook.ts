@@ -24,6 +24,7 @@ import type { HookName, HookOutcome, NetfilterContext, Ruleset, TableName, Table
 import { walkHook } from '../iptables/walk.js';
 import type { NftChain, NftRuleset, NftTable } from './types.js';
 import { walkBaseChain, type NftChainOutcome } from './walk.js';
+import { isIptablesNftTable } from './iptables-nft.js';
 
 const TABLE_PRIORITY: Record<TableName, number> = { raw: -300, mangle: -150, nat: -100, filter: 0, security: 50 };
 const HOOK_ORDER: Record<HookName, TableName[]> = {
@@ -71,14 +72,21 @@ export function baseChainsAt(nft: NftRuleset, hook: HookName): { table: NftTable
   return byHook.get(hook.toLowerCase()) ?? [];
 }
 
+/** iptables-nft's own tables whose rules the iptables dump gives (walked from there), named for a note. */
+function heldByDump(rs: Ruleset, nft: NftRuleset, hook: HookName): string[] {
+  return baseChainsAt(nft, hook).filter(({ table }) => rs.tables.has(table.name as TableName) && isIptablesNftTable(table)).map(({ table, chain }) => `${table.name} ${chain.name}`);
+}
+
 function entriesOf(rs: Ruleset, nft: NftRuleset, hook: HookName): Entry[] {
   const nat = natPoint(hook);
   const entries: Entry[] = [];
+  const held = new Set(heldByDump(rs, nft, hook).map((x) => x.split(' ')[0]));
   for (const name of HOOK_ORDER[hook]) {
     if (!rs.tables.get(name)?.chains.get(hook)) continue;
     entries.push(name === 'nat' ? { kind: 'iptables', table: name, order: nat, sub: hook === 'PREROUTING' || hook === 'OUTPUT' ? -100 : 100 } : { kind: 'iptables', table: name, order: TABLE_PRIORITY[name], sub: 0 });
   }
   for (const { table, chain } of baseChainsAt(nft, hook)) {
+    if (held.has(table.name)) continue;
     const b = chain.base!;
     entries.push(b.type === 'nat' ? { kind: 'nft', table, chain, order: nat, sub: b.priority } : { kind: 'nft', table, chain, order: b.priority, sub: 0 });
   }
@@ -102,9 +110,11 @@ interface Live {
 /** Walks `packet` through the hook's iptables tables and nft base chains in priority order; one outcome per branch. */
 export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number): MergedHookOutcome[] {
   const entries = entriesOf(rs, nft, hook);
+  const held = heldByDump(rs, nft, hook);
+  const heldStage: HookStage[] = held.length ? [{ kind: 'skipped', priority: -1000, what: `nft ip ${held.join(', ip ')}`, why: 'iptables-nft\'s own chains: walked from the iptables dump, which shows their rules exactly (nft lists them translated)' }] : [];
   if (!entries.some((e) => e.kind === 'nft')) {
     return walkHook(rs, hook, packet, ctx, mark).map((o) => ({
-      ...o, notes: [], stages: o.tables.map((t) => ({ kind: 'iptables' as const, priority: t.table === 'nat' ? natPoint(hook) : TABLE_PRIORITY[t.table], outcome: t })),
+      ...o, notes: [], stages: [...heldStage, ...o.tables.map((t) => ({ kind: 'iptables' as const, priority: t.table === 'nat' ? natPoint(hook) : TABLE_PRIORITY[t.table], outcome: t }))],
     }));
   }
   const isNew = ctx.ctState === 'NEW';
@@ -112,7 +122,7 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
     dnat: ctx.ctStatus?.dnat ?? (isNew && (hook === 'PREROUTING' || hook === 'OUTPUT') ? false : undefined),
     snat: ctx.ctStatus?.snat ?? (isNew ? false : undefined),
   };
-  let live: Live[] = [{ packet, mark: mark >>> 0, connmark: ctx.connmark ?? (isNew ? 0 : undefined), probability: 1, stages: [], tables: [], verdict: 'ACCEPT', natDone: false, notes: [] }];
+  let live: Live[] = [{ packet, mark: mark >>> 0, connmark: ctx.connmark ?? (isNew ? 0 : undefined), probability: 1, stages: heldStage, tables: [], verdict: 'ACCEPT', natDone: false, notes: [] }];
   let conntrackNat: HookOutcome['conntrackNat'];
   let manipDone = false;
   const nat = natPoint(hook);
