@@ -167,7 +167,7 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
           next.push(lv);
         }
       } else {
-        const env = { hook, isLocal: ctx.isLocal, ifaceAddress: ctx.ifaceAddress, ctState: ctx.ctState === 'RELATED' ? 'RELATED' as const : isNew ? 'NEW' as const : 'ESTABLISHED' as const, ctStatus, priority: e.chain.base!.priority, ...(ctx.inIface !== undefined ? { inIface: ctx.inIface } : {}), ...(ctx.outIface !== undefined ? { outIface: ctx.outIface } : {}) };
+        const env = { hook, isLocal: ctx.isLocal, ifaceAddress: ctx.ifaceAddress, ...(ctx.fallbackSource ? { fallbackSource: ctx.fallbackSource } : {}), ctState: ctx.ctState === 'RELATED' ? 'RELATED' as const : isNew ? 'NEW' as const : 'ESTABLISHED' as const, ctStatus, priority: e.chain.base!.priority, ...(ctx.inIface !== undefined ? { inIface: ctx.inIface } : {}), ...(ctx.outIface !== undefined ? { outIface: ctx.outIface } : {}) };
         for (const o of walkBaseChain(e.table, e.chain, l.packet, env, l.mark, l.connmark)) {
           const lv: Live = {
             ...l, packet: o.packet, mark: o.mark, connmark: o.connmark ?? l.connmark, probability: l.probability * o.probability,

@@ -19,7 +19,7 @@
  * MAX_BRANCHES branches and MAX_DEPTH nested jumps, beyond that `unknown`.
  */
 import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
-import type { Ipv4 } from '../../net/ipv4.js';
+import { formatIpv4, type Ipv4 } from '../../net/ipv4.js';
 import type { HookName } from '../iptables/types.js';
 import { ruleRef, type Atom, type Left, type NftChain, type NftElement, type NftRule, type NftStmt, type NftTable, type Right, type Verdict } from './types.js';
 import { CT_STATE, CT_STATUS, isFlagType, typeOf } from './values.js';
@@ -36,6 +36,8 @@ export interface NftEnv {
   isLocal: (ip: Ipv4) => boolean | undefined;
   /** Primary address of an interface (masquerade). */
   ifaceAddress: (iface: string) => Ipv4 | undefined;
+  /** The address the kernel masquerades to when the interface holds none (inet_select_addr). @default none: unknown */
+  fallbackSource?: (iface: string) => Ipv4 | undefined;
   ctState: 'NEW' | 'ESTABLISHED' | 'RELATED';
   /** NAT done so far on this connection (ct status snat/dnat). */
   ctStatus: { dnat?: boolean; snat?: boolean };
@@ -274,8 +276,10 @@ function evalRule(table: NftTable, base: NftChain, chain: NftChain, rule: NftRul
           if (addr === undefined) return unknown('redirect: the incoming interface\'s address is not known');
           q = { ...p, dst: addr, dport: s.port ?? p.dport };
         } else {
-          const addr = env.outIface !== undefined ? env.ifaceAddress(env.outIface) : undefined;
+          const own = env.outIface !== undefined ? env.ifaceAddress(env.outIface) : undefined;
+          const addr = own ?? (env.outIface !== undefined ? env.fallbackSource?.(env.outIface) : undefined);
           if (addr === undefined) return unknown('masquerade: the outgoing interface or its address is not known (give --out and --addr)');
+          if (own === undefined) st.notes.push(`${env.outIface} holds no IPv4 address: the kernel takes ${formatIpv4(addr)}, the first global address of the node's devices (inet_select_addr)`);
           q = { ...p, src: addr };
         }
         if (s.type === 'masquerade' && s.flags?.length) st.notes.push(`masquerade ${s.flags.join(',')}: source port as the kernel picks it; podpath keeps ${p.sport}`);
