@@ -3,8 +3,8 @@
  * its configuration file in a kube-system ConfigMap (`kube-proxy` with
  * `config.conf`, as kubeadm writes it; `kube-proxy-config` with `config`, as
  * EKS does), else the kube-proxy DaemonSet's `--proxy-mode` flag. The file
- * wins: kube-proxy reads its flags first and then lets `--config` override them
- * (kube-proxy --config: "the values in this file take precedence").
+ * wins: with `--config`, kube-proxy's configuration file takes precedence over
+ * its flags (kubernetes/kubernetes issue 108737, PR 120354 discussion).
  * An empty or absent mode is kube-proxy's Linux default, iptables.
  */
 import type { VendorRecords } from './collect-docs.js';
