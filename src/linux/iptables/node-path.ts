@@ -125,8 +125,11 @@ function hook(
   rs: Ruleset, name: HookName, p: Packet, pass: Pass, ifaces: { in?: string; out?: string }, base: Base,
   then: Next, budget: { paths: number },
 ): NodePath[] {
-  const { connOf, nft, ...fixed } = base;
-  const ctx: NetfilterContext = { ...fixed, ctStatus: pass.ctStatus, conn: connOf(p), ...(pass.connmark !== undefined ? { connmark: pass.connmark } : {}) };
+  const { connOf, nft } = base;
+  // Fields copied by name: an object rest or spread of `base` per hook walk was a third of an nft trace's time.
+  const ctx: NetfilterContext = { isLocal: base.isLocal, localDevice: base.localDevice, ifaceAddress: base.ifaceAddress, ctState: base.ctState, ctStatus: pass.ctStatus, conn: connOf(p) };
+  if (base.ipsets) ctx.ipsets = base.ipsets;
+  if (pass.connmark !== undefined) ctx.connmark = pass.connmark;
   if (ifaces.in !== undefined) ctx.inIface = ifaces.in;
   if (ifaces.out !== undefined) ctx.outIface = ifaces.out;
   const outcomes: (HookOutcome & Partial<Pick<MergedHookOutcome, 'unknownReason'>>)[] = nft ? walkHookWithNft(rs, nft, name, p, ctx, pass.mark) : walkHook(rs, name, p, ctx, pass.mark);

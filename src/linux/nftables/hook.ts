@@ -23,7 +23,7 @@ import { conntrackManip, manipAt } from '../conntrack.js';
 import type { HookName, HookOutcome, NetfilterContext, Ruleset, TableName, TableOutcome } from '../iptables/types.js';
 import { walkHook } from '../iptables/walk.js';
 import type { NftChain, NftRuleset, NftTable } from './types.js';
-import { walkBaseChain, type NftChainOutcome } from './walk.js';
+import { walkBaseChain, type NftChainOutcome, type NftEnv } from './walk.js';
 import { isIptablesNftTable } from './iptables-nft.js';
 
 const TABLE_PRIORITY: Record<TableName, number> = { raw: -300, mangle: -150, nat: -100, filter: 0, security: 50 };
@@ -56,6 +56,7 @@ type Entry =
   | { kind: 'iptables'; table: TableName; order: number; sub: number }
   | { kind: 'nft'; table: NftTable; chain: NftChain; order: number; sub: number };
 
+const NFT_HOOK: Record<HookName, string> = { PREROUTING: 'prerouting', INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output', POSTROUTING: 'postrouting' };
 const baseCache = new WeakMap<NftRuleset, Map<string, { table: NftTable; chain: NftChain }[]>>();
 
 /** The ip/inet base chains of a hook, any family set aside (found once per ruleset: a ruleset is not changed after parsing). */
@@ -69,7 +70,7 @@ export function baseChainsAt(nft: NftRuleset, hook: HookName): { table: NftTable
     }
     baseCache.set(nft, byHook);
   }
-  return byHook.get(hook.toLowerCase()) ?? [];
+  return byHook.get(NFT_HOOK[hook]) ?? [];
 }
 
 /** iptables-nft's own tables whose rules the iptables dump gives (walked from there), named for a note. */
@@ -107,12 +108,37 @@ interface Live {
   notes: string[];
 }
 
+/** What a hook runs for a pair of rulesets: its entries in order, the stage naming what was set aside, the tie note. */
+interface HookPlan {
+  entries: Entry[];
+  heldStage: HookStage[];
+  hasNft: boolean;
+  ties: string | undefined;
+}
+
+// Plans by nft ruleset, iptables ruleset and hook: both rulesets are not changed after parsing.
+const plans = new WeakMap<NftRuleset, WeakMap<Ruleset, Map<HookName, HookPlan>>>();
+
+function planOf(rs: Ruleset, nft: NftRuleset, hook: HookName): HookPlan {
+  let byRs = plans.get(nft);
+  if (!byRs) plans.set(nft, (byRs = new WeakMap()));
+  let byHook = byRs.get(rs);
+  if (!byHook) byRs.set(rs, (byHook = new Map()));
+  let plan = byHook.get(hook);
+  if (!plan) {
+    const entries = entriesOf(rs, nft, hook);
+    const held = heldByDump(rs, nft, hook);
+    const heldStage: HookStage[] = held.length ? [{ kind: 'skipped', priority: -1000, what: `nft ip ${held.join(', ip ')}`, why: 'iptables-nft\'s own chains: walked from the iptables dump, which shows their rules exactly (nft lists them translated)' }] : [];
+    plan = { entries, heldStage, hasNft: entries.some((e) => e.kind === 'nft'), ties: tiesNote(entries) };
+    byHook.set(hook, plan);
+  }
+  return plan;
+}
+
 /** Walks `packet` through the hook's iptables tables and nft base chains in priority order; one outcome per branch. */
 export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number): MergedHookOutcome[] {
-  const entries = entriesOf(rs, nft, hook);
-  const held = heldByDump(rs, nft, hook);
-  const heldStage: HookStage[] = held.length ? [{ kind: 'skipped', priority: -1000, what: `nft ip ${held.join(', ip ')}`, why: 'iptables-nft\'s own chains: walked from the iptables dump, which shows their rules exactly (nft lists them translated)' }] : [];
-  if (!entries.some((e) => e.kind === 'nft')) {
+  const { entries, heldStage, hasNft, ties } = planOf(rs, nft, hook);
+  if (!hasNft) {
     return walkHook(rs, hook, packet, ctx, mark).map((o) => ({
       ...o, notes: [], stages: [...heldStage, ...o.tables.map((t) => ({ kind: 'iptables' as const, priority: t.table === 'nat' ? natPoint(hook) : TABLE_PRIORITY[t.table], outcome: t }))],
     }));
@@ -167,7 +193,10 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
           next.push(lv);
         }
       } else {
-        const env = { hook, isLocal: ctx.isLocal, ifaceAddress: ctx.ifaceAddress, ...(ctx.fallbackSource ? { fallbackSource: ctx.fallbackSource } : {}), ctState: ctx.ctState === 'RELATED' ? 'RELATED' as const : isNew ? 'NEW' as const : 'ESTABLISHED' as const, ctStatus, priority: e.chain.base!.priority, ...(ctx.inIface !== undefined ? { inIface: ctx.inIface } : {}), ...(ctx.outIface !== undefined ? { outIface: ctx.outIface } : {}) };
+        const env: NftEnv = { hook, isLocal: ctx.isLocal, ifaceAddress: ctx.ifaceAddress, ctState: ctx.ctState === 'RELATED' ? 'RELATED' : isNew ? 'NEW' : 'ESTABLISHED', ctStatus, priority: e.chain.base!.priority };
+        if (ctx.fallbackSource) env.fallbackSource = ctx.fallbackSource;
+        if (ctx.inIface !== undefined) env.inIface = ctx.inIface;
+        if (ctx.outIface !== undefined) env.outIface = ctx.outIface;
         for (const o of walkBaseChain(e.table, e.chain, l.packet, env, l.mark, l.connmark)) {
           const lv: Live = {
             ...l, packet: o.packet, mark: o.mark, connmark: o.connmark ?? l.connmark, probability: l.probability * o.probability,
@@ -183,7 +212,6 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
     live = next;
   }
   if (!manipDone) conntrackNat = applyConntrackNat(hook, ctx, live) ?? conntrackNat;
-  const ties = tiesNote(entries);
   return live.map((l) => {
     const h: MergedHookOutcome = { hook, tables: l.tables, verdict: l.verdict, packet: l.packet, mark: l.mark, probability: l.probability, stages: l.stages, notes: ties ? [...l.notes, ties] : l.notes };
     if (l.connmark !== undefined) h.connmark = l.connmark;

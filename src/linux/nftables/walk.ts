@@ -21,7 +21,7 @@
 import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
 import { formatIpv4, type Ipv4 } from '../../net/ipv4.js';
 import type { HookName } from '../iptables/types.js';
-import { ruleRef, type Atom, type Left, type NftChain, type NftElement, type NftRule, type NftStmt, type NftTable, type Right, type Verdict } from './types.js';
+import { ruleRef as refOf, type Atom, type Left, type NftChain, type NftElement, type NftRule, type NftStmt, type NftTable, type Right, type Verdict } from './types.js';
 import { CT_STATE, CT_STATUS, isFlagType, typeOf } from './values.js';
 
 export const MAX_BRANCHES = 64;
@@ -180,6 +180,15 @@ function elementsOf(r: Right, table: NftTable, st: St): NftElement[] {
 }
 
 type StepResult = NftChainOutcome[] | 'next' | 'continue';
+
+// A rule's (or a chain's policy's) printed reference, built once: a rule sits in one chain of one table.
+const refs = new WeakMap<NftRule | NftChain, string>();
+function ruleRef(table: NftTable, chain: NftChain, rule?: NftRule): string {
+  const key = rule ?? chain;
+  let r = refs.get(key);
+  if (r === undefined) refs.set(key, (r = refOf(table, chain, rule)));
+  return r;
+}
 
 /** Walks one base chain. */
 export function walkBaseChain(table: NftTable, chain: NftChain, packet: Packet, env: NftEnv, mark: number, connmark: number | undefined): NftChainOutcome[] {
