@@ -31,7 +31,8 @@ export function tokenize(text: string, file: string): Tok[] {
       out.push({ t: '\n', line });
       line++;
       i++;
-    } else if (c === ' ' || c === '\t' || c === '\r') {
+    } else if (c === ' ' || c === '\t' || c === '\r' || (endsWord(text.charCodeAt(i)) && !SINGLE.has(c) && c !== '"')) {
+      // Any other whitespace (\v, \f, a no-break space...) separates words too; a word always takes a character.
       i++;
     } else if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
       i += text[i + 1] === '\n' ? 2 : 3;
