@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNetns } from '../linux/iptables/netns.js';
 import { buildCommands, SYSCTLS, type EksNodeSpec } from './eks-nodes.js';
-import { AWS_CNI_NFT, iptablesFixed, iptablesFound, KUBE_PROXY_NFT } from './nft-service-mark-nodes.js';
+import { AWS_CNI_NFT, iptablesFixed, iptablesFound, iptablesWorkaround, KUBE_PROXY_NFT } from './nft-service-mark-nodes.js';
+
+/** The node layouts: as found, PR 3588's fix, and the Service CIDR excluded from SNAT (the issue's workaround). */
+export type Variant = 'found' | 'fixed' | 'workaround';
 
 /** The node folder's files as the kernel prints them. */
-export function nodeDumps(node: EksNodeSpec, variant: 'found' | 'fixed'): Record<string, string> {
+export function nodeDumps(node: EksNodeSpec, variant: Variant): Record<string, string> {
   const ns = openNetns();
   const tmp = mkdtempSync(join(tmpdir(), 'podpath-3563-'));
   try {
@@ -21,10 +24,10 @@ export function nodeDumps(node: EksNodeSpec, variant: 'found' | 'fixed'): Record
       const r = ns.exec('ip', args);
       if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
     }
-    const restored = ns.restore(variant === 'found' ? iptablesFound(node) : iptablesFixed(node));
+    const restored = ns.restore(variant === 'found' ? iptablesFound(node) : variant === 'fixed' ? iptablesFixed(node) : iptablesWorkaround(node));
     if (!restored.ok) throw new Error(`iptables-restore: ${restored.stderr}`);
     const nftFile = join(tmp, 'rules.nft');
-    writeFileSync(nftFile, variant === 'found' ? KUBE_PROXY_NFT : `${KUBE_PROXY_NFT}${AWS_CNI_NFT}`);
+    writeFileSync(nftFile, variant === 'fixed' ? `${KUBE_PROXY_NFT}${AWS_CNI_NFT}` : KUBE_PROXY_NFT);
     const loaded = ns.exec('nft', ['-f', nftFile]);
     if (loaded.status !== 0) throw new Error(`nft -f: ${loaded.stderr}`);
     const out = (cmd: string, args: string[]) => {

@@ -33,8 +33,20 @@ export const SERVICE_PORTS: KubeProxyServicePort[] = [
   { namespace: 'shop', name: 'api', portName: 'http', protocol: 'tcp', clusterIP: API_VIP, port: 80, endpoints: [API_ENDPOINT] },
 ];
 
-/** aws-node's iptables rules (VPC CNI v1.19-v1.22 layout), as on the EKS example. */
-const awsNode = (n: EksNodeSpec) => deriveNatRules({ kind: 'aws-vpc-cni', vpcCidrs: [VPC_CIDR], nodeIp: n.enis[0]!.ip, primaryIface: n.enis[0]!.dev, excludeSnatCidrs: [] }).text;
+/** The cluster's Service CIDR (eks describe-cluster), which the issue's title workaround excludes. */
+export const SERVICE_CIDR = '172.20.0.0/16';
+
+/** aws-node's iptables rules (VPC CNI v1.19-v1.22 layout), as on the EKS example; `exclude`: AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS. */
+const awsNode = (n: EksNodeSpec, exclude: string[] = []) => deriveNatRules({ kind: 'aws-vpc-cni', vpcCidrs: [VPC_CIDR], nodeIp: n.enis[0]!.ip, primaryIface: n.enis[0]!.dev, excludeSnatCidrs: exclude }).text;
+
+/**
+ * The workaround the issue's title names: the Service CIDR in
+ * AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS, which aws-node writes as a RETURN in both
+ * AWS-CONNMARK-CHAIN-0 and AWS-SNAT-CHAIN-0.
+ */
+export function iptablesWorkaround(n: EksNodeSpec): string {
+  return mergeIptablesSave([KUBELET, awsNode(n, [SERVICE_CIDR])]);
+}
 
 /** The iptables-restore input: kubelet's chains and aws-node's rules (kube-proxy writes none in nftables mode). */
 export function iptablesFound(n: EksNodeSpec): string {
