@@ -3,10 +3,13 @@
  * endpoints (the chains, maps and rules kube-proxy writes per Service), each
  * figure a ratio against a baseline measured in the same run:
  * - parse: podpath's reader vs `nft -c -f` on the same file in a throwaway
- *   network namespace (needs root and nft; skipped otherwise). Goal >= 1.0x.
+ *   network namespace (needs root and nft; skipped otherwise), in paired
+ *   rounds: the median of the per-round ratios. Goal >= 1.0x.
  * - trace: a pod -> ClusterIP walk through the node's hooks (warm) vs a naive
  *   walk of the same Services written as one rule per Service (no verdict map,
- *   as iptables mode does it). Goal: < 1 ms.
+ *   as iptables mode does it), paired rounds; wall time and this process's CPU
+ *   time (on a machine shared with other work the wall time also counts the
+ *   time the process waited for a core). Goal: < 1 ms.
  * Medians over rounds; the machine's speed moves both sides of a ratio alike.
  *
  * Run alone: `npx tsx bench/nft.ts`; `benchNft` is exported for bench/run.ts.
@@ -67,15 +70,24 @@ const time = (f: () => void, rounds: number) => median(Array.from({ length: roun
 /** One figure: podpath's value, the baseline measured in the same run, and baseline / value. */
 export interface BenchFigure { name: string; value: number; unit: string; baseline: number; ratio: number }
 
-function nftCheckMs(file: string, rounds: number): number | undefined {
+/**
+ * podpath's parse against `nft -c -f` in paired rounds (one of each per round, in a throwaway namespace), so a
+ * slow minute of the shared machine slows both sides of a round: medians of each and of the per-round ratios.
+ */
+function pairedParse(text: string, file: string, rounds: number): { parseMs: number; nftMs: number; ratio: number } | undefined {
   if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v nft && command -v ip']).status !== 0) return undefined;
   const ns = `ppb${randomBytes(5).toString('hex')}`;
   if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) return undefined;
   try {
-    return time(() => {
-      const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', file], { encoding: 'utf8', timeout: 120_000 });
-      if (r.status !== 0) throw new Error(`nft -c -f failed: ${r.stderr}`);
-    }, rounds);
+    const pairs = Array.from({ length: rounds }, () => {
+      const parseMs = time(() => parseNftText(text, file), 1);
+      const nftMs = time(() => {
+        const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', file], { encoding: 'utf8', timeout: 120_000 });
+        if (r.status !== 0) throw new Error(`nft -c -f failed: ${r.stderr}`);
+      }, 1);
+      return { parseMs, nftMs };
+    });
+    return { parseMs: median(pairs.map((x) => x.parseMs)), nftMs: median(pairs.map((x) => x.nftMs)), ratio: median(pairs.map((x) => x.nftMs / x.parseMs)) };
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
   }
@@ -90,9 +102,9 @@ export async function benchNft(): Promise<BenchFigure[]> {
   try {
     const file = join(dir, 'kube-proxy.nft');
     writeFileSync(file, text);
-    const parseMs = time(() => parseNftText(text, file), 5);
-    const kernelMs = nftCheckMs(file, 3);
-    if (kernelMs !== undefined) out.push({ name: `nft parse ${SERVICES} Services x ${ENDPOINTS} endpoints vs nft -c -f`, value: parseMs, unit: 'ms', baseline: kernelMs, ratio: kernelMs / parseMs });
+    parseNftText(text, file); // warm
+    const parse = pairedParse(text, file, 5);
+    if (parse) out.push({ name: `nft parse ${SERVICES} Services x ${ENDPOINTS} endpoints vs nft -c -f (median of 5 paired rounds)`, value: parse.parseMs, unit: 'ms', baseline: parse.nftMs, ratio: parse.ratio });
     const rs = parseNftText(text, file);
     const naive = parseNftText(naiveText, 'naive.nft');
     const none: Ruleset = { tables: new Map(), file: 'none' };
@@ -102,13 +114,24 @@ export async function benchNft(): Promise<BenchFigure[]> {
     });
     const paths = walkNodePath(none, input(rs));
     if (paths.length !== ENDPOINTS || paths.some((p) => p.end.kind !== 'forwarded')) throw new Error('bench trace: expected one forwarded path per endpoint');
-    for (let i = 0; i < 50; i++) walkNodePath(none, input(rs));
-    const per = (nft: typeof rs) => time(() => {
+    for (let i = 0; i < 50; i++) {
+      walkNodePath(none, input(rs));
+      walkNodePath(none, input(naive));
+    }
+    // 100 traces each, wall and CPU time (this process's: the other agents' load does not count), in paired rounds.
+    const sample = (nft: typeof rs) => {
+      const wall = performance.now();
+      const cpu = process.cpuUsage();
       for (let i = 0; i < 100; i++) walkNodePath(none, input(nft));
-    }, 7) / 100;
-    const traceMs = per(rs);
-    const naiveMs = per(naive);
-    out.push({ name: `nft trace pod -> ClusterIP (warm, ${ENDPOINTS} branches + replies) vs a rule per Service`, value: traceMs * 1000, unit: 'us', baseline: naiveMs * 1000, ratio: naiveMs / traceMs });
+      const u = process.cpuUsage(cpu);
+      return { wallUs: (performance.now() - wall) * 10, cpuUs: (u.user + u.system) / 100 };
+    };
+    const rounds = Array.from({ length: 9 }, () => ({ a: sample(rs), b: sample(naive) }));
+    const fig = (k: 'wallUs' | 'cpuUs', what: string): BenchFigure => ({
+      name: `nft trace pod -> ClusterIP (warm, ${ENDPOINTS} branches + replies, ${what}) vs a rule per Service`, unit: 'us',
+      value: median(rounds.map((r) => r.a[k])), baseline: median(rounds.map((r) => r.b[k])), ratio: median(rounds.map((r) => r.b[k] / r.a[k])),
+    });
+    out.push(fig('wallUs', 'wall'), fig('cpuUs', 'CPU time'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -119,7 +119,7 @@ function network(ip: string, len: number): string {
 }
 
 /** kubelet's own chains (KUBE-FIREWALL guarding 127/8, the canaries, the iptables hint), as kubelet 1.30 writes them. */
-const KUBELET = `*mangle
+export const KUBELET = `*mangle
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]

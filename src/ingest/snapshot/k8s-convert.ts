@@ -5,7 +5,9 @@
  * with the ready addresses of their EndpointSlices, and the cluster address
  * plan (k8s-plan.ts).
  * A node without iptables-save.txt gets nat rules derived from the cluster's
- * CNI profile, marked derived.
+ * CNI profile, marked derived; kube-proxy's rules for the Services are derived
+ * in the mode the cluster runs it (iptables, or nftables for a node without an
+ * nft dump), marked derived too.
  */
 import type { EstateInput } from '../../model/estate.js';
 import type { Cluster } from '../../model/k8s.js';
@@ -15,6 +17,8 @@ import { nthAddress, parseCidr } from '../../net/prefix.js';
 import { deriveNatRules, type MasqProfile } from '../../k8s/profiles/index.js';
 import { estateServicePorts, kubeProxySaveText } from '../../k8s/kube-proxy/index.js';
 import { mergeIptablesSave } from '../../k8s/merge-save.js';
+import { kubeProxyNftText } from '../../k8s/kube-proxy-nft/rules.js';
+import { kubeProxyMode, type KubeProxyMode } from './kube-proxy-mode.js';
 import type { From, VendorRecords } from './collect-docs.js';
 import type { K8sNode } from '../k8s/objects.js';
 import { ipv4Cidr } from './aws-fabric.js';
@@ -79,8 +83,43 @@ export function convertK8s(
     services.push({ name, clusterIP: ip, ports, endpoints: [...new Set(endpoints)] });
   }
   const cluster = clusterPlan(r, { override: clusterOverride, profile, resolvConfs: resolvConfsOf(nodeFiles) }, notes);
-  for (const n of nodes) if ((n.iptables as TextSource | undefined)?.derived && services.length) withKubeProxyRules(n, { services, pods }, cluster?.podCidr, notes);
+  const proxy = kubeProxyMode(r);
+  if (proxy) notes.derive(`kube-proxy mode ${proxy.mode}`, proxy.from);
+  // One text for every node (kube-proxy's nftables rules do not depend on the node), parsed once by the trace.
+  let nftRules: TextSource | undefined;
+  const nftRulesOf = () => (nftRules ??= kubeProxyNftSource({ services, pods }, cluster?.podCidr));
+  for (const n of nodes) {
+    if (proxy?.mode === 'nftables') withKubeProxyNftRules(n, nftRulesOf, services.length, proxy, notes);
+    else if ((n.iptables as TextSource | undefined)?.derived && services.length) withKubeProxyRules(n, { services, pods }, cluster?.podCidr, notes);
+  }
   return { cluster, nodes, pods, services };
+}
+
+/**
+ * kube-proxy in nftables mode: a node without an nft dump gets the ruleset
+ * kube-proxy writes for the snapshot's Services (k8s/kube-proxy-nft), marked
+ * derived in its file name and a loader note; its iptables get no kube-proxy
+ * rules (nftables mode writes none). A node without any dump keeps empty
+ * iptables tables, so no iptables-mode rules are derived for it later.
+ * An iptables dump that holds KUBE-SERVICES contradicts the mode: it is traced
+ * as read, with a warning, and nothing is derived.
+ */
+function withKubeProxyNftRules(n: In<'nodes'>[number], rules: () => TextSource, services: number, proxy: KubeProxyMode, notes: SnapshotNotes): void {
+  if (n.nftRuleset) return;
+  const own = n.iptables as TextSource | undefined;
+  if (own && !own.derived && /^:KUBE-SERVICES /m.test(own.text)) {
+    notes.warn(`node ${n.name}: kube-proxy runs in nftables mode (${proxy.from}) but ${own.file ?? 'its iptables-save.txt'} holds KUBE-SERVICES: its iptables rules are traced as read, no nftables rules derived`);
+    return;
+  }
+  if (!own) n.iptables = { text: '', file: `nodes/${n.name}/iptables-save.txt (derived)`, firstLine: 1, derived: `node ${n.name}: no iptables-save.txt; kube-proxy runs in nftables mode (no iptables rules of its own): empty tables with ACCEPT policies assumed` };
+  if (!services) return;
+  n.nftRuleset = rules();
+  notes.derive(`node ${n.name} kube-proxy rules (nftables)`, `${services} Services and their EndpointSlices (kube-proxy nftables mode: ${proxy.from})`);
+}
+
+function kubeProxyNftSource(objects: { services: In<'services'>; pods: In<'pods'> }, clusterCIDR: string | undefined): TextSource {
+  const d = kubeProxyNftText(estateServicePorts(objects as Parameters<typeof estateServicePorts>[0]), clusterCIDR ? { clusterCIDR } : {});
+  return { text: d.text, file: `kube-proxy-nftables.nft (derived: ${d.derived})`, firstLine: 1, derived: d.derived };
 }
 
 /**

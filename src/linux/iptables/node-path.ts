@@ -125,23 +125,26 @@ function hook(
   rs: Ruleset, name: HookName, p: Packet, pass: Pass, ifaces: { in?: string; out?: string }, base: Base,
   then: Next, budget: { paths: number },
 ): NodePath[] {
-  const { connOf, nft, ...fixed } = base;
-  const ctx: NetfilterContext = { ...fixed, ctStatus: pass.ctStatus, conn: connOf(p), ...(pass.connmark !== undefined ? { connmark: pass.connmark } : {}) };
+  const { connOf, nft } = base;
+  // Fields copied by name: an object rest or spread of `base` per hook walk was a third of an nft trace's time.
+  const ctx: NetfilterContext = { isLocal: base.isLocal, localDevice: base.localDevice, ifaceAddress: base.ifaceAddress, ctState: base.ctState, ctStatus: pass.ctStatus, conn: connOf(p) };
+  if (base.ipsets) ctx.ipsets = base.ipsets;
+  if (pass.connmark !== undefined) ctx.connmark = pass.connmark;
   if (ifaces.in !== undefined) ctx.inIface = ifaces.in;
   if (ifaces.out !== undefined) ctx.outIface = ifaces.out;
   const outcomes: (HookOutcome & Partial<Pick<MergedHookOutcome, 'unknownReason'>>)[] = nft ? walkHookWithNft(rs, nft, name, p, ctx, pass.mark) : walkHook(rs, name, p, ctx, pass.mark);
   budget.paths += outcomes.length - 1;
   return outcomes.flatMap((o) => {
-    const step: PathStep = { hook: name, packetIn: p, outcome: o, ...(ifaces.in ? { inIface: ifaces.in } : {}), ...(ifaces.out ? { outIface: ifaces.out } : {}) };
-    const next: Pass = {
-      steps: [...pass.steps, step], mark: o.mark, probability: pass.probability * o.probability,
-      ctStatus: {
-        ...pass.ctStatus,
-        ...(o.packet.dst !== p.dst || o.packet.dport !== p.dport ? { dnat: true } : {}),
-        ...(o.packet.src !== p.src || o.packet.sport !== p.sport ? { snat: true } : {}),
-      },
-      ...(o.connmark !== undefined ? { connmark: o.connmark } : pass.connmark !== undefined ? { connmark: pass.connmark } : {}),
-    };
+    // Conditional fields assigned, not spread: spreads of fresh literals are slow on this hot path.
+    const step: PathStep = { hook: name, packetIn: p, outcome: o };
+    if (ifaces.in) step.inIface = ifaces.in;
+    if (ifaces.out) step.outIface = ifaces.out;
+    const ctStatus = { ...pass.ctStatus };
+    if (o.packet.dst !== p.dst || o.packet.dport !== p.dport) ctStatus.dnat = true;
+    if (o.packet.src !== p.src || o.packet.sport !== p.sport) ctStatus.snat = true;
+    const next: Pass = { steps: [...pass.steps, step], mark: o.mark, probability: pass.probability * o.probability, ctStatus };
+    const connmark = o.connmark ?? pass.connmark;
+    if (connmark !== undefined) next.connmark = connmark;
     if (o.verdict === 'ACCEPT') {
       if (budget.paths > MAX_BRANCHES) return [finish(next, { kind: 'unknown', hook: name, reason: `more than ${MAX_BRANCHES} statistic branches` })];
       return then(o.packet, next);

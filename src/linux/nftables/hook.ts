@@ -27,7 +27,8 @@ import { conntrackManip, manipAt } from '../conntrack.js';
 import type { HookName, HookOutcome, NetfilterContext, Ruleset, TableName, TableOutcome } from '../iptables/types.js';
 import { walkHook } from '../iptables/walk.js';
 import type { NftChain, NftRuleset, NftTable } from './types.js';
-import { walkBaseChain, type NftChainOutcome } from './walk.js';
+import { walkBaseChain, type NftChainOutcome, type NftEnv } from './walk.js';
+import { isIptablesNftTable } from './iptables-nft.js';
 
 const TABLE_PRIORITY: Record<TableName, number> = { raw: -300, mangle: -150, nat: -100, filter: 0, security: 150 };
 /** Where iptables-legacy registers the security table (NF_IP_PRI_SECURITY). */
@@ -61,6 +62,7 @@ type Entry =
   | { kind: 'iptables'; table: TableName; order: number; sub: number }
   | { kind: 'nft'; table: NftTable; chain: NftChain; order: number; sub: number };
 
+const NFT_HOOK: Record<HookName, string> = { PREROUTING: 'prerouting', INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output', POSTROUTING: 'postrouting' };
 const baseCache = new WeakMap<NftRuleset, Map<string, { table: NftTable; chain: NftChain }[]>>();
 
 /** The ip/inet base chains of a hook, any family set aside (found once per ruleset: a ruleset is not changed after parsing). */
@@ -74,17 +76,24 @@ export function baseChainsAt(nft: NftRuleset, hook: HookName): { table: NftTable
     }
     baseCache.set(nft, byHook);
   }
-  return byHook.get(hook.toLowerCase()) ?? [];
+  return byHook.get(NFT_HOOK[hook]) ?? [];
+}
+
+/** iptables-nft's own tables whose rules the iptables dump gives (walked from there), named for a note. */
+function heldByDump(rs: Ruleset, nft: NftRuleset, hook: HookName): string[] {
+  return baseChainsAt(nft, hook).filter(({ table }) => rs.tables.has(table.name as TableName) && isIptablesNftTable(table)).map(({ table, chain }) => `${table.name} ${chain.name}`);
 }
 
 function entriesOf(rs: Ruleset, nft: NftRuleset, hook: HookName): Entry[] {
   const nat = natPoint(hook);
   const entries: Entry[] = [];
+  const held = new Set(heldByDump(rs, nft, hook).map((x) => x.split(' ')[0]));
   for (const name of HOOK_ORDER[hook]) {
     if (!rs.tables.get(name)?.chains.get(hook)) continue;
     entries.push(name === 'nat' ? { kind: 'iptables', table: name, order: nat, sub: hook === 'PREROUTING' || hook === 'OUTPUT' ? -100 : 100 } : { kind: 'iptables', table: name, order: TABLE_PRIORITY[name], sub: 0 });
   }
   for (const { table, chain } of baseChainsAt(nft, hook)) {
+    if (held.has(table.name)) continue;
     const b = chain.base!;
     entries.push(b.type === 'nat' ? { kind: 'nft', table, chain, order: nat, sub: b.priority } : { kind: 'nft', table, chain, order: b.priority, sub: 0 });
   }
@@ -105,12 +114,39 @@ interface Live {
   notes: string[];
 }
 
+/** What a hook runs for a pair of rulesets: its entries in order, the stage naming what was set aside, the tie note. */
+interface HookPlan {
+  entries: Entry[];
+  heldStage: HookStage[];
+  hasNft: boolean;
+  ties: string | undefined;
+}
+
+// Plans by nft ruleset, iptables ruleset and hook: both rulesets are not changed after parsing.
+const plans = new WeakMap<NftRuleset, WeakMap<Ruleset, Map<HookName, HookPlan>>>();
+
+function planOf(rs: Ruleset, nft: NftRuleset, hook: HookName): HookPlan {
+  let byRs = plans.get(nft);
+  if (!byRs) plans.set(nft, (byRs = new WeakMap()));
+  let byHook = byRs.get(rs);
+  if (!byHook) byRs.set(rs, (byHook = new Map()));
+  let plan = byHook.get(hook);
+  if (!plan) {
+    const entries = entriesOf(rs, nft, hook);
+    const held = heldByDump(rs, nft, hook);
+    const heldStage: HookStage[] = held.length ? [{ kind: 'skipped', priority: -1000, what: `nft ip ${held.join(', ip ')}`, why: 'iptables-nft\'s own chains: walked from the iptables dump, which shows their rules exactly (nft lists them translated)' }] : [];
+    plan = { entries, heldStage, hasNft: entries.some((e) => e.kind === 'nft'), ties: [tiesNote(entries), securityNote(entries)].filter((n): n is string => n !== undefined).join('; ') || undefined };
+    byHook.set(hook, plan);
+  }
+  return plan;
+}
+
 /** Walks `packet` through the hook's iptables tables and nft base chains in priority order; one outcome per branch. */
 export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, packet: Packet, ctx: NetfilterContext, mark: number): MergedHookOutcome[] {
-  const entries = entriesOf(rs, nft, hook);
-  if (!entries.some((e) => e.kind === 'nft')) {
+  const { entries, heldStage, hasNft, ties } = planOf(rs, nft, hook);
+  if (!hasNft) {
     return walkHook(rs, hook, packet, ctx, mark).map((o) => ({
-      ...o, notes: [], stages: o.tables.map((t) => ({ kind: 'iptables' as const, priority: t.table === 'nat' ? natPoint(hook) : TABLE_PRIORITY[t.table], outcome: t })),
+      ...o, notes: [], stages: [...heldStage, ...o.tables.map((t) => ({ kind: 'iptables' as const, priority: t.table === 'nat' ? natPoint(hook) : TABLE_PRIORITY[t.table], outcome: t }))],
     }));
   }
   const isNew = ctx.ctState === 'NEW';
@@ -118,7 +154,7 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
     dnat: ctx.ctStatus?.dnat ?? (isNew && (hook === 'PREROUTING' || hook === 'OUTPUT') ? false : undefined),
     snat: ctx.ctStatus?.snat ?? (isNew ? false : undefined),
   };
-  let live: Live[] = [{ packet, mark: mark >>> 0, connmark: ctx.connmark ?? (isNew ? 0 : undefined), probability: 1, stages: [], tables: [], verdict: 'ACCEPT', natDone: false, notes: [] }];
+  let live: Live[] = [{ packet, mark: mark >>> 0, connmark: ctx.connmark ?? (isNew ? 0 : undefined), probability: 1, stages: heldStage, tables: [], verdict: 'ACCEPT', natDone: false, notes: [] }];
   let conntrackNat: HookOutcome['conntrackNat'];
   let manipDone = false;
   const nat = natPoint(hook);
@@ -163,7 +199,10 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
           next.push(lv);
         }
       } else {
-        const env = { hook, isLocal: ctx.isLocal, ifaceAddress: ctx.ifaceAddress, ctState: ctx.ctState === 'RELATED' ? 'RELATED' as const : isNew ? 'NEW' as const : 'ESTABLISHED' as const, ctStatus, priority: e.chain.base!.priority, ...(ctx.inIface !== undefined ? { inIface: ctx.inIface } : {}), ...(ctx.outIface !== undefined ? { outIface: ctx.outIface } : {}) };
+        const env: NftEnv = { hook, isLocal: ctx.isLocal, ifaceAddress: ctx.ifaceAddress, ctState: ctx.ctState === 'RELATED' ? 'RELATED' : isNew ? 'NEW' : 'ESTABLISHED', ctStatus, priority: e.chain.base!.priority };
+        if (ctx.fallbackSource) env.fallbackSource = ctx.fallbackSource;
+        if (ctx.inIface !== undefined) env.inIface = ctx.inIface;
+        if (ctx.outIface !== undefined) env.outIface = ctx.outIface;
         for (const o of walkBaseChain(e.table, e.chain, l.packet, env, l.mark, l.connmark)) {
           const lv: Live = {
             ...l, packet: o.packet, mark: o.mark, connmark: o.connmark ?? l.connmark, probability: l.probability * o.probability,
@@ -179,7 +218,6 @@ export function walkHookWithNft(rs: Ruleset, nft: NftRuleset, hook: HookName, pa
     live = next;
   }
   if (!manipDone) conntrackNat = applyConntrackNat(hook, ctx, live) ?? conntrackNat;
-  const ties = [tiesNote(entries), securityNote(entries)].filter((n): n is string => n !== undefined).join('; ') || undefined;
   return live.map((l) => {
     const h: MergedHookOutcome = { hook, tables: l.tables, verdict: l.verdict, packet: l.packet, mark: l.mark, probability: l.probability, stages: l.stages, notes: ties ? [...l.notes, ties] : l.notes };
     if (l.connmark !== undefined) h.connmark = l.connmark;

@@ -65,9 +65,10 @@ export function parseNftText(text: string, file: string): NftRuleset {
     const parsed = parseRuleTokens(toks, file);
     const rule: NftRule = { index: 0, loc: { file, line: at }, text: toks.map((t) => (t.quoted ? `"${t.t}"` : t.t)).join(' '), stmts: parsed.stmts };
     if (parsed.comment !== undefined) rule.comment = parsed.comment;
-    if (first) ch.rules.unshift(rule);
-    else ch.rules.push(rule);
-    ch.rules.forEach((r, i) => (r.index = i + 1));
+    if (first) {
+      ch.rules.unshift(rule);
+      ch.rules.forEach((r, i) => (r.index = i + 1));
+    } else rule.index = ch.rules.push(rule);
   };
 
   /** `type T hook H [device D] priority P ; policy X ; comment "c"` up to the closing brace. */

@@ -14,6 +14,10 @@ export interface Tok {
 }
 
 const SINGLE = new Set(['{', '}', ';', ',']);
+// A word ends at whitespace (as \s), a brace, `;`, `,` or a quote: a table for ASCII, the regular expression beyond.
+const ENDS = new Uint8Array(128);
+for (const ch of ' \t\n\v\f\r{};,"') ENDS[ch.charCodeAt(0)] = 1;
+const endsWord = (code: number): boolean => (code < 128 ? ENDS[code] === 1 : /\s/.test(String.fromCharCode(code)));
 
 /** Splits nft text into tokens; `\n` tokens mark line ends. */
 export function tokenize(text: string, file: string): Tok[] {
@@ -27,7 +31,8 @@ export function tokenize(text: string, file: string): Tok[] {
       out.push({ t: '\n', line });
       line++;
       i++;
-    } else if (c === ' ' || c === '\t' || c === '\r') {
+    } else if (c === ' ' || c === '\t' || c === '\r' || (endsWord(text.charCodeAt(i)) && !SINGLE.has(c) && c !== '"')) {
+      // Any other whitespace (\v, \f, a no-break space...) separates words too; a word always takes a character.
       i++;
     } else if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
       i += text[i + 1] === '\n' ? 2 : 3;
@@ -45,7 +50,7 @@ export function tokenize(text: string, file: string): Tok[] {
       i++;
     } else {
       const start = i;
-      while (i < n && !/[\s{};,"]/.test(text[i]!)) i++;
+      while (i < n && !endsWord(text.charCodeAt(i))) i++;
       out.push({ t: text.slice(start, i), line });
     }
   }

@@ -19,9 +19,9 @@
  * MAX_BRANCHES branches and MAX_DEPTH nested jumps, beyond that `unknown`.
  */
 import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
-import type { Ipv4 } from '../../net/ipv4.js';
+import { formatIpv4, type Ipv4 } from '../../net/ipv4.js';
 import type { HookName } from '../iptables/types.js';
-import { ruleRef, type Atom, type Left, type NftChain, type NftElement, type NftRule, type NftStmt, type NftTable, type Right, type Verdict } from './types.js';
+import { ruleRef as refOf, type Atom, type Left, type NftChain, type NftElement, type NftRule, type NftStmt, type NftTable, type Right, type Verdict } from './types.js';
 import { CT_STATE, CT_STATUS, isFlagType, typeOf } from './values.js';
 
 export const MAX_BRANCHES = 64;
@@ -36,6 +36,8 @@ export interface NftEnv {
   isLocal: (ip: Ipv4) => boolean | undefined;
   /** Primary address of an interface (masquerade). */
   ifaceAddress: (iface: string) => Ipv4 | undefined;
+  /** The address the kernel masquerades to when the interface holds none (inet_select_addr). @default none: unknown */
+  fallbackSource?: (iface: string) => Ipv4 | undefined;
   ctState: 'NEW' | 'ESTABLISHED' | 'RELATED';
   /** NAT done so far on this connection (ct status snat/dnat). */
   ctStatus: { dnat?: boolean; snat?: boolean };
@@ -115,6 +117,8 @@ function selectorValue(key: string, st: St, env: NftEnv, mod?: number, offset?: 
       return local === undefined ? undefined : local ? 'local' : 'unicast';
     }
     case 'numgen': return st.numgen === undefined || mod === undefined ? undefined : st.numgen + (offset ?? 0);
+    case 'tcp dport': case 'udp dport': case 'sctp dport': return p.proto !== key.slice(0, key.indexOf(' ')) ? null : p.dport;
+    case 'tcp sport': case 'udp sport': case 'sctp sport': return p.proto !== key.slice(0, key.indexOf(' ')) ? null : p.sport;
   }
   const m = /^(tcp|udp|sctp) (dport|sport)$/.exec(key);
   if (m) return p.proto !== m[1] ? null : m[2] === 'dport' ? p.dport : p.sport;
@@ -151,7 +155,14 @@ function indexOf(elements: NftElement[]): Map<string, NftElement> | null {
 function lookup(elements: NftElement[], vals: (number | string)[], flag: boolean): NftElement | undefined {
   if (!flag && elements.length > 8) {
     const idx = indexOf(elements);
-    if (idx) return idx.get(vals.map((v) => (typeof v === 'string' ? `s${v}` : `n${v}`)).join('|'));
+    if (idx) {
+      let k = '';
+      for (let i = 0; i < vals.length; i++) {
+        const v = vals[i]!;
+        k += `${i ? '|' : ''}${typeof v === 'string' ? 's' : 'n'}${v}`;
+      }
+      return idx.get(k);
+    }
   }
   return elements.find((e) => e.key.length === vals.length && e.key.every((a, i) => atomHolds(a, vals[i]!, flag)));
 }
@@ -173,11 +184,33 @@ function leftValues(left: Left, st: St, env: NftEnv): (number | string)[] | null
 function elementsOf(r: Right, table: NftTable, st: St): NftElement[] {
   if ('elements' in r) return r.elements;
   const set = table.sets.get(r.ref)!;
-  if (set.flags.includes('dynamic') && !st.notes.some((n) => n.includes(`@${r.ref}`))) st.notes.push(`@${r.ref} is a dynamic set: its elements as listed (the kernel adds elements as packets pass)`);
+  if (set.flags.length && set.flags.includes('dynamic') && !st.notes.some((n) => n.includes(`@${r.ref}`))) st.notes.push(`@${r.ref} is a dynamic set: its elements as listed (the kernel adds elements as packets pass)`);
   return set.elements;
 }
 
 type StepResult = NftChainOutcome[] | 'next' | 'continue';
+
+function numgenOf(left: Left): Left['sels'][number] | undefined {
+  for (const x of left.sels) if (x.key === 'numgen') return x;
+  return undefined;
+}
+
+// Whether a left side compares flags (ct state, ct status: any bit in common), found once per expression.
+const flagLefts = new WeakMap<Left, boolean>();
+function isFlagLeft(left: Left): boolean {
+  let f = flagLefts.get(left);
+  if (f === undefined) flagLefts.set(left, (f = left.sels.length === 1 && !left.ops && isFlagType(typeOf(left.sels[0]!.key))));
+  return f;
+}
+
+// A rule's (or a chain's policy's) printed reference, built once: a rule sits in one chain of one table.
+const refs = new WeakMap<NftRule | NftChain, string>();
+function ruleRef(table: NftTable, chain: NftChain, rule?: NftRule): string {
+  const key = rule ?? chain;
+  let r = refs.get(key);
+  if (r === undefined) refs.set(key, (r = refOf(table, chain, rule)));
+  return r;
+}
 
 /** Walks one base chain. */
 export function walkBaseChain(table: NftTable, chain: NftChain, packet: Packet, env: NftEnv, mark: number, connmark: number | undefined): NftChainOutcome[] {
@@ -224,7 +257,7 @@ function evalRule(table: NftTable, base: NftChain, chain: NftChain, rule: NftRul
   for (; i < rule.stmts.length; i++) {
     const s: NftStmt = rule.stmts[i]!;
     if ((s.kind === 'match' || s.kind === 'vmap') && st.numgen === undefined) {
-      const ng = s.left.sels.find((x) => x.key === 'numgen');
+      const ng = numgenOf(s.left);
       if (ng) {
         // numgen random: one branch per value, each 1/N (nft_ng_random_eval: reciprocal_scale over N)
         const mod = ng.mod!;
@@ -247,7 +280,7 @@ function evalRule(table: NftTable, base: NftChain, chain: NftChain, rule: NftRul
         st.numgen = undefined;
         if (vals === null) return 'next';
         if (typeof vals === 'string') return unknown(vals);
-        const flag = s.left.sels.length === 1 && !s.left.ops && isFlagType(typeOf(s.left.sels[0]!.key));
+        const flag = isFlagLeft(s.left);
         const hit = lookup(elementsOf(s.kind === 'match' ? s.right : s.map, table, st), vals, flag);
         if (s.kind === 'match') {
           if ((hit !== undefined) !== (s.op === '==')) return 'next';
@@ -274,8 +307,10 @@ function evalRule(table: NftTable, base: NftChain, chain: NftChain, rule: NftRul
           if (addr === undefined) return unknown('redirect: the incoming interface\'s address is not known');
           q = { ...p, dst: addr, dport: s.port ?? p.dport };
         } else {
-          const addr = env.outIface !== undefined ? env.ifaceAddress(env.outIface) : undefined;
+          const own = env.outIface !== undefined ? env.ifaceAddress(env.outIface) : undefined;
+          const addr = own ?? (env.outIface !== undefined ? env.fallbackSource?.(env.outIface) : undefined);
           if (addr === undefined) return unknown('masquerade: the outgoing interface or its address is not known (give --out and --addr)');
+          if (own === undefined) st.notes.push(`${env.outIface} holds no IPv4 address: the kernel takes ${formatIpv4(addr)}, the first global address of the node's devices (inet_select_addr)`);
           q = { ...p, src: addr };
         }
         if (s.type === 'masquerade' && s.flags?.length) st.notes.push(`masquerade ${s.flags.join(',')}: source port as the kernel picks it; podpath keeps ${p.sport}`);
