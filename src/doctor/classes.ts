@@ -25,7 +25,7 @@ import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
-import type { NodeRecord, World } from '../trace/world.js';
+import type { NodeRecord, PodRecord, World } from '../trace/world.js';
 import type { Ruleset } from '../linux/iptables/types.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
@@ -165,12 +165,25 @@ export function sourceClasses(w: World, probeIds: ReadonlySet<string>, subnets: 
     const first = group[0]!;
     const vpc = first.eni.subnet.vpc.vpc.id;
     const nodes = group.map((n) => n.node.name);
-    const repNode = group.find((n) => n.pods.size > 0);
-    if (repNode) {
-      const pod = [...repNode.pods.values()][0]!;
-      const members = group.flatMap((n) => [...n.pods.values()].map((p) => p.name));
-      out.push({ key: `pods:${first.node.name}`, kind: 'pods', label: `pods on ${first.node.name}${more(group.length - 1, 'node')}`, rep: `pod:${pod.name}`, members, vpc, nodes, ip: formatIpv4(pod.ip) });
+    // Pods behind different interfaces of a node are routed apart (VPC CNI: pods on a secondary ENI
+    // leave by it, chosen by an ip rule on their source address), so each interface's pods are a class.
+    const byEni = new Map<number, PodRecord[]>();
+    for (const n of group) {
+      for (const p of n.pods.values()) {
+        const k = w.enis.get(p.ip)?.deviceIndex ?? 0;
+        const list = byEni.get(k);
+        if (list) list.push(p);
+        else byEni.set(k, [p]);
+      }
     }
+    [...byEni].sort(([a], [b]) => a - b).forEach(([index, pods], i) => {
+      const pod = pods[0]!;
+      const behind = i === 0 ? '' : ` behind device ${index}`;
+      out.push({
+        key: `pods:${first.node.name}${i === 0 ? '' : `:eni${index}`}`, kind: 'pods', label: `pods${behind} on ${first.node.name}${more(group.length - 1, 'node')}`,
+        rep: `pod:${pod.name}`, members: pods.map((p) => p.name), vpc, nodes, ip: formatIpv4(pod.ip),
+      });
+    });
     const hostPods = w.estate.pods.filter((p) => p.hostNetwork && nodes.includes(p.node)).map((p) => p.name);
     out.push({ key: `hosts:${first.node.name}`, kind: 'hosts', label: `node ${first.node.name}${more(group.length - 1, 'node')} and its hostNetwork pods`, rep: `node:${first.node.name}`, members: [...nodes, ...hostPods], vpc, nodes, ip: formatIpv4(first.eth0.address) });
   }

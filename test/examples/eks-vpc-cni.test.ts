@@ -105,7 +105,9 @@ describe('podpath doctor on the EKS example', () => {
     const r = doctor(estate);
     const f = r.findings.find((x) => x.id === 'PP102')!;
     expect(f.title).toBe('Service CIDR 172.20.0.0/16 overlaps vpc-0a7b6c5d4e3f21098 block 172.20.0.0/16');
-    expect(r.pairs.filter((p) => p.src.startsWith('pods:') && p.dst === 'rds:orders-db').map((p) => p.verdict)).toEqual(['delivered', 'delivered']);
+    // Two nodes, each with pods behind its primary ENI and pods behind a secondary ENI (their own class: routed apart).
+    expect(r.pairs.filter((p) => p.src.startsWith('pods:') && p.dst === 'rds:orders-db').map((p) => p.verdict)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+    expect(r.sources.filter((s) => s.kind === 'pods').map((s) => s.key).filter((k) => k.endsWith(':eni1'))).toHaveLength(2);
   });
 
   it('reports PP102 from describe-cluster alone: with no Service, EndpointSlice or ClusterIP in the snapshot', () => {

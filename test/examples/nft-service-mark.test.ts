@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadInput } from '../../src/ingest/load.js';
 import { compileWorld } from '../../src/trace/world.js';
 import type { Hop, Trace } from '../../src/trace/types.js';
+import { doctor } from '../../src/doctor/doctor.js';
 import { repoRoot, traceAll } from '../helpers/estates.js';
 import { run } from '../helpers/run-cli.js';
 import { oracleUnavailable } from '../linux/iptables/netns.js';
@@ -172,5 +173,23 @@ describe.skipIf(oracleUnavailable() ?? nftUnavailable())('issue 3563: the node f
   });
   it('node A as found holds no kube-proxy iptables rule (nftables mode)', () => {
     expect(readFileSync(join(found, 'nodes', NODE_A, 'iptables-save.txt'), 'utf8')).not.toContain('KUBE-SERVICES');
+  });
+});
+
+describe('issue 3563: podpath doctor', () => {
+  const secondary = (r: ReturnType<typeof doctor>) => r.pairs.filter((p) => p.src.endsWith(':eni1') && p.dst === 'services');
+  it('as found: the pods behind a secondary ENI are their own source class, and their Service traffic is dropped at the primary ENI (PP107)', () => {
+    const r = doctor(loadInput({ snapshot: found }));
+    const pairs = secondary(r);
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(pairs.some((p) => p.verdict === 'dropped')).toBe(true);
+    const f = r.findings.find((x) => x.id === 'PP107' && x.pairs.some((p) => p.src.endsWith(':eni1') && p.dst === 'services'));
+    expect(f?.title).toMatch(/^source\/dest check on eni-of-i-\w+ drops /);
+  });
+  it('fixed: every pair of the secondary-ENI pods is delivered, and no PP107 remains', () => {
+    const r = doctor(loadInput({ snapshot: fixed }));
+    expect(secondary(r).map((p) => p.verdict)).toEqual(secondary(r).map(() => 'delivered'));
+    expect(r.pairs.filter((p) => p.src.endsWith(':eni1')).every((p) => p.verdict === 'delivered')).toBe(true);
+    expect(r.findings.filter((x) => x.id === 'PP107')).toEqual([]);
   });
 });
