@@ -31,7 +31,8 @@
 import type { SourceLoc } from '../../model/source.js';
 import type { Token } from './tokenize.js';
 import type { Chain, Diagnostic, Rule, Ruleset, Table, TableName } from './types.js';
-import { parseRuleWords, type RuleContext } from './rule-parse.js';
+import { parseRuleWords, type ParsedRule, type RuleContext } from './rule-parse.js';
+import type { CachedRuleLine, ChainAnswer, ParseCache } from './parse-cache.js';
 
 /** Built-in chains of each table (the hooks it registers). */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
@@ -59,7 +60,13 @@ interface OpenTable {
   at: { line: number; text: string };
   /** The chain the previous rule went to. */
   last?: Chain;
+  /** This table's memo of line parses, when the caller passed a ParseCache. */
+  memo?: Map<string, CachedRuleLine>;
+  /** While a line is parsed for the memo: what the parse reports and the chain look-ups it makes. */
+  rec: { reports?: CachedRuleLine['reports'][number][]; lookups?: (string | ChainAnswer)[] };
 }
+
+const answerOf = (c: Chain | undefined): ChainAnswer => (c === undefined ? 0 : c.builtin ? 2 : 1);
 
 /** Line-by-line Ruleset construction with iptables-restore's checks. */
 export class RulesetBuilder {
@@ -69,7 +76,8 @@ export class RulesetBuilder {
   /** Inside an unknown table: lines are skipped until COMMIT. */
   private skipping = false;
 
-  constructor(readonly file: string, readonly family?: 'ipv6') {}
+  /** `cache`: rule-line parses shared with other dumps (see parse-cache.ts). */
+  constructor(readonly file: string, readonly family?: 'ipv6', private readonly cache?: ParseCache) {}
 
   /** Records a diagnostic. */
   report(severity: Diagnostic['severity'], line: number, text: string, message: string): void {
@@ -111,24 +119,37 @@ export class RulesetBuilder {
     this.tables.set(name, table);
     const at = { line, text };
     const chains = table.chains;
+    const rec: OpenTable['rec'] = {};
     const rules: RuleContext = {
       table: name,
-      error: (m) => this.report('error', at.line, at.text, m),
-      warn: (m) => this.report('warning', at.line, at.text, m),
-      chain: (n) => chains.get(n),
+      error: (m) => {
+        rec.reports?.push({ severity: 'error', message: m });
+        this.report('error', at.line, at.text, m);
+      },
+      warn: (m) => {
+        rec.reports?.push({ severity: 'warning', message: m });
+        this.report('warning', at.line, at.text, m);
+      },
+      chain: (n) => {
+        const c = chains.get(n);
+        rec.lookups?.push(c ? c.name : n, answerOf(c)); // the chain's own name string: later look-ups compare by identity
+        return c;
+      },
       ...(this.family ? { family: this.family } : {}),
     };
-    this.open = { table, line, declared: new Map(), pending: [], rules, at };
+    this.open = { table, line, declared: new Map(), pending: [], rules, at, rec };
+    if (this.cache) this.open.memo = this.cache.linesOf(name, this.family);
   }
 
   /** `:NAME POLICY [p:b]` (or `-P` / `-N` from a listing). */
   declareChain(name: string, policy: string, line: number, text: string, counters?: Chain['counters']): void {
     const open = this.open;
     if (!open) return this.outside(line, text);
-    const prev = open.declared.get(name);
+    const existing = open.table.chains.get(name);
+    // Every declared name is a chain of the table, so a name that is not was never declared.
+    const prev = existing ? open.declared.get(name) : undefined;
     if (prev !== undefined) return this.report('error', line, text, `chain ${name} is already declared at line ${prev}`);
     open.declared.set(name, line);
-    const existing = open.table.chains.get(name);
     if (existing?.builtin) {
       if (policy === '-') {
         // iptables-restore sets a built-in chain's policy only when it is not '-'. A new table's policy is ACCEPT
@@ -158,10 +179,53 @@ export class RulesetBuilder {
     open.table.chains.set(name, chain);
   }
 
-  /** `-A CHAIN words...` (the rule's words are `words[first..]`). */
-  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0): void {
+  /**
+   * `-A CHAIN words...` (the rule's words are `words[first..]`). With `memoKey`
+   * (the line, when it is a plain `-A` line) and a ParseCache, the parse is
+   * stored for later dumps.
+   */
+  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0, memoKey?: string): void {
     const open = this.open;
     if (!open) return this.outside(line, text);
+    const chain = this.chainFor(open, chainName, line, text);
+    open.at.line = line;
+    open.at.text = text;
+    const memo = memoKey === undefined ? undefined : open.memo;
+    if (memo) {
+      open.rec.reports = [];
+      open.rec.lookups = [];
+    }
+    const parsed = parseRuleWords(words, text, open.rules, first);
+    if (memo) {
+      Object.freeze(parsed.matches);
+      this.cache!.store(memo, memoKey!, { chain: chain.name, parsed, reports: open.rec.reports!, lookups: open.rec.lookups! });
+      open.rec.reports = open.rec.lookups = undefined;
+    }
+    this.append(open, chain, parsed, line, text, counters);
+  }
+
+  /**
+   * A plain `-A` line read from the ParseCache: true when the line was parsed
+   * before in this table, with the same chains in reach, and is now added;
+   * false when the caller must read it (then with `memoKey`).
+   */
+  addMemoisedRule(text: string, line: number): boolean {
+    const open = this.open;
+    const hit = open?.memo?.get(text);
+    if (!hit) return false;
+    const chains = open!.table.chains;
+    const chain = this.chainFor(open!, hit.chain, line, text);
+    const lookups = hit.lookups;
+    // A look-up answered differently here (e.g. the jump target is not a chain in this dump): the caller reads the line.
+    for (let i = 0; i < lookups.length; i += 2) if (answerOf(chains.get(lookups[i] as string)) !== lookups[i + 1]) return false;
+    for (const r of hit.reports) this.report(r.severity, line, text, r.message);
+    this.cache!.hits++;
+    this.append(open!, chain, hit.parsed, line, text, undefined);
+    return true;
+  }
+
+  /** The chain a rule is appended to; an undeclared one is reported and made. */
+  private chainFor(open: OpenTable, chainName: string, line: number, text: string): Chain {
     // Dumps list a chain's rules together: remember the last chain appended to.
     let chain = open.last?.name === chainName ? open.last : open.table.chains.get(chainName);
     if (!chain) {
@@ -170,9 +234,12 @@ export class RulesetBuilder {
       chain = { name: chainName, builtin: false, loc: this.loc(line), rules: [] };
       open.table.chains.set(chainName, chain);
     }
-    open.at.line = line;
-    open.at.text = text;
-    const parsed = parseRuleWords(words, text, open.rules, first);
+    return chain;
+  }
+
+  /** Appends the Rule of a parsed line to its chain, with the checks that depend on the chain. */
+  private append(open: OpenTable, chain: Chain, parsed: Readonly<ParsedRule>, line: number, text: string, counters: Rule['counters']): void {
+    const chainName = chain.name;
     if (chain.builtin) {
       // iptables refuses -i in OUTPUT/POSTROUTING and -o in PREROUTING/INPUT ("Can't use -i with OUTPUT").
       const noIn = chainName === 'OUTPUT' || chainName === 'POSTROUTING';
@@ -189,10 +256,10 @@ export class RulesetBuilder {
     const { matches, target } = parsed;
     const c = counters ?? parsed.counters;
     let rule: Rule;
-    if (target && c) rule = { chain: chain.name, num, loc, text, matches, target, counters: c };
-    else if (target) rule = { chain: chain.name, num, loc, text, matches, target };
-    else if (c) rule = { chain: chain.name, num, loc, text, matches, counters: c };
-    else rule = { chain: chain.name, num, loc, text, matches };
+    if (target && c) rule = { chain: chainName, num, loc, text, matches, target, counters: c };
+    else if (target) rule = { chain: chainName, num, loc, text, matches, target };
+    else if (c) rule = { chain: chainName, num, loc, text, matches, counters: c };
+    else rule = { chain: chainName, num, loc, text, matches };
     chain.rules.push(rule);
     open.last = chain;
     if (parsed.undeclaredJump !== undefined) open.pending.push({ rule, name: parsed.undeclaredJump });

@@ -25,6 +25,7 @@ import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
 import { tokenize } from './tokenize.js';
+import type { ChainLine, ParseCache } from './parse-cache.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
 export interface ParseResult<T> {
@@ -60,27 +61,47 @@ export function detectFamily(text: string): 'ipv6' | undefined {
   return IPV6_ADDRESS_OPTION.test(text) ? 'ipv6' : undefined;
 }
 
+/** Options of parseIptablesSave. */
+export interface ParseOptions {
+  /**
+   * Rule-line parses shared across calls (see parse-cache.ts): a line read
+   * before in the same table is not read again. The result is the same with
+   * or without it, except that Rules read through it share their `matches`
+   * (frozen) and `target` objects with other Rules of the same line.
+   * @default none: every line is read
+   */
+  cache?: ParseCache;
+}
+
 /** Parses iptables-save (or ip6tables-save) output. Never throws. */
-export function parseIptablesSave(src: TextSource): ParseResult<Ruleset> {
-  const b = new RulesetBuilder(src.file ?? '<input>', detectFamily(src.text));
+export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): ParseResult<Ruleset> {
+  const b = new RulesetBuilder(src.file ?? '<input>', detectFamily(src.text), options.cache);
   const first = src.firstLine ?? 1;
-  const lines = splitLines(src.text);
+  const cache = options.cache;
+  const lines = cache ? cache.splitLines(src.text, b.family) : splitLines(src.text);
   let lastLine = first;
   let lastText = '';
   for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.trimEnd();
+    const raw = lines[index]!;
+    // trim only when an end is not printable ASCII (most lines: no call)
+    const line = isPrintable(raw.charCodeAt(raw.length - 1)) ? raw : raw.trimEnd();
     const lineNo = first + index;
-    const body = line.trimStart();
+    const body = isPrintable(line.charCodeAt(0)) ? line : line.trimStart();
     if (body === '' || body.charCodeAt(0) === HASH) continue;
     lastLine = lineNo;
     lastText = line;
-    readLine(b, body, line, lineNo);
+    // A plain `-A` line parsed before (in this or another dump) costs a look-up.
+    if (cache && body.charCodeAt(0) === DASH && body.charCodeAt(1) === A && body.charCodeAt(2) === 32 && b.addMemoisedRule(line, lineNo)) continue;
+    readLine(b, body, line, lineNo, cache);
   }
   const value = b.finish(lastLine, lastText);
   return { value, diagnostics: b.diagnostics };
 }
 
 const HASH = 35;
+const isPrintable = (c: number): boolean => c > 32 && c < 127;
+const DASH = 45;
+const A = 65;
 
 /**
  * CHAIN_DECL's groups for the common form `:NAME POLICY [p:b]` (printable
@@ -118,16 +139,22 @@ function digitsOnly(body: string, from: number, to: number): boolean {
   return true;
 }
 
+/** A chain declaration's name, policy and counters; null when the line is not one. */
+function readChainLine(body: string): ChainLine {
+  const m = plainChainLine(body) ?? CHAIN_DECL.exec(body);
+  if (!m) return null;
+  return [m[1]!, m[2]!, m[3] !== undefined ? { packets: Number(m[3]), bytes: Number(m[4]) } : undefined];
+}
+
 /** One non-blank, non-comment line. */
-function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number): void {
+function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number, cache: ParseCache | undefined): void {
   if (b.isSkipping && body !== 'COMMIT' && !body.startsWith('*')) return;
   if (body.startsWith('*')) return b.openTable(body.slice(1).trim(), lineNo, line);
   if (body === 'COMMIT') return b.commit(lineNo, line);
   if (body.startsWith(':')) {
-    const m = plainChainLine(body) ?? CHAIN_DECL.exec(body);
-    if (!m) return b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
-    const counters = m[3] !== undefined ? { packets: Number(m[3]), bytes: Number(m[4]) } : undefined;
-    return b.declareChain(m[1]!, m[2]!, lineNo, line, counters);
+    const c = cache ? cache.chainLine(body, readChainLine) : readChainLine(body);
+    if (!c) return b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
+    return b.declareChain(c[0], c[1], lineNo, line, c[2]);
   }
   const { tokens, error } = tokenize(line);
   if (error) b.report('error', lineNo, line, error);
@@ -142,7 +169,9 @@ function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number)
   if (cmd === '-A' || cmd === '--append') {
     const chain = tokens[at + 1];
     if (!chain) return b.report('error', lineNo, line, `${cmd} needs a chain name`);
-    return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2);
+    // Memoised: plain `-A CHAIN` lines that tokenised cleanly (the line is the key, so no counters prefix).
+    const memoKey = cache && !error && at === 0 && cmd === '-A' ? line : undefined;
+    return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2, memoKey);
   }
   if (OTHER_COMMANDS.has(cmd)) {
     return b.report('error', lineNo, line, `${cmd}: iptables-save writes only -A rules; podpath does not apply other commands`);
