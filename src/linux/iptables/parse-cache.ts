@@ -23,9 +23,11 @@
  *
  * Making a hit cheap: hashing and comparing every line of a 5 MB dump costs
  * more than the rest of a hit. So the cache also keeps the lines of a
- * reference dump (per family), and `splitLines` hands out the reference's own
+ * reference dump (per family), and `split` hands out the reference's own
  * string for a line that equals it; a memo look-up of such a line is then an
- * identity hit with a stored hash. Chain declarations are memoised too, so a
+ * identity hit with a stored hash. Better still, where a table's lines are
+ * the reference's lines in order, the parse the reference used for a line is
+ * taken without any look-up (see SplitDump). Chain declarations are memoised too, so a
  * chain's name is one string object in every dump and the chain look-ups of
  * rules find it the same way.
  *
@@ -50,6 +52,10 @@ export interface CachedRuleLine {
   reports: readonly { severity: Diagnostic['severity']; message: string }[];
   /** The chain look-ups the parse made, with their answers: name, answer, name, answer... */
   lookups: readonly (string | ChainAnswer)[];
+  /** The target is a jump (or goto) to a user chain. */
+  jump: boolean;
+  /** The id of the reference dump in which this line was a jump of a loop-free table (0: none); see builder.ts. */
+  loopFreeIn: number;
 }
 
 /** Options of a ParseCache. */
@@ -64,10 +70,31 @@ export interface ParseCacheOptions {
 /** A chain declaration line read: `:NAME POLICY [p:b]` (null: not in that form). */
 export type ChainLine = readonly [name: string, policy: string, counters: { packets: number; bytes: number } | undefined] | null;
 
-/** The lines of a dump, in order, and where each first occurs. */
+/** The lines of a dump, in order, where each first occurs, and what its rule lines read to there. */
 interface Reference {
+  id: number;
   lines: string[];
   at: Map<string, number>;
+  entries: (CachedRuleLine | undefined)[];
+}
+
+/** A dump cut into lines by ParseCache.split. */
+export interface SplitDump {
+  lines: string[];
+  /** Each line's index in the reference dump (-1: not there). */
+  at: Int32Array;
+  /**
+   * The parse each rule line of the reference dump used, by its index there.
+   * Where a table's lines are, since its `*table` line, the reference's lines
+   * in order, the builder holds what it held in the reference at that point,
+   * so that parse holds without checking its chain look-ups.
+   */
+  known: readonly (CachedRuleLine | undefined)[];
+  /** When this dump becomes the reference: the parse each rule line used, filled in by the caller. */
+  record?: (CachedRuleLine | undefined)[];
+  /** The reference's id (0: there is none), and this dump's id when it becomes the reference (0: it does not). */
+  refId: number;
+  becomes: number;
 }
 
 /** A reference is replaced by the dump just split when more than this share of its lines were not in it. */
@@ -80,6 +107,7 @@ export class ParseCache {
   private readonly chainLines = new Map<string, ChainLine>();
   private readonly references = new Map<string, Reference>();
   private count = 0;
+  private nextReference = 1;
   /** Lookups that found a line (for figures and tests). */
   hits = 0;
   /** Lines parsed and stored. */
@@ -104,16 +132,13 @@ export class ParseCache {
 
   /** Stores a line's parse; empties every memo first when the cache is full. */
   store(memo: Map<string, CachedRuleLine>, text: string, entry: CachedRuleLine): void {
-    if (this.count >= this.maxLines) {
-      for (const m of this.memos.values()) m.clear();
-      this.count = 0;
-    }
+    if (this.count >= this.maxLines) this.clear();
     if (!memo.has(text)) this.count++;
     memo.set(text, entry);
     this.misses++;
   }
 
-  /** Forgets every line. */
+  /** Forgets every line (a parse under way keeps the reference it started with). */
   clear(): void {
     for (const m of this.memos.values()) m.clear();
     this.chainLines.clear();
@@ -137,12 +162,15 @@ export class ParseCache {
   /**
    * The lines of `text` as parse.ts's splitLines cuts them (LF or CRLF, no
    * phantom line after a final newline; an empty text gives none), each line
-   * that the reference dump of `family` also has being the reference's string.
+   * that the reference dump of `family` also has being the reference's string;
+   * see SplitDump. The dump becomes the reference when there is none or when
+   * more than 5% of its lines are not in it.
    */
-  splitLines(text: string, family: 'ipv6' | undefined): string[] {
+  split(text: string, family: 'ipv6' | undefined): SplitDump {
     const key = family ?? 'ipv4';
     const ref = this.references.get(key);
     const lines: string[] = [];
+    const positions: number[] = [];
     const n = text.length;
     let misses = 0;
     let j = 0; // the reference line expected next
@@ -154,14 +182,16 @@ export class ParseCache {
       const expected = ref?.lines[j];
       if (expected !== undefined && expected.length === line.length && expected === line) {
         line = expected;
-        j++;
+        positions.push(j++);
       } else {
         // Out of step with the reference (a line added, changed or removed): find the line there and go on after it.
         const at = ref?.at.get(line);
         if (at !== undefined) {
           line = ref!.lines[at]!;
+          positions.push(at);
           j = at + 1;
         } else {
+          positions.push(-1);
           misses++;
           j++;
         }
@@ -169,14 +199,17 @@ export class ParseCache {
       lines.push(line);
       pos = end + 1;
     }
+    const out: SplitDump = { lines, at: Int32Array.from(positions), known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
     if (!ref || misses > lines.length * REFERENCE_MISS_SHARE) {
       const at = new Map<string, number>();
       lines.forEach((l, i) => {
         if (!at.has(l)) at.set(l, i);
       });
-      this.references.set(key, { lines, at });
+      out.record = new Array<CachedRuleLine | undefined>(lines.length);
+      out.becomes = this.nextReference++;
+      this.references.set(key, { id: out.becomes, lines, at, entries: out.record });
     }
-    return lines;
+    return out;
   }
 }
 

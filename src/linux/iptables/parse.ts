@@ -25,7 +25,7 @@ import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
 import { tokenize } from './tokenize.js';
-import type { ChainLine, ParseCache } from './parse-cache.js';
+import type { CachedRuleLine, ChainLine, ParseCache } from './parse-cache.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
 export interface ParseResult<T> {
@@ -78,21 +78,35 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   const b = new RulesetBuilder(src.file ?? '<input>', detectFamily(src.text), options.cache);
   const first = src.firstLine ?? 1;
   const cache = options.cache;
-  const lines = cache ? cache.splitLines(src.text, b.family) : splitLines(src.text);
+  const split = cache?.split(src.text, b.family);
+  if (split) b.readAgainst(split.refId, split.becomes);
+  const lines = split ? split.lines : splitLines(src.text);
   let lastLine = first;
   let lastText = '';
+  let inStep = false; // the lines since this table's `*table` line are the reference dump's, in order
+  let prevAt = -1;
   for (let index = 0; index < lines.length; index++) {
     const raw = lines[index]!;
     // trim only when an end is not printable ASCII (most lines: no call)
     const line = isPrintable(raw.charCodeAt(raw.length - 1)) ? raw : raw.trimEnd();
     const lineNo = first + index;
     const body = isPrintable(line.charCodeAt(0)) ? line : line.trimStart();
+    let at = -1;
+    if (split) {
+      at = split.at[index]!;
+      inStep = at >= 0 && (body.charCodeAt(0) === STAR || (inStep && at === prevAt + 1));
+      prevAt = at;
+    }
     if (body === '' || body.charCodeAt(0) === HASH) continue;
     lastLine = lineNo;
     lastText = line;
-    // A plain `-A` line parsed before (in this or another dump) costs a look-up.
-    if (cache && body.charCodeAt(0) === DASH && body.charCodeAt(1) === A && body.charCodeAt(2) === 32 && b.addMemoisedRule(line, lineNo)) continue;
-    readLine(b, body, line, lineNo, cache);
+    let used: CachedRuleLine | undefined;
+    // A plain `-A` line parsed before (in this or another dump) costs a look-up, or nothing when in step with the reference.
+    if (split && body.charCodeAt(0) === DASH && body.charCodeAt(1) === A && body.charCodeAt(2) === 32) {
+      used = b.addMemoisedRule(line, lineNo, inStep ? split.known[at] : undefined);
+    }
+    used ??= readLine(b, body, line, lineNo, cache);
+    if (split?.record && used) split.record[index] = used;
   }
   const value = b.finish(lastLine, lastText);
   return { value, diagnostics: b.diagnostics };
@@ -102,6 +116,7 @@ const HASH = 35;
 const isPrintable = (c: number): boolean => c > 32 && c < 127;
 const DASH = 45;
 const A = 65;
+const STAR = 42;
 
 /**
  * CHAIN_DECL's groups for the common form `:NAME POLICY [p:b]` (printable
@@ -146,16 +161,21 @@ function readChainLine(body: string): ChainLine {
   return [m[1]!, m[2]!, m[3] !== undefined ? { packets: Number(m[3]), bytes: Number(m[4]) } : undefined];
 }
 
-/** One non-blank, non-comment line. */
-function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number, cache: ParseCache | undefined): void {
-  if (b.isSkipping && body !== 'COMMIT' && !body.startsWith('*')) return;
-  if (body.startsWith('*')) return b.openTable(body.slice(1).trim(), lineNo, line);
-  if (body === 'COMMIT') return b.commit(lineNo, line);
-  if (body.startsWith(':')) {
+/** One non-blank, non-comment line; a rule line's parse when it was stored in the cache. */
+function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number, cache: ParseCache | undefined): CachedRuleLine | undefined {
+  if (b.isSkipping && body !== 'COMMIT' && !body.startsWith('*')) return undefined;
+  if (body.startsWith('*')) b.openTable(body.slice(1).trim(), lineNo, line);
+  else if (body === 'COMMIT') b.commit(lineNo, line);
+  else if (body.startsWith(':')) {
     const c = cache ? cache.chainLine(body, readChainLine) : readChainLine(body);
-    if (!c) return b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
-    return b.declareChain(c[0], c[1], lineNo, line, c[2]);
-  }
+    if (!c) b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
+    else b.declareChain(c[0], c[1], lineNo, line, c[2]);
+  } else return readRuleLine(b, line, lineNo, cache);
+  return undefined;
+}
+
+/** A line that is not a table, chain or COMMIT line: `-A` or an error. */
+function readRuleLine(b: RulesetBuilder, line: string, lineNo: number, cache: ParseCache | undefined): CachedRuleLine | undefined {
   const { tokens, error } = tokenize(line);
   if (error) b.report('error', lineNo, line, error);
   let counters: { packets: number; bytes: number } | undefined;
@@ -168,14 +188,16 @@ function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number,
   const cmd = tokens[at]?.value ?? '';
   if (cmd === '-A' || cmd === '--append') {
     const chain = tokens[at + 1];
-    if (!chain) return b.report('error', lineNo, line, `${cmd} needs a chain name`);
+    if (!chain) {
+      b.report('error', lineNo, line, `${cmd} needs a chain name`);
+      return undefined;
+    }
     // Memoised: plain `-A CHAIN` lines that tokenised cleanly (the line is the key, so no counters prefix).
     const memoKey = cache && !error && at === 0 && cmd === '-A' ? line : undefined;
     return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2, memoKey);
   }
-  if (OTHER_COMMANDS.has(cmd)) {
-    return b.report('error', lineNo, line, `${cmd}: iptables-save writes only -A rules; podpath does not apply other commands`);
-  }
-  b.report('error', lineNo, line, 'not an iptables-save line (expected *table, :CHAIN, -A, COMMIT or # comment)');
+  if (OTHER_COMMANDS.has(cmd)) b.report('error', lineNo, line, `${cmd}: iptables-save writes only -A rules; podpath does not apply other commands`);
+  else b.report('error', lineNo, line, 'not an iptables-save line (expected *table, :CHAIN, -A, COMMIT or # comment)');
+  return undefined;
 }
 

@@ -78,6 +78,20 @@ describe('ParseCache', () => {
     expect(b.diagnostics.map((d) => d.message)).not.toContain("unknown option '--some-option'");
   });
 
+  it('finds a jump loop made of lines that the reference dump had in loop-free tables', () => {
+    const ab = '-A A -j B';
+    const ba = '-A B -j A';
+    // The reference reads nat twice (each block loop-free); a later dump has both jumps in one nat table.
+    const reference = `${table('nat', ['A', 'B'], [ab])}${table('nat', ['A', 'B'], [ba])}`;
+    const looping = table('nat', ['A', 'B'], [ab, ba]);
+    for (const order of [[reference, looping], [table('nat', ['A', 'B'], [ab]), looping, table('nat', ['A', 'B'], [ab]), looping]]) {
+      const cache = new ParseCache();
+      for (const text of order) sameWithCache(cache, text, 'loops');
+      const { diagnostics } = parseIptablesSave({ text: looping, file: 'l' }, { cache });
+      expect(diagnostics.filter((d) => d.message.includes('jump loop'))).toHaveLength(1);
+    }
+  });
+
   it('holds for random edits of corpus and kube-proxy dumps read through one cache in any order', () => {
     const texts = [...corpusTexts.map(([, t]) => t), kubeProxy(12)];
     const cache = new ParseCache();
