@@ -24,7 +24,7 @@
 import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
-import { tokenize } from './tokenize.js';
+import { TokenPool, tokenizeReusing } from './tokenize.js';
 import type { CachedRuleLine, ChainLine, ParseCache } from './parse-cache.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
@@ -80,6 +80,7 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   const cache = options.cache;
   const split = cache?.split(src.text, b.family);
   if (split) b.readAgainst(split.refId, split.becomes);
+  const pool = new TokenPool();
   const lines = split ? split.lines : splitLines(src.text);
   let lastLine = first;
   let lastText = '';
@@ -105,7 +106,7 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
     if (split && body.charCodeAt(0) === DASH && body.charCodeAt(1) === A && body.charCodeAt(2) === 32) {
       used = b.addMemoisedRule(line, lineNo, inStep ? split.known[at] : undefined);
     }
-    used ??= readLine(b, body, line, lineNo, cache);
+    used ??= readLine(b, body, line, lineNo, cache, pool);
     if (split?.record && used) split.record[index] = used;
   }
   const value = b.finish(lastLine, lastText);
@@ -162,7 +163,7 @@ function readChainLine(body: string): ChainLine {
 }
 
 /** One non-blank, non-comment line; a rule line's parse when it was stored in the cache. */
-function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number, cache: ParseCache | undefined): CachedRuleLine | undefined {
+function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number, cache: ParseCache | undefined, pool: TokenPool): CachedRuleLine | undefined {
   if (b.isSkipping && body !== 'COMMIT' && !body.startsWith('*')) return undefined;
   if (body.startsWith('*')) b.openTable(body.slice(1).trim(), lineNo, line);
   else if (body === 'COMMIT') b.commit(lineNo, line);
@@ -170,13 +171,15 @@ function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number,
     const c = cache ? cache.chainLine(body, readChainLine) : readChainLine(body);
     if (!c) b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
     else b.declareChain(c[0], c[1], lineNo, line, c[2]);
-  } else return readRuleLine(b, line, lineNo, cache);
+  } else return readRuleLine(b, line, lineNo, cache, pool);
   return undefined;
 }
 
 /** A line that is not a table, chain or COMMIT line: `-A` or an error. */
-function readRuleLine(b: RulesetBuilder, line: string, lineNo: number, cache: ParseCache | undefined): CachedRuleLine | undefined {
-  const { tokens, error } = tokenize(line);
+function readRuleLine(b: RulesetBuilder, line: string, lineNo: number, cache: ParseCache | undefined, pool: TokenPool): CachedRuleLine | undefined {
+  // The Tokens are reused for the next line: nothing below keeps one.
+  const error = tokenizeReusing(line, pool);
+  const tokens = pool.tokens;
   if (error) b.report('error', lineNo, line, error);
   let counters: { packets: number; bytes: number } | undefined;
   let at = 0; // the command word, after an optional [packets:bytes]
