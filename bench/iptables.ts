@@ -10,6 +10,12 @@
  * iptables), timed in paired rounds, ratio = median of the rounds' ratios.
  * Goal: ratio >= 1.0x (podpath at least as fast as the kernel tools).
  *
+ * parse with a ParseCache: an estate's dumps differ in a few lines (each node
+ * group's masquerade rule, a node's own port). VARIANTS such variants of the
+ * dump parsed through one shared ParseCache, against the same dumps parsed
+ * each on its own (CPU time, median of rounds); the cached results are checked
+ * to have every rule of the uncached ones.
+ *
  * trace: walkHook PREROUTING for pod -> ClusterIP packets through those rules
  * against the naive linear walk: reference-walk.ts, the plain reading of the
  * kernel's traversal (every rule of a chain in order, every match asked
@@ -17,6 +23,11 @@
  * Goal: < 1 ms per trace and >= 20x the naive walk. Also shown: walkHook with
  * its destination index off (same compiled rules and inline checks), which
  * isolates what the index buys. Each walk runs in its own worker thread.
+ *
+ * node path: walkNodePath, the node part of a trace (PREROUTING, routing,
+ * FORWARD, POSTROUTING for the request, then the reply back through conntrack)
+ * for the same packets, per trace (one of a packet's 5 statistic branches, as
+ * `podpath trace` gives one trace per branch). Goal: < 300 us per trace, warm.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { kubeProxySaveText, type KubeProxyServicePort } from '../src/k8s/kube-proxy/rules.js';
 import { parseIptablesSave } from '../src/linux/iptables/parse.js';
+import { ParseCache } from '../src/linux/iptables/parse-cache.js';
 import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
 import type { WalkerData } from './iptables-walker.js';
 import type { Figure } from './figure.js';
@@ -101,6 +113,45 @@ function benchParse(figures: Figure[]): void {
   }
 }
 
+// parse with a shared cache: variants of the dump as a node group's nodes have them.
+const VARIANTS = 8;
+const variants = Array.from({ length: VARIANTS }, (_, i) => {
+  const masq = `-A POSTROUTING ! -d 10.244.0.0/16 -o eth0 -m comment --comment "group-${i}: masquerade leaving the pod network" -j MASQUERADE\nCOMMIT`;
+  const port = `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport ${9100 + i} -m comment --comment "exporter on node-${i}" -j ACCEPT`;
+  return text.replace(/\nCOMMIT(?![\s\S]*\nCOMMIT)/, `\n${masq}`).replace(/^\*filter\n:INPUT ACCEPT \[0:0\]/m, port);
+});
+const cpuMs = (fn: () => void): number => {
+  const a = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(a);
+  return (d.user + d.system) / 1000;
+};
+const ruleCount = (rs: ReturnType<typeof parseIptablesSave>['value']): number =>
+  [...rs.tables.values()].reduce((n, t) => n + [...t.chains.values()].reduce((k, c) => k + c.rules.length, 0), 0);
+
+function benchParseCache(figures: Figure[]): void {
+  const plain: number[] = [];
+  const cached: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    let counts: number[] = [];
+    plain.push(cpuMs(() => {
+      counts = variants.map((t, i) => ruleCount(parseIptablesSave({ text: t, file: `node-${i}` }).value));
+    }));
+    const cache = new ParseCache();
+    let withCache: number[] = [];
+    cached.push(cpuMs(() => {
+      withCache = variants.map((t, i) => ruleCount(parseIptablesSave({ text: t, file: `node-${i}` }, { cache }).value));
+    }));
+    if (withCache.join() !== counts.join()) throw new Error(`cached parse lost rules: ${withCache.join()} vs ${counts.join()}`);
+  }
+  const a = median(plain);
+  const b = median(cached);
+  say(`iptables/parse-cache: ${VARIANTS} dumps of ${rules} rules differing in 2 lines each (CPU time, median of 3 rounds)`);
+  say(`  each parsed on its own         ${a.toFixed(0).padStart(8)} ms`);
+  say(`  through one shared ParseCache  ${b.toFixed(0).padStart(8)} ms   ratio ${(a / b).toFixed(1)}x   (${(b / VARIANTS).toFixed(1)} ms per dump, the first one cold)`);
+  figures.push({ name: `iptables parse ${VARIANTS} variant dumps (ParseCache)`, value: round(b), unit: 'ms', baseline: `no cache ${round(a)} ms`, ratio: round(a / b) });
+}
+
 // trace: each walk in its own isolate, timed in alternating rounds.
 type Walk = WalkerData['walk'];
 /** Starts a walker (bench/iptables-walker.ts) and resolves when it is warm. */
@@ -123,16 +174,18 @@ function startWalker(walk: Walk): Promise<{ round(passes: number): Promise<numbe
 
 // Passes per round, so that each round runs for some 20-40 ms (short rounds
 // measure a thread waking up more than the walk).
-const PASSES: Record<Walk, number> = { indexed: 30, 'no-index': 2, reference: 1 };
+const PASSES: Record<Walk, number> = { indexed: 30, 'no-index': 2, reference: 1, 'node-path': 5 };
 async function benchWalk(figures: Figure[]): Promise<void> {
-const walkers = { indexed: await startWalker('indexed'), 'no-index': await startWalker('no-index'), reference: await startWalker('reference') };
+const walkers = {
+  indexed: await startWalker('indexed'), 'no-index': await startWalker('no-index'), reference: await startWalker('reference'), 'node-path': await startWalker('node-path'),
+};
 // Paired rounds, each timing the walks back to back, so a change of machine
 // speed (shared cores) moves both sides of a ratio alike; medians over rounds.
-const samples: Record<Walk, number[]> = { indexed: [], 'no-index': [], reference: [] };
+const samples: Record<Walk, number[]> = { indexed: [], 'no-index': [], reference: [], 'node-path': [] };
 const ratios: Record<'reference' | 'no-index', number[]> = { reference: [], 'no-index': [] };
 try {
   for (let r = 0; r < 9; r++) {
-    for (const w of ['indexed', 'no-index', 'reference'] as const) samples[w].push(await walkers[w].round(PASSES[w]));
+    for (const w of ['indexed', 'no-index', 'reference', 'node-path'] as const) samples[w].push(await walkers[w].round(PASSES[w]));
     const f = samples.indexed[r]!;
     ratios.reference.push(samples.reference[r]! / f);
     ratios['no-index'].push(samples['no-index'][r]! / f);
@@ -150,6 +203,10 @@ say(`  naive linear walk         ${us('reference')}   ratio ${ratio.toFixed(1)}x
 say(`    (the plain reading of the traversal: every rule in order, every match through the registry; src/linux/iptables/reference-walk.ts)`);
 say(`  walkHook without index    ${us('no-index')}   ratio ${median(ratios['no-index']).toFixed(1)}x   (what the destination index alone buys)`);
 figures.push({ name: 'iptables trace (walkHook)', value: round(fastUs), unit: 'us/trace', baseline: `naive linear walk ${round(median(samples.reference))} us`, ratio: round(ratio) });
+// A packet forks into 5 branches at KUBE-SVC's -m statistic rules, and a trace is one branch (`podpath trace` gives one per branch).
+const nodeUs = median(samples['node-path']) / 5;
+say(`  node path, request + reply ${nodeUs.toFixed(1).padStart(7)} us/trace   goal < 300 us: ${nodeUs < 300 ? 'met' : 'NOT met'}   (walkNodePath: PREROUTING, FORWARD, POSTROUTING, the reply; ${median(samples['node-path']).toFixed(1)} us per packet for its 5 branches)`);
+figures.push({ name: 'iptables node path (request + reply)', value: round(nodeUs), unit: 'us/trace', baseline: 'goal 300 us', ratio: round(300 / nodeUs) });
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
@@ -158,6 +215,7 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 export async function benchIptables(): Promise<Figure[]> {
   const figures: Figure[] = [];
   benchParse(figures);
+  benchParseCache(figures);
   await benchWalk(figures);
   return figures;
 }

@@ -31,7 +31,8 @@
 import type { SourceLoc } from '../../model/source.js';
 import type { Token } from './tokenize.js';
 import type { Chain, Diagnostic, Rule, Ruleset, Table, TableName } from './types.js';
-import { parseRuleWords, type RuleContext } from './rule-parse.js';
+import { parseRuleWords, type ParsedRule, type RuleContext } from './rule-parse.js';
+import type { CachedRuleLine, ChainAnswer, ParseCache } from './parse-cache.js';
 
 /** Built-in chains of each table (the hooks it registers). */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
@@ -50,8 +51,12 @@ export function isTableName(name: string): name is TableName {
 interface OpenTable {
   table: Table;
   line: number;
-  /** Declared chains and where. */
-  declared: Map<string, number>;
+  /**
+   * Which chains are declared: a declared chain's `loc` is its declaration. User chains made by a rule before
+   * (or without) their declaration are listed until declared; built-in chains once declared.
+   */
+  undeclared: Set<string>;
+  builtinDeclared: Set<string>;
   /** Rules whose jump target was not a chain when they were read. */
   pending: { rule: Rule; name: string }[];
   /** What the rule reader reports through, made once per table; `at` is the rule being read. */
@@ -59,7 +64,17 @@ interface OpenTable {
   at: { line: number; text: string };
   /** The chain the previous rule went to. */
   last?: Chain;
+  /** This table's memo of line parses, when the caller passed a ParseCache. */
+  memo?: Map<string, CachedRuleLine>;
+  /** While a line is parsed for the memo: what the parse reports and the chain look-ups it makes. */
+  rec: { reports?: CachedRuleLine['reports'][number][]; lookups?: (string | ChainAnswer)[] };
+  /** A jump of this table is not known from a loop-free table of the reference dump: the loop check must run. */
+  novel: boolean;
+  /** The memoised jumps of this table, when this dump becomes the reference. */
+  jumps?: CachedRuleLine[];
 }
+
+const answerOf = (c: Chain | undefined): ChainAnswer => (c === undefined ? 0 : c.builtin ? 2 : 1);
 
 /** Line-by-line Ruleset construction with iptables-restore's checks. */
 export class RulesetBuilder {
@@ -69,7 +84,19 @@ export class RulesetBuilder {
   /** Inside an unknown table: lines are skipped until COMMIT. */
   private skipping = false;
 
-  constructor(readonly file: string, readonly family?: 'ipv6') {}
+  /** `cache`: rule-line parses shared with other dumps (see parse-cache.ts). */
+  constructor(readonly file: string, readonly family?: 'ipv6', private readonly cache?: ParseCache) {}
+
+  /** The reference dump the lines are read against (0: none), and the id this dump gets as the new reference (0: none). */
+  private reference = { id: 0, becomes: 0 };
+  /** Loop-free tables of this dump with their memoised jumps, for stamping when it becomes the reference. */
+  private loopFree: { name: TableName; jumps: CachedRuleLine[] }[] = [];
+  private tableCount = new Map<TableName, number>();
+
+  /** Sets the reference dump of a ParseCache split (see parse-cache.ts). */
+  readAgainst(id: number, becomes: number): void {
+    this.reference = { id, becomes };
+  }
 
   /** Records a diagnostic. */
   report(severity: Diagnostic['severity'], line: number, text: string, message: string): void {
@@ -111,25 +138,39 @@ export class RulesetBuilder {
     this.tables.set(name, table);
     const at = { line, text };
     const chains = table.chains;
+    const rec: OpenTable['rec'] = {};
     const rules: RuleContext = {
       table: name,
-      error: (m) => this.report('error', at.line, at.text, m),
-      warn: (m) => this.report('warning', at.line, at.text, m),
-      chain: (n) => chains.get(n),
+      error: (m) => {
+        rec.reports?.push({ severity: 'error', message: m });
+        this.report('error', at.line, at.text, m);
+      },
+      warn: (m) => {
+        rec.reports?.push({ severity: 'warning', message: m });
+        this.report('warning', at.line, at.text, m);
+      },
+      chain: (n) => {
+        const c = chains.get(n);
+        rec.lookups?.push(c ? c.name : n, answerOf(c)); // the chain's own name string: later look-ups compare by identity
+        return c;
+      },
       ...(this.family ? { family: this.family } : {}),
     };
-    this.open = { table, line, declared: new Map(), pending: [], rules, at };
+    this.open = { table, line, undeclared: new Set(), builtinDeclared: new Set(), pending: [], rules, at, rec, novel: this.reference.id === 0 };
+    this.tableCount.set(name, (this.tableCount.get(name) ?? 0) + 1);
+    if (this.cache) this.open.memo = this.cache.linesOf(name, this.family);
+    if (this.reference.becomes) this.open.jumps = [];
   }
 
   /** `:NAME POLICY [p:b]` (or `-P` / `-N` from a listing). */
   declareChain(name: string, policy: string, line: number, text: string, counters?: Chain['counters']): void {
     const open = this.open;
     if (!open) return this.outside(line, text);
-    const prev = open.declared.get(name);
-    if (prev !== undefined) return this.report('error', line, text, `chain ${name} is already declared at line ${prev}`);
-    open.declared.set(name, line);
     const existing = open.table.chains.get(name);
+    const prev = existing && declaredAt(open, existing);
+    if (prev !== undefined) return this.report('error', line, text, `chain ${name} is already declared at line ${prev}`);
     if (existing?.builtin) {
+      open.builtinDeclared.add(name);
       if (policy === '-') {
         // iptables-restore sets a built-in chain's policy only when it is not '-'. A new table's policy is ACCEPT
         // (iptables-nft recreates the table on a flushing restore); iptables-legacy keeps an earlier one.
@@ -151,6 +192,7 @@ export class RulesetBuilder {
     if (name.startsWith('-') || name === '!') this.report('error', line, text, `'${name}' is not a valid chain name`);
     if (existing) {
       existing.loc = this.loc(line); // declared after rules were appended to it (already reported)
+      open.undeclared.delete(name);
       return;
     }
     const loc = this.loc(line);
@@ -158,10 +200,78 @@ export class RulesetBuilder {
     open.table.chains.set(name, chain);
   }
 
-  /** `-A CHAIN words...` (the rule's words are `words[first..]`). */
-  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0): void {
+  /**
+   * `-A CHAIN words...` (the rule's words are `words[first..]`). With `memoKey`
+   * (the line, when it is a plain `-A` line) and a ParseCache, the parse is
+   * stored for later dumps and returned.
+   */
+  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0, memoKey?: string): CachedRuleLine | undefined {
     const open = this.open;
     if (!open) return this.outside(line, text);
+    const chain = this.chainFor(open, chainName, line, text);
+    open.at.line = line;
+    open.at.text = text;
+    const memo = memoKey === undefined ? undefined : open.memo;
+    if (memo) {
+      open.rec.reports = [];
+      open.rec.lookups = [];
+    }
+    const parsed = parseRuleWords(words, text, open.rules, first);
+    let entry: CachedRuleLine | undefined;
+    if (memo) {
+      Object.freeze(parsed.matches);
+      const t = parsed.target;
+      const jump = t !== undefined && t.unknown === undefined && open.table.chains.get(t.name)?.builtin === false;
+      entry = { chain: chain.name, parsed, reports: open.rec.reports!, lookups: open.rec.lookups!, jump, loopFreeIn: 0 };
+      this.cache!.store(memo, memoKey!, entry);
+      open.rec.reports = open.rec.lookups = undefined;
+      this.noteJump(open, entry);
+    } else if (parsed.target) open.novel = true;
+    this.append(open, chain, parsed, line, text, counters);
+    return entry;
+  }
+
+  /**
+   * A plain `-A` line read from the ParseCache: the parse used when the line
+   * was parsed before in this table, with the same chains in reach, and is
+   * now added; undefined when the caller must read it (then with `memoKey`).
+   * `known`: the parse the line had in the reference dump, where the builder
+   * is known to be in the state it was in there (no look-up, no check).
+   */
+  addMemoisedRule(text: string, line: number, known?: CachedRuleLine): CachedRuleLine | undefined {
+    const open = this.open;
+    if (!open) return undefined;
+    let hit = known;
+    if (!hit) {
+      hit = open.memo?.get(text);
+      if (!hit) return undefined;
+    }
+    const chain = this.chainFor(open, hit.chain, line, text);
+    if (!known) {
+      const chains = open.table.chains;
+      const lookups = hit.lookups;
+      // A look-up answered differently here (e.g. the jump target is not a chain in this dump): the caller reads the line.
+      for (let i = 0; i < lookups.length; i += 2) if (answerOf(chains.get(lookups[i] as string)) !== lookups[i + 1]) return undefined;
+    }
+    for (const r of hit.reports) this.report(r.severity, line, text, r.message);
+    this.cache!.hits++;
+    this.noteJump(open, hit);
+    this.append(open, chain, hit.parsed, line, text, undefined);
+    return hit;
+  }
+
+  /**
+   * A memoised rule's jump: novel unless the reference dump had it in a loop-free table of this name (then the
+   * table's jumps are a subset of that table's, and so loop-free too); kept for stamping when this dump becomes the reference.
+   */
+  private noteJump(open: OpenTable, entry: CachedRuleLine): void {
+    if (!entry.jump) return;
+    if (entry.loopFreeIn !== this.reference.id) open.novel = true;
+    open.jumps?.push(entry);
+  }
+
+  /** The chain a rule is appended to; an undeclared one is reported and made. */
+  private chainFor(open: OpenTable, chainName: string, line: number, text: string): Chain {
     // Dumps list a chain's rules together: remember the last chain appended to.
     let chain = open.last?.name === chainName ? open.last : open.table.chains.get(chainName);
     if (!chain) {
@@ -169,10 +279,14 @@ export class RulesetBuilder {
       this.report('error', line, text, later);
       chain = { name: chainName, builtin: false, loc: this.loc(line), rules: [] };
       open.table.chains.set(chainName, chain);
+      open.undeclared.add(chainName);
     }
-    open.at.line = line;
-    open.at.text = text;
-    const parsed = parseRuleWords(words, text, open.rules, first);
+    return chain;
+  }
+
+  /** Appends the Rule of a parsed line to its chain, with the checks that depend on the chain. */
+  private append(open: OpenTable, chain: Chain, parsed: Readonly<ParsedRule>, line: number, text: string, counters: Rule['counters']): void {
+    const chainName = chain.name;
     if (chain.builtin) {
       // iptables refuses -i in OUTPUT/POSTROUTING and -o in PREROUTING/INPUT ("Can't use -i with OUTPUT").
       const noIn = chainName === 'OUTPUT' || chainName === 'POSTROUTING';
@@ -189,10 +303,10 @@ export class RulesetBuilder {
     const { matches, target } = parsed;
     const c = counters ?? parsed.counters;
     let rule: Rule;
-    if (target && c) rule = { chain: chain.name, num, loc, text, matches, target, counters: c };
-    else if (target) rule = { chain: chain.name, num, loc, text, matches, target };
-    else if (c) rule = { chain: chain.name, num, loc, text, matches, counters: c };
-    else rule = { chain: chain.name, num, loc, text, matches };
+    if (target && c) rule = { chain: chainName, num, loc, text, matches, target, counters: c };
+    else if (target) rule = { chain: chainName, num, loc, text, matches, target };
+    else if (c) rule = { chain: chainName, num, loc, text, matches, counters: c };
+    else rule = { chain: chainName, num, loc, text, matches };
     chain.rules.push(rule);
     open.last = chain;
     if (parsed.undeclaredJump !== undefined) open.pending.push({ rule, name: parsed.undeclaredJump });
@@ -211,11 +325,13 @@ export class RulesetBuilder {
   /** End of input; returns the Ruleset. */
   finish(lastLine: number, lastText: string): Ruleset {
     if (this.inTable) this.missingCommit(lastLine, lastText, `the input ends at line ${lastLine} (truncated dump?)`);
+    // As the new reference: the jumps of its loop-free tables (of a name read once: a table read twice is two graphs).
+    for (const t of this.loopFree) if (this.tableCount.get(t.name) === 1) for (const e of t.jumps) e.loopFreeIn = this.reference.becomes;
     return { tables: this.tables, file: this.file, ...(this.family ? { family: this.family } : {}) };
   }
 
   /** A line that needs a table outside one. */
-  private outside(line: number, text: string): void {
+  private outside(line: number, text: string): undefined {
     this.report('error', line, text, 'this line is outside a table: a table starts with *filter, *nat, ... and ends with COMMIT');
   }
 
@@ -232,49 +348,67 @@ export class RulesetBuilder {
   private close(): void {
     const open = this.open!;
     this.open = undefined;
+    if (open.pending.length > 0) open.novel = true;
     for (const { rule, name } of open.pending) {
-      const declaredAt = open.declared.get(name);
+      const c = open.table.chains.get(name);
+      const declaredLine = c && declaredAt(open, c);
       const at = rule.loc.line;
-      if (declaredAt !== undefined && declaredAt > at) {
-        this.report('error', at, rule.text, `jump to chain ${name}, which is declared only later (line ${declaredAt}); iptables-restore fails here ("Couldn't load target")`);
+      if (declaredLine !== undefined && declaredLine > at) {
+        this.report('error', at, rule.text, `jump to chain ${name}, which is declared only later (line ${declaredLine}); iptables-restore fails here ("Couldn't load target")`);
         rule.target = { name, goto: rule.target!.goto, text: rule.target!.text, args: {} };
       } else {
         this.report('error', at, rule.text, `jump to undeclared chain ${name}`);
       }
     }
     const natInput = open.table.name === 'nat' ? open.table.chains.get('INPUT') : undefined;
-    if (natInput && !open.declared.has('INPUT') && natInput.rules.length === 0) {
+    if (natInput && !open.builtinDeclared.has('INPUT') && natInput.rules.length === 0) {
       // Kernels before 2.6.36 have no nat INPUT chain, and iptables-save then prints none: not hooked.
       open.table.chains.delete('INPUT');
     }
     for (const c of open.table.chains.values()) {
-      if (c.builtin && !open.declared.has(c.name)) {
+      if (c.builtin && !open.builtinDeclared.has(c.name)) {
         this.report('warning', open.line, `*${open.table.name}`, `built-in chain ${c.name} of table ${open.table.name} is not declared: its policy is not known`);
       }
     }
-    this.checkLoops(open.table);
+    const loops = open.novel ? this.checkLoops(open.table) : false;
+    if (!loops && open.jumps) this.loopFree.push({ name: open.table.name, jumps: open.jumps });
   }
 
-  /** The kernel refuses rule sets whose jumps form a loop (mark_source_chains: ELOOP). */
-  private checkLoops(table: Table): void {
-    const state = new Map<string, 1 | 2>();
+  /** The kernel refuses rule sets whose jumps form a loop (mark_source_chains: ELOOP). True when there is one. */
+  private checkLoops(table: Table): boolean {
+    let found = false;
+    // By name: 1 while a chain is being visited, 2 when done, 3 for a target name that is no chain (ACCEPT, DNAT...),
+    // so each rule costs one look-up here and each name one look-up in the table.
+    const state = new Map<string, 1 | 2 | 3>();
     const path: string[] = []; // the chains being visited, outermost first
     const visit = (c: Chain): void => {
       state.set(c.name, 1);
       path.push(c.name);
       for (const r of c.rules) {
-        const next = r.target && r.target.unknown === undefined ? table.chains.get(r.target.name) : undefined;
-        if (!next || next.builtin) continue;
-        const s = state.get(next.name);
+        const name = r.target && r.target.unknown === undefined ? r.target.name : undefined;
+        if (name === undefined) continue;
+        const s = state.get(name);
         if (s === 1) {
-          const cycle = [...path.slice(path.indexOf(next.name)), next.name].join(' -> ');
+          const cycle = [...path.slice(path.indexOf(name)), name].join(' -> ');
           this.report('error', r.loc.line, r.text, `jump loop ${cycle}: the kernel refuses this rule set (ELOOP)`);
+          found = true;
           r.target = { ...r.target!, unknown: `${r.target!.text}: jump loop ${cycle}` };
-        } else if (s === undefined) visit(next);
+        } else if (s === undefined) {
+          const next = table.chains.get(name);
+          if (!next) state.set(name, 3);
+          else if (!next.builtin) visit(next);
+        }
       }
       path.pop();
       state.set(c.name, 2);
     };
     for (const c of table.chains.values()) if (!state.has(c.name)) visit(c);
+    return found;
   }
+}
+
+/** The line a chain was declared at, if it was. */
+function declaredAt(open: OpenTable, c: Chain): number | undefined {
+  if (c.builtin) return open.builtinDeclared.has(c.name) ? c.loc.line : undefined;
+  return open.undeclared.size > 0 && open.undeclared.has(c.name) ? undefined : c.loc.line;
 }

@@ -20,8 +20,11 @@
  *
  * Compiled forms are cached per Chain object (WeakMap) and rebuilt when the
  * chain's rule array changes length or identity, so a Ruleset stays plain data.
+ * What a rule's matches and target compile to is also cached by their objects:
+ * Rules read through a ParseCache share them across dumps, and so share the
+ * compiled matches too (each Rule still gets its own CompiledRule).
  */
-import type { Chain, Match, Rule } from './types.js';
+import type { Chain, Match, Rule, Target } from './types.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
 import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
@@ -98,29 +101,60 @@ export const INDEX_MIN = 64;
 
 const cache = new WeakMap<Chain, CompiledChain>();
 const ruleCache = new WeakMap<Rule, CompiledRule>();
+/** The compiled matches and inline checks of a matches array (shared by the Rules of one line across dumps). */
+const planCache = new WeakMap<readonly Match[], MatchPlan>();
+const effectCache = new WeakMap<Target, (env: EvalEnv) => TargetEffect>();
 
-function compileRule(rule: Rule): CompiledRule {
-  let c = ruleCache.get(rule);
-  if (c) return c;
-  const t = rule.target;
-  c = {
-    rule, all: rule.matches.map(compileMatch), matches: [], at: [],
+/** What a rule's matches compile to: the CompiledRule fields that depend on nothing else. */
+type MatchPlan = Omit<CompiledRule, 'rule' | 'builtinTarget' | 'effect' | 'resolvedIn' | 'jump' | 'decides'>;
+
+function planOf(matches: readonly Match[]): MatchPlan {
+  let plan = planCache.get(matches);
+  if (plan) return plan;
+  plan = {
+    all: matches.map(compileMatch), matches: [], at: [],
     srcAt: -1, srcAddr: 0, srcMask: 0, srcNeg: false,
     dstAt: -1, dstAddr: 0, dstMask: 0, dstNeg: false,
     protoAt: -1, proto: 0, protoNeg: false,
     l4At: -1, l4Proto: '',
     sportAt: -1, sportProto: '', sportLo: 0, sportHi: 0, sportNeg: false,
     dportAt: -1, dportProto: '', dportLo: 0, dportHi: 0, dportNeg: false,
-    builtinTarget: t !== undefined && isBuiltinTarget(t.name),
-    effect: t ? targetEffect(t) : undefined,
-    resolvedIn: undefined, jump: undefined, decides: false,
   };
-  rule.matches.forEach((m, i) => {
-    if (!inline(c!, m, i) && !c!.all[i]!.always) {
-      c!.matches.push(c!.all[i]!);
-      c!.at.push(i);
+  const p = plan;
+  matches.forEach((m, i) => {
+    if (!inline(p, m, i) && !p.all[i]!.always) {
+      p.matches.push(p.all[i]!);
+      p.at.push(i);
     }
   });
+  planCache.set(matches, plan);
+  return plan;
+}
+
+function effectOf(t: Target): (env: EvalEnv) => TargetEffect {
+  let e = effectCache.get(t);
+  if (!e) effectCache.set(t, (e = targetEffect(t)));
+  return e;
+}
+
+function compileRule(rule: Rule): CompiledRule {
+  let c = ruleCache.get(rule);
+  if (c) return c;
+  const t = rule.target;
+  const p = planOf(rule.matches);
+  // One literal with every field, so all CompiledRules share one shape (the walk reads them in its hot loop).
+  c = {
+    rule, all: p.all, matches: p.matches, at: p.at,
+    srcAt: p.srcAt, srcAddr: p.srcAddr, srcMask: p.srcMask, srcNeg: p.srcNeg,
+    dstAt: p.dstAt, dstAddr: p.dstAddr, dstMask: p.dstMask, dstNeg: p.dstNeg,
+    protoAt: p.protoAt, proto: p.proto, protoNeg: p.protoNeg,
+    l4At: p.l4At, l4Proto: p.l4Proto,
+    sportAt: p.sportAt, sportProto: p.sportProto, sportLo: p.sportLo, sportHi: p.sportHi, sportNeg: p.sportNeg,
+    dportAt: p.dportAt, dportProto: p.dportProto, dportLo: p.dportLo, dportHi: p.dportHi, dportNeg: p.dportNeg,
+    builtinTarget: t !== undefined && isBuiltinTarget(t.name),
+    effect: t ? effectOf(t) : undefined,
+    resolvedIn: undefined, jump: undefined, decides: false,
+  };
   ruleCache.set(rule, c);
   return c;
 }
@@ -129,7 +163,7 @@ function compileRule(rule: Rule): CompiledRule {
 const PORT_KINDS = new Set(['tcp', 'udp', 'sctp']);
 
 /** Makes `m` an inline check of `c` when it is one of the kinds the walk compares in place and its slot is free. */
-function inline(c: CompiledRule, m: Match, i: number): boolean {
+function inline(c: MatchPlan, m: Match, i: number): boolean {
   if (m.unknown !== undefined) return false;
   if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined && c[`${m.kind}At`] < 0) {
     const p = m.args['prefix'] as Prefix;

@@ -3,7 +3,8 @@
  * netfilter hooks, print rule sets back. Pure: no I/O.
  */
 export type * from './types.js';
-export { parseIptablesSave, type ParseResult } from './parse.js';
+export { parseIptablesSave, type ParseResult, type ParseOptions } from './parse.js';
+export { ParseCache, type ParseCacheOptions } from './parse-cache.js';
 export { parseIptablesListing } from './listing.js';
 export { walkHook, walkChain, HOOK_TABLES, MAX_BRANCHES, MAX_DEPTH, MAX_NEAR_MISSES } from './walk.js';
 export { serializeRuleset, formatRule, rulesetShape, type SerializeOptions } from './serialize.js';

@@ -24,7 +24,8 @@
 import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
-import { tokenize } from './tokenize.js';
+import { TokenPool, tokenizeReusing } from './tokenize.js';
+import type { CachedRuleLine, ChainLine, ParseCache } from './parse-cache.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
 export interface ParseResult<T> {
@@ -60,27 +61,63 @@ export function detectFamily(text: string): 'ipv6' | undefined {
   return IPV6_ADDRESS_OPTION.test(text) ? 'ipv6' : undefined;
 }
 
+/** Options of parseIptablesSave. */
+export interface ParseOptions {
+  /**
+   * Rule-line parses shared across calls (see parse-cache.ts): a line read
+   * before in the same table is not read again. The result is the same with
+   * or without it, except that Rules read through it share their `matches`
+   * (frozen) and `target` objects with other Rules of the same line.
+   * @default none: every line is read
+   */
+  cache?: ParseCache;
+}
+
 /** Parses iptables-save (or ip6tables-save) output. Never throws. */
-export function parseIptablesSave(src: TextSource): ParseResult<Ruleset> {
-  const b = new RulesetBuilder(src.file ?? '<input>', detectFamily(src.text));
+export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): ParseResult<Ruleset> {
+  const b = new RulesetBuilder(src.file ?? '<input>', detectFamily(src.text), options.cache);
   const first = src.firstLine ?? 1;
-  const lines = splitLines(src.text);
+  const cache = options.cache;
+  const split = cache?.split(src.text, b.family);
+  if (split) b.readAgainst(split.refId, split.becomes);
+  const pool = new TokenPool();
+  const lines = split ? split.lines : splitLines(src.text);
   let lastLine = first;
   let lastText = '';
+  let inStep = false; // the lines since this table's `*table` line are the reference dump's, in order
+  let prevAt = -1;
   for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.trimEnd();
+    const raw = lines[index]!;
+    // trim only when an end is not printable ASCII (most lines: no call)
+    const line = isPrintable(raw.charCodeAt(raw.length - 1)) ? raw : raw.trimEnd();
     const lineNo = first + index;
-    const body = line.trimStart();
+    const body = isPrintable(line.charCodeAt(0)) ? line : line.trimStart();
+    let at = -1;
+    if (split) {
+      at = split.at[index]!;
+      inStep = at >= 0 && (body.charCodeAt(0) === STAR || (inStep && at === prevAt + 1));
+      prevAt = at;
+    }
     if (body === '' || body.charCodeAt(0) === HASH) continue;
     lastLine = lineNo;
     lastText = line;
-    readLine(b, body, line, lineNo);
+    let used: CachedRuleLine | undefined;
+    // A plain `-A` line parsed before (in this or another dump) costs a look-up, or nothing when in step with the reference.
+    if (split && body.charCodeAt(0) === DASH && body.charCodeAt(1) === A && body.charCodeAt(2) === 32) {
+      used = b.addMemoisedRule(line, lineNo, inStep ? split.known[at] : undefined);
+    }
+    used ??= readLine(b, body, line, lineNo, cache, pool);
+    if (split?.record && used) split.record[index] = used;
   }
   const value = b.finish(lastLine, lastText);
   return { value, diagnostics: b.diagnostics };
 }
 
 const HASH = 35;
+const isPrintable = (c: number): boolean => c > 32 && c < 127;
+const DASH = 45;
+const A = 65;
+const STAR = 42;
 
 /**
  * CHAIN_DECL's groups for the common form `:NAME POLICY [p:b]` (printable
@@ -118,18 +155,31 @@ function digitsOnly(body: string, from: number, to: number): boolean {
   return true;
 }
 
-/** One non-blank, non-comment line. */
-function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number): void {
-  if (b.isSkipping && body !== 'COMMIT' && !body.startsWith('*')) return;
-  if (body.startsWith('*')) return b.openTable(body.slice(1).trim(), lineNo, line);
-  if (body === 'COMMIT') return b.commit(lineNo, line);
-  if (body.startsWith(':')) {
-    const m = plainChainLine(body) ?? CHAIN_DECL.exec(body);
-    if (!m) return b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
-    const counters = m[3] !== undefined ? { packets: Number(m[3]), bytes: Number(m[4]) } : undefined;
-    return b.declareChain(m[1]!, m[2]!, lineNo, line, counters);
-  }
-  const { tokens, error } = tokenize(line);
+/** A chain declaration's name, policy and counters; null when the line is not one. */
+function readChainLine(body: string): ChainLine {
+  const m = plainChainLine(body) ?? CHAIN_DECL.exec(body);
+  if (!m) return null;
+  return [m[1]!, m[2]!, m[3] !== undefined ? { packets: Number(m[3]), bytes: Number(m[4]) } : undefined];
+}
+
+/** One non-blank, non-comment line; a rule line's parse when it was stored in the cache. */
+function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number, cache: ParseCache | undefined, pool: TokenPool): CachedRuleLine | undefined {
+  if (b.isSkipping && body !== 'COMMIT' && !body.startsWith('*')) return undefined;
+  if (body.startsWith('*')) b.openTable(body.slice(1).trim(), lineNo, line);
+  else if (body === 'COMMIT') b.commit(lineNo, line);
+  else if (body.startsWith(':')) {
+    const c = cache ? cache.chainLine(body, readChainLine) : readChainLine(body);
+    if (!c) b.report('error', lineNo, line, 'a chain line reads `:NAME POLICY [packets:bytes]`');
+    else b.declareChain(c[0], c[1], lineNo, line, c[2]);
+  } else return readRuleLine(b, line, lineNo, cache, pool);
+  return undefined;
+}
+
+/** A line that is not a table, chain or COMMIT line: `-A` or an error. */
+function readRuleLine(b: RulesetBuilder, line: string, lineNo: number, cache: ParseCache | undefined, pool: TokenPool): CachedRuleLine | undefined {
+  // The Tokens are reused for the next line: nothing below keeps one.
+  const error = tokenizeReusing(line, pool);
+  const tokens = pool.tokens;
   if (error) b.report('error', lineNo, line, error);
   let counters: { packets: number; bytes: number } | undefined;
   let at = 0; // the command word, after an optional [packets:bytes]
@@ -141,12 +191,16 @@ function readLine(b: RulesetBuilder, body: string, line: string, lineNo: number)
   const cmd = tokens[at]?.value ?? '';
   if (cmd === '-A' || cmd === '--append') {
     const chain = tokens[at + 1];
-    if (!chain) return b.report('error', lineNo, line, `${cmd} needs a chain name`);
-    return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2);
+    if (!chain) {
+      b.report('error', lineNo, line, `${cmd} needs a chain name`);
+      return undefined;
+    }
+    // Memoised: plain `-A CHAIN` lines that tokenised cleanly (the line is the key, so no counters prefix).
+    const memoKey = cache && !error && at === 0 && cmd === '-A' ? line : undefined;
+    return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2, memoKey);
   }
-  if (OTHER_COMMANDS.has(cmd)) {
-    return b.report('error', lineNo, line, `${cmd}: iptables-save writes only -A rules; podpath does not apply other commands`);
-  }
-  b.report('error', lineNo, line, 'not an iptables-save line (expected *table, :CHAIN, -A, COMMIT or # comment)');
+  if (OTHER_COMMANDS.has(cmd)) b.report('error', lineNo, line, `${cmd}: iptables-save writes only -A rules; podpath does not apply other commands`);
+  else b.report('error', lineNo, line, 'not an iptables-save line (expected *table, :CHAIN, -A, COMMIT or # comment)');
+  return undefined;
 }
 

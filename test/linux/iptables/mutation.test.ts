@@ -11,39 +11,13 @@ import { parseIptablesAny } from '../../../src/linux/iptables/detect.js';
 import { splitLines } from '../../../src/linux/iptables/parse.js';
 import { walkHook } from '../../../src/linux/iptables/walk.js';
 import { listDir, node, parse, pkt, saveFiles, saveText, table } from './helpers.js';
+import { mutate, mutation } from './mutate.js';
+
 
 const texts = [
   ...saveFiles().map((n) => saveText(n)),
   ...readdirSync(listDir).map((n) => readFileSync(path.join(listDir, n), 'utf8')),
 ];
-
-const mutation = fc.oneof(
-  fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('swap-words' as const), at: fc.nat(), k: fc.nat() }),
-  fc.record({ op: fc.constant('drop-word' as const), at: fc.nat(), k: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom('-m bogus --x 1', '!', '"', 'COMMIT', '*nat', ':X - [0:0]', '-j NOPE', '--dport 99999', 'Chain Y (1 references)') }),
-);
-
-function mutate(text: string, ms: { op: string; at: number; k?: number; text?: string }[]): string {
-  const lines = splitLines(text);
-  for (const m of ms) {
-    if (lines.length === 0) break;
-    const i = m.at % lines.length;
-    const words = lines[i]!.split(' ');
-    const k = (m.k ?? 0) % Math.max(1, words.length);
-    if (m.op === 'delete') lines.splice(i, 1);
-    else if (m.op === 'duplicate') lines.splice(i, 0, lines[i]!);
-    else if (m.op === 'swap-words' && words.length > 1) {
-      [words[k], words[(k + 1) % words.length]] = [words[(k + 1) % words.length]!, words[k]!];
-      lines[i] = words.join(' ');
-    } else if (m.op === 'drop-word') {
-      words.splice(k, 1);
-      lines[i] = words.join(' ');
-    } else if (m.op === 'insert') lines[i] = `${lines[i]} ${m.text}`;
-  }
-  return lines.join('\n');
-}
 
 describe('mutated dumps and listings', () => {
   it('never throw; every diagnostic names a line of the input; walks never throw', () => {

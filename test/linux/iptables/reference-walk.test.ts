@@ -13,7 +13,12 @@ import type { Packet } from '../../../src/net/packet.js';
 import { formatIpv4, parseIpv4 } from '../../../src/net/ipv4.js';
 import { INDEX_MIN } from '../../../src/linux/iptables/compile.js';
 import { kubeProxyDump } from './generate.js';
-import { parse, pkt } from './helpers.js';
+import { corpusDir, parse, pkt, saveFiles, saveText } from './helpers.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseIptablesSave } from '../../../src/linux/iptables/parse.js';
+import { ParseCache } from '../../../src/linux/iptables/parse-cache.js';
+import { kubeProxySaveText } from '../../../src/k8s/kube-proxy/rules.js';
 
 // A small address pool, so that generated -s/-d rules and packets meet often.
 const POOL = ['10.0.0.1', '10.0.0.2', '10.0.1.7', '10.244.1.5', '172.20.1.10', '192.168.9.9'];
@@ -155,5 +160,40 @@ describe('compiled walk = reference walk', () => {
       }
     }
     expect(compared).toBe(87);
+  });
+
+  it('agrees on real dumps (corpus, kube-proxy test dumps, generated kube-proxy rules read through a ParseCache) for packets to and from their addresses (fast-check)', () => {
+    const kpDir = path.join(corpusDir, 'kube-proxy-tests');
+    const kp = kubeProxySaveText(Array.from({ length: 80 }, (_, i) => ({
+      namespace: 'ns', name: `s${i}`, portName: 'p', protocol: i % 4 === 3 ? 'udp' : 'tcp', clusterIP: `10.96.0.${i + 1}`, port: 80 + (i % 2),
+      endpoints: Array.from({ length: 1 + (i % 4) }, (_, j) => ({ ip: `10.244.${i}.${j + 2}`, port: 8080 })),
+    })), { nodeName: 'n1', clusterCIDR: '10.244.0.0/16' });
+    const cache = new ParseCache();
+    parseIptablesSave({ text: kp.replace('\nCOMMIT', '\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT'), file: 'other-node' }, { cache });
+    const dumps = [
+      ...saveFiles().map((n) => ({ name: n, text: saveText(n) })),
+      ...readdirSync(kpDir).filter((n) => n.endsWith('.iptables-save')).map((n) => ({ name: n, text: readFileSync(path.join(kpDir, n), 'utf8') })),
+    ].map(({ name, text }) => ({ name, rs: parseIptablesSave({ text, file: name }).value, text }));
+    dumps.push({ name: 'kube-proxy (cached parse)', rs: parseIptablesSave({ text: kp, file: 'kp' }, { cache }).value, text: kp });
+    expect(cache.hits).toBeGreaterThan(100);
+    const addresses = (text: string): string[] => [...new Set(text.match(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g) ?? [])].slice(0, 200);
+    const pools = dumps.map((d) => [...addresses(d.text), '10.244.1.5', '192.168.9.9', '8.8.8.8']);
+    const dumpPacket = fc.nat({ max: dumps.length - 1 }).chain((i) => fc.tuple(
+      fc.constant(i), fc.constantFrom(...pools[i]!), fc.constantFrom(...pools[i]!), fc.constantFrom<'tcp' | 'udp' | 'icmp'>('tcp', 'udp', 'icmp'),
+      fc.constantFrom(40000, 53, 80, 443, 8080, 30080), fc.constantFrom(80, 81, 53, 443, 8080, 30080, 22),
+    ));
+    fc.assert(
+      fc.property(dumpPacket, context, fc.constantFrom(0, 0x4000), ([i, s, d, proto, sp, dp], ctx, mark) => {
+        const { name, rs } = dumps[i]!;
+        const p = pkt(s, d, proto, sp, dp);
+        for (const hook of HOOKS) {
+          const fast = walkHook(rs, hook, p, ctx, mark);
+          const plain = referenceWalkHook(rs, hook, p, ctx, mark);
+          if (fast.length >= MAX_BRANCHES / 2 || plain.length >= MAX_BRANCHES / 2) continue;
+          expect(branches(fast), `${name} ${hook} ${s}:${sp} > ${d}:${dp}/${proto}`).toEqual(branches(plain));
+        }
+      }),
+      { numRuns: Number(process.env.WALK_RUNS ?? 400) },
+    );
   });
 });

@@ -1,0 +1,216 @@
+/**
+ * A memo of rule-line parses that a caller shares across iptables-save dumps.
+ *
+ * An estate's nodes carry many dumps that differ in a few lines (each node
+ * group's masquerade rule, a node-exporter port): the same `-A` line in the
+ * same table reads to the same matches and target in every dump, apart from
+ * where it was found. With a ParseCache, parseIptablesSave reads such a line
+ * once; later dumps look the line up by its text and build only the Rule
+ * itself (chain, number, file:line, text), sharing the parsed matches and
+ * target, which nothing changes once read (the matches array is frozen).
+ *
+ * What a line's parse depends on besides its text, and how that is kept exact:
+ * - the table and address family: one memo per (family, table);
+ * - which chains exist when the line is read (a `-j NAME` is a jump when NAME
+ *   is a chain, an unknown target otherwise, and that decides where options
+ *   go): the chain look-ups the parse made are recorded with their answers and
+ *   checked on every hit; when one differs the line is parsed afresh;
+ * - the diagnostics the parse reported are recorded and reported again, at
+ *   the new line.
+ * Checks that depend on the chain the rule goes to (undeclared chain, `-i` in
+ * OUTPUT) are made per rule, outside the memo. Only plain `-A CHAIN ...` lines
+ * (no `[packets:bytes]` prefix, no quoting error) are memoised.
+ *
+ * Making a hit cheap: hashing and comparing every line of a 5 MB dump costs
+ * more than the rest of a hit. So the cache also keeps the lines of a
+ * reference dump (per family), and `split` hands out the reference's own
+ * string for a line that equals it; a memo look-up of such a line is then an
+ * identity hit with a stored hash. Better still, where a table's lines are
+ * the reference's lines in order, the parse the reference used for a line is
+ * taken without any look-up (see SplitDump). Chain declarations are memoised too, so a
+ * chain's name is one string object in every dump and the chain look-ups of
+ * rules find it the same way.
+ *
+ * The caller owns the cache (pure code keeps no global state): make one per
+ * run and pass it to every parseIptablesSave call. It holds the line texts it
+ * was given (slices of the dumps' text, which keep those texts alive) and
+ * empties itself when it reaches `maxLines` lines.
+ */
+import type { Diagnostic, TableName } from './types.js';
+import type { ParsedRule } from './rule-parse.js';
+
+/** How a chain look-up made while parsing a line was answered: absent, a user chain, a built-in chain. */
+export type ChainAnswer = 0 | 1 | 2;
+
+/** The parse of one rule line, as shared by every dump that has the line in the same table. */
+export interface CachedRuleLine {
+  /** The chain of `-A CHAIN`. */
+  chain: string;
+  /** Matches (frozen), target, `-c` counters, and an undeclared jump target. */
+  parsed: Readonly<ParsedRule>;
+  /** What the parse reported, in order. */
+  reports: readonly { severity: Diagnostic['severity']; message: string }[];
+  /** The chain look-ups the parse made, with their answers: name, answer, name, answer... */
+  lookups: readonly (string | ChainAnswer)[];
+  /** The target is a jump (or goto) to a user chain. */
+  jump: boolean;
+  /** The id of the reference dump in which this line was a jump of a loop-free table (0: none); see builder.ts. */
+  loopFreeIn: number;
+}
+
+/** Options of a ParseCache. */
+export interface ParseCacheOptions {
+  /**
+   * Lines held before the cache empties itself and starts again.
+   * @default 4,000,000 (about 80 kube-proxy dumps of 50k distinct rules)
+   */
+  maxLines?: number;
+}
+
+/** A chain declaration line read: `:NAME POLICY [p:b]` (null: not in that form). */
+export type ChainLine = readonly [name: string, policy: string, counters: { packets: number; bytes: number } | undefined] | null;
+
+/** The lines of a dump, in order, where each first occurs, and what its rule lines read to there. */
+interface Reference {
+  id: number;
+  lines: string[];
+  at: Map<string, number>;
+  entries: (CachedRuleLine | undefined)[];
+}
+
+/** A dump cut into lines by ParseCache.split. */
+export interface SplitDump {
+  lines: string[];
+  /** Each line's index in the reference dump (-1: not there). */
+  at: Int32Array;
+  /**
+   * The parse each rule line of the reference dump used, by its index there.
+   * Where a table's lines are, since its `*table` line, the reference's lines
+   * in order, the builder holds what it held in the reference at that point,
+   * so that parse holds without checking its chain look-ups.
+   */
+  known: readonly (CachedRuleLine | undefined)[];
+  /** When this dump becomes the reference: the parse each rule line used, filled in by the caller. */
+  record?: (CachedRuleLine | undefined)[];
+  /** The reference's id (0: there is none), and this dump's id when it becomes the reference (0: it does not). */
+  refId: number;
+  becomes: number;
+}
+
+/** A reference is replaced by the dump just split when more than this share of its lines were not in it. */
+const REFERENCE_MISS_SHARE = 0.05;
+
+/** Parses of rule lines by family, table and line text; see the file comment. */
+export class ParseCache {
+  readonly maxLines: number;
+  private readonly memos = new Map<string, Map<string, CachedRuleLine>>();
+  private readonly chainLines = new Map<string, ChainLine>();
+  private readonly references = new Map<string, Reference>();
+  private count = 0;
+  private nextReference = 1;
+  /** Lookups that found a line (for figures and tests). */
+  hits = 0;
+  /** Lines parsed and stored. */
+  misses = 0;
+
+  constructor(options: ParseCacheOptions = {}) {
+    this.maxLines = options.maxLines ?? 4_000_000;
+  }
+
+  /** Lines held now. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The memo of one table's lines (made on first use). */
+  linesOf(table: TableName, family: 'ipv6' | undefined): Map<string, CachedRuleLine> {
+    const key = family === 'ipv6' ? `6${table}` : table;
+    let memo = this.memos.get(key);
+    if (!memo) this.memos.set(key, (memo = new Map()));
+    return memo;
+  }
+
+  /** Stores a line's parse; empties every memo first when the cache is full. */
+  store(memo: Map<string, CachedRuleLine>, text: string, entry: CachedRuleLine): void {
+    if (this.count >= this.maxLines) this.clear();
+    if (!memo.has(text)) this.count++;
+    memo.set(text, entry);
+    this.misses++;
+  }
+
+  /** Forgets every line (a parse under way keeps the reference it started with). */
+  clear(): void {
+    for (const m of this.memos.values()) m.clear();
+    this.chainLines.clear();
+    this.references.clear();
+    this.count = 0;
+  }
+
+  /** A chain declaration line as `read` reads it, read once per distinct line. */
+  chainLine(line: string, read: (line: string) => ChainLine): ChainLine {
+    let c = this.chainLines.get(line);
+    if (c === undefined) {
+      c = read(line);
+      if (c?.[2]) Object.freeze(c[2]); // the counters object is shared by every chain declared by this line
+      if (this.count >= this.maxLines) this.clear();
+      this.chainLines.set(line, c);
+      this.count++;
+    }
+    return c;
+  }
+
+  /**
+   * The lines of `text` as parse.ts's splitLines cuts them (LF or CRLF, no
+   * phantom line after a final newline; an empty text gives none), each line
+   * that the reference dump of `family` also has being the reference's string;
+   * see SplitDump. The dump becomes the reference when there is none or when
+   * more than 5% of its lines are not in it.
+   */
+  split(text: string, family: 'ipv6' | undefined): SplitDump {
+    const key = family ?? 'ipv4';
+    const ref = this.references.get(key);
+    const lines: string[] = [];
+    const positions: number[] = [];
+    const n = text.length;
+    let misses = 0;
+    let j = 0; // the reference line expected next
+    // Each line is cut out and compared with the one expected (String#startsWith at an offset was 7x slower).
+    for (let pos = 0; pos < n;) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = n;
+      let line = text.slice(pos, end < n && end > pos && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+      const expected = ref?.lines[j];
+      if (expected !== undefined && expected.length === line.length && expected === line) {
+        line = expected;
+        positions.push(j++);
+      } else {
+        // Out of step with the reference (a line added, changed or removed): find the line there and go on after it.
+        const at = ref?.at.get(line);
+        if (at !== undefined) {
+          line = ref!.lines[at]!;
+          positions.push(at);
+          j = at + 1;
+        } else {
+          positions.push(-1);
+          misses++;
+          j++;
+        }
+      }
+      lines.push(line);
+      pos = end + 1;
+    }
+    const out: SplitDump = { lines, at: Int32Array.from(positions), known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
+    if (!ref || misses > lines.length * REFERENCE_MISS_SHARE) {
+      const at = new Map<string, number>();
+      lines.forEach((l, i) => {
+        if (!at.has(l)) at.set(l, i);
+      });
+      out.record = new Array<CachedRuleLine | undefined>(lines.length);
+      out.becomes = this.nextReference++;
+      this.references.set(key, { id: out.becomes, lines, at, entries: out.record });
+    }
+    return out;
+  }
+}
+
+const CR = 13;
