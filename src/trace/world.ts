@@ -13,6 +13,7 @@ import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
 import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
 import { defaultNetworkAcl } from '../aws/network-acl.js';
 import { parseIptablesSave } from '../linux/iptables/parse.js';
+import { ParseCache } from '../linux/iptables/parse-cache.js';
 import type { Ruleset, TableName } from '../linux/iptables/types.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import { deriveKubeProxyRules } from '../k8s/kube-proxy/index.js';
@@ -422,13 +423,26 @@ function compileNode(
   return rec;
 }
 
+/**
+ * One ParseCache per rule set cache: the compiles that share parsed rule sets
+ * (doctor's world, its probes, its what-ifs) also share the parse of every
+ * rule line, so dumps that differ in a few lines (one per node group) are
+ * read almost for free after the first (linux/iptables/parse-cache.ts).
+ */
+const lineCaches = new WeakMap<RulesetCache, ParseCache>();
+function lineCacheOf(rulesets: RulesetCache): ParseCache {
+  let c = lineCaches.get(rulesets);
+  if (!c) lineCaches.set(rulesets, (c = new ParseCache()));
+  return c;
+}
+
 function parseRuleset(src: { text: string; file?: string; firstLine?: number; digest?: string }, estateFile: string, cache: RulesetCache | undefined): Ruleset {
   const file = src.file ?? estateFile;
   const at = `${file}:${src.firstLine ?? 1}`;
   const key = textKey(src);
   const seen = cache?.get(key)?.get(at);
   if (seen) return seen;
-  const parsed = parseIptablesSave({ ...src, file });
+  const parsed = parseIptablesSave({ ...src, file }, cache ? { cache: lineCacheOf(cache) } : {});
   const err = parsed.diagnostics.find((d) => d.severity === 'error');
   if (err) throw new PodpathError('PP_PARSE', `iptables-save: ${err.message}`, { file: err.file, line: err.line });
   if (cache) {
