@@ -74,6 +74,7 @@ function mentions(w: World): Mention[] {
   // Nodes sharing one parsed rule set add its nat-rule prefixes once: a later node's copies would be
   // dropped as duplicates anyway (nat-rule mentions are deduplicated without their ref, first one kept).
   const natSeen = new Set<Ruleset>();
+  const matchesSeen = new Set<unknown>();
   // Thousands of nodes share a handful of resolv.conf texts: each is read once.
   const servers = new Map<string, Ipv4[]>();
   for (const n of w.nodes.values()) {
@@ -88,6 +89,9 @@ function mentions(w: World): Mention[] {
     const nat = n.ruleset.tables.get('nat');
     for (const chain of nat?.chains.values() ?? []) {
       for (const rule of chain.rules) {
+        // Dumps read through one line cache share a line's matches: each is looked at once.
+        if (matchesSeen.has(rule.matches)) continue;
+        matchesSeen.add(rule.matches);
         for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) out.push({ prefix: m.args['prefix'] as Prefix, kind: 'nat-rule', ref: n.node.name });
       }
     }
@@ -159,9 +163,14 @@ const more = (n: number, what: string) => (n > 0 ? ` (+${n} ${what}${n > 1 ? 's'
  * and subnets with no host of their own (sending from their probe host, so
  * AWS-only estates are checked too).
  */
-export function sourceClasses(w: World, probeIds: ReadonlySet<string>, subnets: readonly { slot: ProbeSlot; instance: string }[] = []): SourceClass[] {
+export function sourceClasses(
+  w: World, probeIds: ReadonlySet<string>, subnets: readonly { slot: ProbeSlot; instance: string }[] = [],
+  /** The node groups by name, when already computed on a world with the same nodes (doctorWorld's world before its probes). */
+  groupNames?: readonly string[][],
+): SourceClass[] {
   const out: SourceClass[] = [];
-  for (const group of nodeGroups(w)) {
+  const groups = groupNames ? groupNames.map((g) => g.map((name) => w.nodes.get(name)!)) : nodeGroups(w);
+  for (const group of groups) {
     const first = group[0]!;
     const vpc = first.eni.subnet.vpc.vpc.id;
     const nodes = group.map((n) => n.node.name);

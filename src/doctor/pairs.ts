@@ -15,7 +15,7 @@ import { lookupRoute } from '../aws/route-table.js';
 import { traceFlow, type FlowSpec } from '../trace/trace.js';
 import type { Hop, Trace } from '../trace/types.js';
 import { blame } from './blame.js';
-import type { SubnetRecord, World } from '../trace/world.js';
+import type { PodRecord, SubnetRecord, World } from '../trace/world.js';
 import { nodeNameservers, podNameservers } from './classes.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 
@@ -74,10 +74,20 @@ function destFor(w: World, s: SourceClass, d: DestClass): DestClass {
   if (d.kind !== 'pods' || s.kind !== 'pods') return d;
   const srcNode = w.pods.get(s.rep.slice('pod:'.length))?.node;
   if (!srcNode) return d;
-  const members = new Set(d.nodes ?? []);
-  const pods = [...w.pods.values()].filter((p) => !p.pod.hostNetwork && members.has(p.node.node.name));
+  // The class's pods in estate order (its nodes' own pod lists, not every pod of the estate).
+  const order = podOrder(w);
+  const pods = (d.nodes ?? []).flatMap((name) => [...(w.nodes.get(name)?.pods.values() ?? [])]).sort((a, b) => order.get(a)! - order.get(b)!);
   const other = pods.find((p) => p.node !== srcNode) ?? pods.find((p) => p.name !== s.rep.slice('pod:'.length));
   return other ? { ...d, ip: formatIpv4(other.ip), rep: `pod:${other.name}:${d.port}` } : d;
+}
+
+const podOrders = new WeakMap<World, Map<PodRecord, number>>();
+
+/** Each pod's place in the estate, once per world. */
+function podOrder(w: World): Map<PodRecord, number> {
+  let m = podOrders.get(w);
+  if (!m) podOrders.set(w, (m = new Map([...w.pods.values()].map((p, i) => [p, i]))));
+  return m;
 }
 
 const MAX_PORT_TRIES = 3;
