@@ -102,13 +102,13 @@ function mentions(w: World): Mention[] {
 }
 
 /** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
-export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextIds()): string {
+export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextIds(), dump?: string): string {
   const norm = (t?: { text: string; digest?: string }) => (t ? texts.id(t) : '');
   const table = n.eni.subnet.routeTable;
   const route = n.bridge ? table.trie.longestMatch(n.bridge.prefix.addr)?.value : undefined;
   const own = route !== undefined && samePrefix(route.prefix, n.bridge!.prefix) && route.target.kind === 'instance' && route.target.id === n.node.instance;
   return JSON.stringify([
-    norm(n.node.iptables), n.node.iptablesInserts, norm(n.node.routes), norm(n.node.ipRules), norm(n.node.ipsets), norm(n.node.resolvConf), n.eni.subnet.subnet.id,
+    dump ?? norm(n.node.iptables), n.node.iptablesInserts, norm(n.node.routes), norm(n.node.ipRules), norm(n.node.ipsets), norm(n.node.resolvConf), n.eni.subnet.subnet.id,
     n.eni.groups.map((g) => g.id).sort(), n.eni.sourceDestCheck, n.bridge?.name ?? '', own,
   ]);
 }
@@ -145,8 +145,21 @@ export function nodeGroups(w: World): NodeRecord[][] {
   if (known) return known;
   const groups = new Map<string, NodeRecord[]>();
   const texts = new TextIds();
+  // Normalising a dump (megabytes) is the costly part: nodes are first bucketed by the rest of their
+  // profile, and dumps are normalised only where one bucket holds dumps that differ as read.
+  const rest = new Map<NodeRecord, string>();
+  const dumpsIn = new Map<string, Set<string>>();
   for (const n of w.nodes.values()) {
-    const k = nodeProfile(w, n, texts);
+    const k = nodeProfile(w, n, texts, '');
+    rest.set(n, k);
+    const dumps = dumpsIn.get(k) ?? new Set<string>();
+    dumps.add(n.node.iptables ? textKey(n.node.iptables) : '');
+    dumpsIn.set(k, dumps);
+  }
+  for (const n of w.nodes.values()) {
+    const r = rest.get(n)!;
+    const dump = !n.node.iptables ? '' : dumpsIn.get(r)!.size > 1 ? texts.id(n.node.iptables) : 'as read';
+    const k = `${r}\n${dump}`;
     const g = groups.get(k);
     if (g) g.push(n);
     else groups.set(k, [n]);
