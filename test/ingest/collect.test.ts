@@ -106,6 +106,7 @@ describe('podpath collect (offline, recorded responses)', () => {
       expect(r.written.map((w) => w.file)).toContain('aws/search-transit-gateway-routes.tgw-rtb-01.json');
       expect(lines.some((l) => /throttled \(ThrottlingException\); retrying in 250 ms from page 1/.test(l))).toBe(true);
       expect(r.nodeDumpCommands.some((c) => c.includes('kubectl debug node/m01') && c.includes('chroot /host iptables-save'))).toBe(true);
+      expect(r.nodeDumpCommands.some((c) => c.includes('kubectl debug node/m01') && c.includes("nft -j list ruleset' >") && c.endsWith('nodes/m01/nft-ruleset.json'))).toBe(true);
       const sent = m.ec2Mock.calls().map((c) => (c.args[0] as object).constructor.name);
       expect(sent.every((n) => /^(Describe|Search|Get)/.test(n))).toBe(true);
     } finally {

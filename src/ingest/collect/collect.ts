@@ -97,8 +97,15 @@ export function nodeDumpCommands(nodes: string[], out: string, context: string |
     ['iptables-save.txt', 'iptables-save'], ['ip-route.txt', 'ip route show table all'], ['ip-rule.txt', 'ip rule'], ['ip-addr.txt', 'ip addr'], ['ipset-save.txt', 'ipset save'],
     ['resolv.conf', 'cat /etc/resolv.conf'], ['sysctl.txt', 'sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter'],
   ];
-  return nodes.flatMap((node) => [
-    `mkdir -p ${join(out, 'nodes', node)}`,
-    ...files.map(([file, cmd]) => `kubectl${ctx} debug node/${node} -i --profile=sysadmin --image=${image} -- chroot /host ${cmd} > ${join(out, 'nodes', node, file)}`),
-  ]);
+  const debug = (node: string) => `kubectl${ctx} debug node/${node} -i --profile=sysadmin --image=${image} -- chroot /host`;
+  return nodes.flatMap((node) => {
+    const nft = join(out, 'nodes', node, 'nft-ruleset.json');
+    return [
+      `mkdir -p ${join(out, 'nodes', node)}`,
+      ...files.map(([file, cmd]) => `${debug(node)} ${cmd} > ${join(out, 'nodes', node, file)}`),
+      // Native nftables tables (kube-proxy nftables mode, the VPC CNI's own table) that iptables-save does not show;
+      // the stable JSON form. No file where the host has no nft.
+      `${debug(node)} sh -c 'command -v nft >/dev/null && nft -j list ruleset' > ${nft} || rm -f ${nft}`,
+    ];
+  });
 }
