@@ -12,6 +12,8 @@
  *                   1,000 VPCs, 50 x 200 nodes, 2,000 Services x 5.
  *   growth          doctor at 1x, 2x, 4x VPCs, distinct rule sets (node groups)
  *                   and rules (Services), each against its 1x run.
+ *   incremental     IncrementalCheck per change kind against a full re-check of
+ *                   the changed estate (bench/incremental.ts).
  *   iptables        parse vs `iptables-restore --test` (median of paired rounds),
  *                   indexed walk vs the naive linear walk (bench/iptables.ts).
  *   LPM             route-table trie vs linear scan (bench/lpm.ts).
@@ -141,8 +143,11 @@ const small = { vpcs: 100, clusters: 5, nodesPerCluster: 10, services: 100, endp
 add(benchGrowth('VPCs', (k) => ({ ...small, vpcs: 100 * k })));
 add(benchGrowth('distinct rule sets', (k) => ({ ...small, clusters: 5 * k })));
 add(benchGrowth('rules', (k) => ({ ...small, services: 100 * k })));
-if (large) add(benchDoctorGen({ vpcs: 1000, clusters: 50, nodesPerCluster: 200, services: 2000, endpointsPerService: 5, seed: 1, faults: true }, 'large'));
+const largeEstate: GenOptions = { vpcs: 1000, clusters: 50, nodesPerCluster: 200, services: 2000, endpointsPerService: 5, seed: 1, faults: true };
+if (large) add(benchDoctorGen(largeEstate, 'large'));
 else say('doctor/large: skipped (npm run bench -- --large, or BENCH_LARGE=1)');
+const { benchIncremental } = await import('./incremental.js');
+add(benchIncremental(large ? largeEstate : medium, large ? 'large' : 'medium', 3));
 const { benchIptables } = await import('./iptables.js');
 add(await benchIptables());
 const { benchLpm } = await import('./lpm.js');
