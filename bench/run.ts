@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadEstateFile } from '../src/ingest/estate-yaml.js';
+import { loadSnapshot } from '../src/ingest/snapshot/load.js';
 import { compileWorld } from '../src/trace/world.js';
 import { traceFlow, type FlowSpec } from '../src/trace/trace.js';
 import { runGen } from '../src/cli/commands/gen.js';
@@ -87,6 +88,31 @@ await build({
 });
 process.on('exit', () => rmSync(childDir, { recursive: true, force: true }));
 
+/** Trace warm on the large estate (issue 15, acceptance 2: < 1 ms), against the same trace in a world recompiled for it. */
+function benchTraceLarge(o: GenOptions): Figure[] {
+  const dir = mkdtempSync(join(tmpdir(), 'podpath-bench-trace-'));
+  try {
+    runGen({ ...o, out: join(dir, 'e') });
+    const estate = loadSnapshot(join(dir, 'e'));
+    const rulesets = new Map();
+    const world = compileWorld(estate, { rulesets });
+    const pod = estate.pods.find((p) => !p.hostNetwork)!;
+    const svc = estate.services.find((s) => s.clusterIP !== estate.cluster?.dnsServiceIp)!;
+    const flows: [string, FlowSpec][] = [
+      ['pod -> RDS', { src: `pod:${pod.name}`, dst: `rds:${estate.rdsInstances[0]!.id}` }],
+      [`pod -> ClusterIP (${svc.endpoints.length} endpoints)`, { src: `pod:${pod.name}`, dst: `${svc.clusterIP}:${svc.ports[0]!.port}` }],
+    ];
+    return flows.map(([name, flow]) => {
+      const warm = measure(() => traceFlow(world, flow), 50, 9);
+      // The baseline recompiles the world (its parsed dumps kept, as a what-if copy does) for every trace.
+      const cold = measure(() => traceFlow(compileWorld(estate, { rulesets, lazyRulesets: true }), flow), 2, 5);
+      return { name: `trace warm, large estate: ${name}`, value: r2(warm), unit: 'us/trace', baseline: `world recompiled ${r2(cold)} us`, ratio: r2(cold / warm) };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Generates an estate and runs doctor on it in a child process (its own heap, its own peak RSS). */
 function runDoctorGen(o: GenOptions, label: string): DoctorRun | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'podpath-bench-gen-'));
@@ -145,6 +171,7 @@ add(benchGrowth('distinct rule sets', (k) => ({ ...small, clusters: 5 * k })));
 add(benchGrowth('rules', (k) => ({ ...small, services: 100 * k })));
 const largeEstate: GenOptions = { vpcs: 1000, clusters: 50, nodesPerCluster: 200, services: 2000, endpointsPerService: 5, seed: 1, faults: true };
 if (large) add(benchDoctorGen(largeEstate, 'large'));
+if (large) add(benchTraceLarge(largeEstate));
 else say('doctor/large: skipped (npm run bench -- --large, or BENCH_LARGE=1)');
 const { benchIncremental } = await import('./incremental.js');
 add(benchIncremental(large ? largeEstate : medium, large ? 'large' : 'medium', 3));
