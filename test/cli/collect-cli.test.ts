@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run } from '../helpers/run-cli.js';
 import { regionInConfig, resolveRegion } from '../../src/cli/aws-region.js';
+import { withoutCredentials } from '../helpers/no-credentials.js';
 
 const CONFIG = `[default]
 region = us-east-1
@@ -39,12 +40,7 @@ describe('collect without credentials: one line per distinct failure, no claim o
   afterEach(() => vi.unstubAllEnvs());
 
   it('groups 16 credential failures into one line with its remedy and writes nothing it claims', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'podpath-nocreds-'));
-    // No credentials anywhere and no instance metadata lookups: the SDK fails locally, nothing leaves the machine.
-    for (const [k, v] of Object.entries({
-      AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), KUBECONFIG: join(home, 'none'),
-      AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_WEB_IDENTITY_TOKEN_FILE: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '', AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1',
-    })) vi.stubEnv(k, v);
+    const home = withoutCredentials();
     const out = join(home, 'snap');
     const r = await run('collect', '--out', out);
     expect(r.code).toBe(1);

@@ -6,6 +6,7 @@ import { main } from '../../src/cli/main.js';
 import { runGen } from '../../src/cli/commands/gen.js';
 import { progressMode, progressWriter } from '../../src/cli/progress.js';
 import { summariseNotes } from '../../src/cli/note-summary.js';
+import { withoutCredentials } from '../helpers/no-credentials.js';
 
 const ERASE = '\r\u001b[2K';
 
@@ -96,12 +97,7 @@ describe('progress on stderr', () => {
   describe('collect', () => {
     afterEach(() => vi.unstubAllEnvs());
     it('steps (call n of m) are the progress line; a failure prints as a line of its own', async () => {
-      const home = mkdtempSync(join(tmpdir(), 'podpath-nocreds-'));
-      // No credentials anywhere and no instance metadata lookups: the SDK fails locally, nothing leaves the machine.
-      for (const [k, v] of Object.entries({
-        AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), KUBECONFIG: join(home, 'none'),
-        AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_WEB_IDENTITY_TOKEN_FILE: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '', AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1',
-      })) vi.stubEnv(k, v);
+      const home = withoutCredentials();
       const tty = await cli(true, 'collect', '--out', join(home, 'snap'));
       expect(tty.err).toContain(`${ERASE}podpath: [1/`);
       expect(tty.err).toMatch(/\r\u001b\[2Kpodpath: describe-vpcs: failed \(CredentialsProviderError/);
