@@ -16,6 +16,7 @@
  * the trace engine made them.
  */
 import type { Estate } from '../model/estate.js';
+import type { NaclRule, NetworkAcl } from '../model/aws.js';
 import { compileWorld, type RulesetCache, type World } from '../trace/world.js';
 import type { Trace } from '../trace/types.js';
 import { destinationClasses, nodeGroups, sourceClasses } from './classes.js';
@@ -105,14 +106,28 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
   };
 }
 
-/** The ephemeral-port re-trace doctor does: delivered pairs that cross an explicit network ACL, from both ends of Linux's range. */
+/**
+ * The ephemeral-port re-trace doctor does: delivered pairs that cross an
+ * explicit network ACL with a rule that names ports, from both ends of
+ * Linux's range. An ACL whose rules name no port (all traffic, ICMP) treats
+ * every client port alike, so the trace already made stands for them.
+ */
 export function doctorEdges(w: World): EdgePorts {
-  const explicitAcls = new Set([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => s.acl.id));
-  return { sports: EPHEMERAL_EDGES, when: (traces) => crossesNacl(explicitAcls, traces) };
+  const explicit = new Map([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => [s.acl.id, s.acl]));
+  return { sports: EPHEMERAL_EDGES, when: (traces) => traces.some((t) => [...t.forward, ...(t.reply ?? [])].some((h) => h.kind === 'nacl' && portRules(explicit.get(h.acl)))) };
 }
 
-function crossesNacl(explicit: ReadonlySet<string>, traces: Trace[]): boolean {
-  return traces.some((t) => [...t.forward, ...(t.reply ?? [])].some((h) => h.kind === 'nacl' && explicit.has(h.acl)));
+/** Whether a rule list names ports, per list (what-ifs replace lists rather than edit them). */
+const namesPorts = new WeakMap<readonly NaclRule[], boolean>();
+
+/** True when some rule of the ACL matches on ports (TCP, UDP or another protocol with a port range). */
+function portRules(acl: NetworkAcl | undefined): boolean {
+  if (!acl) return false;
+  return [acl.ingress, acl.egress].some((list) => {
+    let v = namesPorts.get(list);
+    if (v === undefined) namesPorts.set(list, (v = list.some((r) => r.ports !== undefined && r.proto !== 'all' && r.proto !== 'icmp')));
+    return v;
+  });
 }
 
 /** PP110: the generic finding of an undelivered pair, naming the element that decided it (blame.ts). */
