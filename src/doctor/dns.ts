@@ -63,7 +63,8 @@ function leaked(t: Trace): boolean {
 /** Every node's dump without its rules for `vip` (kube-proxy not programmed): each distinct parsed dump edited once. */
 function withoutDnat(vip: string): RulesetEdit {
   const pattern = new RegExp(`-d ${vip.replace(/\./g, '\\.')}(/32)?\\b`);
-  return (r) => withoutRules(r, (rule) => pattern.test(rule.text));
+  // The substring test first: a kube-proxy dump has tens of thousands of rules, a few name the VIP.
+  return (r) => withoutRules(r, (rule) => rule.text.includes(vip) && pattern.test(rule.text));
 }
 
 /** PP104 detections with their evidence traces. */
