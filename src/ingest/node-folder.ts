@@ -20,6 +20,8 @@ export interface NodeFolder {
   iptablesFile: string;
   /** `ipset-save.txt` when present. */
   ipsetFile?: string;
+  /** `nft-ruleset.json` (preferred) or `nft-ruleset.txt` when present: native nftables chains. */
+  nftFile?: string;
   interfaces?: IpAddrIface[];
   routes?: RouteEntry[];
   rules?: PolicyRule[];
@@ -73,5 +75,7 @@ export function readNodeFolder(dir: string): NodeFolder {
   } else if (route) out.missing.push('ip-rule.txt (policy rules: the kernel\'s defaults assumed)');
   const ipset = at('ipset-save.txt');
   if (ipset) out.ipsetFile = ipset;
+  const nft = at('nft-ruleset.json') ?? at('nft-ruleset.txt');
+  if (nft) out.nftFile = nft;
   return out;
 }

@@ -65,6 +65,14 @@ describe('iptables trace --node DIR: addresses, routes and rules from the node f
     expect(r.json.branches[0].hooks.find((s: { hook: string }) => s.hook === 'POSTROUTING').out).toBe('eth1');
   });
 
+  it('says in one line that a folder\'s nftables ruleset is not walked by this iptables-only trace, and where both are', async () => {
+    const dir = nodeFolder();
+    writeFileSync(join(dir, 'nft-ruleset.txt'), 'table inet filter {\n}\n');
+    const r = await trace(dir, '--dst', '8.8.8.8:443', '--in', 'cbr0');
+    expect(r.err.split('\n')[0]).toBe(`podpath: ${join(dir, 'nft-ruleset.txt')}: the node's nftables ruleset, not read by this iptables-only trace (native chains there also see the packet): podpath nft trace ${join(dir, 'nft-ruleset.txt')} --iptables ${join(dir, 'iptables-save.txt')} ... or podpath trace --snapshot walks both`);
+    expect((await trace(nodeFolder(), '--dst', '8.8.8.8:443', '--in', 'cbr0')).err).not.toContain('nftables');
+  });
+
   it('says in one line up front what the folder lacks', async () => {
     const r = await run('iptables', 'trace', '--node', SEED_NODE, '--src', '10.244.1.5', '--dst', '8.8.8.8:443', '--in', 'cbr0');
     expect(r.err).toBe(`podpath: ${SEED_NODE}: no ip-addr.txt (the node's addresses), no ip-rule.txt (policy rules: the kernel's defaults assumed)\n`);

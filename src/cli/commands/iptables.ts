@@ -254,7 +254,9 @@ export function runIptablesTrace(o: IptablesTraceOptions): CommandResult {
     verdict, branches, warnings: parsed.diagnostics.length,
   };
   const missing = folder?.missing.length ? [`${folder.dir}: no ${folder.missing.join(', no ')}`] : [];
-  return { report, exitCode: verdict === 'accepted' ? 0 : 1, stderr: missing };
+  // Native nftables chains see the same packets: an iptables-only walk of such a node is not the whole path.
+  const nft = folder?.nftFile ? [`${folder.nftFile}: the node's nftables ruleset, not read by this iptables-only trace (native chains there also see the packet): podpath nft trace ${folder.nftFile} --iptables ${folder.iptablesFile} ... or podpath trace --snapshot walks both`] : [];
+  return { report, exitCode: verdict === 'accepted' ? 0 : 1, stderr: [...nft, ...missing] };
 }
 
 /** The node's addresses from its ip-addr.txt. */
