@@ -18,12 +18,13 @@ import { PodpathError } from '../model/errors.js';
 import type { EniRecord, NodeRecord, PodRecord } from '../trace/world.js';
 import { nodeIfaceOf, podVeth } from '../trace/node-steps.js';
 import type { PlanContext, P2pLink } from './plan-context.js';
-import type { LinkPlan, NsPlan } from './plan-types.js';
+import { ICMP_NOT_RATE_LIMITED, type LinkPlan, type NsPlan } from './plan-types.js';
 
 const HOST_SYSCTLS = [
   'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
   'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.default.accept_redirects=0',
   'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0',
+  ICMP_NOT_RATE_LIMITED,
 ];
 
 /**

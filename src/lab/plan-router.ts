@@ -44,7 +44,7 @@ import type { NaclRule, SgRule } from '../model/aws.js';
 import type { PortRange, RuleProto } from '../model/fields.js';
 import type { EniRecord, SubnetRecord, VpcRecord } from '../trace/world.js';
 import type { PlanContext } from './plan-context.js';
-import type { NsPlan } from './plan-types.js';
+import { ICMP_NOT_RATE_LIMITED, type NsPlan } from './plan-types.js';
 
 const DELIVER = 100;
 
@@ -96,6 +96,7 @@ export function planRouter(ctx: PlanContext, vpc: VpcRecord): NsPlan {
       'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0',
       // Interfaces answer ARP for what they route elsewhere (hosts ARP for same-subnet addresses), at once.
       'net.ipv4.conf.default.proxy_arp=1', 'net.ipv4.neigh.default.proxy_delay=0',
+      ICMP_NOT_RATE_LIMITED,
     ],
     ipBatch: ip,
     iptables: routerFilter(ctx, vpc, ports.map((p) => p.eni), subnets),

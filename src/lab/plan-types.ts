@@ -73,3 +73,12 @@ export interface LabState {
   dirs: string[];
   createdAt: string;
 }
+
+/**
+ * The lab probes flows in parallel, so one host may refuse several UDP probes
+ * within a second; the kernel rate-limits the ICMP errors it sends to one peer
+ * (net.ipv4.icmp_ratelimit, 1000 ms with a small burst; ip-sysctl.rst), and a
+ * limited "port unreachable" would make a refused flow look like a timeout.
+ * 0 disables that limit, in the lab's own namespaces only.
+ */
+export const ICMP_NOT_RATE_LIMITED = 'net.ipv4.icmp_ratelimit=0';

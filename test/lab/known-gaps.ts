@@ -53,6 +53,22 @@ export const KNOWN_GAPS: KnownGap[] = [
     },
   },
   {
+    id: 'refusal-dropped-on-the-refusing-node',
+    what:
+      "a node refuses its own packet in filter OUTPUT (REJECT); the kernel loops the TCP reset or ICMP error back into that node, " +
+      "where a rule of its input path drops it (seen: a native nftables `ip daddr NODE drop`, LAB_SEED=855670751 of the nft " +
+      'differential), and the client times out; the model says refused without walking the refusal back in through the node',
+    matches: (c, estate) => {
+      const t = c.traces[0]!;
+      const h = lastHop(c);
+      const first = t.forward[0];
+      if (c.traces.length !== 1 || c.modelVerdict !== 'rejected' || h?.kind !== 'node-netfilter' || h.decision !== 'reject' || h.hook !== 'OUTPUT') return false;
+      if (first?.kind !== 'host' || first.at !== h.at || c.kernel.outcome !== 'request-lost' || c.kernel.result !== 'timeout') return false;
+      const node = estate.nodes.find((n) => n.name === h.at);
+      return /\bdrop\b/.test(node?.nftRuleset?.text ?? '') || /-j DROP\b/.test(node?.iptables?.text ?? '');
+    },
+  },
+  {
     id: 'refusal-lost-in-the-fabric',
     what:
       'the request was refused (a REJECT on a node, or a host with nothing on that port), but the ICMP error or TCP reset is ' +
