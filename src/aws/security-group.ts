@@ -73,12 +73,14 @@ export function isResolverDns(resolver: Ipv4, direction: Direction, packet: Pack
  * the packet's source on ingress and its destination on egress; the port is
  * the destination port.
  */
-/** Each rule's RuleRef, made once (a rule belongs to one group and direction; rule lists are replaced, not edited, by what-ifs). */
-const refs = new WeakMap<SgRule, RuleRef>();
+/** Each rule's RuleRef, made once per place (group, direction, index) the rule object sits at. */
+const refs = new WeakMap<SgRule, { group: string; direction: Direction; i: number; ref: RuleRef }>();
 function ruleRef(group: string, direction: Direction, i: number, rule: SgRule): RuleRef {
-  let r = refs.get(rule);
-  if (!r || r.ref !== `${group}#${direction}[${i}]`) refs.set(rule, (r = awsRule(group, `${direction}[${i}]`, describeSgRule(rule, direction))));
-  return r;
+  const known = refs.get(rule);
+  if (known && known.group === group && known.direction === direction && known.i === i) return known.ref;
+  const ref = awsRule(group, `${direction}[${i}]`, describeSgRule(rule, direction));
+  refs.set(rule, { group, direction, i, ref });
+  return ref;
 }
 
 export function evaluateSecurityGroups(

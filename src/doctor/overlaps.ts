@@ -7,9 +7,9 @@
  * a node sending to a host inside the overlap (PP103), a packet to an address
  * the peering route covers but the peer does not own (PP109).
  */
-import type { Estate } from '../model/estate.js';
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
 import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { withIptablesInsert } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { compileWorld, type World } from '../trace/world.js';
@@ -141,8 +141,8 @@ function hijack(w: World, pods: SourceClass, host: { ip: string; port: number; l
   const label = `what-if: a Service is given ClusterIP ${host.ip}`;
   // kube-proxy would program it on every node; the trace meets only the sending pod's node, so only its rules change.
   const node = w.pods.get(pods.rep.slice('pod:'.length))?.node.node.name;
-  const nodes = w.estate.nodes.map((n) => (n.name === node ? { ...n, iptablesInserts: [...n.iptablesInserts, ...(['PREROUTING', 'OUTPUT'] as const).map((chain) => ({ table: 'nat' as const, chain, rule, label, position: 1 }))] } : n));
-  const e: Estate = { ...w.estate, nodes };
+  const on = node ? [node] : [];
+  const e = withIptablesInsert(withIptablesInsert(w.estate, on, { table: 'nat', chain: 'PREROUTING', rule, label }), on, { table: 'nat', chain: 'OUTPUT', rule, label });
   return traceFlow(compileWorld(e, { rulesets: w.rulesets, lazyRulesets: true }), { src: pods.rep, dst: `${host.ip}:${host.port}` });
 }
 

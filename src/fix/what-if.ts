@@ -25,11 +25,10 @@ export function withIptablesInsert(
   nodes: string[] | 'all',
   insert: { table: 'raw' | 'mangle' | 'nat' | 'filter'; chain: string; rule: string; label: string; position?: number },
 ): Estate {
-  const copy = copyEstate(e);
-  const targets = copy.nodes.filter((n) => nodes === 'all' || nodes.includes(n.name));
-  if (nodes !== 'all' && targets.length !== nodes.length) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `what-if names a node that is not in the estate: ${nodes.join(', ')}`);
-  for (const n of targets) n.iptablesInserts.push({ position: 1, ...insert });
-  return copy;
+  const targets = new Set(e.nodes.filter((n) => nodes === 'all' || nodes.includes(n.name)));
+  if (nodes !== 'all' && targets.size !== nodes.length) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `what-if names a node that is not in the estate: ${nodes.join(', ')}`);
+  // Only the targets' insert lists change: everything else (node dumps of megabytes) is shared with the input, which stays as it is.
+  return { ...e, nodes: e.nodes.map((n) => (targets.has(n) ? { ...n, iptablesInserts: [...n.iptablesInserts, { position: 1, ...insert }] } : n)) };
 }
 
 /** Replaces the CIDR of every ingress rule of a security group (e.g. "open it to 0.0.0.0/0"). */

@@ -55,24 +55,21 @@ export function readNodeFolder(dir: string): NodeFolder {
   if (!existsSync(iptablesFile)) throw new PodpathError('PP_MISSING_INPUT', 'the node folder has no iptables-save.txt', { file: dir });
   const out: NodeFolder = { dir, iptablesFile, missing: [] };
   const at = (name: string) => (existsSync(join(dir, name)) ? join(dir, name) : undefined);
+  /** The file read with its parser; its first error thrown. */
+  const parsed = <T>(file: string, parse: (src: { text: string; file: string }) => { value: T; diagnostics: Diagnostic[] }): T => {
+    const p = parse({ text: read(file), file });
+    firstError(p.diagnostics);
+    return p.value;
+  };
   const addr = at('ip-addr.txt');
-  if (addr) {
-    const p = parseIpAddr({ text: read(addr), file: addr });
-    firstError(p.diagnostics);
-    out.interfaces = p.value;
-  } else out.missing.push('ip-addr.txt (the node\'s addresses)');
+  if (addr) out.interfaces = parsed(addr, parseIpAddr);
+  else out.missing.push('ip-addr.txt (the node\'s addresses)');
   const route = at('ip-route.txt');
-  if (route) {
-    const p = parseIpRoute({ text: read(route), file: route });
-    firstError(p.diagnostics);
-    out.routes = p.value;
-  } else out.missing.push('ip-route.txt (routes: the out interface)');
+  if (route) out.routes = parsed(route, parseIpRoute);
+  else out.missing.push('ip-route.txt (routes: the out interface)');
   const rule = at('ip-rule.txt');
-  if (rule) {
-    const p = parseIpRule({ text: read(rule), file: rule });
-    firstError(p.diagnostics);
-    out.rules = p.value;
-  } else if (route) out.missing.push('ip-rule.txt (policy rules: the kernel\'s defaults assumed)');
+  if (rule) out.rules = parsed(rule, parseIpRule);
+  else if (route) out.missing.push('ip-rule.txt (policy rules: the kernel\'s defaults assumed)');
   const ipset = at('ipset-save.txt');
   if (ipset) out.ipsetFile = ipset;
   const nft = at('nft-ruleset.json') ?? at('nft-ruleset.txt');

@@ -7,6 +7,7 @@ import type { Estate } from '../model/estate.js';
 import type { Instance, InternetGateway, NatGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, TransitGateway, Vpc } from '../model/aws.js';
 import type { Node, Pod } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
+import type { Diagnostic } from '../model/diagnostic.js';
 import { textKey } from '../model/source.js';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
@@ -332,6 +333,13 @@ function rulesWithoutDump(estate: Estate, node: string, estateFile: string): Rul
   return derived.ruleset;
 }
 
+/** A parse's value; its first error as a PodpathError (`what: message`, at the error's file:line). */
+function readOrThrow<T>(what: string, parsed: { value: T; diagnostics: readonly Diagnostic[] }): T {
+  const err = parsed.diagnostics.find((d) => d.severity === 'error');
+  if (err) throw new PodpathError('PP_PARSE', `${what}: ${err.message}`, { file: err.file, line: err.line });
+  return parsed.value;
+}
+
 function compileNode(
   n: Node, enis: EniRecord[], estateFile: string, estate: Estate, cache: RulesetCache | undefined, lazy: boolean, inserted: InsertCache, edit: RulesetEdit | undefined,
 ): NodeRecord {
@@ -339,10 +347,7 @@ function compileNode(
   const eni = enis[0]!;
   let ipAddr: IpAddrIface[] | undefined;
   if (n.ipAddr) {
-    const parsed = parseIpAddr({ ...n.ipAddr, file: n.ipAddr.file ?? estateFile });
-    const err = parsed.diagnostics.find((d) => d.severity === 'error');
-    if (err) throw new PodpathError('PP_PARSE', `ip addr: ${err.message}`, { file: err.file, line: err.line });
-    ipAddr = parsed.value;
+    ipAddr = readOrThrow('ip addr', parseIpAddr({ ...n.ipAddr, file: n.ipAddr.file ?? estateFile }));
   }
   // Before routes are read, only ip addr can bind the primary interface's name (derived routes use it).
   const early = bindInterfaces(enis, [], ipAddr).interfaces.find((i) => i.eni === eni);
@@ -371,10 +376,7 @@ function compileNode(
   if (n.iptables?.derived) derived.push(n.iptables.derived);
   let routes: RouteEntry[] | undefined;
   if (n.routes) {
-    const parsed = parseIpRoute({ ...n.routes, file: n.routes.file ?? estateFile });
-    const err = parsed.diagnostics.find((d) => d.severity === 'error');
-    if (err) throw new PodpathError('PP_PARSE', `ip route: ${err.message}`, { file: err.file, line: err.line });
-    routes = parsed.value;
+    routes = readOrThrow('ip route', parseIpRoute({ ...n.routes, file: n.routes.file ?? estateFile }));
   } else {
     derived.push('no ip route given: routes derived from eth0, the bridge and the VPC router (subnet base + 1)');
   }
@@ -388,17 +390,11 @@ function compileNode(
   });
   let ipRules: readonly PolicyRule[] = DEFAULT_RULES;
   if (n.ipRules) {
-    const parsed = parseIpRule({ ...n.ipRules, file: n.ipRules.file ?? estateFile });
-    const err = parsed.diagnostics.find((d) => d.severity === 'error');
-    if (err) throw new PodpathError('PP_PARSE', `ip rule: ${err.message}`, { file: err.file, line: err.line });
-    ipRules = parsed.value;
+    ipRules = readOrThrow('ip rule', parseIpRule({ ...n.ipRules, file: n.ipRules.file ?? estateFile }));
   }
   let ipsets: ReadonlyMap<string, IpSet> | undefined;
   if (n.ipsets) {
-    const parsed = parseIpsetSave({ ...n.ipsets, file: n.ipsets.file ?? estateFile });
-    const err = parsed.diagnostics.find((d) => d.severity === 'error');
-    if (err) throw new PodpathError('PP_PARSE', `ipset save: ${err.message}`, { file: err.file, line: err.line });
-    ipsets = parsed.value;
+    ipsets = readOrThrow('ipset save', parseIpsetSave({ ...n.ipsets, file: n.ipsets.file ?? estateFile }));
   }
   const nft = n.nftRuleset ? parseNftAny(n.nftRuleset.text, n.nftRuleset.file ?? estateFile) : undefined;
   const linkOf = () => {
@@ -442,15 +438,13 @@ function parseRuleset(src: { text: string; file?: string; firstLine?: number; di
   const key = textKey(src);
   const seen = cache?.get(key)?.get(at);
   if (seen) return seen;
-  const parsed = parseIptablesSave({ ...src, file }, cache ? { cache: lineCacheOf(cache) } : {});
-  const err = parsed.diagnostics.find((d) => d.severity === 'error');
-  if (err) throw new PodpathError('PP_PARSE', `iptables-save: ${err.message}`, { file: err.file, line: err.line });
+  const parsed = readOrThrow('iptables-save', parseIptablesSave({ ...src, file }, cache ? { cache: lineCacheOf(cache) } : {}));
   if (cache) {
     const byAt = cache.get(key) ?? new Map<string, Ruleset>();
-    byAt.set(at, parsed.value);
+    byAt.set(at, parsed);
     cache.set(key, byAt);
   }
-  return parsed.value;
+  return parsed;
 }
 
 /** An empty rule set with ACCEPT policies, marked derived. */
