@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 // @ts-expect-error plain ESM script without types
 import { packAndInstall } from '../scripts/packed-install.mjs';
+import { median } from './figure.js';
 
 /** One figure: the command's median wall time, the baseline's, and their ratio. */
 export interface CliFigure {
@@ -33,7 +34,6 @@ function wall(cmd: string[], cwd: string, env: NodeJS.ProcessEnv = process.env):
   return ms;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Packs, installs into a temp folder, and times demo and trace against `node -e 0`. */
 export async function benchCli(rounds = 9): Promise<CliFigure[]> {

@@ -13,3 +13,9 @@ export interface Figure {
 export function line(f: Figure): string {
   return `${f.name}: ${f.value} ${f.unit} (${f.ratio === null ? 'n/a' : `${f.ratio}x`} ${f.baseline})`;
 }
+
+/** The middle value (the upper one of an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Rounded to two decimals, for printed figures. */
+export const r2 = (x: number): number => Math.round(x * 100) / 100;

@@ -17,10 +17,8 @@ import type { Estate } from '../src/model/estate.js';
 import { doctorEdges, doctorWorld } from '../src/doctor/doctor.js';
 import { tracePairs } from '../src/doctor/pairs.js';
 import { applyChange, IncrementalCheck, type EstateChange } from '../src/doctor/incremental.js';
-import type { Figure } from './figure.js';
+import { median, r2, type Figure } from './figure.js';
 
-const r2 = (x: number): number => Math.round(x * 100) / 100;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Changes of one kind that keep the classes (prefixes already mentioned, whole node groups). */
 function changes(e: Estate, n: number): Record<string, EstateChange[]> {

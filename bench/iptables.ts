@@ -41,10 +41,9 @@ import { parseIptablesSave } from '../src/linux/iptables/parse.js';
 import { ParseCache } from '../src/linux/iptables/parse-cache.js';
 import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
 import type { WalkerData } from './iptables-walker.js';
-import type { Figure } from './figure.js';
+import { median, type Figure } from './figure.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function time(fn: () => void, rounds: number): number {
   const samples: number[] = [];

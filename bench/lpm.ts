@@ -8,9 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { compileRouteTable, lookupRoute } from '../src/aws/route-table.js';
 import { contains } from '../src/net/prefix.js';
 import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
-import type { Figure } from './figure.js';
+import { median, type Figure } from './figure.js';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Runs the figure. */
 export function benchLpm(routes = 1000): Figure[] {

@@ -24,6 +24,7 @@ import { parseNftText } from '../src/linux/nftables/parse-text.js';
 import { walkNodePath } from '../src/linux/iptables/node-path.js';
 import type { Ruleset } from '../src/linux/iptables/types.js';
 import { parseIpv4 } from '../src/net/ipv4.js';
+import { median } from './figure.js';
 
 const SERVICES = 2000;
 const ENDPOINTS = 5;
@@ -60,7 +61,6 @@ export function kubeProxyRuleset(services = SERVICES, endpoints = ENDPOINTS, nai
   return `${L.join('\n')}\n`;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const time = (f: () => void, rounds: number) => median(Array.from({ length: rounds }, () => {
   const t = performance.now();
   f();

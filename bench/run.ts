@@ -32,7 +32,7 @@ import { compileWorld } from '../src/trace/world.js';
 import { traceFlow, type FlowSpec } from '../src/trace/trace.js';
 import { runGen } from '../src/cli/commands/gen.js';
 import type { GenOptions } from '../src/gen/plan.js';
-import { line, type Figure } from './figure.js';
+import { line, r2, type Figure } from './figure.js';
 
 const root = join(import.meta.dirname, '..');
 const large = process.argv.includes('--large') || process.env.BENCH_LARGE === '1';
@@ -44,7 +44,6 @@ const add = (fs: Figure[]): void => {
     say(line(f));
   }
 };
-const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** Median time per call in microseconds over `rounds` rounds of `batch` calls. */
 function measure(fn: () => void, batch: number, rounds = 15): number {
