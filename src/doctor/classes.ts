@@ -137,12 +137,8 @@ export class TextIds {
   }
 }
 
-const groupsOf = new WeakMap<World, NodeRecord[][]>();
-
-/** Nodes grouped by profile, in estate order (computed once per world: sources and destinations both need them). */
+/** Nodes grouped by profile, in estate order. */
 export function nodeGroups(w: World): NodeRecord[][] {
-  const known = groupsOf.get(w);
-  if (known) return known;
   const groups = new Map<string, NodeRecord[]>();
   const texts = new TextIds();
   // Normalising a dump (megabytes) is the costly part: nodes are first bucketed by the rest of their
@@ -164,9 +160,7 @@ export function nodeGroups(w: World): NodeRecord[][] {
     if (g) g.push(n);
     else groups.set(k, [n]);
   }
-  const out = [...groups.values()];
-  groupsOf.set(w, out);
-  return out;
+  return [...groups.values()];
 }
 
 const more = (n: number, what: string) => (n > 0 ? ` (+${n} ${what}${n > 1 ? 's' : ''})` : '');
@@ -251,7 +245,7 @@ function ranges(atoms: SignedAtom[]): string[] {
 }
 
 /** Computes the destination classes of a world. */
-export function destinationClasses(w: World): DestinationPlan {
+export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {
   const ms = mentions(w);
   // One mention per (prefix, kind, ref); refs matter only for the kinds that name a thing.
   const byPrefix = new Map<string, Mention[]>();
@@ -271,7 +265,7 @@ export function destinationClasses(w: World): DestinationPlan {
   const dests: DestClass[] = [];
   const probes: ProbeSlot[] = [];
   const podGroups = new Map<string, NodeRecord[]>();
-  for (const g of nodeGroups(w)) for (const n of g) podGroups.set(n.node.name, g);
+  for (const g of groups) for (const n of g) podGroups.set(n.node.name, g);
   const seenPods = new Set<string>();
   const subnetCount = new Map<string, number>();
   const internet: SignedAtom[][] = [];

@@ -44,16 +44,17 @@ export function doctorWorld(estate: Estate): { world: World; sources: SourceClas
   // The probed estate has the same nodes: their dumps are parsed once.
   const rulesets: RulesetCache = new Map();
   const unprobed = compileWorld(base, { rulesets });
-  const plan = destinationClasses(unprobed);
+  // Probes add hosts, not nodes: the unprobed world's node groups serve both class kinds.
+  const groups = nodeGroups(unprobed);
+  const plan = destinationClasses(unprobed, groups);
   const probed = withProbes(base, plan.probes);
   const world = compileWorld(probed.estate, { rulesets });
   const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !hasHost(base, p.subnet));
   const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));
   const native = vpcNativePods(world).map((b) => formatPrefix(b));
   const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
-  // Probes add hosts, not nodes: the node groups are the unprobed world's.
-  const groups = nodeGroups(unprobed).map((g) => g.map((n) => n.node.name));
-  return { world, sources: sourceClasses(world, probed.ids, subnetSources, groups), destinations: plan.destinations, atoms: plan.atoms, assumptions };
+  const groupNames = groups.map((g) => g.map((n) => n.node.name));
+  return { world, sources: sourceClasses(world, probed.ids, subnetSources, groupNames), destinations: plan.destinations, atoms: plan.atoms, assumptions };
 }
 
 /** True when anything sends from the subnet: an instance (nodes included), an RDS instance or a NAT gateway. */
