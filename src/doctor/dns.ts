@@ -10,6 +10,8 @@
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { parseResolvConf, queryPlan, type ResolvConf } from '../dns/resolv-conf.js';
 import { withoutRules } from '../linux/iptables/remove.js';
+import type { Match, Rule } from '../linux/iptables/types.js';
+import type { Prefix } from '../net/prefix.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
 import { compileWorld, type RulesetEdit, type World } from '../trace/world.js';
@@ -60,12 +62,27 @@ function leaked(t: Trace): boolean {
   return t.verdict !== 'delivered' && t.forward.some((h) => h.kind === 'route-table' && h.decision === 'forward' && h.rule !== undefined && !('file' in h.rule.at) && h.rule.at.index !== '0.0.0.0/0');
 }
 
-/** Every node's dump without its rules for `vip` (kube-proxy not programmed): each distinct parsed dump edited once. */
-function withoutDnat(vip: string): RulesetEdit {
-  const pattern = new RegExp(`-d ${vip.replace(/\./g, '\\.')}(/32)?\\b`);
-  // The substring test first: a kube-proxy dump has tens of thousands of rules, a few name the VIP.
-  return (r) => withoutRules(r, (rule) => rule.text.includes(vip) && pattern.test(rule.text));
+/**
+ * Every node's dump without its rules for `vip` (kube-proxy not programmed): each distinct parsed dump edited once.
+ * A rule is kube-proxy's for the VIP when it matches the destination VIP/32 (`-d VIP/32`, negated or not).
+ */
+function withoutDnat(vip: Ipv4): RulesetEdit {
+  // Reads the parsed matches, not the text. Dumps read through one ParseCache share a line's matches array,
+  // so each distinct array is checked once: a kube-proxy dump has tens of thousands of rules, a few name the VIP.
+  const seen = new WeakMap<readonly Match[], boolean>();
+  const namesVip = (rule: Rule): boolean => {
+    let v = seen.get(rule.matches);
+    if (v === undefined) {
+      v = false;
+      for (const m of rule.matches) if (m.kind === 'dst' && isHost(m.args['prefix'] as Prefix | undefined, vip)) v = true;
+      seen.set(rule.matches, v);
+    }
+    return v;
+  };
+  return (r) => withoutRules(r, namesVip);
 }
+
+const isHost = (p: Prefix | undefined, ip: Ipv4): boolean => p !== undefined && p.len === 32 && p.addr === ip;
 
 /** PP104 detections with their evidence traces. */
 export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string, PairResult>): { detection: Detection; evidence: Trace[]; pair: PairResult }[] {
@@ -91,7 +108,7 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         how = `${vip} does not answer: ${pair.traces[0]!.reason.replace(/\.$/, '')}`;
       } else if (pair.traces.some(dnatted)) {
         let alt = whatIf.get(vip);
-        if (!alt) whatIf.set(vip, (alt = compileWorld(w.estate, { rulesets: w.rulesets, lazyRulesets: true, editRules: withoutDnat(vip) })));
+        if (!alt) whatIf.set(vip, (alt = compileWorld(w.estate, { rulesets: w.rulesets, lazyRulesets: true, editRules: withoutDnat(ip) })));
         const missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
         if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];

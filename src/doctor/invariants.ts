@@ -30,10 +30,14 @@ function keepsSource(key: string, kind: Invariant['kind'], traces: Trace[]): Inv
     : { key, kind, holds: true, why: `${key}: the pod source is kept` };
 }
 
-/** Every invariant of an estate's traced pairs and pod classes. */
-export function networkModelInvariants(w: World, sources: SourceClass[], pairs: PairResult[]): Invariant[] {
+/** The pod-to-pod invariant of a traced pair (undefined for other pairs). */
+export function podToPodInvariant(p: PairResult): Invariant | undefined {
+  return p.src.startsWith('pods:') && p.dst.startsWith('pods:') ? keepsSource(p.key, 'pod-to-pod', p.traces) : undefined;
+}
+
+/** One pod-to-node flow per pod class, to the kubelet port of another node (of its own when alone). */
+export function podToNodeInvariants(w: World, sources: SourceClass[]): Invariant[] {
   const out: Invariant[] = [];
-  for (const p of pairs) if (p.src.startsWith('pods:') && p.dst.startsWith('pods:')) out.push(keepsSource(p.key, 'pod-to-pod', p.traces));
   for (const s of sources) {
     if (s.kind !== 'pods') continue;
     const own = w.pods.get(s.rep.slice('pod:'.length))?.node;

@@ -72,13 +72,27 @@ export function pairVerdict(traces: Trace[]): Trace['verdict'] {
  */
 function destFor(w: World, s: SourceClass, d: DestClass): DestClass {
   if (d.kind !== 'pods' || s.kind !== 'pods') return d;
-  const srcNode = w.pods.get(s.rep.slice('pod:'.length))?.node;
+  const name = s.rep.slice('pod:'.length);
+  const srcNode = w.pods.get(name)?.node;
   if (!srcNode) return d;
-  // The class's pods in estate order (its nodes' own pod lists, not every pod of the estate).
-  const order = podOrder(w);
-  const pods = (d.nodes ?? []).flatMap((name) => [...(w.nodes.get(name)?.pods.values() ?? [])]).sort((a, b) => order.get(a)! - order.get(b)!);
-  const other = pods.find((p) => p.node !== srcNode) ?? pods.find((p) => p.name !== s.rep.slice('pod:'.length));
+  const pods = classPods(w, d);
+  const other = pods.find((p) => p.node !== srcNode) ?? pods.find((p) => p.name !== name);
   return other ? { ...d, ip: formatIpv4(other.ip), rep: `pod:${other.name}:${d.port}` } : d;
+}
+
+const classPodLists = new WeakMap<World, Map<string, PodRecord[]>>();
+
+/** A pod class's pods in estate order (its nodes' own pod lists, not every pod of the estate), once per world and class. */
+function classPods(w: World, d: DestClass): PodRecord[] {
+  let byClass = classPodLists.get(w);
+  if (!byClass) classPodLists.set(w, (byClass = new Map()));
+  let pods = byClass.get(d.key);
+  if (!pods) {
+    const order = podOrder(w);
+    pods = (d.nodes ?? []).flatMap((n) => [...(w.nodes.get(n)?.pods.values() ?? [])]).sort((a, b) => order.get(a)! - order.get(b)!);
+    byClass.set(d.key, pods);
+  }
+  return pods;
 }
 
 const podOrders = new WeakMap<World, Map<PodRecord, number>>();
@@ -142,28 +156,43 @@ export interface EdgePorts {
 }
 
 /**
- * Traces every pair that should be traced; a delivered pair that `edges.when`
- * picks is traced again from each of `edges.sports` to the destination it
- * was traced to (the same pod, the same probe port), and its failing
- * branches are added to the pair.
+ * Traces one pair that should be traced (undefined when the destination is
+ * the source itself); a delivered pair that `edges.when` picks is traced
+ * again from each of `edges.sports` to the destination it was traced to (the
+ * same pod, the same probe port), and its failing branches are added to the pair.
  */
-export function tracePairs(w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts, sourceDone?: (done: number) => void): PairResult[] {
+export function tracePair(w: World, s: SourceClass, d0: DestClass, edges?: EdgePorts): PairResult | undefined {
+  const d = destFor(w, s, d0);
+  if (s.ip === d.ip || d.rep === `${s.rep}:${d.port}`) return undefined;
+  const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d) : { traces: traceFlow(w, flowOf(s, d)), dest: d };
+  const pair: PairResult = { key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces };
+  if (edges && pair.verdict === 'delivered' && dest.proto !== 'icmp' && edges.when(traces)) {
+    for (const sport of edges.sports) {
+      const again = traceFlow(w, flowOf(s, dest, sport));
+      if (pairVerdict(again) !== 'delivered') pair.traces.push(...again);
+    }
+    pair.verdict = pairVerdict(pair.traces);
+  }
+  return pair;
+}
+
+/**
+ * Traces every pair that should be traced (tracePair), in order: sources,
+ * then destinations. `traced` sees each pair as soon as it is traced, with
+ * its traces, before the next pair is traced.
+ */
+export function tracePairs(
+  w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts, sourceDone?: (done: number) => void,
+  traced?: (pair: PairResult, s: SourceClass, d: DestClass) => void,
+): PairResult[] {
   const out: PairResult[] = [];
   for (const [i, s] of sources.entries()) {
     sourceDone?.(i);
-    for (const d0 of dests) {
-      if (!shouldTrace(w, s, d0)) continue;
-      const d = destFor(w, s, d0);
-      if (s.ip === d.ip || d.rep === `${s.rep}:${d.port}`) continue;
-      const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d) : { traces: traceFlow(w, flowOf(s, d)), dest: d };
-      const pair: PairResult = { key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces };
-      if (edges && pair.verdict === 'delivered' && dest.proto !== 'icmp' && edges.when(traces)) {
-        for (const sport of edges.sports) {
-          const again = traceFlow(w, flowOf(s, dest, sport));
-          if (pairVerdict(again) !== 'delivered') pair.traces.push(...again);
-        }
-        pair.verdict = pairVerdict(pair.traces);
-      }
+    for (const d of dests) {
+      if (!shouldTrace(w, s, d)) continue;
+      const pair = tracePair(w, s, d, edges);
+      if (!pair) continue;
+      traced?.(pair, s, d);
       out.push(pair);
     }
   }

@@ -43,7 +43,7 @@ export function runDoctor(o: DoctorOptions, progress: Progress = NO_PROGRESS): C
   const notes = [...estate.notes, ...r.assumptions.map(assumed)];
   const fails = o.failOn !== 'none' && r.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[o.failOn as 'error' | 'warning' | 'note']);
   return {
-    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ traces: _t, ...p }) => p), notes },
+    report: { kind: 'doctor', estate: inputName(o, estate), failOn: o.failOn, stats: r.stats, findings: r.findings, sources: r.sources, destinations: r.destinations, pairs: r.pairs.map(({ key, src, dst, verdict }) => ({ key, src, dst, verdict })), notes },
     exitCode: fails ? 1 : 0,
     stderr: notes.map(noteLine),
   };
