@@ -10,7 +10,7 @@
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { parseResolvConf, queryPlan, type ResolvConf } from '../dns/resolv-conf.js';
 import { withoutRules } from '../linux/iptables/remove.js';
-import type { Match, Rule } from '../linux/iptables/types.js';
+import type { Rule } from '../linux/iptables/types.js';
 import type { Prefix } from '../net/prefix.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
@@ -67,18 +67,8 @@ function leaked(t: Trace): boolean {
  * A rule is kube-proxy's for the VIP when it matches the destination VIP/32 (`-d VIP/32`, negated or not).
  */
 function withoutDnat(vip: Ipv4): RulesetEdit {
-  // Reads the parsed matches, not the text. Dumps read through one ParseCache share a line's matches array,
-  // so each distinct array is checked once: a kube-proxy dump has tens of thousands of rules, a few name the VIP.
-  const seen = new WeakMap<readonly Match[], boolean>();
-  const namesVip = (rule: Rule): boolean => {
-    let v = seen.get(rule.matches);
-    if (v === undefined) {
-      v = false;
-      for (const m of rule.matches) if (m.kind === 'dst' && isHost(m.args['prefix'] as Prefix | undefined, vip)) v = true;
-      seen.set(rule.matches, v);
-    }
-    return v;
-  };
+  // Reads the parsed matches, not the text; withoutRules edits only the chains a trace reads.
+  const namesVip = (rule: Rule): boolean => rule.matches.some((m) => m.kind === 'dst' && isHost(m.args['prefix'] as Prefix | undefined, vip));
   return (r) => withoutRules(r, namesVip);
 }
 
