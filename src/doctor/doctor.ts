@@ -25,6 +25,7 @@ import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { tracePair, tracePairs, type EdgePorts } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
+import { changedElements, hopDependencies } from './estate-diff.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
 import { agentChainFindings } from './agent-chain.js';
@@ -40,10 +41,9 @@ export const EPHEMERAL_EDGES = [32768, 60999] as const;
 const MAX_EVIDENCE = 4;
 
 /** The world doctor traces in: the estate (with inferred subnets for VPCs described without any) plus its probe hosts. */
-export function doctorWorld(estate: Estate): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number; assumptions: string[] } {
+export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map()): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number; assumptions: string[] } {
   const { estate: base, inferred } = withInferredSubnets(estate);
-  // The probed estate has the same nodes: their dumps are parsed once.
-  const rulesets: RulesetCache = new Map();
+  // The probed estate has the same nodes: their dumps are parsed once (and a session's checks of changed copies reuse them).
   const unprobed = compileWorld(base, { rulesets });
   // Probes add hosts, not nodes: the unprobed world's node groups serve both class kinds.
   const groups = nodeGroups(unprobed);
@@ -71,23 +71,97 @@ export interface DoctorOptions {
 
 /** Runs every check; see the module comment. */
 export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResult {
+  return run(estate, options);
+}
+
+/**
+ * A doctor run that can check changed copies of its estate (fix proves each
+ * candidate on one): `check(changed)` equals `doctor(changed)` but takes over
+ * the pairs of this run that the change cannot touch, instead of tracing them
+ * again, and reuses the parsed node dumps.
+ *
+ * A pair is taken over when (1) the change is narrowed to route tables' routes,
+ * security groups' and network ACLs' rules and nodes' iptables dumps or inserts
+ * (estate-diff.ts; any other change traces everything), (2) the source and
+ * destination classes come out the same, (3) the pair was delivered and (4)
+ * none of the elements its traces consulted changed: a delivered trace is a
+ * function of what its hops consulted, and every consultation leaves a hop
+ * naming the element. An undelivered pair is always traced again: its trace
+ * also explains the faults stacked behind the drop, from walks that leave no
+ * hops (trace.ts stackedFaults).
+ * What is not per pair (DNS, address plan, peerings, invariants of pods to
+ * nodes) is computed again.
+ */
+export interface DoctorSession {
+  result: DoctorResult;
+  check: (changed: Estate) => DoctorResult;
+}
+
+/** Starts a session on an estate (see DoctorSession). */
+export function doctorSession(estate: Estate, options: DoctorOptions = {}): DoctorSession {
+  const memo: Memo = { estate, rulesets: new Map(), classes: '', pairs: new Map() };
+  const result = run(estate, options, { memo, keep: true });
+  return {
+    result,
+    check: (changed) => {
+      const touched = changedElements(estate, changed);
+      return run(changed, {}, { memo, keep: false, ...(touched ? { touched } : {}) });
+    },
+  };
+}
+
+/** What a session keeps of its first run. */
+interface Memo {
+  estate: Estate;
+  rulesets: RulesetCache;
+  /** The source and destination classes, as JSON. */
+  classes: string;
+  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; invariant?: Invariant; traces: number }>;
+}
+
+/** How a run uses a session: fill its memo (the first run) or take pairs over from it (touched: the changed elements). */
+interface Reuse {
+  memo: Memo;
+  keep: boolean;
+  touched?: ReadonlySet<string>;
+}
+
+function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResult {
   const progress = options.progress ?? (() => undefined);
   progress('classes', 0, 1);
-  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate);
+  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate, reuse?.memo.rulesets);
   const srcOf = new Map(sources.map((s) => [s.key, s]));
   const dstOf = new Map(destinations.map((d) => [d.key, d]));
   const findings = new Findings(srcOf, dstOf);
   const invariants: Invariant[] = [];
   const edges = doctorEdges(w);
   let traces = 0;
+  const memo = reuse?.memo;
+  const classes = memo ? JSON.stringify([sources, destinations]) : '';
+  if (memo && reuse.keep) memo.classes = classes;
+  const touched = reuse?.touched;
+  const takeOver = memo && touched && classes === memo.classes
+    ? (s: SourceClass, d: DestClass) => {
+      const m = memo.pairs.get(`${s.key} -> ${d.key}`);
+      return m && m.pair.verdict === 'delivered' && ![...m.deps].some((k) => touched.has(k)) ? m : undefined;
+    }
+    : undefined;
   // Each pair is read as soon as it is traced; a delivered pair's traces are then let go (see releaseTraces).
   const pairs = tracePairs(w, sources, destinations, edges, (done) => progress('tracing', done, sources.length), (p, s, d) => {
+    const taken = takeOver?.(s, d);
+    if (taken) {
+      // Delivered: nothing to detect, and its pod-to-pod invariant is a function of its traces.
+      traces += taken.traces;
+      if (taken.invariant) invariants.push(taken.invariant);
+      return;
+    }
     traces += p.traces.length;
     for (const t of p.traces) for (const x of detect(w, s, d, t)) findings.add(x, [t], p);
     const inv = podToPodInvariant(p);
     if (inv) invariants.push(inv);
+    if (memo && reuse.keep) memo.pairs.set(p.key, { pair: p, deps: pairDependencies(p), traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
     if (p.verdict === 'delivered') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
-  });
+  }, takeOver && ((s, d) => takeOver(s, d)?.pair));
   progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);
@@ -144,6 +218,16 @@ function portRules(acl: NetworkAcl | undefined): boolean {
  * later (fix, diff, a report): the same function of the same world, so the same
  * traces. The first read keeps them.
  */
+/** The elements a pair's traces consulted. */
+function pairDependencies(p: PairResult): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const t of p.traces) {
+    for (const h of t.forward) for (const k of hopDependencies(h)) out.add(k);
+    for (const h of t.reply ?? []) for (const k of hopDependencies(h)) out.add(k);
+  }
+  return out;
+}
+
 function releaseTraces(p: PairResult, again: () => Trace[]): void {
   Object.defineProperty(p, 'traces', {
     enumerable: true,

@@ -179,18 +179,20 @@ export function tracePair(w: World, s: SourceClass, d0: DestClass, edges?: EdgeP
 /**
  * Traces every pair that should be traced (tracePair), in order: sources,
  * then destinations. `traced` sees each pair as soon as it is traced, with
- * its traces, before the next pair is traced.
+ * its traces, before the next pair is traced. `known` may answer a pair
+ * instead (a result known to be what tracing it would give).
  */
 export function tracePairs(
   w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts, sourceDone?: (done: number) => void,
   traced?: (pair: PairResult, s: SourceClass, d: DestClass) => void,
+  known?: (s: SourceClass, d: DestClass) => PairResult | undefined,
 ): PairResult[] {
   const out: PairResult[] = [];
   for (const [i, s] of sources.entries()) {
     sourceDone?.(i);
     for (const d of dests) {
       if (!shouldTrace(w, s, d)) continue;
-      const pair = tracePair(w, s, d, edges);
+      const pair = known?.(s, d) ?? tracePair(w, s, d, edges);
       if (!pair) continue;
       traced?.(pair, s, d);
       out.push(pair);

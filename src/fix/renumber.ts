@@ -17,6 +17,7 @@ import type { Estate } from '../model/estate.js';
 import { formatIpv4, isValidIpv4, parseIpv4 } from '../net/ipv4.js';
 import { contains, formatPrefix, parseCidr, type Prefix } from '../net/prefix.js';
 import { copyEstate } from './what-if.js';
+import { textKey, withText, type TextSource } from '../model/source.js';
 
 /** Old block -> new block. */
 export interface Move {
@@ -58,7 +59,18 @@ export function renumberer(moves: Move[]): (text: string) => string {
 export function withRenumberedCluster(e: Estate, moves: Move[]): Estate {
   const map = renumberer(moves);
   const copy = copyEstate(e);
-  const text = <T extends { text: string } | undefined>(t: T): T => (t ? { ...t, text: map(t.text) } : t);
+  // A renumbered text is a function of the text and the moves: nodes sharing one dump (often thousands) share one
+  // renumbered text, whose digest says so (the old digest alone would name the text before the move).
+  const done = new Map<string, string>();
+  const moved = JSON.stringify(moves);
+  const text = <T extends TextSource | undefined>(t: T): T => {
+    if (!t) return t;
+    const key = textKey(t);
+    let after = done.get(key);
+    if (after === undefined) done.set(key, (after = map(t.text)));
+    const out = withText(t, after);
+    return (t.digest !== undefined ? { ...out, digest: `${t.digest} renumbered ${moved}` } : out) as T;
+  };
   if (copy.cluster) {
     if (copy.cluster.podCidr) copy.cluster.podCidr = map(copy.cluster.podCidr);
     if (copy.cluster.serviceCidr) copy.cluster.serviceCidr = map(copy.cluster.serviceCidr);

@@ -116,4 +116,16 @@ describe('cluster renumbering', () => {
     expect(moved.nodes[0]!.resolvConf!.text).toMatch(/^nameserver 100\.64\.0\.10$/m);
     expect(seed.cluster!.serviceCidr).toBe('10.0.0.0/16');
   });
+
+  it('a renumbered text does not keep the digest of the text before the move (equal digests mean equal texts)', () => {
+    const dump = seed.nodes[0]!.iptables!;
+    const digested = { ...seed, nodes: seed.nodes.map((n) => ({ ...n, iptables: { ...dump, digest: 'before' } })) };
+    const moved = withRenumberedCluster(digested, [{ from: '10.0.0.0/16', to: '100.64.0.0/16' }]);
+    const [a, b] = [moved.nodes[0]!.iptables!, moved.nodes.at(-1)!.iptables!];
+    expect(a.text).not.toBe(dump.text);
+    expect(a.digest).toBeDefined();
+    expect(a.digest).not.toBe('before');
+    // Nodes that shared a dump share the renumbered one, under one digest.
+    expect([b.text, b.digest]).toEqual([a.text, a.digest]);
+  });
 });

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { loadInput, type InputOptions } from '../../ingest/load.js';
 import { PodpathError } from '../../model/errors.js';
 import type { Estate } from '../../model/estate.js';
-import { doctor } from '../../doctor/doctor.js';
+import { doctor, doctorSession } from '../../doctor/doctor.js';
 import { diffResults } from '../../doctor/diff.js';
 import { SEVERITY_RANK } from '../../doctor/catalog.js';
 import { fixAll } from '../../fix/prove.js';
@@ -62,9 +62,11 @@ export function replanOf(e: Estate): Replan | undefined {
 
 export function runFix(o: FixOptions, progress: Progress = NO_PROGRESS): CommandResult {
   const estate = loadShown(o, progress);
-  const found = doctor(estate, { progress: doctorProgress(progress) });
+  // Each candidate is proven on a changed copy: the session re-traces only the pairs a change can touch.
+  const session = doctorSession(estate, { progress: doctorProgress(progress) });
+  const found = session.result;
   progress.step('fix: proving candidates on copies of the model');
-  const fixes = fixAll(estate, found, doctor, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
+  const fixes = fixAll(estate, found, session.check, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
   const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven) && !f.combination);
   return { report: { kind: 'fix', estate: inputName(o, estate), fixes, notes: estate.notes }, exitCode: unproven ? 1 : 0, stderr: estate.notes.map(noteLine) };
 }

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { InputOptions } from '../../ingest/load.js';
 import { PodpathError } from '../../model/errors.js';
-import { doctor } from '../../doctor/doctor.js';
+import { doctorSession } from '../../doctor/doctor.js';
 import { fixAll } from '../../fix/prove.js';
 import { SEVERITY_RANK } from '../../doctor/catalog.js';
 import { assumed, noteLine } from '../../model/load-note.js';
@@ -22,9 +22,10 @@ export interface ReportOptions extends InputOptions {
 
 export async function runReport(o: ReportOptions, progress: Progress = NO_PROGRESS): Promise<CommandResult> {
   const estate = loadShown(o, progress);
-  const result = doctor(estate, { progress: doctorProgress(progress) });
+  const session = doctorSession(estate, { progress: doctorProgress(progress) });
+  const result = session.result;
   progress.step('fix: proving candidates on copies of the model');
-  const fixes = fixAll(estate, result, doctor, { replan: replanOf(estate) });
+  const fixes = fixAll(estate, result, session.check, { replan: replanOf(estate) });
   progress.step('report: laying out the picture');
   const notes = [...estate.notes, ...result.assumptions.map(assumed)];
   const name = o.snapshot ?? (o.estate ? displayPath(o.estate) : estate.name);

@@ -1,0 +1,69 @@
+/**
+ * Which elements a changed copy of an estate changed, as the dependency keys
+ * trace hops leave (see `hopDependencies`): `rtb:ID` (a route table's routes),
+ * `sg:ID` (a security group's rules), `acl:ID` (a network ACL's entries) and
+ * `node:NAME` (a node's iptables-save dump or its inserted rules).
+ *
+ * Anything else that differs (a subnet, an instance, a peering, a node's
+ * routes, a route table's associations...) is not narrowed down: the answer
+ * is then undefined and the caller checks everything again. So the answer is
+ * exact or absent, never a guess.
+ */
+import type { Estate } from '../model/estate.js';
+import { textKey } from '../model/source.js';
+import type { Hop } from '../trace/types.js';
+
+/** The elements a hop consulted, as dependency keys. */
+export function hopDependencies(h: Hop): string[] {
+  switch (h.kind) {
+    case 'route-table': return [`rtb:${h.table}`];
+    case 'security-group': return h.groups.map((g) => `sg:${g}`);
+    case 'nacl': return [`acl:${h.acl}`];
+    case 'node-netfilter':
+    case 'node-route': return [`node:${h.at}`];
+    default: return [];
+  }
+}
+
+/** Estate fields whose elements are compared one by one; every other field must be equal. */
+const NARROWED = new Set<keyof Estate>(['routeTables', 'securityGroups', 'networkAcls', 'nodes']);
+
+const json = (v: unknown) => JSON.stringify(v);
+const same = (a: unknown, b: unknown) => a === b || json(a) === json(b);
+
+/** The changed elements' keys; undefined when something else changed too. */
+export function changedElements(a: Estate, b: Estate): ReadonlySet<string> | undefined {
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Estate>) {
+    if (!NARROWED.has(k) && !same(a[k], b[k])) return undefined;
+  }
+  const out = new Set<string>();
+  const ok =
+    byId(a.routeTables, b.routeTables, (t) => t.id, (t) => ({ ...t, routes: [] }), (t) => t.routes, 'rtb', out) &&
+    byId(a.securityGroups, b.securityGroups, (g) => g.id, (g) => ({ ...g, ingress: [], egress: [] }), (g) => [g.ingress, g.egress], 'sg', out) &&
+    byId(a.networkAcls, b.networkAcls, (x) => x.id, (x) => ({ ...x, ingress: [], egress: [] }), (x) => [x.ingress, x.egress], 'acl', out) &&
+    byId(a.nodes, b.nodes, (n) => n.name, nodeRest, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts], 'node', out);
+  return ok ? out : undefined;
+}
+
+/** A node without its dump and inserts, its other texts by key (they may be megabytes). */
+function nodeRest(n: Estate['nodes'][number]): unknown {
+  const key = (t?: { text: string; digest?: string }) => (t ? { ...t, text: textKey(t) } : null);
+  return { ...n, iptables: null, iptablesInserts: null, routes: key(n.routes), ipRules: key(n.ipRules), ipsets: key(n.ipsets), resolvConf: key(n.resolvConf), nftRuleset: key(n.nftRuleset), ipAddr: key(n.ipAddr) };
+}
+
+/**
+ * Compares two lists element by element (same ids in the same order): the part
+ * `rest` keeps must be equal; where the part `changing` picks differs, the
+ * element's key is added. False when the lists cannot be paired that way.
+ */
+function byId<T>(a: readonly T[], b: readonly T[], id: (x: T) => string, rest: (x: T) => unknown, changing: (x: T) => unknown, prefix: string, out: Set<string>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (id(x) !== id(y) || !same(rest(x), rest(y))) return false;
+    if (!same(changing(x), changing(y))) out.add(`${prefix}:${id(x)}`);
+  }
+  return true;
+}
