@@ -50,7 +50,8 @@ export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map()):
   const plan = destinationClasses(unprobed, groups);
   const probed = withProbes(base, plan.probes);
   const world = compileWorld(probed.estate, { rulesets });
-  const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !hasHost(base, p.subnet));
+  const sending = subnetsWithHosts(base);
+  const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !sending.has(p.subnet));
   const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));
   const native = vpcNativePods(world).map((b) => formatPrefix(b));
   const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
@@ -58,9 +59,9 @@ export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map()):
   return { world, sources: sourceClasses(world, probed.ids, subnetSources, groupNames), destinations: plan.destinations, atoms: plan.atoms, assumptions };
 }
 
-/** True when anything sends from the subnet: an instance (nodes included), an RDS instance or a NAT gateway. */
-function hasHost(e: Estate, subnet: string): boolean {
-  return e.instances.some((i) => i.subnet === subnet) || e.rdsInstances.some((r) => r.subnet === subnet) || e.natGateways.some((g) => g.subnet === subnet);
+/** Subnets anything sends from: an instance (nodes included), an RDS instance or a NAT gateway. */
+function subnetsWithHosts(e: Estate): Set<string> {
+  return new Set([...e.instances, ...e.rdsInstances, ...e.natGateways].map((x) => x.subnet));
 }
 
 /** How doctor reports its progress (for a CLI's progress line; doctor itself stays pure). */
