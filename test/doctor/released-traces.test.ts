@@ -1,26 +1,14 @@
 // doctor lets go of a delivered pair's traces once it has read them and traces the pair again when
 // something reads them later: what is read must be exactly what tracing every pair from scratch gives.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runGen } from '../../src/cli/commands/gen.js';
-import { loadSnapshot } from '../../src/ingest/snapshot/load.js';
 import { loadEstateFile } from '../../src/ingest/estate-yaml.js';
 import { doctor, doctorEdges, doctorWorld } from '../../src/doctor/doctor.js';
 import { tracePairs } from '../../src/doctor/pairs.js';
 import type { Estate } from '../../src/model/estate.js';
 import { fixture } from '../helpers/estates.js';
+import { generatedEstate } from '../helpers/gen-estate.js';
 
-function generated(): Estate {
-  const dir = mkdtempSync(join(tmpdir(), 'podpath-released-'));
-  try {
-    runGen({ vpcs: 48, clusters: 5, nodesPerCluster: 3, services: 20, endpointsPerService: 3, seed: 3, faults: true, out: join(dir, 'e') });
-    return loadSnapshot(join(dir, 'e'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const generated = (): Estate => generatedEstate({ vpcs: 48, clusters: 5, nodesPerCluster: 3, services: 20, endpointsPerService: 3, seed: 3, faults: true });
 
 const released = (p: object) => typeof Object.getOwnPropertyDescriptor(p, 'traces')?.get === 'function';
 

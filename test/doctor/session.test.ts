@@ -2,11 +2,6 @@
 // Whatever it takes over, its answer must be doctor's answer on the changed copy from scratch.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runGen } from '../../src/cli/commands/gen.js';
-import { loadSnapshot } from '../../src/ingest/snapshot/load.js';
 import { loadEstateFile } from '../../src/ingest/estate-yaml.js';
 import { doctor, doctorSession } from '../../src/doctor/doctor.js';
 import { changedElements } from '../../src/doctor/estate-diff.js';
@@ -16,16 +11,9 @@ import { replanOf } from '../../src/cli/commands/doctor.js';
 import type { Estate } from '../../src/model/estate.js';
 import type { DoctorResult } from '../../src/doctor/types.js';
 import { fixture } from '../helpers/estates.js';
+import { generatedEstate } from '../helpers/gen-estate.js';
 
-function generated(): Estate {
-  const dir = mkdtempSync(join(tmpdir(), 'podpath-session-'));
-  try {
-    runGen({ vpcs: 48, clusters: 5, nodesPerCluster: 3, services: 12, endpointsPerService: 2, seed: 5, faults: true, out: join(dir, 'e') });
-    return loadSnapshot(join(dir, 'e'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const generated = (): Estate => generatedEstate({ vpcs: 48, clusters: 5, nodesPerCluster: 3, services: 12, endpointsPerService: 2, seed: 5, faults: true });
 
 /** A result as JSON (released traces are read, so traced again). */
 const asJson = (r: DoctorResult) => JSON.stringify(r);
