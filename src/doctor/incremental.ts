@@ -1,7 +1,8 @@
 /**
  * Incremental re-check (issue 15): after one route, security group rule,
  * network ACL rule or iptables rule changes, only the class pairs whose traces
- * consulted the changed element are traced again.
+ * consulted the changed element are looked at again, and of those only the
+ * ones whose hops decide differently now are traced again.
  *
  * Why that is exact: a trace is a deterministic function of the elements it
  * consulted, and every consultation leaves a hop naming the element (a route
@@ -16,6 +17,21 @@
  *   of a prefix or removes the last one, changes the route that decides a
  *   node's own pod route, or changes only some nodes of a class, can split or
  *   merge classes: then everything is recomputed (`mode: 'full'`, with why).
+ *
+ * Hop-level re-decision (redecide.ts): for a route, security group or NACL
+ * change, each affected pair's hops that consulted the changed element are
+ * decided again by the engine's own step functions from the hop's recorded
+ * input; when every one comes out as the same hop record (decision, cited rule
+ * with its index or number, packet out, notes), the pair's traces are kept,
+ * otherwise the pair is traced again. Pairs for which doctor traced more than
+ * it kept (edge ports, other probe ports, faults past a peering drop) are
+ * traced again (redecide.ts pairHolds).
+ * An iptables change always re-traces its pairs: a netfilter hop's decision
+ * depends on the node's conntrack state at that point of the trace (the NAT
+ * bindings and connmark the node's earlier pass recorded, applied to the
+ * reply; ctstate and connmark matches), which the hop records do not hold
+ * (trace/node-steps.ts records the entry after the node's whole pass), so the
+ * hook walk cannot be re-run from a hop's recorded input exactly.
  *
  * The checker works on its own copy of the estate and world, changed in place;
  * the input estate is never changed. `pairs()` equals what `doctor` traces on
@@ -35,6 +51,7 @@ import type { Hop } from '../trace/types.js';
 import type { World } from '../trace/world.js';
 import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
+import { HopRedecider, pairHolds, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 
 type Op = 'add' | 'remove';
@@ -52,6 +69,8 @@ export interface Recheck {
   mode: 'incremental' | 'full';
   /** Pairs traced again (all of them for `full`). */
   retraced: number;
+  /** Pairs whose traces were kept because every hop that consulted the change decided the same again. */
+  redecided: number;
   /** Why everything was recomputed. */
   why?: string;
 }
@@ -102,6 +121,16 @@ function changeInPlace(e: Estate, c: EstateChange): void {
   }
 }
 
+/** The element a change touched, for hop re-decision (undefined: iptables changes are re-traced). */
+function elementOf(c: EstateChange): ChangedElement | undefined {
+  switch (c.kind) {
+    case 'route': return { kind: 'rtb', id: c.table };
+    case 'sg-rule': return { kind: 'sg', id: c.group };
+    case 'nacl-rule': return { kind: 'acl', id: c.acl };
+    case 'iptables': return undefined;
+  }
+}
+
 /** The elements a hop consulted, as dependency keys. */
 function consulted(h: Hop): string[] {
   switch (h.kind) {
@@ -125,6 +154,9 @@ export class IncrementalCheck {
   private sources!: SourceClass[];
   private dests!: DestClass[];
   private edges!: EdgePorts;
+  private redecider!: HopRedecider;
+  private bySource = new Map<string, SourceClass>();
+  private byDest = new Map<string, DestClass>();
   private pairMap = new Map<string, PairResult>();
   private deps = new Map<string, Set<string>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
@@ -151,13 +183,11 @@ export class IncrementalCheck {
     const why = this.classesMayChange(c);
     if (why) {
       this.rebuild();
-      return { mode: 'full', retraced: this.pairMap.size, why };
+      return { mode: 'full', retraced: this.pairMap.size, redecided: 0, why };
     }
     const affected = new Set<string>();
     const key = this.updateWorld(c);
     for (const k of key) for (const p of this.deps.get(k) ?? []) affected.add(p);
-    const bySource = new Map(this.sources.map((s) => [s.key, s]));
-    const byDest = new Map(this.dests.map((d) => [d.key, d]));
     // Which pairs exist: re-decided for the sources whose subnet uses a changed route table.
     const reconsider = c.kind === 'route' ? this.sources.filter((s) => sourceSubnet(this.world, s)?.routeTable.id === c.table) : [];
     for (const s of reconsider) {
@@ -168,16 +198,22 @@ export class IncrementalCheck {
         if (!wanted && this.pairMap.has(k)) this.drop(k);
       }
     }
+    const changed = elementOf(c);
     let retraced = 0;
+    let redecided = 0;
     for (const k of affected) {
       const [src, dst] = k.split(' -> ') as [string, string];
+      const d = this.byDest.get(dst)!;
+      const old = this.pairMap.get(k);
+      if (old && changed && pairHolds(this.redecider, old, d, this.edges, changed)) {
+        redecided++;
+        continue;
+      }
       this.drop(k);
-      const s = bySource.get(src)!;
-      const d = byDest.get(dst)!;
-      for (const p of tracePairs(this.world, [s], [d], this.edges)) this.record(p);
+      for (const p of tracePairs(this.world, [this.bySource.get(src)!], [d], this.edges)) this.record(p);
       retraced++;
     }
-    return { mode: 'incremental', retraced };
+    return { mode: 'incremental', retraced, redecided };
   }
 
   private rebuild(): void {
@@ -186,6 +222,9 @@ export class IncrementalCheck {
     this.sources = sources;
     this.dests = destinations;
     this.edges = doctorEdges(world);
+    this.redecider = new HopRedecider(world);
+    this.bySource = new Map(sources.map((s) => [s.key, s]));
+    this.byDest = new Map(destinations.map((d) => [d.key, d]));
     this.pairMap.clear();
     this.deps.clear();
     for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
