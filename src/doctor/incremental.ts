@@ -57,11 +57,15 @@ import type { DestClass, PairResult, SourceClass } from './types.js';
 type Op = 'add' | 'remove';
 type IptablesInsert = Node['iptablesInserts'][number];
 
-/** One change to an estate. `remove` takes out the first equal rule. */
+/**
+ * One change to an estate. `remove` takes out the first equal rule; `add`
+ * appends, or inserts at list index `at` (a security group rule inserted
+ * before others shifts their index, which hop records cite).
+ */
 export type EstateChange =
-  | { kind: 'route'; table: string; op: Op; route: Route }
-  | { kind: 'sg-rule'; group: string; direction: 'ingress' | 'egress'; op: Op; rule: SgRule }
-  | { kind: 'nacl-rule'; acl: string; direction: 'ingress' | 'egress'; op: Op; rule: NaclRule }
+  | { kind: 'route'; table: string; op: Op; route: Route; at?: number }
+  | { kind: 'sg-rule'; group: string; direction: 'ingress' | 'egress'; op: Op; rule: SgRule; at?: number }
+  | { kind: 'nacl-rule'; acl: string; direction: 'ingress' | 'egress'; op: Op; rule: NaclRule; at?: number }
   | { kind: 'iptables'; nodes: string[]; insert: IptablesInsert };
 
 /** What one `apply` did. */
@@ -85,8 +89,8 @@ export function applyChange(e: Estate, c: EstateChange): Estate {
 const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The list with the item added or its first equal removed: a new list (evaluators remember what they compiled per list). */
-function edit<T extends object>(list: T[], op: Op, item: T, what: string): T[] {
-  if (op === 'add') return [...list, item];
+function edit<T extends object>(list: T[], op: Op, item: T, what: string, at = list.length): T[] {
+  if (op === 'add') return [...list.slice(0, at), item, ...list.slice(at)];
   const i = list.findIndex((x) => same(x, item));
   if (i < 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `${what} has no such rule to remove: ${JSON.stringify(item)}`);
   return list.filter((_, j) => j !== i);
@@ -97,19 +101,19 @@ function changeInPlace(e: Estate, c: EstateChange): void {
     case 'route': {
       const t = e.routeTables.find((x) => x.id === c.table);
       if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${c.table}'`);
-      t.routes = edit(t.routes, c.op, c.route, c.table);
+      t.routes = edit(t.routes, c.op, c.route, c.table, c.at);
       return;
     }
     case 'sg-rule': {
       const g = e.securityGroups.find((x) => x.id === c.group);
       if (!g) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${c.group}'`);
-      g[c.direction] = edit(g[c.direction], c.op, c.rule, c.group);
+      g[c.direction] = edit(g[c.direction], c.op, c.rule, c.group, c.at);
       return;
     }
     case 'nacl-rule': {
       const a = e.networkAcls.find((x) => x.id === c.acl);
       if (!a) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${c.acl}'`);
-      a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl);
+      a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl, c.at);
       return;
     }
     case 'iptables':

@@ -39,7 +39,7 @@ import { nacl, routeFrom, securityGroup } from '../trace/aws-steps.js';
 import { noteSender } from '../trace/sg-reference.js';
 import { Session } from '../trace/state.js';
 import type { Hop, Trace } from '../trace/types.js';
-import type { SubnetRecord, World } from '../trace/world.js';
+import type { EniRecord, SubnetRecord, World } from '../trace/world.js';
 import { blame } from './blame.js';
 import { pairVerdict, type EdgePorts } from './pairs.js';
 import type { DestClass, PairResult } from './types.js';
@@ -62,8 +62,11 @@ const sameHop = (a: Hop | undefined, b: Hop) => a !== undefined && JSON.stringif
 export class HopRedecider {
   private readonly byTable = new Map<string, SubnetRecord>();
   private readonly byAcl = new Map<string, SubnetRecord>();
+  /** Every interface by the id hop records name it by (`eni-of-<instance>` for primaries: w.enisById holds secondaries only). */
+  private readonly eniById = new Map<string, EniRecord>();
 
   constructor(private readonly w: World) {
+    for (const e of w.enis.values()) this.eniById.set(e.id, e);
     for (const s of w.subnets.values()) {
       if (!this.byTable.has(s.routeTable.id)) this.byTable.set(s.routeTable.id, s);
       if (!s.aclDerived && !this.byAcl.has(s.acl.id)) this.byAcl.set(s.acl.id, s);
@@ -84,7 +87,7 @@ export class HopRedecider {
     switch (h.kind) {
       case 'security-group': {
         if (!replaySg) return true;
-        const eni = this.w.enisById.get(h.at);
+        const eni = this.eniById.get(h.at);
         if (!eni) return false;
         const p = packetOf(h.packetIn);
         if (h.direction === 'egress') noteSender(session, eni, p);

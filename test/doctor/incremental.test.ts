@@ -49,14 +49,34 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
       const t = pick(e.routeTables.filter((x) => x.routes.length > 0), a);
       return { kind: 'route', table: t.id, op: 'remove', route: pick(t.routes, c) };
     }
-    case 2:
-      return { kind: 'sg-rule', group: pick(e.securityGroups, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add', rule: { proto: 'tcp', ports: { from: 443, to: 443 }, cidr } };
+    case 2: {
+      const sg = { kind: 'sg-rule' as const, group: pick(e.securityGroups, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add' as const };
+      switch (b % 5) {
+        // Everything allowed, inserted first: flips what the group dropped, and shifts the index of every rule it cited.
+        case 1: return { ...sg, rule: { proto: 'all', cidr: '0.0.0.0/0' }, at: 0 };
+        // A rule no traced flow matches, first: no decision flips, but the cited indexes shift.
+        case 2: return { ...sg, rule: { proto: 'tcp', ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0' }, at: 0 };
+        // The same rule last: nothing a hop records changes.
+        case 3: return { ...sg, rule: { proto: 'tcp', ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0' } };
+        // A group reference: judged against the interface that sent the packet (and across VPCs by the sender's route).
+        case 4: return { ...sg, rule: { proto: 'all', sg: pick(e.securityGroups, c + 1).id } };
+        default: return { ...sg, rule: { proto: 'tcp', ports: { from: 443, to: 443 }, cidr } };
+      }
+    }
     case 3: {
       const g = pick(e.securityGroups.filter((x) => x.ingress.length > 0), a);
       return { kind: 'sg-rule', group: g.id, direction: 'ingress', op: 'remove', rule: pick(g.ingress, c) };
     }
-    case 4:
-      return { kind: 'nacl-rule', acl: pick(e.networkAcls, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add', rule: { rule: 1 + (c % 50), proto: 'all', cidr, action: pick(['allow', 'deny'] as const, b) } };
+    case 4: {
+      const acl = { kind: 'nacl-rule' as const, acl: pick(e.networkAcls, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add' as const };
+      // A low number decides before the rules there (flips when it matches); a high one after them (decides nothing new).
+      // 0.0.0.0/0 is named by NACL rules already (the classes stay); a port range makes the edge ports apply.
+      switch (b % 4) {
+        case 2: return { ...acl, rule: { rule: 1 + (c % 50), proto: 'all', cidr: '0.0.0.0/0', action: 'deny' } };
+        case 3: return { ...acl, rule: { rule: 32000 + (c % 700), proto: 'all', cidr: '0.0.0.0/0', action: 'deny' } };
+        default: return { ...acl, rule: { rule: 1 + (c % 50), proto: c % 3 === 0 ? 'tcp' : 'all', ...(c % 3 === 0 ? { ports: { from: 1024, to: 65535 } } : {}), cidr, action: pick(['allow', 'deny'] as const, b) } };
+      }
+    }
     case 5: {
       const acl = pick(e.networkAcls.filter((x) => x.ingress.length > 0), a);
       return { kind: 'nacl-rule', acl: acl.id, direction: 'ingress', op: 'remove', rule: pick(acl.ingress, c) };
@@ -77,6 +97,10 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
 describe('incremental re-check', () => {
   it('gives what doctor traces from scratch, after every change of random sequences', () => {
     const incremental = new Map<string, number>();
+    // Per change kind: pairs kept after re-deciding their hops, and pairs traced again.
+    const kept = new Map<string, number>();
+    const again = new Map<string, number>();
+    const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
     let retraced = 0;
     let total = 0;
     fc.assert(
@@ -88,19 +112,60 @@ describe('incremental re-check', () => {
           ref = applyChange(ref, change);
           const r = check.apply(change);
           if (r.mode === 'incremental') {
-            incremental.set(change.kind, (incremental.get(change.kind) ?? 0) + 1);
+            add(incremental, change.kind, 1);
+            add(kept, change.kind, r.redecided);
+            add(again, change.kind, r.retraced);
             retraced += r.retraced;
             total += check.pairs().length;
           }
           expect(firstDifference(check.pairs(), full(ref)), JSON.stringify(change)).toBeUndefined();
         }
       }),
-      { numRuns: 12, seed: 15 },
+      { numRuns: 24, seed: 15 },
     );
     // The point of it: most changes are re-checked incrementally, re-tracing a fraction of the pairs.
     for (const kind of ['route', 'sg-rule', 'nacl-rule', 'iptables']) expect(incremental.get(kind), kind).toBeGreaterThan(1);
+    // Both branches ran: pairs kept after re-deciding their hops, and pairs whose hops decided differently, traced again.
+    for (const kind of ['route', 'sg-rule', 'nacl-rule']) {
+      expect(kept.get(kind), `${kind} kept`).toBeGreaterThan(0);
+      expect(again.get(kind), `${kind} re-traced`).toBeGreaterThan(0);
+    }
     expect(retraced).toBeLessThan(total / 2);
   }, 240_000);
+
+  /** An estate security group one of whose numbered rules a traced ingress hop cites, and that rule's index. */
+  function citedIngressRule(): { group: string; index: number } {
+    for (const p of full(base)) for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) {
+      const m = h.kind === 'security-group' && h.direction === 'ingress' && h.decision === 'accept' ? /^(sg-[\w-]+)#ingress\[(\d+)\]$/.exec(h.rule?.ref ?? '') : null;
+      // Groups of the estate, not of doctor's probe hosts (sg-podpath-*, added to doctor's own copy).
+      if (m && base.securityGroups.some((g) => g.id === m[1])) return { group: m[1]!, index: Number(m[2]) };
+    }
+    throw new Error('no security group rule is cited by the traces');
+  }
+  const neverMatches = { proto: 'tcp' as const, ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0' };
+
+  it('keeps every pair whose hops decide the same after the change, tracing none again', () => {
+    const { group } = citedIngressRule();
+    const check = new IncrementalCheck(base);
+    const change: EstateChange = { kind: 'sg-rule', group, direction: 'ingress', op: 'add', rule: neverMatches };
+    const r = check.apply(change);
+    expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
+    expect(r.redecided).toBeGreaterThan(0);
+    expect(firstDifference(check.pairs(), full(applyChange(base, change)))).toBeUndefined();
+  });
+
+  it('traces a pair again when a rule added before the one its hop cites shifts that rule\'s index', () => {
+    const { group, index } = citedIngressRule();
+    const check = new IncrementalCheck(base);
+    const change: EstateChange = { kind: 'sg-rule', group, direction: 'ingress', op: 'add', rule: neverMatches, at: 0 };
+    const r = check.apply(change);
+    expect(r.mode).toBe('incremental');
+    expect(r.retraced).toBeGreaterThan(0);
+    const refs = check.pairs().flatMap((p) => p.traces.flatMap((t) => [...t.forward, ...(t.reply ?? [])].map((h) => h.rule?.ref)));
+    expect(refs).toContain(`${group}#ingress[${index + 1}]`);
+    expect(refs).not.toContain(`${group}#ingress[0]`);
+    expect(firstDifference(check.pairs(), full(applyChange(base, change)))).toBeUndefined();
+  });
 
   it('does not change the input estate', () => {
     const before = JSON.stringify(base);
