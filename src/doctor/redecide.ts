@@ -50,13 +50,35 @@ export type ChangedElement =
   | { kind: 'sg'; id: string }
   | { kind: 'acl'; id: string };
 
-/** The packet a hop record shows (ports are 0 for ICMP, as the engine has them). */
+const packets = new WeakMap<PacketView, Packet>();
+
+/** The packet a hop record shows (ports are 0 for ICMP, as the engine has them); parsed once per record. */
 export function packetOf(v: PacketView): Packet {
-  return { src: parseIpv4(v.src), dst: parseIpv4(v.dst), proto: v.proto, sport: v.sport ?? 0, dport: v.dport ?? 0 };
+  let p = packets.get(v);
+  if (!p) packets.set(v, (p = { src: parseIpv4(v.src), dst: parseIpv4(v.dst), proto: v.proto, sport: v.sport ?? 0, dport: v.dport ?? 0 }));
+  return p;
 }
 
-/** Hop records are plain data made by one constructor (trace/hop.ts): equal JSON is equal records. */
-const sameHop = (a: Hop | undefined, b: Hop) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Equal as JSON data (what a hop record is: trace/hop.ts makes plain objects,
+ * arrays, strings and numbers): keys holding undefined count as absent.
+ */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!sameData(x[k], y[k])) return false;
+  for (const k in y) if (!(k in x) && y[k] !== undefined) return false;
+  return true;
+}
+
+const sameHop = (a: Hop | undefined, b: Hop) => a !== undefined && sameData(a, b);
 
 /** Re-decides the hops of stored traces on one world (see the module comment). */
 export class HopRedecider {
