@@ -43,6 +43,7 @@ import type { Estate } from '../model/estate.js';
 import type { NaclRule, Route, SgRule } from '../model/aws.js';
 import type { Node } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
+import { parseIpv4 } from '../net/ipv4.js';
 import { contains, formatPrefix, parseCidr } from '../net/prefix.js';
 import { compileRouteTable } from '../aws/route-table.js';
 import { insertRules } from '../linux/iptables/insert.js';
@@ -161,6 +162,7 @@ export class IncrementalCheck {
   private redecider!: HopRedecider;
   private bySource = new Map<string, SourceClass>();
   private byDest = new Map<string, DestClass>();
+  private destIps = new Map<string, number>();
   private pairMap = new Map<string, PairResult>();
   private deps = new Map<string, Set<string>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
@@ -194,8 +196,12 @@ export class IncrementalCheck {
     for (const k of key) for (const p of this.deps.get(k) ?? []) affected.add(p);
     // Which pairs exist: re-decided for the sources whose subnet uses a changed route table.
     const reconsider = c.kind === 'route' ? this.sources.filter((s) => sourceSubnet(this.world, s)?.routeTable.id === c.table) : [];
+    // Only destinations inside the changed route's prefix can be routed differently: longest prefix match
+    // (and AWS's priority among equal prefixes) only weighs the routes that contain the address.
+    const changedPrefix = c.kind === 'route' ? parseCidr(c.route.destination, { nonAligned: 'mask' }) : undefined;
+    const inside = changedPrefix && reconsider.length ? this.dests.filter((d) => contains(changedPrefix, this.destIps.get(d.key)!)) : [];
     for (const s of reconsider) {
-      for (const d of this.dests) {
+      for (const d of inside) {
         const k = `${s.key} -> ${d.key}`;
         const wanted = shouldTrace(this.world, s, d);
         if (wanted && !this.pairMap.has(k)) affected.add(k);
@@ -229,6 +235,7 @@ export class IncrementalCheck {
     this.redecider = new HopRedecider(world);
     this.bySource = new Map(sources.map((s) => [s.key, s]));
     this.byDest = new Map(destinations.map((d) => [d.key, d]));
+    this.destIps = new Map(destinations.map((d) => [d.key, parseIpv4(d.ip)]));
     this.pairMap.clear();
     this.deps.clear();
     for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
@@ -237,8 +244,9 @@ export class IncrementalCheck {
     for (const t of this.estate.routeTables) for (const r of t.routes) count(`${cidrKey(r.destination)}|route`);
     for (const g of this.estate.securityGroups) for (const r of [...g.ingress, ...g.egress]) if (r.cidr) count(`${cidrKey(r.cidr)}|sg`);
     for (const a of this.estate.networkAcls) for (const r of [...a.ingress, ...a.egress]) count(`${cidrKey(r.cidr)}|nacl`);
-    for (const n of this.world.nodes.values()) {
-      for (const chain of n.ruleset.tables.get('nat')?.chains.values() ?? []) {
+    // Nodes with one dump share one parsed rule set (tens of thousands of rules): each is read once.
+    for (const ruleset of new Set([...this.world.nodes.values()].map((n) => n.ruleset))) {
+      for (const chain of ruleset.tables.get('nat')?.chains.values() ?? []) {
         for (const rule of chain.rules) for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) this.mentions.set(`${formatPrefix(m.args['prefix'] as never)}|nat-rule`, 1);
       }
     }
