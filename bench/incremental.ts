@@ -54,9 +54,17 @@ function changes(e: Estate, n: number): Record<string, Step[]> {
     'nacl-rule remove': acls.map((a) => ({ change: acl(a.id, 'remove', a.ingress[0]!), undo: acl(a.id, 'add', a.ingress[0]!, 0) })),
     // A deny numbered after the ACL's rules: it decides nothing the earlier rules decided.
     'nacl-rule add': acls.map((a) => ({ change: acl(a.id, 'add', lastRule), undo: acl(a.id, 'remove', lastRule) })),
-    route: tables.map((t) => {
+    // The route the table's traffic leaves by goes: the pairs it carried decide differently.
+    'route remove': tables.map((t) => {
       const route = t.routes.find((r) => r.target !== 'local')!;
       return { change: { kind: 'route', table: t.id, op: 'remove', route }, undo: { kind: 'route', table: t.id, op: 'add', route, at: t.routes.indexOf(route) } };
+    }),
+    // A blackhole route to the next data VPC (a prefix other tables already name): no traced packet leaves
+    // by this table for it, so its hops decide the same (pairs it makes routable, if any, are new: traced).
+    'route add': tables.map((t, i) => {
+      const next = tables[(i + 1) % tables.length]!;
+      const route = { destination: next.routes.find((r) => r.target === 'local')?.destination ?? next.routes[0]!.destination, target: 'blackhole' };
+      return { change: { kind: 'route', table: t.id, op: 'add', route }, undo: { kind: 'route', table: t.id, op: 'remove', route } };
     }),
     iptables: groups.map((g) => ({
       change: {
