@@ -7,8 +7,20 @@
  * Why that is exact: a trace is a deterministic function of the elements it
  * consulted, and every consultation leaves a hop naming the element (a route
  * table, a security group, a network ACL, a node's netfilter/routing). A pair
- * that never met the changed element cannot change. Two more things depend on
- * a change and are handled apart:
+ * that never met the changed element cannot change. Doctor also traces more
+ * than it keeps, and what it does not keep leaves no hops:
+ * - past a drop at a peering, the engine walks on for the faults stacked behind
+ *   it (trace.ts stackedFaults) and keeps only the rule it ends at. Such a pair
+ *   depends on every route table, NACL, security group and node of the two
+ *   VPCs of the peering (an over-approximation). Not covered: that walk's
+ *   reply leaving the peer VPC through a transit or NAT gateway into a third
+ *   VPC and consulting an element there that the kept hops never met;
+ * - a failed probe is retried on other ports and the ephemeral-port edges are
+ *   traced (pairs.ts); the traces not kept add no dependencies. Not covered: a
+ *   change to an element only those traces met (they follow the kept trace's
+ *   path, with another port). Closing both needs pairs.ts/trace.ts to hand out
+ *   every trace or hop they ran.
+ * Two more things depend on a change and are handled apart:
  * - which pairs exist: a source is traced to a destination its subnet's
  *   route table routes (pairs.ts shouldTrace), so a route change re-decides
  *   that for every source in a subnet using the table;
@@ -163,6 +175,8 @@ export class IncrementalCheck {
   private bySource = new Map<string, SourceClass>();
   private byDest = new Map<string, DestClass>();
   private destIps = new Map<string, number>();
+  /** Dependency keys of every route table, network ACL, security group and node of each VPC. */
+  private vpcKeys = new Map<string, string[]>();
   private pairMap = new Map<string, PairResult>();
   private deps = new Map<string, Set<string>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
@@ -238,6 +252,12 @@ export class IncrementalCheck {
     this.destIps = new Map(destinations.map((d) => [d.key, parseIpv4(d.ip)]));
     this.pairMap.clear();
     this.deps.clear();
+    this.vpcKeys.clear();
+    const vpcKey = (vpc: string, k: string) => { const list = this.vpcKeys.get(vpc); if (list) list.push(k); else this.vpcKeys.set(vpc, [k]); };
+    for (const t of this.estate.routeTables) vpcKey(t.vpc, `rtb:${t.id}`);
+    for (const a of this.estate.networkAcls) vpcKey(a.vpc, `acl:${a.id}`);
+    for (const g of this.estate.securityGroups) vpcKey(g.vpc, `sg:${g.id}`);
+    for (const n of world.nodes.values()) vpcKey(n.eni.subnet.vpc.vpc.id, `node:${n.node.name}`);
     for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
     this.mentions.clear();
     const count = (k: string) => this.mentions.set(k, (this.mentions.get(k) ?? 0) + 1);
@@ -254,12 +274,21 @@ export class IncrementalCheck {
 
   private record(p: PairResult): void {
     this.pairMap.set(p.key, p);
-    for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) {
-      for (const k of consulted(h)) {
-        const set = this.deps.get(k) ?? new Set<string>();
-        set.add(p.key);
-        this.deps.set(k, set);
-      }
+    const add = (k: string) => {
+      const set = this.deps.get(k) ?? new Set<string>();
+      set.add(p.key);
+      this.deps.set(k, set);
+    };
+    for (const t of p.traces) {
+      for (const h of t.forward) for (const k of consulted(h)) add(k);
+      for (const h of t.reply ?? []) for (const k of consulted(h)) add(k);
+      // Past a drop at a peering the engine walks on as if the peering carried the packet, for the
+      // faults stacked behind it (trace.ts stackedFaults); that walk's hops are not kept, only the
+      // rule it ends at (contributing). Its consultations are over-approximated by everything in the
+      // two VPCs of the peering (see the module comment for what this does not cover).
+      const last = t.forward.at(-1);
+      const pcx = last?.kind === 'peering' && last.decision === 'drop' ? this.world.peerings.get(last.peering) : undefined;
+      if (pcx) for (const vpc of [pcx.requester, pcx.accepter]) for (const k of this.vpcKeys.get(vpc) ?? []) add(k);
     }
   }
 

@@ -10,12 +10,19 @@ import { doctorEdges, doctorWorld } from '../../src/doctor/doctor.js';
 import { tracePairs } from '../../src/doctor/pairs.js';
 import { applyChange, IncrementalCheck, type EstateChange } from '../../src/doctor/incremental.js';
 import type { PairResult } from '../../src/doctor/types.js';
+import type { Hop } from '../../src/trace/types.js';
 
 // A small generated estate (peerings, a TGW, NACLs, kube-proxy dumps); the random changes break it.
 const dir = mkdtempSync(join(tmpdir(), 'podpath-incr-'));
 runGen({ vpcs: 10, clusters: 3, nodesPerCluster: 2, services: 3, endpointsPerService: 2, seed: 2, faults: false, out: join(dir, 'e') });
 const base = loadSnapshot(join(dir, 'e'));
 rmSync(dir, { recursive: true, force: true });
+// With the seeded faults (they need 12+ peered VPCs): drops at peerings with the faults stacked behind them,
+// probe ports retried past a NACL or security group, ephemeral-port traces failing at a NACL.
+const faultDir = mkdtempSync(join(tmpdir(), 'podpath-incr-faults-'));
+runGen({ vpcs: 60, clusters: 4, nodesPerCluster: 2, services: 3, endpointsPerService: 2, seed: 2, faults: true, out: join(faultDir, 'e') });
+const faulty = loadSnapshot(join(faultDir, 'e'));
+rmSync(faultDir, { recursive: true, force: true });
 
 /** What doctor traces on the estate, from scratch. */
 function full(e: Estate): PairResult[] {
@@ -94,35 +101,41 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
   }
 }
 
+/** Counts per change kind over random change sequences, each change checked against doctor from scratch. */
+function randomSequences(start: Estate, numRuns: number, seed: number) {
+  const incremental = new Map<string, number>();
+  // Per change kind: pairs kept after re-deciding their hops, and pairs traced again.
+  const kept = new Map<string, number>();
+  const again = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+  let retraced = 0;
+  let total = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 }), (steps) => {
+      const check = new IncrementalCheck(start);
+      let ref = start;
+      for (const step of steps) {
+        const change = changeOf(ref, step);
+        ref = applyChange(ref, change);
+        const r = check.apply(change);
+        if (r.mode === 'incremental') {
+          add(incremental, change.kind, 1);
+          add(kept, change.kind, r.redecided);
+          add(again, change.kind, r.retraced);
+          retraced += r.retraced;
+          total += check.pairs().length;
+        }
+        expect(firstDifference(check.pairs(), full(ref)), JSON.stringify(change)).toBeUndefined();
+      }
+    }),
+    { numRuns, seed },
+  );
+  return { incremental, kept, again, retraced, total };
+}
+
 describe('incremental re-check', () => {
   it('gives what doctor traces from scratch, after every change of random sequences', () => {
-    const incremental = new Map<string, number>();
-    // Per change kind: pairs kept after re-deciding their hops, and pairs traced again.
-    const kept = new Map<string, number>();
-    const again = new Map<string, number>();
-    const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
-    let retraced = 0;
-    let total = 0;
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 }), (steps) => {
-        const check = new IncrementalCheck(base);
-        let ref = base;
-        for (const step of steps) {
-          const change = changeOf(ref, step);
-          ref = applyChange(ref, change);
-          const r = check.apply(change);
-          if (r.mode === 'incremental') {
-            add(incremental, change.kind, 1);
-            add(kept, change.kind, r.redecided);
-            add(again, change.kind, r.retraced);
-            retraced += r.retraced;
-            total += check.pairs().length;
-          }
-          expect(firstDifference(check.pairs(), full(ref)), JSON.stringify(change)).toBeUndefined();
-        }
-      }),
-      { numRuns: 24, seed: 15 },
-    );
+    const { incremental, kept, again, retraced, total } = randomSequences(base, 24, 15);
     // The point of it: most changes are re-checked incrementally, re-tracing a fraction of the pairs.
     for (const kind of ['route', 'sg-rule', 'nacl-rule', 'iptables']) expect(incremental.get(kind), kind).toBeGreaterThan(1);
     // Both branches ran: pairs kept after re-deciding their hops, and pairs whose hops decided differently, traced again.
@@ -131,6 +144,12 @@ describe('incremental re-check', () => {
       expect(again.get(kind), `${kind} re-traced`).toBeGreaterThan(0);
     }
     expect(retraced).toBeLessThan(total / 2);
+  }, 240_000);
+
+  it('gives what doctor traces from scratch on an estate with faults, after every change of random sequences', () => {
+    const { kept, again } = randomSequences(faulty, 6, 16);
+    expect([...kept.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect([...again.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   }, 240_000);
 
   /** An estate security group one of whose numbered rules a traced ingress hop cites, and that rule's index. */
@@ -180,5 +199,58 @@ describe('incremental re-check', () => {
     const r = check.apply({ kind: 'route', table: t.id, op: 'add', route: { destination: '198.51.100.0/24', target: 'blackhole' } });
     expect(r.mode).toBe('full');
     expect(r.why).toMatch(/198\.51\.100\.0\/24 \(route\) is newly mentioned/);
+  });
+});
+
+describe('incremental re-check past a drop at a peering', () => {
+  // Among the seeded faults: pods reaching a data VPC over a peering untranslated (dropped there);
+  // doctor walks on past the drop and names what would stop the flow next.
+  it('traces the pair again when the security group its stacked fault names changes', () => {
+    const before = full(faulty);
+    const named = before.flatMap((p) => p.traces).filter((t) => t.forward.at(-1)?.kind === 'peering' && t.forward.at(-1)?.decision === 'drop')
+      .flatMap((t) => t.contributing.map((c) => ('awsId' in c.rule.at ? c.rule.at.awsId : '')))
+      .find((id) => faulty.securityGroups.some((g) => g.id === id));
+    expect(named, 'a stacked fault naming a security group').toBeDefined();
+    const check = new IncrementalCheck(faulty);
+    // Admitting everything moves the stacked fault further along (the reply's route), without touching any kept hop.
+    const change: EstateChange = { kind: 'sg-rule', group: named!, direction: 'ingress', op: 'add', rule: { proto: 'all', cidr: '0.0.0.0/0' } };
+    expect(check.apply(change).mode).toBe('incremental');
+    expect(firstDifference(check.pairs(), full(applyChange(faulty, change)))).toBeUndefined();
+  });
+});
+
+describe('incremental re-check of pairs doctor traced more than it kept', () => {
+  it('traces a failed probe pair again when the security group that stopped it admits another port', () => {
+    // Doctor retries a probe stopped by a NACL or security group on the ports its allow rules name, keeping one port's traces.
+    const before = full(faulty);
+    const stopped = before.find((p) => p.dst.startsWith('pods:') && p.traces[0]!.forward.at(-1)?.kind === 'security-group' && p.traces[0]!.forward.at(-1)?.decision === 'drop');
+    expect(stopped, 'a pod pair stopped by a security group').toBeDefined();
+    const hop = stopped!.traces[0]!.forward.at(-1)! as Extract<Hop, { kind: 'security-group' }>;
+    const check = new IncrementalCheck(faulty);
+    // The probe port stays refused (its hop decides the same); the new port is tried and delivered.
+    const change: EstateChange = { kind: 'sg-rule', group: hop.groups[0]!, direction: 'ingress', op: 'add', rule: { proto: 'tcp', ports: { from: 8080, to: 8080 }, cidr: faulty.cluster!.podCidr! } };
+    expect(check.apply(change).mode).toBe('incremental');
+    const after = full(applyChange(faulty, change));
+    expect(after.find((p) => p.key === stopped!.key)?.verdict).toBe('delivered');
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  // Doctor traces the ends of the ephemeral port range too across a NACL with port rules, keeping only the failures.
+  it.each([
+    ['a NACL whose port rules already fail one edge (seeded fault)', faulty, (e: Estate) => e.networkAcls.find((a) => a.egress.some((r) => r.ports))],
+    ['a NACL with no port rules yet', base, (e: Estate) => {
+      const crossed = new Set(full(e).flatMap((p) => p.traces).filter((t) => t.verdict === 'delivered').flatMap((t) => t.reply ?? []).flatMap((h) => (h.kind === 'nacl' ? [h.acl] : [])));
+      return e.networkAcls.find((a) => crossed.has(a.id) && a.egress.every((r) => !r.ports));
+    }],
+  ])('traces a pair again when a change to %s stops only an ephemeral-port reply', (_what, estate, pickAcl) => {
+    const acl = pickAcl(estate);
+    expect(acl, 'a NACL replies cross').toBeDefined();
+    const check = new IncrementalCheck(estate);
+    // Replies to 32768 only: the representative flow's reply (to 40000) passes as before, the edge trace's does not.
+    const change: EstateChange = { kind: 'nacl-rule', acl: acl!.id, direction: 'egress', op: 'add', rule: { rule: 1, proto: 'tcp', ports: { from: 32768, to: 32768 }, cidr: '0.0.0.0/0', action: 'deny' } };
+    expect(check.apply(change).mode).toBe('incremental');
+    const after = full(applyChange(estate, change));
+    expect(after.some((p) => p.traces.some((t) => t.flow.sport === 32768))).toBe(true);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 });
