@@ -9,17 +9,18 @@
  * table, a security group, a network ACL, a node's netfilter/routing). A pair
  * that never met the changed element cannot change. Doctor also traces more
  * than it keeps, and what it does not keep leaves no hops:
- * - past a drop at a peering, the engine walks on for the faults stacked behind
- *   it (trace.ts stackedFaults) and keeps only the rule it ends at. Such a pair
- *   depends on every route table, NACL, security group and node of the two
- *   VPCs of the peering (an over-approximation). Not covered: that walk's
- *   reply leaving the peer VPC through a transit or NAT gateway into a third
- *   VPC and consulting an element there that the kept hops never met;
- * - a failed probe is retried on other ports and the ephemeral-port edges are
- *   traced (pairs.ts); the traces not kept add no dependencies. Not covered: a
- *   change to an element only those traces met (they follow the kept trace's
- *   path, with another port). Closing both needs pairs.ts/trace.ts to hand out
- *   every trace or hop they ran.
+ * past a drop at a peering the engine walks on for the faults stacked behind
+ * it (trace.ts stackedFaults) and keeps only the rule it ends at; a failed
+ * probe is retried on other ports and the ephemeral-port edges are traced
+ * (pairs.ts), and only some of those traces are kept (redecide.ts
+ * unkeptTraces). Such a pair also depends on every route table, NACL and
+ * security group of the VPCs its kept traces met and of the peering's two
+ * VPCs, and on its destination class's nodes: an over-approximation of what
+ * the unkept traces consulted, since they follow the kept traces' path with
+ * another port or walk on into the peer VPC. Not covered: an unkept trace
+ * (a reply, mostly) leaving those VPCs through a transit or NAT gateway into
+ * a third VPC and meeting an element there. Closing that needs pairs.ts and
+ * trace.ts to hand out every hop they made.
  * Two more things depend on a change and are handled apart:
  * - which pairs exist: a source is traced to a destination its subnet's
  *   route table routes (pairs.ts shouldTrace), so a route change re-decides
@@ -64,7 +65,7 @@ import type { Hop } from '../trace/types.js';
 import type { World } from '../trace/world.js';
 import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
-import { HopRedecider, pairHolds, type ChangedElement } from './redecide.js';
+import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 
 type Op = 'add' | 'remove';
@@ -175,8 +176,10 @@ export class IncrementalCheck {
   private bySource = new Map<string, SourceClass>();
   private byDest = new Map<string, DestClass>();
   private destIps = new Map<string, number>();
-  /** Dependency keys of every route table, network ACL, security group and node of each VPC. */
+  /** Dependency keys of every route table, network ACL and security group of each VPC. */
   private vpcKeys = new Map<string, string[]>();
+  /** The VPC of each route table, network ACL and security group, by dependency key. */
+  private keyVpc = new Map<string, string>();
   private pairMap = new Map<string, PairResult>();
   private deps = new Map<string, Set<string>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
@@ -253,11 +256,16 @@ export class IncrementalCheck {
     this.pairMap.clear();
     this.deps.clear();
     this.vpcKeys.clear();
-    const vpcKey = (vpc: string, k: string) => { const list = this.vpcKeys.get(vpc); if (list) list.push(k); else this.vpcKeys.set(vpc, [k]); };
+    this.keyVpc.clear();
+    const vpcKey = (vpc: string, k: string) => {
+      const list = this.vpcKeys.get(vpc);
+      if (list) list.push(k);
+      else this.vpcKeys.set(vpc, [k]);
+      this.keyVpc.set(k, vpc);
+    };
     for (const t of this.estate.routeTables) vpcKey(t.vpc, `rtb:${t.id}`);
     for (const a of this.estate.networkAcls) vpcKey(a.vpc, `acl:${a.id}`);
     for (const g of this.estate.securityGroups) vpcKey(g.vpc, `sg:${g.id}`);
-    for (const n of world.nodes.values()) vpcKey(n.eni.subnet.vpc.vpc.id, `node:${n.node.name}`);
     for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
     this.mentions.clear();
     const count = (k: string) => this.mentions.set(k, (this.mentions.get(k) ?? 0) + 1);
@@ -279,17 +287,27 @@ export class IncrementalCheck {
       set.add(p.key);
       this.deps.set(k, set);
     };
+    const met = new Set<string>();
     for (const t of p.traces) {
-      for (const h of t.forward) for (const k of consulted(h)) add(k);
-      for (const h of t.reply ?? []) for (const k of consulted(h)) add(k);
-      // Past a drop at a peering the engine walks on as if the peering carried the packet, for the
-      // faults stacked behind it (trace.ts stackedFaults); that walk's hops are not kept, only the
-      // rule it ends at (contributing). Its consultations are over-approximated by everything in the
-      // two VPCs of the peering (see the module comment for what this does not cover).
+      for (const h of t.forward) for (const k of consulted(h)) met.add(k);
+      for (const h of t.reply ?? []) for (const k of consulted(h)) met.add(k);
+    }
+    for (const k of met) add(k);
+    const dest = this.byDest.get(p.dst);
+    if (!dest || !unkeptTraces(p, dest, this.edges)) return;
+    // Doctor ran traces for this pair that it did not keep (redecide.ts unkeptTraces): they follow the kept
+    // traces' path with another port, or walk on past a peering drop into the peer VPC. What they consult is
+    // over-approximated by every route table, NACL and security group of the VPCs the kept traces met and of
+    // the peering's two VPCs, and the destination class's nodes (the module comment says what is not covered).
+    const vpcs = new Set<string>();
+    for (const k of met) { const v = this.keyVpc.get(k); if (v) vpcs.add(v); }
+    for (const t of p.traces) {
       const last = t.forward.at(-1);
       const pcx = last?.kind === 'peering' && last.decision === 'drop' ? this.world.peerings.get(last.peering) : undefined;
-      if (pcx) for (const vpc of [pcx.requester, pcx.accepter]) for (const k of this.vpcKeys.get(vpc) ?? []) add(k);
+      if (pcx) vpcs.add(pcx.requester).add(pcx.accepter);
     }
+    for (const v of vpcs) for (const k of this.vpcKeys.get(v) ?? []) add(k);
+    for (const n of dest.nodes ?? []) add(`node:${n}`);
   }
 
   /** Forgets a pair (its dependency entries are left: a stale entry only costs a re-trace check). */

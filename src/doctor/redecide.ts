@@ -143,32 +143,42 @@ export class HopRedecider {
  */
 const RETRIED_KINDS: ReadonlySet<DestClass['kind']> = new Set(['subnet', 'pods', 'routed', 'internet']);
 
+/** Why doctor traced more for a pair than it kept (see `unkeptTraces`). */
+export type Unkept = 'ephemeral-port edges' | 'other probe ports' | 'faults past a peering drop';
+
 /**
- * True when a stored pair result is still what `tracePairs` gives on the
- * world as it is now. Hops can only vouch for traces that were kept, so a pair
- * for which `tracePairs` traced more than it kept is never vouched for here
- * (it is traced again):
- * - edge ports: the traces from the ephemeral-port edges are kept only when
- *   they fail; a pair with edges that apply now (a NACL with port rules on its
- *   path, doctor.ts doctorEdges) or with kept edge traces;
- * - probe ports: a pair traced on another port than its class's, or a failed
- *   one whose forward trip a NACL or security group stopped (other ports were
- *   tried, chosen from that element's allow rules);
- * - a drop at a peering: the trace carries the faults found by walking on past
- *   it (trace.ts stackedFaults), whose hops are not kept.
- * Otherwise every trace must hold (HopRedecider.holds).
+ * Whether `tracePairs` traced more for this pair than the traces it kept, on
+ * the world as it is now (hops can only vouch for kept traces):
+ * - ephemeral-port edges: traced when the pair is delivered and crosses a
+ *   NACL with port rules (doctor.ts doctorEdges), kept only when they fail;
+ * - other probe ports: a pair traced on another port than its class's, or a
+ *   failed one whose forward trip a NACL or security group stopped (other
+ *   ports were tried, chosen from that element's allow rules);
+ * - faults past a peering drop: the trace carries what the walk past the drop
+ *   found (trace.ts stackedFaults), whose hops are not kept.
  */
-export function pairHolds(r: HopRedecider, pair: PairResult, dest: DestClass, edges: EdgePorts, changed: ChangedElement): boolean {
+export function unkeptTraces(pair: PairResult, dest: DestClass, edges: EdgePorts): Unkept | undefined {
   const edgeSports = new Set<number>(edges.sports);
   const first = pair.traces[0];
-  if (!first || pair.traces.some((t) => t.flow.sport !== undefined && edgeSports.has(t.flow.sport))) return false;
-  if (first.flow.dport !== undefined && first.flow.dport !== dest.port) return false;
+  if (!first) return undefined;
+  if (pair.traces.some((t) => t.flow.sport !== undefined && edgeSports.has(t.flow.sport))) return 'ephemeral-port edges';
+  if (first.flow.dport !== undefined && first.flow.dport !== dest.port) return 'other probe ports';
   if (pairVerdict(pair.traces) === 'delivered') {
-    if (first.flow.proto !== 'icmp' && edges.when(pair.traces)) return false;
+    if (first.flow.proto !== 'icmp' && edges.when(pair.traces)) return 'ephemeral-port edges';
   } else if (RETRIED_KINDS.has(dest.kind)) {
     const b = blame(pair.traces.find((t) => t.verdict !== 'delivered')!);
-    if (b?.trip === 'forward' && (b.hop.kind === 'nacl' || b.hop.kind === 'security-group')) return false;
+    if (b?.trip === 'forward' && (b.hop.kind === 'nacl' || b.hop.kind === 'security-group')) return 'other probe ports';
   }
-  if (pair.traces.some((t) => { const last = t.forward.at(-1); return last?.kind === 'peering' && last.decision === 'drop'; })) return false;
-  return pair.traces.every((t) => r.holds(t, changed));
+  if (pair.traces.some((t) => { const last = t.forward.at(-1); return last?.kind === 'peering' && last.decision === 'drop'; })) return 'faults past a peering drop';
+  return undefined;
+}
+
+/**
+ * True when a stored pair result is still what `tracePairs` gives on the
+ * world as it is now: doctor kept every trace it made for the pair
+ * (`unkeptTraces`; otherwise the pair is traced again) and every one holds
+ * (HopRedecider.holds).
+ */
+export function pairHolds(r: HopRedecider, pair: PairResult, dest: DestClass, edges: EdgePorts, changed: ChangedElement): boolean {
+  return pair.traces.length > 0 && !unkeptTraces(pair, dest, edges) && pair.traces.every((t) => r.holds(t, changed));
 }
