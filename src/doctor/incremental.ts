@@ -1,13 +1,27 @@
 /**
  * Incremental re-check (issue 15): after one route, security group rule,
  * network ACL rule or iptables rule changes, only the class pairs whose traces
- * consulted the changed element are traced again.
+ * consulted the changed element are looked at again, and of those only the
+ * ones whose hops decide differently now are traced again.
  *
  * Why that is exact: a trace is a deterministic function of the elements it
  * consulted, and every consultation leaves a hop naming the element (a route
  * table, a security group, a network ACL, a node's netfilter/routing). A pair
- * that never met the changed element cannot change. Two more things depend on
- * a change and are handled apart:
+ * that never met the changed element cannot change. Doctor also traces more
+ * than it keeps, and what it does not keep leaves no hops:
+ * past a drop at a peering the engine walks on for the faults stacked behind
+ * it (trace.ts stackedFaults) and keeps only the rule it ends at; a failed
+ * probe is retried on other ports and the ephemeral-port edges are traced
+ * (pairs.ts), and only some of those traces are kept (redecide.ts
+ * unkeptTraces). Such a pair also depends on every route table, NACL and
+ * security group of the VPCs its kept traces met and of the peering's two
+ * VPCs, and on its destination class's nodes: an over-approximation of what
+ * the unkept traces consulted, since they follow the kept traces' path with
+ * another port or walk on into the peer VPC. Not covered: an unkept trace
+ * (a reply, mostly) leaving those VPCs through a transit or NAT gateway into
+ * a third VPC and meeting an element there. Closing that needs pairs.ts and
+ * trace.ts to hand out every hop they made.
+ * Two more things depend on a change and are handled apart:
  * - which pairs exist: a source is traced to a destination its subnet's
  *   route table routes (pairs.ts shouldTrace), so a route change re-decides
  *   that for every source in a subnet using the table;
@@ -16,6 +30,21 @@
  *   of a prefix or removes the last one, changes the route that decides a
  *   node's own pod route, or changes only some nodes of a class, can split or
  *   merge classes: then everything is recomputed (`mode: 'full'`, with why).
+ *
+ * Hop-level re-decision (redecide.ts): for a route, security group or NACL
+ * change, each affected pair's hops that consulted the changed element are
+ * decided again by the engine's own step functions from the hop's recorded
+ * input; when every one comes out as the same hop record (decision, cited rule
+ * with its index or number, packet out, notes), the pair's traces are kept,
+ * otherwise the pair is traced again. Pairs for which doctor traced more than
+ * it kept (edge ports, other probe ports, faults past a peering drop) are
+ * traced again (redecide.ts pairHolds).
+ * An iptables change always re-traces its pairs: a netfilter hop's decision
+ * depends on the node's conntrack state at that point of the trace (the NAT
+ * bindings and connmark the node's earlier pass recorded, applied to the
+ * reply; ctstate and connmark matches), which the hop records do not hold
+ * (trace/node-steps.ts records the entry after the node's whole pass), so the
+ * hook walk cannot be re-run from a hop's recorded input exactly.
  *
  * The checker works on its own copy of the estate and world, changed in place;
  * the input estate is never changed. `pairs()` equals what `doctor` traces on
@@ -27,6 +56,7 @@ import type { Estate } from '../model/estate.js';
 import type { NaclRule, Route, SgRule } from '../model/aws.js';
 import type { Node } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
+import { parseIpv4 } from '../net/ipv4.js';
 import { contains, formatPrefix, parseCidr } from '../net/prefix.js';
 import { compileRouteTable } from '../aws/route-table.js';
 import { insertRules } from '../linux/iptables/insert.js';
@@ -35,16 +65,21 @@ import type { Hop } from '../trace/types.js';
 import type { World } from '../trace/world.js';
 import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
+import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 
 type Op = 'add' | 'remove';
 type IptablesInsert = Node['iptablesInserts'][number];
 
-/** One change to an estate. `remove` takes out the first equal rule. */
+/**
+ * One change to an estate. `remove` takes out the first equal rule; `add`
+ * appends, or inserts at list index `at` (a security group rule inserted
+ * before others shifts their index, which hop records cite).
+ */
 export type EstateChange =
-  | { kind: 'route'; table: string; op: Op; route: Route }
-  | { kind: 'sg-rule'; group: string; direction: 'ingress' | 'egress'; op: Op; rule: SgRule }
-  | { kind: 'nacl-rule'; acl: string; direction: 'ingress' | 'egress'; op: Op; rule: NaclRule }
+  | { kind: 'route'; table: string; op: Op; route: Route; at?: number }
+  | { kind: 'sg-rule'; group: string; direction: 'ingress' | 'egress'; op: Op; rule: SgRule; at?: number }
+  | { kind: 'nacl-rule'; acl: string; direction: 'ingress' | 'egress'; op: Op; rule: NaclRule; at?: number }
   | { kind: 'iptables'; nodes: string[]; insert: IptablesInsert };
 
 /** What one `apply` did. */
@@ -52,6 +87,8 @@ export interface Recheck {
   mode: 'incremental' | 'full';
   /** Pairs traced again (all of them for `full`). */
   retraced: number;
+  /** Pairs whose traces were kept because every hop that consulted the change decided the same again. */
+  redecided: number;
   /** Why everything was recomputed. */
   why?: string;
 }
@@ -66,8 +103,8 @@ export function applyChange(e: Estate, c: EstateChange): Estate {
 const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The list with the item added or its first equal removed: a new list (evaluators remember what they compiled per list). */
-function edit<T extends object>(list: T[], op: Op, item: T, what: string): T[] {
-  if (op === 'add') return [...list, item];
+function edit<T extends object>(list: T[], op: Op, item: T, what: string, at = list.length): T[] {
+  if (op === 'add') return [...list.slice(0, at), item, ...list.slice(at)];
   const i = list.findIndex((x) => same(x, item));
   if (i < 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `${what} has no such rule to remove: ${JSON.stringify(item)}`);
   return list.filter((_, j) => j !== i);
@@ -78,19 +115,19 @@ function changeInPlace(e: Estate, c: EstateChange): void {
     case 'route': {
       const t = e.routeTables.find((x) => x.id === c.table);
       if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${c.table}'`);
-      t.routes = edit(t.routes, c.op, c.route, c.table);
+      t.routes = edit(t.routes, c.op, c.route, c.table, c.at);
       return;
     }
     case 'sg-rule': {
       const g = e.securityGroups.find((x) => x.id === c.group);
       if (!g) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${c.group}'`);
-      g[c.direction] = edit(g[c.direction], c.op, c.rule, c.group);
+      g[c.direction] = edit(g[c.direction], c.op, c.rule, c.group, c.at);
       return;
     }
     case 'nacl-rule': {
       const a = e.networkAcls.find((x) => x.id === c.acl);
       if (!a) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${c.acl}'`);
-      a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl);
+      a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl, c.at);
       return;
     }
     case 'iptables':
@@ -99,6 +136,16 @@ function changeInPlace(e: Estate, c: EstateChange): void {
         if (!n) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no node '${name}'`);
         n.iptablesInserts = [...n.iptablesInserts, c.insert];
       }
+  }
+}
+
+/** The element a change touched, for hop re-decision (undefined: iptables changes are re-traced). */
+function elementOf(c: EstateChange): ChangedElement | undefined {
+  switch (c.kind) {
+    case 'route': return { kind: 'rtb', id: c.table };
+    case 'sg-rule': return { kind: 'sg', id: c.group };
+    case 'nacl-rule': return { kind: 'acl', id: c.acl };
+    case 'iptables': return undefined;
   }
 }
 
@@ -125,6 +172,14 @@ export class IncrementalCheck {
   private sources!: SourceClass[];
   private dests!: DestClass[];
   private edges!: EdgePorts;
+  private redecider!: HopRedecider;
+  private bySource = new Map<string, SourceClass>();
+  private byDest = new Map<string, DestClass>();
+  private destIps = new Map<string, number>();
+  /** Dependency keys of every route table, network ACL and security group of each VPC. */
+  private vpcKeys = new Map<string, string[]>();
+  /** The VPC of each route table, network ACL and security group, by dependency key. */
+  private keyVpc = new Map<string, string>();
   private pairMap = new Map<string, PairResult>();
   private deps = new Map<string, Set<string>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
@@ -151,33 +206,41 @@ export class IncrementalCheck {
     const why = this.classesMayChange(c);
     if (why) {
       this.rebuild();
-      return { mode: 'full', retraced: this.pairMap.size, why };
+      return { mode: 'full', retraced: this.pairMap.size, redecided: 0, why };
     }
     const affected = new Set<string>();
     const key = this.updateWorld(c);
     for (const k of key) for (const p of this.deps.get(k) ?? []) affected.add(p);
-    const bySource = new Map(this.sources.map((s) => [s.key, s]));
-    const byDest = new Map(this.dests.map((d) => [d.key, d]));
     // Which pairs exist: re-decided for the sources whose subnet uses a changed route table.
     const reconsider = c.kind === 'route' ? this.sources.filter((s) => sourceSubnet(this.world, s)?.routeTable.id === c.table) : [];
+    // Only destinations inside the changed route's prefix can be routed differently: longest prefix match
+    // (and AWS's priority among equal prefixes) only weighs the routes that contain the address.
+    const changedPrefix = c.kind === 'route' ? parseCidr(c.route.destination, { nonAligned: 'mask' }) : undefined;
+    const inside = changedPrefix && reconsider.length ? this.dests.filter((d) => contains(changedPrefix, this.destIps.get(d.key)!)) : [];
     for (const s of reconsider) {
-      for (const d of this.dests) {
+      for (const d of inside) {
         const k = `${s.key} -> ${d.key}`;
         const wanted = shouldTrace(this.world, s, d);
         if (wanted && !this.pairMap.has(k)) affected.add(k);
         if (!wanted && this.pairMap.has(k)) this.drop(k);
       }
     }
+    const changed = elementOf(c);
     let retraced = 0;
+    let redecided = 0;
     for (const k of affected) {
       const [src, dst] = k.split(' -> ') as [string, string];
+      const d = this.byDest.get(dst)!;
+      const old = this.pairMap.get(k);
+      if (old && changed && pairHolds(this.redecider, old, d, this.edges, changed)) {
+        redecided++;
+        continue;
+      }
       this.drop(k);
-      const s = bySource.get(src)!;
-      const d = byDest.get(dst)!;
-      for (const p of tracePairs(this.world, [s], [d], this.edges)) this.record(p);
+      for (const p of tracePairs(this.world, [this.bySource.get(src)!], [d], this.edges)) this.record(p);
       retraced++;
     }
-    return { mode: 'incremental', retraced };
+    return { mode: 'incremental', retraced, redecided };
   }
 
   private rebuild(): void {
@@ -186,16 +249,32 @@ export class IncrementalCheck {
     this.sources = sources;
     this.dests = destinations;
     this.edges = doctorEdges(world);
+    this.redecider = new HopRedecider(world);
+    this.bySource = new Map(sources.map((s) => [s.key, s]));
+    this.byDest = new Map(destinations.map((d) => [d.key, d]));
+    this.destIps = new Map(destinations.map((d) => [d.key, parseIpv4(d.ip)]));
     this.pairMap.clear();
     this.deps.clear();
+    this.vpcKeys.clear();
+    this.keyVpc.clear();
+    const vpcKey = (vpc: string, k: string) => {
+      const list = this.vpcKeys.get(vpc);
+      if (list) list.push(k);
+      else this.vpcKeys.set(vpc, [k]);
+      this.keyVpc.set(k, vpc);
+    };
+    for (const t of this.estate.routeTables) vpcKey(t.vpc, `rtb:${t.id}`);
+    for (const a of this.estate.networkAcls) vpcKey(a.vpc, `acl:${a.id}`);
+    for (const g of this.estate.securityGroups) vpcKey(g.vpc, `sg:${g.id}`);
     for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
     this.mentions.clear();
     const count = (k: string) => this.mentions.set(k, (this.mentions.get(k) ?? 0) + 1);
     for (const t of this.estate.routeTables) for (const r of t.routes) count(`${cidrKey(r.destination)}|route`);
     for (const g of this.estate.securityGroups) for (const r of [...g.ingress, ...g.egress]) if (r.cidr) count(`${cidrKey(r.cidr)}|sg`);
     for (const a of this.estate.networkAcls) for (const r of [...a.ingress, ...a.egress]) count(`${cidrKey(r.cidr)}|nacl`);
-    for (const n of this.world.nodes.values()) {
-      for (const chain of n.ruleset.tables.get('nat')?.chains.values() ?? []) {
+    // Nodes with one dump share one parsed rule set (tens of thousands of rules): each is read once.
+    for (const ruleset of new Set([...this.world.nodes.values()].map((n) => n.ruleset))) {
+      for (const chain of ruleset.tables.get('nat')?.chains.values() ?? []) {
         for (const rule of chain.rules) for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) this.mentions.set(`${formatPrefix(m.args['prefix'] as never)}|nat-rule`, 1);
       }
     }
@@ -203,13 +282,32 @@ export class IncrementalCheck {
 
   private record(p: PairResult): void {
     this.pairMap.set(p.key, p);
-    for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) {
-      for (const k of consulted(h)) {
-        const set = this.deps.get(k) ?? new Set<string>();
-        set.add(p.key);
-        this.deps.set(k, set);
-      }
+    const add = (k: string) => {
+      const set = this.deps.get(k) ?? new Set<string>();
+      set.add(p.key);
+      this.deps.set(k, set);
+    };
+    const met = new Set<string>();
+    for (const t of p.traces) {
+      for (const h of t.forward) for (const k of consulted(h)) met.add(k);
+      for (const h of t.reply ?? []) for (const k of consulted(h)) met.add(k);
     }
+    for (const k of met) add(k);
+    const dest = this.byDest.get(p.dst);
+    if (!dest || !unkeptTraces(p, dest, this.edges)) return;
+    // Doctor ran traces for this pair that it did not keep (redecide.ts unkeptTraces): they follow the kept
+    // traces' path with another port, or walk on past a peering drop into the peer VPC. What they consult is
+    // over-approximated by every route table, NACL and security group of the VPCs the kept traces met and of
+    // the peering's two VPCs, and the destination class's nodes (the module comment says what is not covered).
+    const vpcs = new Set<string>();
+    for (const k of met) { const v = this.keyVpc.get(k); if (v) vpcs.add(v); }
+    for (const t of p.traces) {
+      const last = t.forward.at(-1);
+      const pcx = last?.kind === 'peering' && last.decision === 'drop' ? this.world.peerings.get(last.peering) : undefined;
+      if (pcx) vpcs.add(pcx.requester).add(pcx.accepter);
+    }
+    for (const v of vpcs) for (const k of this.vpcKeys.get(v) ?? []) add(k);
+    for (const n of dest.nodes ?? []) add(`node:${n}`);
   }
 
   /** Forgets a pair (its dependency entries are left: a stale entry only costs a re-trace check). */

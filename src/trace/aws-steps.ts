@@ -49,7 +49,7 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
 }
 
 /** Security group evaluation at an ENI; returns an end when denied. Replies of admitted flows pass. */
-function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
+export function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
   const groups = eni.groups.map((g) => g.id);
   if (isResolverDns(eni.subnet.vpc.resolver, direction, p)) {
     // Still a connection this interface opened: its answer is a reply, not a new flow (RDS and instances tell them apart).

@@ -10,12 +10,19 @@ import { doctorEdges, doctorWorld } from '../../src/doctor/doctor.js';
 import { tracePairs } from '../../src/doctor/pairs.js';
 import { applyChange, IncrementalCheck, type EstateChange } from '../../src/doctor/incremental.js';
 import type { PairResult } from '../../src/doctor/types.js';
+import type { Hop } from '../../src/trace/types.js';
 
 // A small generated estate (peerings, a TGW, NACLs, kube-proxy dumps); the random changes break it.
 const dir = mkdtempSync(join(tmpdir(), 'podpath-incr-'));
 runGen({ vpcs: 10, clusters: 3, nodesPerCluster: 2, services: 3, endpointsPerService: 2, seed: 2, faults: false, out: join(dir, 'e') });
 const base = loadSnapshot(join(dir, 'e'));
 rmSync(dir, { recursive: true, force: true });
+// With the seeded faults (they need 12+ peered VPCs): drops at peerings with the faults stacked behind them,
+// probe ports retried past a NACL or security group, ephemeral-port traces failing at a NACL.
+const faultDir = mkdtempSync(join(tmpdir(), 'podpath-incr-faults-'));
+runGen({ vpcs: 60, clusters: 4, nodesPerCluster: 2, services: 3, endpointsPerService: 2, seed: 2, faults: true, out: join(faultDir, 'e') });
+const faulty = loadSnapshot(join(faultDir, 'e'));
+rmSync(faultDir, { recursive: true, force: true });
 
 /** What doctor traces on the estate, from scratch. */
 function full(e: Estate): PairResult[] {
@@ -49,14 +56,34 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
       const t = pick(e.routeTables.filter((x) => x.routes.length > 0), a);
       return { kind: 'route', table: t.id, op: 'remove', route: pick(t.routes, c) };
     }
-    case 2:
-      return { kind: 'sg-rule', group: pick(e.securityGroups, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add', rule: { proto: 'tcp', ports: { from: 443, to: 443 }, cidr } };
+    case 2: {
+      const sg = { kind: 'sg-rule' as const, group: pick(e.securityGroups, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add' as const };
+      switch (b % 5) {
+        // Everything allowed, inserted first: flips what the group dropped, and shifts the index of every rule it cited.
+        case 1: return { ...sg, rule: { proto: 'all', cidr: '0.0.0.0/0' }, at: 0 };
+        // A rule no traced flow matches, first: no decision flips, but the cited indexes shift.
+        case 2: return { ...sg, rule: { proto: 'tcp', ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0' }, at: 0 };
+        // The same rule last: nothing a hop records changes.
+        case 3: return { ...sg, rule: { proto: 'tcp', ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0' } };
+        // A group reference: judged against the interface that sent the packet (and across VPCs by the sender's route).
+        case 4: return { ...sg, rule: { proto: 'all', sg: pick(e.securityGroups, c + 1).id } };
+        default: return { ...sg, rule: { proto: 'tcp', ports: { from: 443, to: 443 }, cidr } };
+      }
+    }
     case 3: {
       const g = pick(e.securityGroups.filter((x) => x.ingress.length > 0), a);
       return { kind: 'sg-rule', group: g.id, direction: 'ingress', op: 'remove', rule: pick(g.ingress, c) };
     }
-    case 4:
-      return { kind: 'nacl-rule', acl: pick(e.networkAcls, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add', rule: { rule: 1 + (c % 50), proto: 'all', cidr, action: pick(['allow', 'deny'] as const, b) } };
+    case 4: {
+      const acl = { kind: 'nacl-rule' as const, acl: pick(e.networkAcls, a).id, direction: pick(['ingress', 'egress'] as const, c), op: 'add' as const };
+      // A low number decides before the rules there (flips when it matches); a high one after them (decides nothing new).
+      // 0.0.0.0/0 is named by NACL rules already (the classes stay); a port range makes the edge ports apply.
+      switch (b % 4) {
+        case 2: return { ...acl, rule: { rule: 1 + (c % 50), proto: 'all', cidr: '0.0.0.0/0', action: 'deny' } };
+        case 3: return { ...acl, rule: { rule: 32000 + (c % 700), proto: 'all', cidr: '0.0.0.0/0', action: 'deny' } };
+        default: return { ...acl, rule: { rule: 1 + (c % 50), proto: c % 3 === 0 ? 'tcp' : 'all', ...(c % 3 === 0 ? { ports: { from: 1024, to: 65535 } } : {}), cidr, action: pick(['allow', 'deny'] as const, b) } };
+      }
+    }
     case 5: {
       const acl = pick(e.networkAcls.filter((x) => x.ingress.length > 0), a);
       return { kind: 'nacl-rule', acl: acl.id, direction: 'ingress', op: 'remove', rule: pick(acl.ingress, c) };
@@ -74,33 +101,90 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
   }
 }
 
+/** Counts per change kind over random change sequences, each change checked against doctor from scratch. */
+function randomSequences(start: Estate, numRuns: number, seed: number) {
+  const incremental = new Map<string, number>();
+  // Per change kind: pairs kept after re-deciding their hops, and pairs traced again.
+  const kept = new Map<string, number>();
+  const again = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+  let retraced = 0;
+  let total = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 }), (steps) => {
+      const check = new IncrementalCheck(start);
+      let ref = start;
+      for (const step of steps) {
+        const change = changeOf(ref, step);
+        ref = applyChange(ref, change);
+        const r = check.apply(change);
+        if (r.mode === 'incremental') {
+          add(incremental, change.kind, 1);
+          add(kept, change.kind, r.redecided);
+          add(again, change.kind, r.retraced);
+          retraced += r.retraced;
+          total += check.pairs().length;
+        }
+        expect(firstDifference(check.pairs(), full(ref)), JSON.stringify(change)).toBeUndefined();
+      }
+    }),
+    { numRuns, seed },
+  );
+  return { incremental, kept, again, retraced, total };
+}
+
 describe('incremental re-check', () => {
   it('gives what doctor traces from scratch, after every change of random sequences', () => {
-    const incremental = new Map<string, number>();
-    let retraced = 0;
-    let total = 0;
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 }), (steps) => {
-        const check = new IncrementalCheck(base);
-        let ref = base;
-        for (const step of steps) {
-          const change = changeOf(ref, step);
-          ref = applyChange(ref, change);
-          const r = check.apply(change);
-          if (r.mode === 'incremental') {
-            incremental.set(change.kind, (incremental.get(change.kind) ?? 0) + 1);
-            retraced += r.retraced;
-            total += check.pairs().length;
-          }
-          expect(firstDifference(check.pairs(), full(ref)), JSON.stringify(change)).toBeUndefined();
-        }
-      }),
-      { numRuns: 12, seed: 15 },
-    );
+    const { incremental, kept, again, retraced, total } = randomSequences(base, 24, 15);
     // The point of it: most changes are re-checked incrementally, re-tracing a fraction of the pairs.
     for (const kind of ['route', 'sg-rule', 'nacl-rule', 'iptables']) expect(incremental.get(kind), kind).toBeGreaterThan(1);
+    // Both branches ran: pairs kept after re-deciding their hops, and pairs whose hops decided differently, traced again.
+    for (const kind of ['route', 'sg-rule', 'nacl-rule']) {
+      expect(kept.get(kind), `${kind} kept`).toBeGreaterThan(0);
+      expect(again.get(kind), `${kind} re-traced`).toBeGreaterThan(0);
+    }
     expect(retraced).toBeLessThan(total / 2);
   }, 240_000);
+
+  it('gives what doctor traces from scratch on an estate with faults, after every change of random sequences', () => {
+    const { kept, again } = randomSequences(faulty, 6, 16);
+    expect([...kept.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect([...again.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 240_000);
+
+  /** An estate security group one of whose numbered rules a traced ingress hop cites, and that rule's index. */
+  function citedIngressRule(): { group: string; index: number } {
+    for (const p of full(base)) for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) {
+      const m = h.kind === 'security-group' && h.direction === 'ingress' && h.decision === 'accept' ? /^(sg-[\w-]+)#ingress\[(\d+)\]$/.exec(h.rule?.ref ?? '') : null;
+      // Groups of the estate, not of doctor's probe hosts (sg-podpath-*, added to doctor's own copy).
+      if (m && base.securityGroups.some((g) => g.id === m[1])) return { group: m[1]!, index: Number(m[2]) };
+    }
+    throw new Error('no security group rule is cited by the traces');
+  }
+  const neverMatches = { proto: 'tcp' as const, ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0' };
+
+  it('keeps every pair whose hops decide the same after the change, tracing none again', () => {
+    const { group } = citedIngressRule();
+    const check = new IncrementalCheck(base);
+    const change: EstateChange = { kind: 'sg-rule', group, direction: 'ingress', op: 'add', rule: neverMatches };
+    const r = check.apply(change);
+    expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
+    expect(r.redecided).toBeGreaterThan(0);
+    expect(firstDifference(check.pairs(), full(applyChange(base, change)))).toBeUndefined();
+  });
+
+  it('traces a pair again when a rule added before the one its hop cites shifts that rule\'s index', () => {
+    const { group, index } = citedIngressRule();
+    const check = new IncrementalCheck(base);
+    const change: EstateChange = { kind: 'sg-rule', group, direction: 'ingress', op: 'add', rule: neverMatches, at: 0 };
+    const r = check.apply(change);
+    expect(r.mode).toBe('incremental');
+    expect(r.retraced).toBeGreaterThan(0);
+    const refs = check.pairs().flatMap((p) => p.traces.flatMap((t) => [...t.forward, ...(t.reply ?? [])].map((h) => h.rule?.ref)));
+    expect(refs).toContain(`${group}#ingress[${index + 1}]`);
+    expect(refs).not.toContain(`${group}#ingress[0]`);
+    expect(firstDifference(check.pairs(), full(applyChange(base, change)))).toBeUndefined();
+  });
 
   it('does not change the input estate', () => {
     const before = JSON.stringify(base);
@@ -115,5 +199,58 @@ describe('incremental re-check', () => {
     const r = check.apply({ kind: 'route', table: t.id, op: 'add', route: { destination: '198.51.100.0/24', target: 'blackhole' } });
     expect(r.mode).toBe('full');
     expect(r.why).toMatch(/198\.51\.100\.0\/24 \(route\) is newly mentioned/);
+  });
+});
+
+describe('incremental re-check past a drop at a peering', () => {
+  // Among the seeded faults: pods reaching a data VPC over a peering untranslated (dropped there);
+  // doctor walks on past the drop and names what would stop the flow next.
+  it('traces the pair again when the security group its stacked fault names changes', () => {
+    const before = full(faulty);
+    const named = before.flatMap((p) => p.traces).filter((t) => t.forward.at(-1)?.kind === 'peering' && t.forward.at(-1)?.decision === 'drop')
+      .flatMap((t) => t.contributing.map((c) => ('awsId' in c.rule.at ? c.rule.at.awsId : '')))
+      .find((id) => faulty.securityGroups.some((g) => g.id === id));
+    expect(named, 'a stacked fault naming a security group').toBeDefined();
+    const check = new IncrementalCheck(faulty);
+    // Admitting everything moves the stacked fault further along (the reply's route), without touching any kept hop.
+    const change: EstateChange = { kind: 'sg-rule', group: named!, direction: 'ingress', op: 'add', rule: { proto: 'all', cidr: '0.0.0.0/0' } };
+    expect(check.apply(change).mode).toBe('incremental');
+    expect(firstDifference(check.pairs(), full(applyChange(faulty, change)))).toBeUndefined();
+  });
+});
+
+describe('incremental re-check of pairs doctor traced more than it kept', () => {
+  it('traces a failed probe pair again when the security group that stopped it admits another port', () => {
+    // Doctor retries a probe stopped by a NACL or security group on the ports its allow rules name, keeping one port's traces.
+    const before = full(faulty);
+    const stopped = before.find((p) => p.dst.startsWith('pods:') && p.traces[0]!.forward.at(-1)?.kind === 'security-group' && p.traces[0]!.forward.at(-1)?.decision === 'drop');
+    expect(stopped, 'a pod pair stopped by a security group').toBeDefined();
+    const hop = stopped!.traces[0]!.forward.at(-1)! as Extract<Hop, { kind: 'security-group' }>;
+    const check = new IncrementalCheck(faulty);
+    // The probe port stays refused (its hop decides the same); the new port is tried and delivered.
+    const change: EstateChange = { kind: 'sg-rule', group: hop.groups[0]!, direction: 'ingress', op: 'add', rule: { proto: 'tcp', ports: { from: 8080, to: 8080 }, cidr: faulty.cluster!.podCidr! } };
+    expect(check.apply(change).mode).toBe('incremental');
+    const after = full(applyChange(faulty, change));
+    expect(after.find((p) => p.key === stopped!.key)?.verdict).toBe('delivered');
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  // Doctor traces the ends of the ephemeral port range too across a NACL with port rules, keeping only the failures.
+  it.each([
+    ['a NACL whose port rules already fail one edge (seeded fault)', faulty, (e: Estate) => e.networkAcls.find((a) => a.egress.some((r) => r.ports))],
+    ['a NACL with no port rules yet', base, (e: Estate) => {
+      const crossed = new Set(full(e).flatMap((p) => p.traces).filter((t) => t.verdict === 'delivered').flatMap((t) => t.reply ?? []).flatMap((h) => (h.kind === 'nacl' ? [h.acl] : [])));
+      return e.networkAcls.find((a) => crossed.has(a.id) && a.egress.every((r) => !r.ports));
+    }],
+  ])('traces a pair again when a change to %s stops only an ephemeral-port reply', (_what, estate, pickAcl) => {
+    const acl = pickAcl(estate);
+    expect(acl, 'a NACL replies cross').toBeDefined();
+    const check = new IncrementalCheck(estate);
+    // Replies to 32768 only: the representative flow's reply (to 40000) passes as before, the edge trace's does not.
+    const change: EstateChange = { kind: 'nacl-rule', acl: acl!.id, direction: 'egress', op: 'add', rule: { rule: 1, proto: 'tcp', ports: { from: 32768, to: 32768 }, cidr: '0.0.0.0/0', action: 'deny' } };
+    expect(check.apply(change).mode).toBe('incremental');
+    const after = full(applyChange(estate, change));
+    expect(after.some((p) => p.traces.some((t) => t.flow.sport === 32768))).toBe(true);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 });
