@@ -25,7 +25,8 @@ import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { tracePair, tracePairs, type EdgePorts } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
-import { changedElements, hopDependencies } from './estate-diff.js';
+import { changedElements, traceDependencies } from './estate-diff.js';
+import { unkeptTraces } from './redecide.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
 import { agentChainFindings } from './agent-chain.js';
@@ -87,9 +88,11 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * destination classes come out the same, (3) the pair was delivered and (4)
  * none of the elements its traces consulted changed: a delivered trace is a
  * function of what its hops consulted, and every consultation leaves a hop
- * naming the element. An undelivered pair is always traced again: its trace
+ * naming the element. An undelivered pair is always traced again (its trace
  * also explains the faults stacked behind the drop, from walks that leave no
- * hops (trace.ts stackedFaults).
+ * hops: trace.ts stackedFaults), and so is a pair for which doctor traced
+ * more than it kept (ephemeral-port edges, other probe ports: redecide.ts
+ * unkeptTraces), whose unkept traces' hops are not known.
  * What is not per pair (DNS, address plan, peerings, invariants of pods to
  * nodes) is computed again.
  */
@@ -117,7 +120,8 @@ interface Memo {
   rulesets: RulesetCache;
   /** The source and destination classes, as JSON. */
   classes: string;
-  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; invariant?: Invariant; traces: number }>;
+  /** Per pair: what its traces consulted; `unkept` when doctor traced more for it than it kept (redecide.ts unkeptTraces). */
+  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; unkept: boolean; invariant?: Invariant; traces: number }>;
 }
 
 /** How a run uses a session: fill its memo (the first run) or take pairs over from it (touched: the changed elements). */
@@ -144,7 +148,7 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   const takeOver = memo && touched && classes === memo.classes
     ? (s: SourceClass, d: DestClass) => {
       const m = memo.pairs.get(`${s.key} -> ${d.key}`);
-      return m && m.pair.verdict === 'delivered' && ![...m.deps].some((k) => touched.has(k)) ? m : undefined;
+      return m && m.pair.verdict === 'delivered' && !m.unkept && ![...m.deps].some((k) => touched.has(k)) ? m : undefined;
     }
     : undefined;
   // Each pair is read as soon as it is traced; a delivered pair's traces are then let go (see releaseTraces).
@@ -160,7 +164,7 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
     for (const t of p.traces) for (const x of detect(w, s, d, t)) findings.add(x, [t], p);
     const inv = podToPodInvariant(p);
     if (inv) invariants.push(inv);
-    if (memo && reuse.keep) memo.pairs.set(p.key, { pair: p, deps: pairDependencies(p), traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
+    if (memo && reuse.keep) memo.pairs.set(p.key, { pair: p, deps: traceDependencies(p.traces), unkept: unkeptTraces(p, d, edges) !== undefined, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
     if (p.verdict === 'delivered') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
   }, takeOver && ((s, d) => takeOver(s, d)?.pair));
   progress('checks', 0, 1);
@@ -219,16 +223,6 @@ function portRules(acl: NetworkAcl | undefined): boolean {
  * later (fix, diff, a report): the same function of the same world, so the same
  * traces. The first read keeps them.
  */
-/** The elements a pair's traces consulted. */
-function pairDependencies(p: PairResult): ReadonlySet<string> {
-  const out = new Set<string>();
-  for (const t of p.traces) {
-    for (const h of t.forward) for (const k of hopDependencies(h)) out.add(k);
-    for (const h of t.reply ?? []) for (const k of hopDependencies(h)) out.add(k);
-  }
-  return out;
-}
-
 function releaseTraces(p: PairResult, again: () => Trace[]): void {
   Object.defineProperty(p, 'traces', {
     enumerable: true,

@@ -11,7 +11,7 @@
  */
 import type { Estate } from '../model/estate.js';
 import { textKey } from '../model/source.js';
-import type { Hop } from '../trace/types.js';
+import type { Hop, Trace } from '../trace/types.js';
 
 /** The elements a hop consulted, as dependency keys. */
 export function hopDependencies(h: Hop): string[] {
@@ -23,6 +23,16 @@ export function hopDependencies(h: Hop): string[] {
     case 'node-route': return [`node:${h.at}`];
     default: return [];
   }
+}
+
+/** The elements some hop of the traces consulted. */
+export function traceDependencies(traces: readonly Trace[]): Set<string> {
+  const out = new Set<string>();
+  for (const t of traces) {
+    for (const h of t.forward) for (const k of hopDependencies(h)) out.add(k);
+    for (const h of t.reply ?? []) for (const k of hopDependencies(h)) out.add(k);
+  }
+  return out;
 }
 
 /** Estate fields whose elements are compared one by one; every other field must be equal. */

@@ -61,12 +61,12 @@ import { contains, formatPrefix, parseCidr } from '../net/prefix.js';
 import { compileRouteTable } from '../aws/route-table.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import { copyEstate } from '../fix/what-if.js';
-import type { Hop } from '../trace/types.js';
 import type { World } from '../trace/world.js';
 import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
 import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
+import { traceDependencies } from './estate-diff.js';
 
 type Op = 'add' | 'remove';
 type IptablesInsert = Node['iptablesInserts'][number];
@@ -146,18 +146,6 @@ function elementOf(c: EstateChange): ChangedElement | undefined {
     case 'sg-rule': return { kind: 'sg', id: c.group };
     case 'nacl-rule': return { kind: 'acl', id: c.acl };
     case 'iptables': return undefined;
-  }
-}
-
-/** The elements a hop consulted, as dependency keys. */
-function consulted(h: Hop): string[] {
-  switch (h.kind) {
-    case 'route-table': return [`rtb:${h.table}`];
-    case 'security-group': return h.groups.map((g) => `sg:${g}`);
-    case 'nacl': return [`acl:${h.acl}`];
-    case 'node-netfilter':
-    case 'node-route': return [`node:${h.at}`];
-    default: return [];
   }
 }
 
@@ -287,11 +275,7 @@ export class IncrementalCheck {
       set.add(p.key);
       this.deps.set(k, set);
     };
-    const met = new Set<string>();
-    for (const t of p.traces) {
-      for (const h of t.forward) for (const k of consulted(h)) met.add(k);
-      for (const h of t.reply ?? []) for (const k of consulted(h)) met.add(k);
-    }
+    const met = traceDependencies(p.traces);
     for (const k of met) add(k);
     const dest = this.byDest.get(p.dst);
     if (!dest || !unkeptTraces(p, dest, this.edges)) return;

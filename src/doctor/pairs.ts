@@ -107,7 +107,7 @@ function podOrder(w: World): Map<PodRecord, number> {
 const MAX_PORT_TRIES = 3;
 
 /** Destination kinds whose port podpath chose (PROBE_PORT), not the estate: a probe host, a pod, routed space. */
-const CHOSEN_PORT: ReadonlySet<DestClass['kind']> = new Set(['subnet', 'pods', 'routed', 'internet']);
+export const CHOSEN_PORT: ReadonlySet<DestClass['kind']> = new Set(['subnet', 'pods', 'routed', 'internet']);
 
 /** The class traced on another port (a pod class keeps its chosen pod). */
 function atPort(d: DestClass, port: number): DestClass {

@@ -41,7 +41,7 @@ import { Session } from '../trace/state.js';
 import type { Hop, Trace } from '../trace/types.js';
 import type { EniRecord, SubnetRecord, World } from '../trace/world.js';
 import { blame } from './blame.js';
-import { pairVerdict, type EdgePorts } from './pairs.js';
+import { CHOSEN_PORT, pairVerdict, type EdgePorts } from './pairs.js';
 import type { DestClass, PairResult } from './types.js';
 
 /** The element one change touched, named as the incremental check's dependency keys name it. */
@@ -136,13 +136,6 @@ export class HopRedecider {
   }
 }
 
-/**
- * Destination kinds whose port podpath chose: when a network ACL or security
- * group filters the probe port, pairs.ts traces other ports its allow rules
- * name and keeps only one port's traces (its CHOSEN_PORT; keep in step).
- */
-const RETRIED_KINDS: ReadonlySet<DestClass['kind']> = new Set(['subnet', 'pods', 'routed', 'internet']);
-
 /** Why doctor traced more for a pair than it kept (see `unkeptTraces`). */
 export type Unkept = 'ephemeral-port edges' | 'other probe ports' | 'faults past a peering drop';
 
@@ -165,7 +158,7 @@ export function unkeptTraces(pair: PairResult, dest: DestClass, edges: EdgePorts
   if (first.flow.dport !== undefined && first.flow.dport !== dest.port) return 'other probe ports';
   if (pairVerdict(pair.traces) === 'delivered') {
     if (first.flow.proto !== 'icmp' && edges.when(pair.traces)) return 'ephemeral-port edges';
-  } else if (RETRIED_KINDS.has(dest.kind)) {
+  } else if (CHOSEN_PORT.has(dest.kind)) {
     const b = blame(pair.traces.find((t) => t.verdict !== 'delivered')!);
     if (b?.trip === 'forward' && (b.hop.kind === 'nacl' || b.hop.kind === 'security-group')) return 'other probe ports';
   }
