@@ -134,7 +134,9 @@ interface Reuse {
 function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResult {
   const progress = options.progress ?? (() => undefined);
   progress('classes', 0, 1);
-  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate, reuse?.memo.rulesets);
+  // A check reads the first run's parsed dumps; what it parses (a candidate's edited dumps) is its own, not kept.
+  const rulesets = reuse ? (reuse.keep ? reuse.memo.rulesets : new Map(reuse.memo.rulesets)) : undefined;
+  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate, rulesets);
   const srcOf = new Map(sources.map((s) => [s.key, s]));
   const dstOf = new Map(destinations.map((d) => [d.key, d]));
   const findings = new Findings(srcOf, dstOf);
