@@ -79,5 +79,13 @@ export function doctorProgress(p: Progress, label = 'doctor'): (phase: 'classes'
   };
 }
 
+/** fix's proofs (src/fix/prove.ts FixProgress) as progress lines. */
+export function fixProgress(p: Progress): (what: 'candidates' | 'combinations', done: number, total: number) => void {
+  return (what, done, total) => {
+    if (what === 'candidates') p.count('fix: proving candidates on copies of the model', done, total);
+    else p.count('fix: proving pairs of candidates (at most)', done, total);
+  };
+}
+
 /** A progress writer that shows nothing (commands called without one). */
 export const NO_PROGRESS: Progress = { step: () => undefined, count: () => undefined, clear: () => undefined };

@@ -144,14 +144,33 @@ function provenCombination(estate: Estate, before: CheckResult & { findings: (Fi
   return undefined;
 }
 
+/** How fixAll reports its progress: each candidate proven of all findings' candidates, and each pair of candidates tried for a finding. */
+export type FixProgress = (what: 'candidates' | 'combinations', done: number, total: number) => void;
+
 /** Candidates and proofs for every finding (or the one whose id or key is `only`). */
-export function fixAll(estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, check: Checker, opts: { replan?: Replan; only?: string } = {}): FindingFixes[] {
+export function fixAll(
+  estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, check: Checker,
+  opts: { replan?: Replan; only?: string; progress?: FixProgress } = {},
+): FindingFixes[] {
   const chosen = opts.only ? before.findings.filter((f) => f.id === opts.only || f.key === opts.only) : before.findings;
   if (opts.only && chosen.length === 0) throw new PodpathError('PP_USAGE', `no finding '${opts.only}' in this estate`, { hint: `found: ${before.findings.map((f) => f.key).join(', ') || 'none'}` });
-  return chosen.map((f) => {
-    const own = candidatesFor(estate, f, opts.replan);
-    const proofs = own.map((c) => prove(estate, before, f, c, check));
-    const combination = proofs.length > 0 && !proofs.some((p) => p.proven) ? provenCombination(estate, before, f, own, check, opts.replan) : undefined;
+  const progress = opts.progress ?? (() => undefined);
+  const owns = chosen.map((f) => candidatesFor(estate, f, opts.replan));
+  const total = owns.reduce((n, own) => n + own.length, 0);
+  let done = 0;
+  return chosen.map((f, i) => {
+    const own = owns[i]!;
+    const proofs = own.map((c) => {
+      const p = prove(estate, before, f, c, check);
+      progress('candidates', ++done, total);
+      return p;
+    });
+    let tried = 0;
+    const counted: Checker = (e) => {
+      progress('combinations', ++tried, MAX_COMBINATIONS);
+      return check(e);
+    };
+    const combination = proofs.length > 0 && !proofs.some((p) => p.proven) ? provenCombination(estate, before, f, own, counted, opts.replan) : undefined;
     return { finding: { id: f.id, key: f.key, title: f.title }, proofs, ...(combination ? { combination } : {}) };
   });
 }

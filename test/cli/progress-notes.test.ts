@@ -111,6 +111,11 @@ describe('progress on stderr', () => {
   it('fix and report say what they do after doctor', async () => {
     const fix = await cli(false, '-v', 'fix', '--snapshot', snapshot);
     expect(fix.err).toMatch(/^podpath: fix: proving candidates on copies of the model$/m);
+    // Each candidate proven is counted, up to all of them (the seed has findings; the clean snapshot none).
+    const seed = await cli(false, '-v', 'fix', '--estate', 'examples/seed-2015.estate.yaml');
+    const counts = [...seed.err.matchAll(/^podpath: fix: proving candidates on copies of the model: (\d+)\/(\d+) \(\d+%\)$/gm)];
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts.at(-1)![1]).toBe(counts.at(-1)![2]);
     const html = join(dir, 'r.html');
     const report = await cli(false, '-v', 'report', '--snapshot', snapshot, '--html', html);
     expect(report.err).toMatch(/^podpath: report: laying out the picture$/m);

@@ -16,7 +16,7 @@ import type { Replan } from '../../fix/candidates.js';
 import { plan } from '../../plan/plan.js';
 import { displayPath } from '../paths.js';
 import { assumed, noteLine } from '../../model/load-note.js';
-import { doctorProgress, NO_PROGRESS, type Progress } from '../progress.js';
+import { doctorProgress, fixProgress, NO_PROGRESS, type Progress } from '../progress.js';
 import type { CommandResult } from './result.js';
 
 export interface DoctorOptions extends InputOptions { failOn: 'error' | 'warning' | 'note' | 'none' }
@@ -66,7 +66,7 @@ export function runFix(o: FixOptions, progress: Progress = NO_PROGRESS): Command
   const session = doctorSession(estate, { progress: doctorProgress(progress) });
   const found = session.result;
   progress.step('fix: proving candidates on copies of the model');
-  const fixes = fixAll(estate, found, session.check, { replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
+  const fixes = fixAll(estate, found, session.check, { progress: fixProgress(progress), replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
   const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven) && !f.combination);
   return { report: { kind: 'fix', estate: inputName(o, estate), fixes, notes: estate.notes }, exitCode: unproven ? 1 : 0, stderr: estate.notes.map(noteLine) };
 }

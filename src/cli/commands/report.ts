@@ -13,7 +13,7 @@ import { assumed, noteLine } from '../../model/load-note.js';
 import { renderHtmlReport } from '../../report/html/index.js';
 import { displayPath } from '../paths.js';
 import { loadShown, replanOf } from './doctor.js';
-import { doctorProgress, NO_PROGRESS, type Progress } from '../progress.js';
+import { doctorProgress, fixProgress, NO_PROGRESS, type Progress } from '../progress.js';
 import type { CommandResult } from './result.js';
 
 export interface ReportOptions extends InputOptions {
@@ -25,7 +25,7 @@ export async function runReport(o: ReportOptions, progress: Progress = NO_PROGRE
   const session = doctorSession(estate, { progress: doctorProgress(progress) });
   const result = session.result;
   progress.step('fix: proving candidates on copies of the model');
-  const fixes = fixAll(estate, result, session.check, { replan: replanOf(estate) });
+  const fixes = fixAll(estate, result, session.check, { progress: fixProgress(progress), replan: replanOf(estate) });
   progress.step('report: laying out the picture');
   const notes = [...estate.notes, ...result.assumptions.map(assumed)];
   const name = o.snapshot ?? (o.estate ? displayPath(o.estate) : estate.name);
