@@ -68,6 +68,16 @@ export function convertK8s(
   }
 
   const services: In<'services'> = [];
+  // IPv4 EndpointSlices by the Service they belong to (namespace/name), in snapshot order.
+  const slicesOf = new Map<string, typeof r.endpointSlices>();
+  for (const e of r.endpointSlices) {
+    const svc = e.metadata.labels?.['kubernetes.io/service-name'];
+    if (svc === undefined || (e.addressType ?? 'IPv4') !== 'IPv4') continue;
+    const k = `${e.metadata.namespace ?? 'default'}/${svc}`;
+    const list = slicesOf.get(k);
+    if (list) list.push(e);
+    else slicesOf.set(k, [e]);
+  }
   for (const s of r.services) {
     const name = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
     const ip = s.spec.clusterIP;
@@ -77,8 +87,7 @@ export function convertK8s(
       ...(typeof p.targetPort === 'number' ? { targetPort: p.targetPort } : {}),
     }));
     if (!ports.length) { notes.ignore(`service ${name}`, 'no TCP or UDP port', s.file); continue; }
-    const endpoints = r.endpointSlices
-      .filter((e) => e.metadata.labels?.['kubernetes.io/service-name'] === s.metadata.name && (e.metadata.namespace ?? 'default') === (s.metadata.namespace ?? 'default') && (e.addressType ?? 'IPv4') === 'IPv4')
+    const endpoints = (slicesOf.get(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`) ?? [])
       .flatMap((e) => (e.endpoints ?? []).filter((x) => x.conditions?.ready !== false).flatMap((x) => x.addresses));
     services.push({ name, clusterIP: ip, ports, endpoints: [...new Set(endpoints)] });
   }
