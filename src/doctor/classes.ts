@@ -74,7 +74,6 @@ function mentions(w: World): Mention[] {
   // Nodes sharing one parsed rule set add its nat-rule prefixes once: a later node's copies would be
   // dropped as duplicates anyway (nat-rule mentions are deduplicated without their ref, first one kept).
   const natSeen = new Set<Ruleset>();
-  const matchesSeen = new Set<unknown>();
   // Thousands of nodes share a handful of resolv.conf texts: each is read once.
   const servers = new Map<string, Ipv4[]>();
   for (const n of w.nodes.values()) {
@@ -86,18 +85,40 @@ function mentions(w: World): Mention[] {
     for (const ip of ns) out.push({ prefix: { addr: ip, len: 32 }, kind: 'dns', ref: formatIpv4(ip) });
     if (natSeen.has(n.ruleset)) continue;
     natSeen.add(n.ruleset);
-    const nat = n.ruleset.tables.get('nat');
-    for (const chain of nat?.chains.values() ?? []) {
-      for (const rule of chain.rules) {
-        // Dumps read through one line cache share a line's matches: each is looked at once.
-        if (matchesSeen.has(rule.matches)) continue;
-        matchesSeen.add(rule.matches);
-        for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) out.push({ prefix: m.args['prefix'] as Prefix, kind: 'nat-rule', ref: n.node.name });
-      }
-    }
+    for (const prefix of natRulePrefixes(n.ruleset)) out.push({ prefix, kind: 'nat-rule', ref: n.node.name });
   }
   for (const r of e.rdsInstances) add(r.address, 'rds', r.id);
   for (const r of NON_INTERNET_RANGES) out.push({ prefix: r.prefix, kind: 'non-internet', ref: r.name });
+  return out;
+}
+
+const natPrefixes = new WeakMap<Ruleset, readonly Prefix[]>();
+
+/**
+ * The prefixes nat-table rules match with -s/-d (class boundaries: a nat rule
+ * treats addresses on either side differently), each distinct value once, in
+ * rule order; read once per parsed rule set (thousands of nodes share one, and
+ * a doctor session's checks share the first run's).
+ */
+export function natRulePrefixes(rs: Ruleset): readonly Prefix[] {
+  let out = natPrefixes.get(rs);
+  if (out) return out;
+  const seen = new Set<string>();
+  const list: Prefix[] = [];
+  for (const chain of rs.tables.get('nat')?.chains.values() ?? []) {
+    for (const rule of chain.rules) {
+      for (const m of rule.matches) {
+        const p = (m.kind === 'src' || m.kind === 'dst') ? m.args['prefix'] as Prefix | undefined : undefined;
+        if (p === undefined) continue;
+        const k = `${p.addr}/${p.len}`;
+        if (!seen.has(k)) {
+          seen.add(k);
+          list.push(p);
+        }
+      }
+    }
+  }
+  natPrefixes.set(rs, (out = list));
   return out;
 }
 

@@ -67,6 +67,7 @@ import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.j
 import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 import { traceDependencies } from './estate-diff.js';
+import { natRulePrefixes } from './classes.js';
 
 type Op = 'add' | 'remove';
 type IptablesInsert = Node['iptablesInserts'][number];
@@ -262,9 +263,7 @@ export class IncrementalCheck {
     for (const a of this.estate.networkAcls) for (const r of [...a.ingress, ...a.egress]) count(`${cidrKey(r.cidr)}|nacl`);
     // Nodes with one dump share one parsed rule set (tens of thousands of rules): each is read once.
     for (const ruleset of new Set([...this.world.nodes.values()].map((n) => n.ruleset))) {
-      for (const chain of ruleset.tables.get('nat')?.chains.values() ?? []) {
-        for (const rule of chain.rules) for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix']) this.mentions.set(`${formatPrefix(m.args['prefix'] as never)}|nat-rule`, 1);
-      }
+      for (const p of natRulePrefixes(ruleset)) this.mentions.set(`${formatPrefix(p)}|nat-rule`, 1);
     }
   }
 
