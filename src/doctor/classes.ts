@@ -26,7 +26,8 @@ import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
 import type { NodeRecord, PodRecord, World } from '../trace/world.js';
-import type { Ruleset } from '../linux/iptables/types.js';
+import type { Chain, Ruleset } from '../linux/iptables/types.js';
+import { insertedFrom } from '../linux/iptables/insert.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
 
@@ -93,32 +94,53 @@ function mentions(w: World): Mention[] {
 }
 
 const natPrefixes = new WeakMap<Ruleset, readonly Prefix[]>();
+const chainPrefixes = new WeakMap<Chain, readonly Prefix[]>();
+/** A prefix as one number (address and length), for sets. */
+const prefixId = (p: Prefix): number => p.addr * 64 + p.len;
 
 /**
  * The prefixes nat-table rules match with -s/-d (class boundaries: a nat rule
  * treats addresses on either side differently), each distinct value once, in
- * rule order; read once per parsed rule set (thousands of nodes share one, and
- * a doctor session's checks share the first run's).
+ * rule order. Read once per parsed rule set (thousands of nodes share one) and
+ * per chain (a what-if's rule set changes a few chains and shares the rest).
  */
 export function natRulePrefixes(rs: Ruleset): readonly Prefix[] {
   let out = natPrefixes.get(rs);
   if (out) return out;
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   const list: Prefix[] = [];
-  for (const chain of rs.tables.get('nat')?.chains.values() ?? []) {
-    for (const rule of chain.rules) {
-      for (const m of rule.matches) {
-        const p = (m.kind === 'src' || m.kind === 'dst') ? m.args['prefix'] as Prefix | undefined : undefined;
-        if (p === undefined) continue;
-        const k = `${p.addr}/${p.len}`;
-        if (!seen.has(k)) {
-          seen.add(k);
-          list.push(p);
-        }
-      }
+  const add = (ps: readonly Prefix[]) => {
+    for (const p of ps) {
+      if (seen.has(prefixId(p))) continue;
+      seen.add(prefixId(p));
+      list.push(p);
     }
+  };
+  const from = insertedFrom(rs);
+  if (from) {
+    // Rules inserted into a few chains: the rule set it was made from, plus what the changed nat chains name.
+    add(natRulePrefixes(from.base));
+    for (const c of from.changed) {
+      const chain = c.startsWith('nat ') ? rs.tables.get('nat')?.chains.get(c.slice(4)) : undefined;
+      if (chain) add(prefixesOf(chain));
+    }
+  } else {
+    for (const chain of rs.tables.get('nat')?.chains.values() ?? []) add(prefixesOf(chain));
   }
   natPrefixes.set(rs, (out = list));
+  return out;
+}
+
+function prefixesOf(chain: Chain): readonly Prefix[] {
+  let out = chainPrefixes.get(chain);
+  if (out) return out;
+  const list: Prefix[] = [];
+  for (const rule of chain.rules) {
+    for (const m of rule.matches) {
+      if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined) list.push(m.args['prefix'] as Prefix);
+    }
+  }
+  chainPrefixes.set(chain, (out = list));
   return out;
 }
 

@@ -5,6 +5,7 @@
  */
 import { PodpathError } from '../../model/errors.js';
 import { parseIptablesSave } from './parse.js';
+import { ChainOverlay } from './chain-overlay.js';
 import type { Chain, Rule, Ruleset, Table, TableName } from './types.js';
 
 /** A rule to insert, as `iptables -t table -I chain position rule`. */
@@ -16,24 +17,42 @@ export interface RuleInsert {
   label: string;
 }
 
+/** Where a rule set made by insertRules comes from: the rule set it was made from and the chains it changed (`table chain`). */
+export interface InsertedFrom {
+  base: Ruleset;
+  changed: ReadonlySet<string>;
+}
+
+const provenance = new WeakMap<Ruleset, InsertedFrom>();
+
+/** The rule set `rs` was made from by insertRules, and the chains that differ (undefined: not made by insertRules). */
+export function insertedFrom(rs: Ruleset): InsertedFrom | undefined {
+  return provenance.get(rs);
+}
+
 /** The rule set with `ins` applied in order. Throws PP_PARSE when a rule does not parse. */
 export function insertRules(rs: Ruleset, ins: readonly RuleInsert[]): Ruleset {
   if (ins.length === 0) return rs;
-  const tables = new Map<TableName, Table>([...rs.tables].map(([k, t]) => [k, { ...t, chains: new Map(t.chains) }]));
+  const changed = new Set<string>();
+  // Only the chains inserted into change: the rest are read through from the input (ChainOverlay).
+  const tables = new Map<TableName, Table>([...rs.tables].map(([k, t]) => [k, { ...t, chains: new ChainOverlay(t.chains) }]));
   for (const i of ins) {
     const table = tables.get(i.table) ?? { name: i.table, chains: new Map<string, Chain>() };
     tables.set(i.table, table);
     const chain = table.chains.get(i.chain) ?? builtinChain(i.chain, i.label);
     // Declare the chains the rule names (its -j/-g target), so it may jump to any of them (iptables-restore
     // needs them declared); only those: a kube-proxy nat table has thousands.
-    const words = new Set(i.rule.split(/\s+/));
-    const decls = [...table.chains.values()].filter((c) => c.name !== i.chain && words.has(c.name)).map((c) => `:${c.name} ${c.builtin ? 'ACCEPT' : '-'} [0:0]\n`);
+    const named = [...new Set(i.rule.split(/\s+/))].map((w) => (w === i.chain ? undefined : table.chains.get(w))).filter((c) => c !== undefined);
+    const decls = named.map((c) => `:${c.name} ${c.builtin ? 'ACCEPT' : '-'} [0:0]\n`);
     const rule = parseOne(i, `${decls.join('')}${chain.builtin ? '' : `:${i.chain} - [0:0]\n`}`);
     const rules = [...chain.rules];
     rules.splice(Math.min(i.position - 1, rules.length), 0, rule);
     table.chains.set(i.chain, { ...chain, rules: rules.map((r, n) => ({ ...r, num: n + 1 })) });
+    changed.add(`${i.table} ${i.chain}`);
   }
-  return { ...rs, tables };
+  const out = { ...rs, tables };
+  provenance.set(out, { base: rs, changed });
+  return out;
 }
 
 const BUILTIN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);

@@ -30,6 +30,7 @@ describe('withoutRules', () => {
       ['values()', (r, t) => [...r.tables.get(t)!.chains.values()]],
       ['entries()', (r, t) => [...r.tables.get(t)!.chains.entries()].map(([, c]) => c)],
       ['iteration', (r, t) => [...r.tables.get(t)!.chains].map(([, c]) => c)],
+      ['a Map made from it', (r, t) => [...new Map(r.tables.get(t)!.chains).values()]],
       ['forEach', (r, t) => { const out: Chain[] = []; r.tables.get(t)!.chains.forEach((c) => out.push(c)); return out; }],
       ['get()', (r, t) => [...rs.tables.get(t)!.chains.keys()].map((k) => r.tables.get(t)!.chains.get(k)!)],
     ];
