@@ -21,7 +21,7 @@
  * O(P log P) for the atoms.
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
-import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { contains, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
@@ -75,6 +75,7 @@ function mentions(w: World): Mention[] {
   // Nodes sharing one parsed rule set add its nat-rule prefixes once: a later node's copies would be
   // dropped as duplicates anyway (nat-rule mentions are deduplicated without their ref, first one kept).
   const natSeen = new Set<Ruleset>();
+  const natNamed = new Set<number>();
   // Thousands of nodes share a handful of resolv.conf texts: each is read once.
   const servers = new Map<string, Ipv4[]>();
   for (const n of w.nodes.values()) {
@@ -86,7 +87,11 @@ function mentions(w: World): Mention[] {
     for (const ip of ns) out.push({ prefix: { addr: ip, len: 32 }, kind: 'dns', ref: formatIpv4(ip) });
     if (natSeen.has(n.ruleset)) continue;
     natSeen.add(n.ruleset);
-    for (const prefix of natRulePrefixes(n.ruleset)) out.push({ prefix, kind: 'nat-rule', ref: n.node.name });
+    for (const prefix of natRulePrefixes(n.ruleset)) {
+      if (natNamed.has(prefixId(prefix))) continue;
+      natNamed.add(prefixId(prefix));
+      out.push({ prefix, kind: 'nat-rule', ref: n.node.name });
+    }
   }
   for (const r of e.rdsInstances) add(r.address, 'rds', r.id);
   for (const r of NON_INTERNET_RANGES) out.push({ prefix: r.prefix, kind: 'non-internet', ref: r.name });
@@ -291,10 +296,10 @@ function ranges(atoms: SignedAtom[]): string[] {
 export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {
   const ms = mentions(w);
   // One mention per (prefix, kind, ref); refs matter only for the kinds that name a thing.
-  const byPrefix = new Map<string, Mention[]>();
+  const byPrefix = new Map<number, Mention[]>();
   const seen = new Set<string>();
   for (const m of ms) {
-    const k = formatPrefix(m.prefix);
+    const k = prefixId(m.prefix);
     const ref = m.kind === 'subnet' || m.kind === 'node-pods' || m.kind === 'rds' || m.kind === 'dns' ? m.ref : '';
     const id = `${k}|${m.kind}|${ref}`;
     if (seen.has(id)) continue;
@@ -313,7 +318,7 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const subnetCount = new Map<string, number>();
   const internet: SignedAtom[][] = [];
   for (const cls of classesOf(atoms)) {
-    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(formatPrefix(p)) ?? []);
+    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(prefixId(p)) ?? []);
     const find = (k: MentionKind) => kinds.find((m) => m.kind === k);
     const rds = find('rds');
     const dns = find('dns');
