@@ -26,8 +26,7 @@ import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
 import type { NodeRecord, PodRecord, World } from '../trace/world.js';
-import type { Chain, Ruleset } from '../linux/iptables/types.js';
-import { insertedFrom } from '../linux/iptables/insert.js';
+import type { Match, Ruleset } from '../linux/iptables/types.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
 
@@ -75,7 +74,7 @@ function mentions(w: World): Mention[] {
   // Nodes sharing one parsed rule set add its nat-rule prefixes once: a later node's copies would be
   // dropped as duplicates anyway (nat-rule mentions are deduplicated without their ref, first one kept).
   const natSeen = new Set<Ruleset>();
-  const natNamed = new Set<number>();
+  const matchesSeen = new Set<readonly Match[]>();
   // Thousands of nodes share a handful of resolv.conf texts: each is read once.
   const servers = new Map<string, Ipv4[]>();
   for (const n of w.nodes.values()) {
@@ -87,66 +86,28 @@ function mentions(w: World): Mention[] {
     for (const ip of ns) out.push({ prefix: { addr: ip, len: 32 }, kind: 'dns', ref: formatIpv4(ip) });
     if (natSeen.has(n.ruleset)) continue;
     natSeen.add(n.ruleset);
-    for (const prefix of natRulePrefixes(n.ruleset)) {
-      if (natNamed.has(prefixId(prefix))) continue;
-      natNamed.add(prefixId(prefix));
-      out.push({ prefix, kind: 'nat-rule', ref: n.node.name });
-    }
+    forEachNatPrefix(n.ruleset, matchesSeen, (prefix) => out.push({ prefix, kind: 'nat-rule', ref: n.node.name }));
   }
   for (const r of e.rdsInstances) add(r.address, 'rds', r.id);
   for (const r of NON_INTERNET_RANGES) out.push({ prefix: r.prefix, kind: 'non-internet', ref: r.name });
   return out;
 }
 
-const natPrefixes = new WeakMap<Ruleset, readonly Prefix[]>();
-const chainPrefixes = new WeakMap<Chain, readonly Prefix[]>();
-/** A prefix as one number (address and length), for sets. */
-const prefixId = (p: Prefix): number => p.addr * 64 + p.len;
-
 /**
- * The prefixes nat-table rules match with -s/-d (class boundaries: a nat rule
- * treats addresses on either side differently), each distinct value once, in
- * rule order. Read once per parsed rule set (thousands of nodes share one) and
- * per chain (a what-if's rule set changes a few chains and shares the rest).
+ * Calls `fn` with each prefix a nat-table rule of `rs` matches with -s/-d
+ * (class boundaries: a nat rule treats addresses on either side differently).
+ * Dumps read through one line cache share a line's matches array: an array in
+ * `seen` (from this or an earlier rule set) is skipped, so a prefix may come
+ * more than once but each shared line is read once.
  */
-export function natRulePrefixes(rs: Ruleset): readonly Prefix[] {
-  let out = natPrefixes.get(rs);
-  if (out) return out;
-  const seen = new Set<number>();
-  const list: Prefix[] = [];
-  const add = (ps: readonly Prefix[]) => {
-    for (const p of ps) {
-      if (seen.has(prefixId(p))) continue;
-      seen.add(prefixId(p));
-      list.push(p);
-    }
-  };
-  const from = insertedFrom(rs);
-  if (from) {
-    // Rules inserted into a few chains: the rule set it was made from, plus what the changed nat chains name.
-    add(natRulePrefixes(from.base));
-    for (const c of from.changed) {
-      const chain = c.startsWith('nat ') ? rs.tables.get('nat')?.chains.get(c.slice(4)) : undefined;
-      if (chain) add(prefixesOf(chain));
-    }
-  } else {
-    for (const chain of rs.tables.get('nat')?.chains.values() ?? []) add(prefixesOf(chain));
-  }
-  natPrefixes.set(rs, (out = list));
-  return out;
-}
-
-function prefixesOf(chain: Chain): readonly Prefix[] {
-  let out = chainPrefixes.get(chain);
-  if (out) return out;
-  const list: Prefix[] = [];
-  for (const rule of chain.rules) {
-    for (const m of rule.matches) {
-      if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined) list.push(m.args['prefix'] as Prefix);
+export function forEachNatPrefix(rs: Ruleset, seen: Set<readonly Match[]>, fn: (p: Prefix) => void): void {
+  for (const chain of rs.tables.get('nat')?.chains.values() ?? []) {
+    for (const rule of chain.rules) {
+      if (seen.has(rule.matches)) continue;
+      seen.add(rule.matches);
+      for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined) fn(m.args['prefix'] as Prefix);
     }
   }
-  chainPrefixes.set(chain, (out = list));
-  return out;
 }
 
 /** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
@@ -292,14 +253,17 @@ function ranges(atoms: SignedAtom[]): string[] {
   return atoms.length > 3 ? [...shown, `... (${atoms.length} ranges)`] : shown;
 }
 
+/** A prefix as a short key: address (hex) and length. */
+const prefixKey = (p: Prefix): string => `${p.addr.toString(16)}/${p.len}`;
+
 /** Computes the destination classes of a world. */
 export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {
   const ms = mentions(w);
   // One mention per (prefix, kind, ref); refs matter only for the kinds that name a thing.
-  const byPrefix = new Map<number, Mention[]>();
+  const byPrefix = new Map<string, Mention[]>();
   const seen = new Set<string>();
   for (const m of ms) {
-    const k = prefixId(m.prefix);
+    const k = prefixKey(m.prefix);
     const ref = m.kind === 'subnet' || m.kind === 'node-pods' || m.kind === 'rds' || m.kind === 'dns' ? m.ref : '';
     const id = `${k}|${m.kind}|${ref}`;
     if (seen.has(id)) continue;
@@ -318,7 +282,7 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const subnetCount = new Map<string, number>();
   const internet: SignedAtom[][] = [];
   for (const cls of classesOf(atoms)) {
-    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(prefixId(p)) ?? []);
+    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(prefixKey(p)) ?? []);
     const find = (k: MentionKind) => kinds.find((m) => m.kind === k);
     const rds = find('rds');
     const dns = find('dns');

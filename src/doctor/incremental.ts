@@ -67,7 +67,8 @@ import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.j
 import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 import { traceDependencies } from './estate-diff.js';
-import { natRulePrefixes } from './classes.js';
+import { forEachNatPrefix } from './classes.js';
+import type { Match } from '../linux/iptables/types.js';
 
 type Op = 'add' | 'remove';
 type IptablesInsert = Node['iptablesInserts'][number];
@@ -261,9 +262,11 @@ export class IncrementalCheck {
     for (const t of this.estate.routeTables) for (const r of t.routes) count(`${cidrKey(r.destination)}|route`);
     for (const g of this.estate.securityGroups) for (const r of [...g.ingress, ...g.egress]) if (r.cidr) count(`${cidrKey(r.cidr)}|sg`);
     for (const a of this.estate.networkAcls) for (const r of [...a.ingress, ...a.egress]) count(`${cidrKey(r.cidr)}|nacl`);
-    // Nodes with one dump share one parsed rule set (tens of thousands of rules): each is read once.
+    // Nodes with one dump share one parsed rule set (tens of thousands of rules): each is read once,
+    // and a line shared by several dumps once.
+    const natLines = new Set<readonly Match[]>();
     for (const ruleset of new Set([...this.world.nodes.values()].map((n) => n.ruleset))) {
-      for (const p of natRulePrefixes(ruleset)) this.mentions.set(`${formatPrefix(p)}|nat-rule`, 1);
+      forEachNatPrefix(ruleset, natLines, (p) => this.mentions.set(`${formatPrefix(p)}|nat-rule`, 1));
     }
   }
 

@@ -1,11 +1,15 @@
-// natRulePrefixes: what nat rules match with -s/-d, read per chain and, for a rule set with rules
-// inserted, from the rule set it was made from plus the changed chains. Checked against a full scan.
+// forEachNatPrefix: what nat rules match with -s/-d, each line shared by several dumps read once.
+// Checked against a full scan, rule by rule.
 import { describe, expect, it } from 'vitest';
-import { natRulePrefixes } from '../../src/doctor/classes.js';
-import { insertRules, insertedFrom } from '../../src/linux/iptables/insert.js';
-import type { Ruleset } from '../../src/linux/iptables/types.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { forEachNatPrefix } from '../../src/doctor/classes.js';
+import { insertRules } from '../../src/linux/iptables/insert.js';
+import { parseIptablesSave } from '../../src/linux/iptables/parse.js';
+import { ParseCache } from '../../src/linux/iptables/parse-cache.js';
+import type { Match, Ruleset } from '../../src/linux/iptables/types.js';
 import { formatPrefix, type Prefix } from '../../src/net/prefix.js';
-import { corpus } from '../linux/iptables/helpers.js';
+import { corpus } from '../helpers/estates.js';
 
 /** Every -s/-d prefix of every nat rule, read rule by rule. */
 function scan(rs: Ruleset): Set<string> {
@@ -16,26 +20,37 @@ function scan(rs: Ruleset): Set<string> {
   return out;
 }
 
-describe('natRulePrefixes', () => {
-  const rs = corpus('kind-v1.23-kube-proxy-kindnet-ericpuwang.iptables-save').value;
+describe('forEachNatPrefix', () => {
+  const text = readFileSync(join(corpus, 'iptables-save/kind-v1.23-kube-proxy-kindnet-ericpuwang.iptables-save'), 'utf8');
+  const cache = new ParseCache();
+  const a = parseIptablesSave({ text, file: 'a' }, { cache }).value;
+  const natEnd = text.indexOf('COMMIT', text.indexOf('*nat'));
+  const withRule = `${text.slice(0, natEnd)}-A POSTROUTING -d 198.51.100.0/24 -j MASQUERADE\n${text.slice(natEnd)}`;
+  const b = parseIptablesSave({ text: withRule, file: 'b' }, { cache }).value;
 
-  it('names each prefix a nat rule matches once', () => {
-    const got = natRulePrefixes(rs).map(formatPrefix);
-    expect(new Set(got)).toEqual(scan(rs));
-    expect(got.length).toBe(new Set(got).size);
+  it('names every prefix of a rule set\'s nat rules', () => {
+    const got: string[] = [];
+    forEachNatPrefix(a, new Set(), (p) => got.push(formatPrefix(p)));
+    expect(new Set(got)).toEqual(scan(a));
   });
 
-  it('on a rule set with inserted rules, is what a full scan of it gives', () => {
-    const before = natRulePrefixes(rs);
-    const edited = insertRules(rs, [
-      { table: 'nat', chain: 'POSTROUTING', position: 1, rule: '-d 198.51.100.0/24 -o eth0 -j MASQUERADE', label: 'what-if' },
-      { table: 'filter', chain: 'FORWARD', position: 1, rule: '-s 203.0.113.0/24 -j DROP', label: 'what-if' },
-    ]);
-    expect(insertedFrom(edited)?.base).toBe(rs);
-    const got = natRulePrefixes(edited).map(formatPrefix);
-    expect(new Set(got)).toEqual(scan(edited));
-    expect(got).toContain('198.51.100.0/24');
-    expect(got).not.toContain('203.0.113.0/24');
-    expect(natRulePrefixes(rs)).toBe(before);
+  it('reads a line shared with a rule set read before once: the two give the union, the second only its own lines', () => {
+    const seen = new Set<readonly Match[]>();
+    const first: string[] = [];
+    const second: string[] = [];
+    forEachNatPrefix(a, seen, (p) => first.push(formatPrefix(p)));
+    forEachNatPrefix(b, seen, (p) => second.push(formatPrefix(p)));
+    expect(new Set([...first, ...second])).toEqual(new Set([...scan(a), ...scan(b)]));
+    expect(second).toContain('198.51.100.0/24');
+    expect(second.length).toBeLessThan(5);
+  });
+
+  it('reads rules inserted on top of a rule set', () => {
+    const edited = insertRules(a, [{ table: 'nat', chain: 'POSTROUTING', position: 1, rule: '-d 203.0.113.0/24 -o eth0 -j MASQUERADE', label: 'what-if' }]);
+    const seen = new Set<readonly Match[]>();
+    forEachNatPrefix(a, seen, () => undefined);
+    const got: string[] = [];
+    forEachNatPrefix(edited, seen, (p) => got.push(formatPrefix(p)));
+    expect(got).toEqual(['203.0.113.0/24']);
   });
 });

@@ -17,23 +17,9 @@ export interface RuleInsert {
   label: string;
 }
 
-/** Where a rule set made by insertRules comes from: the rule set it was made from and the chains it changed (`table chain`). */
-export interface InsertedFrom {
-  base: Ruleset;
-  changed: ReadonlySet<string>;
-}
-
-const provenance = new WeakMap<Ruleset, InsertedFrom>();
-
-/** The rule set `rs` was made from by insertRules, and the chains that differ (undefined: not made by insertRules). */
-export function insertedFrom(rs: Ruleset): InsertedFrom | undefined {
-  return provenance.get(rs);
-}
-
 /** The rule set with `ins` applied in order. Throws PP_PARSE when a rule does not parse. */
 export function insertRules(rs: Ruleset, ins: readonly RuleInsert[]): Ruleset {
   if (ins.length === 0) return rs;
-  const changed = new Set<string>();
   // Only the chains inserted into change: the rest are read through from the input (ChainOverlay).
   const tables = new Map<TableName, Table>([...rs.tables].map(([k, t]) => [k, { ...t, chains: new ChainOverlay(t.chains) }]));
   for (const i of ins) {
@@ -48,11 +34,8 @@ export function insertRules(rs: Ruleset, ins: readonly RuleInsert[]): Ruleset {
     const rules = [...chain.rules];
     rules.splice(Math.min(i.position - 1, rules.length), 0, rule);
     table.chains.set(i.chain, { ...chain, rules: rules.map((r, n) => ({ ...r, num: n + 1 })) });
-    changed.add(`${i.table} ${i.chain}`);
   }
-  const out = { ...rs, tables };
-  provenance.set(out, { base: rs, changed });
-  return out;
+  return { ...rs, tables };
 }
 
 const BUILTIN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
