@@ -21,7 +21,7 @@
  * O(P log P) for the atoms.
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
-import { contains, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
@@ -253,9 +253,6 @@ function ranges(atoms: SignedAtom[]): string[] {
   return atoms.length > 3 ? [...shown, `... (${atoms.length} ranges)`] : shown;
 }
 
-/** A prefix as a short key: address (hex) and length. */
-const prefixKey = (p: Prefix): string => `${p.addr.toString(16)}/${p.len}`;
-
 /** Computes the destination classes of a world. */
 export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {
   const ms = mentions(w);
@@ -263,7 +260,7 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const byPrefix = new Map<string, Mention[]>();
   const seen = new Set<string>();
   for (const m of ms) {
-    const k = prefixKey(m.prefix);
+    const k = formatPrefix(m.prefix);
     const ref = m.kind === 'subnet' || m.kind === 'node-pods' || m.kind === 'rds' || m.kind === 'dns' ? m.ref : '';
     const id = `${k}|${m.kind}|${ref}`;
     if (seen.has(id)) continue;
@@ -282,7 +279,7 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const subnetCount = new Map<string, number>();
   const internet: SignedAtom[][] = [];
   for (const cls of classesOf(atoms)) {
-    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(prefixKey(p)) ?? []);
+    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(formatPrefix(p)) ?? []);
     const find = (k: MentionKind) => kinds.find((m) => m.kind === k);
     const rds = find('rds');
     const dns = find('dns');

@@ -33,23 +33,13 @@ export interface PacketView {
   dport?: number;
 }
 
-/**
- * Rendered views, one per Packet object: a packet is immutable, and a trace
- * hands the same object from hop to hop until NAT rewrites it, so its hops
- * share one view (a trace holds thousands; the views are never changed).
- */
-const views = new WeakMap<Packet, PacketView>();
-
 /** Renders a packet for reports. */
 export function showPacket(p: Packet): PacketView {
-  let view = views.get(p);
-  if (view) return view;
-  view = { src: formatIpv4(p.src), dst: formatIpv4(p.dst), proto: p.proto };
+  const view: PacketView = { src: formatIpv4(p.src), dst: formatIpv4(p.dst), proto: p.proto };
   if (p.proto !== 'icmp') {
     view.sport = p.sport;
     view.dport = p.dport;
   }
-  views.set(p, view);
   return view;
 }
 
