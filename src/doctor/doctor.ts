@@ -150,13 +150,16 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   const takeOver = memo && touched && classes === memo.classes
     ? (s: SourceClass, d: DestClass) => {
       const m = memo.pairs.get(`${s.key} -> ${d.key}`);
-      return m && m.pair.verdict === 'delivered' && !m.unkept && ![...m.deps].some((k) => touched.has(k)) ? m : undefined;
+      if (!m || m.pair.verdict !== 'delivered' || m.unkept) return undefined;
+      for (const k of m.deps) if (touched.has(k)) return undefined;
+      return m.pair;
     }
     : undefined;
   // Each pair is read as soon as it is traced; a delivered pair's traces are then let go (see releaseTraces).
   const pairs = tracePairs(w, sources, destinations, edges, (done) => progress('tracing', done, sources.length), (p, s, d) => {
-    const taken = takeOver?.(s, d);
-    if (taken) {
+    // A pair taken over is the first run's own object.
+    const taken = takeOver && memo?.pairs.get(p.key);
+    if (taken && taken.pair === p) {
       // Delivered: nothing to detect, and its pod-to-pod invariant is a function of its traces.
       traces += taken.traces;
       if (taken.invariant) invariants.push(taken.invariant);
@@ -168,7 +171,7 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
     if (inv) invariants.push(inv);
     if (memo && reuse.keep) memo.pairs.set(p.key, { pair: p, deps: traceDependencies(p.traces), unkept: unkeptTraces(p, d, edges) !== undefined, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
     if (p.verdict === 'delivered') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
-  }, takeOver && ((s, d) => takeOver(s, d)?.pair));
+  }, takeOver);
   progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);

@@ -38,13 +38,13 @@ export function traceDependencies(traces: readonly Trace[]): Set<string> {
 /** Estate fields whose elements are compared one by one; every other field must be equal. */
 const NARROWED = new Set<keyof Estate>(['routeTables', 'securityGroups', 'networkAcls', 'nodes']);
 
-const json = (v: unknown) => JSON.stringify(v);
-const same = (a: unknown, b: unknown) => a === b || json(a) === json(b);
+/** Equal as JSON (estates are JSON data). */
+export const sameJson = (a: unknown, b: unknown): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
 
 /** The changed elements' keys; undefined when something else changed too. */
 export function changedElements(a: Estate, b: Estate): ReadonlySet<string> | undefined {
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Estate>) {
-    if (!NARROWED.has(k) && !same(a[k], b[k])) return undefined;
+    if (!NARROWED.has(k) && !sameJson(a[k], b[k])) return undefined;
   }
   const out = new Set<string>();
   const ok =
@@ -72,8 +72,8 @@ function byId<T>(a: readonly T[], b: readonly T[], id: (x: T) => string, rest: (
     const x = a[i]!;
     const y = b[i]!;
     if (x === y) continue;
-    if (id(x) !== id(y) || !same(rest(x), rest(y))) return false;
-    if (!same(changing(x), changing(y))) out.add(`${prefix}:${id(x)}`);
+    if (id(x) !== id(y) || !sameJson(rest(x), rest(y))) return false;
+    if (!sameJson(changing(x), changing(y))) out.add(`${prefix}:${id(x)}`);
   }
   return true;
 }

@@ -66,7 +66,7 @@ import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
 import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
-import { traceDependencies } from './estate-diff.js';
+import { sameJson, traceDependencies } from './estate-diff.js';
 import { forEachNatPrefix } from './classes.js';
 import type { Match } from '../linux/iptables/types.js';
 
@@ -102,12 +102,11 @@ export function applyChange(e: Estate, c: EstateChange): Estate {
   return copy;
 }
 
-const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The list with the item added or its first equal removed: a new list (evaluators remember what they compiled per list). */
 function edit<T extends object>(list: T[], op: Op, item: T, what: string, at = list.length): T[] {
   if (op === 'add') return [...list.slice(0, at), item, ...list.slice(at)];
-  const i = list.findIndex((x) => same(x, item));
+  const i = list.findIndex((x) => sameJson(x, item));
   if (i < 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `${what} has no such rule to remove: ${JSON.stringify(item)}`);
   return list.filter((_, j) => j !== i);
 }
