@@ -50,7 +50,7 @@ export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map()):
   const groups = nodeGroups(unprobed);
   const plan = destinationClasses(unprobed, groups);
   const probed = withProbes(base, plan.probes);
-  const world = compileWorld(probed.estate, { rulesets });
+  const world = compileWorld(probed.estate, { rulesets, base: unprobed });
   const sending = subnetsWithHosts(base);
   const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !sending.has(p.subnet));
   const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));

@@ -143,7 +143,7 @@ function hijack(w: World, pods: SourceClass, host: { ip: string; port: number; l
   const node = w.pods.get(pods.rep.slice('pod:'.length))?.node.node.name;
   const on = node ? [node] : [];
   const e = withIptablesInsert(withIptablesInsert(w.estate, on, { table: 'nat', chain: 'PREROUTING', rule, label }), on, { table: 'nat', chain: 'OUTPUT', rule, label });
-  return traceFlow(compileWorld(e, { rulesets: w.rulesets, lazyRulesets: true }), { src: pods.rep, dst: `${host.ip}:${host.port}` });
+  return traceFlow(compileWorld(e, { rulesets: w.rulesets, lazyRulesets: true, base: w }), { src: pods.rep, dst: `${host.ip}:${host.port}` });
 }
 
 /** PP109 from route tables: a pcx route whose destination reaches outside the peer VPC. */

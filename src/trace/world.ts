@@ -4,14 +4,14 @@
  * once per estate and shared by every trace.
  */
 import type { Estate } from '../model/estate.js';
-import type { Instance, InternetGateway, NatGateway, NetworkAcl, Peering, RdsInstance, SecurityGroup, Subnet, TransitGateway, Vpc } from '../model/aws.js';
-import type { Node, Pod } from '../model/k8s.js';
+import type { Instance, InternetGateway, SecurityGroup } from '../model/aws.js';
+import type { Node } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { textKey } from '../model/source.js';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
 import { nthAddress, parseCidr, type Prefix } from '../net/prefix.js';
-import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
+import { compileRouteTable } from '../aws/route-table.js';
 import { defaultNetworkAcl } from '../aws/network-acl.js';
 import { parseIptablesSave } from '../linux/iptables/parse.js';
 import { ParseCache } from '../linux/iptables/parse-cache.js';
@@ -22,157 +22,76 @@ import { deriveNodeRoutes, parseIpRoute, type RouteEntry } from '../linux/route/
 import { DEFAULT_RULES, parseIpRule, type PolicyRule } from '../linux/route/ip-rule.js';
 import { parseIpsetSave, type IpSet } from '../linux/ipset/ipset-save.js';
 import { parseIpAddr, type IpAddrIface } from '../linux/ip-addr.js';
-import { bindInterfaces, type Iface, type NodeIface } from './node-ifaces.js';
+import { bindInterfaces } from './node-ifaces.js';
+import { compiledWith, Reuse } from './world-reuse.js';
 import { parseNftAny } from '../linux/nftables/parse.js';
-import type { NftRuleset } from '../linux/nftables/types.js';
 
-/** A network interface in a VPC (an instance's primary or secondary ENI, an RDS endpoint's, a NAT gateway's). */
-export interface EniRecord {
-  /** `eni-of-<instance>` for an instance's primary interface, else the interface's id. */
-  id: string;
-  /** `Attachment.DeviceIndex`: 0 for a primary interface. */
-  deviceIndex: number;
-  /** MAC address, lower case, when known. */
-  mac?: string;
-  owner: { kind: 'instance'; instance: Instance } | { kind: 'rds'; rds: RdsInstance } | { kind: 'nat-gateway'; nat: NatGateway };
-  subnet: SubnetRecord;
-  /** Primary and secondary private addresses. */
-  addresses: Ipv4[];
-  /** IPv4 prefixes delegated to the interface: every address in them is the interface's own. */
-  prefixes: Prefix[];
-  primary: Ipv4;
-  publicIp?: Ipv4;
-  sourceDestCheck: boolean;
-  groups: SecurityGroup[];
-}
+import type { EniRecord, VpcRecord, SubnetRecord, Iface, NodeRecord, PodRecord, World, RulesetCache, RulesetEdit } from './world-types.js';
 
-export interface VpcRecord {
-  vpc: Vpc;
-  blocks: Prefix[];
-  /** The Amazon-provided DNS resolver: the primary block's base + 2. */
-  resolver: Ipv4;
-  igw?: InternetGateway;
-}
+export type { EniRecord, VpcRecord, SubnetRecord, Iface, NodeRecord, PodRecord, World, RulesetCache, RulesetEdit } from './world-types.js';
 
-export interface SubnetRecord {
-  subnet: Subnet;
-  prefix: Prefix;
-  vpc: VpcRecord;
-  routeTable: CompiledRouteTable;
-  acl: NetworkAcl;
-  /** True when the NACL is the VPC's implicit default (not in the input). */
-  aclDerived: boolean;
-}
-
-export type { Iface } from './node-ifaces.js';
-
-export interface NodeRecord {
-  node: Node;
-  /** The instance's primary ENI. */
-  eni: EniRecord;
-  /** The interface bound to the primary ENI (named eth0 unless the dumps bind that ENI to another name, such as ens5). */
-  eth0: Iface;
-  /** Every interface bound to one of the instance's ENIs, primary first (trace/node-ifaces.ts). */
-  interfaces: NodeIface<EniRecord>[];
-  /** Interfaces or ENIs the dumps matched ambiguously: left unbound. */
-  ifaceConflicts: string[];
-  /** The node's `ip addr` dump, parsed, when given. */
-  ipAddr?: readonly IpAddrIface[];
-  bridge?: Iface;
-  ruleset: Ruleset;
-  routes: RouteEntry[];
-  /** Policy routing rules (`ip rule`); the kernel's defaults when none were given. */
-  ipRules: readonly PolicyRule[];
-  /** The node's ipsets (`ipset save`), when given. */
-  ipsets?: ReadonlyMap<string, IpSet>;
-  /** The node's native nftables ruleset, when given. */
-  nft?: NftRuleset;
-  /** Notes on what was derived rather than read. */
-  derived: string[];
-  pods: Map<Ipv4, PodRecord>;
-}
-
-export interface PodRecord {
-  pod: Pod;
-  name: string;
-  node: NodeRecord;
-  ip: Ipv4;
-}
-
-export interface World {
-  estate: Estate;
-  vpcs: Map<string, VpcRecord>;
-  subnets: Map<string, SubnetRecord>;
-  enis: Map<Ipv4, EniRecord>;
-  /** Each instance's primary ENI. */
-  instanceEni: Map<string, EniRecord>;
-  /** Each instance's ENIs, primary first, then by device index. */
-  instanceEnis: Map<string, EniRecord[]>;
-  /** Secondary interfaces (device index 1 and up) by their `eni-` id: route targets may name them. */
-  enisById: Map<string, EniRecord>;
-  rdsById: Map<string, RdsInstance>;
-  nodes: Map<string, NodeRecord>;
-  nodeByInstance: Map<string, NodeRecord>;
-  pods: Map<string, PodRecord>;
-  podByIp: Map<Ipv4, PodRecord>;
-  peerings: Map<string, Peering>;
-  igws: Map<string, InternetGateway>;
-  /**
-   * Every private address of the interfaces associated with each security
-   * group (primary and secondary addresses, and delegated prefixes): what a
-   * reference to the group can admit.
-   */
-  sgMembers: Map<string, Set<Ipv4>>;
-  /** NAT gateways by id: each is an interface in its subnet. */
-  natGateways: Map<string, EniRecord>;
-  transitGateways: Map<string, TransitGateway>;
-  /** The parsed rule sets this world was compiled with: a what-if copy compiled with them re-parses only the dumps it changed. */
-  rulesets: RulesetCache;
-}
-
-/** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
-/**
- * iptables rule sets already parsed, by dump text (its digest when the loader gave one: textKey) and then by file:line, for
- * compiling estates that share node dumps (doctor compiles an estate and then
- * the estate plus probe hosts). Rule sets are not changed once parsed.
- */
-export type RulesetCache = Map<string, Map<string, Ruleset>>;
-/**
- * A what-if on every node's parsed dump (e.g. a Service's rules not
- * programmed): applied to each distinct parsed rule set once, before the
- * node's inserts; nodes without a dump keep their derived rules.
- */
-export type RulesetEdit = (r: Ruleset) => Ruleset;
 /** Rule sets with inserts applied, by parsed rule set and inserts (as JSON), within one compileWorld. */
 type InsertCache = Map<Ruleset, Map<string, Ruleset>>;
 
-/**
- * `lazyRulesets`: parse each node's dump when a trace first reads it, not up
- * front (for what-if copies whose dumps are known to parse: a trace touches a
- * few nodes of thousands). Parse errors then surface at that read.
- */
-export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; lazyRulesets?: boolean; editRules?: RulesetEdit } = {}): World {
+/** Options of compileWorld. */
+export interface CompileOptions {
+  /** Rule sets parsed before (see RulesetCache). @default none */
+  rulesets?: RulesetCache;
+  /**
+   * Parse each node's dump when a trace first reads it, not up front (for
+   * what-if copies whose dumps are known to parse: a trace touches a few
+   * nodes of thousands). Parse errors then surface at that read.
+   * @default false
+   */
+  lazyRulesets?: boolean;
+  /** A what-if on every parsed dump (see RulesetEdit). @default none */
+  editRules?: RulesetEdit;
+  /**
+   * The world of the estate this one was copied from: records of inputs the
+   * copy left as they were (the same objects) are taken from it rather than
+   * compiled again (trace/world-reuse.ts). @default none: everything is compiled
+   */
+  base?: World;
+}
+
+/** Compiles an estate; throws PodpathError (with file:line) when an embedded text input is unusable. */
+export function compileWorld(estate: Estate, opts: CompileOptions = {}): World {
   // Nodes sharing one dump (the same text at the same file:line, e.g. hard links read once) share one parsed rule set.
   const rulesets = opts.rulesets ?? new Map();
   const inserted: InsertCache = new Map();
   const edited = new Map<Ruleset, Ruleset>();
   const edit = opts.editRules && ((r: Ruleset) => edited.get(r) ?? edited.set(r, opts.editRules!(r)).get(r)!);
+  const lazy = opts.lazyRulesets ?? false;
+  const reuse = new Reuse(estate, opts.base);
+  const igwOf = new Map<string, InternetGateway>();
+  for (const g of estate.internetGateways) if (!igwOf.has(g.vpc)) igwOf.set(g.vpc, g);
   const vpcs = new Map<string, VpcRecord>();
   for (const vpc of estate.vpcs) {
-    const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
-    vpcs.set(vpc.id, { vpc, blocks, resolver: nthAddress(blocks[0]!, 2), igw: estate.internetGateways.find((g) => g.vpc === vpc.id) });
+    const igw = igwOf.get(vpc.id);
+    const old = reuse.vpc(vpc, igw);
+    if (old) vpcs.set(vpc.id, old);
+    else {
+      const blocks = vpc.cidrBlocks.map((b) => parseCidr(b));
+      vpcs.set(vpc.id, { vpc, blocks, resolver: nthAddress(blocks[0]!, 2), igw });
+    }
   }
-  const tables = new Map(estate.routeTables.map((t) => [t.id, compileRouteTable(t, vpcs.get(t.vpc)!.vpc)]));
-  const mainTable = (vpcId: string) => estate.routeTables.find((t) => t.vpc === vpcId && t.main)!.id;
+  const tables = new Map(estate.routeTables.map((t) => {
+    const vpc = vpcs.get(t.vpc)!.vpc;
+    return [t.id, reuse.routeTable(t, vpc) ?? compileRouteTable(t, vpc)];
+  }));
+  const mainTables = new Map<string, string>();
+  for (const t of estate.routeTables) if (t.main && !mainTables.has(t.vpc)) mainTables.set(t.vpc, t.id);
   const acls = new Map(estate.networkAcls.map((a) => [a.id, a]));
   const subnets = new Map<string, SubnetRecord>();
   for (const s of estate.subnets) {
     const acl = s.networkAcl ? acls.get(s.networkAcl) : undefined;
-    subnets.set(s.id, {
+    const vpc = vpcs.get(s.vpc)!;
+    const routeTable = tables.get(s.routeTable ?? mainTables.get(s.vpc)!)!;
+    subnets.set(s.id, reuse.subnet(s, vpc, routeTable, acl) ?? {
       subnet: s,
       prefix: parseCidr(s.cidr),
-      vpc: vpcs.get(s.vpc)!,
-      routeTable: tables.get(s.routeTable ?? mainTable(s.vpc))!,
+      vpc,
+      routeTable,
       acl: acl ?? defaultNetworkAcl(s.vpc),
       aclDerived: !acl,
     });
@@ -182,7 +101,7 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
   const enis = new Map<Ipv4, EniRecord>();
   const instanceEni = new Map<string, EniRecord>();
   const addEni = (eni: EniRecord) => {
-    const owned = [...eni.addresses, ...eni.prefixes.flatMap(prefixAddresses)];
+    const owned = eni.prefixes.length === 0 ? eni.addresses : [...eni.addresses, ...eni.prefixes.flatMap(prefixAddresses)];
     for (const a of owned) {
       const other = enis.get(a);
       if (other) throw new PodpathError('PP_SCHEMA', `address ${formatIpv4(a)} of ${eni.id} is already used by ${other.id}`, eniSource(eni));
@@ -193,81 +112,59 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
   const instanceEnis = new Map<string, EniRecord[]>();
   const enisById = new Map<string, EniRecord>();
   for (const i of estate.instances) {
-    const primary = parseIpv4(i.privateIp);
-    const eni: EniRecord = {
-      id: `eni-of-${i.id}`,
-      deviceIndex: 0,
-      ...(i.mac ? { mac: i.mac.toLowerCase() } : {}),
-      owner: { kind: 'instance', instance: i },
-      subnet: subnets.get(i.subnet)!,
-      addresses: [primary, ...i.secondaryIps.map(parseIpv4)],
-      prefixes: i.ipv4Prefixes.map((c) => parseCidr(c)),
-      primary,
-      publicIp: i.publicIp ? parseIpv4(i.publicIp) : undefined,
-      sourceDestCheck: i.sourceDestCheck,
-      groups: i.securityGroups.map((g) => sgs.get(g)!),
-    };
-    addEni(eni);
-    instanceEni.set(i.id, eni);
-    const all = [eni];
-    for (const x of [...i.secondaryEnis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
-      const own = parseIpv4(x.privateIp);
-      const secondary: EniRecord = {
-        id: x.id,
-        deviceIndex: x.deviceIndex,
-        ...(x.mac ? { mac: x.mac.toLowerCase() } : {}),
-        owner: { kind: 'instance', instance: i },
-        subnet: subnets.get(x.subnet ?? i.subnet)!,
-        addresses: [own, ...x.secondaryIps.map(parseIpv4)],
-        prefixes: x.ipv4Prefixes.map((c) => parseCidr(c)),
-        primary: own,
-        sourceDestCheck: x.sourceDestCheck,
-        groups: (x.securityGroups ?? i.securityGroups).map((g) => sgs.get(g)!),
-      };
-      addEni(secondary);
-      enisById.set(secondary.id, secondary);
-      all.push(secondary);
-    }
+    const all = reuse.instanceEnis(i, subnets, sgs) ?? instanceEniRecords(i, subnets, sgs);
+    for (const eni of all) addEni(eni);
+    instanceEni.set(i.id, all[0]!);
+    for (const secondary of all.slice(1)) enisById.set(secondary.id, secondary);
     instanceEnis.set(i.id, all);
   }
   for (const r of estate.rdsInstances) {
     const primary = parseIpv4(r.address);
-    addEni({
+    const subnet = subnets.get(r.subnet)!;
+    const groups = r.securityGroups.map((g) => sgs.get(g)!);
+    addEni(reuse.rdsEni(r, primary, subnet, groups) ?? {
       id: `eni-of-rds-${r.id}`,
       owner: { kind: 'rds', rds: r },
-      subnet: subnets.get(r.subnet)!,
+      subnet,
       deviceIndex: 0,
       addresses: [primary],
       prefixes: [],
       primary,
       sourceDestCheck: true,
-      groups: r.securityGroups.map((g) => sgs.get(g)!),
+      groups,
     });
   }
 
   const natGateways = new Map<string, EniRecord>();
   for (const g of estate.natGateways) {
-    const primary = parseIpv4(g.privateIp);
-    const eni: EniRecord = {
-      id: g.id,
-      deviceIndex: 0,
-      owner: { kind: 'nat-gateway', nat: g },
-      subnet: subnets.get(g.subnet)!,
-      addresses: [primary],
-      prefixes: [],
-      primary,
-      publicIp: g.publicIp ? parseIpv4(g.publicIp) : undefined,
-      sourceDestCheck: false,
-      groups: [],
-    };
+    const subnet = subnets.get(g.subnet)!;
+    let eni = reuse.natEni(g, subnet);
+    if (!eni) {
+      const primary = parseIpv4(g.privateIp);
+      eni = {
+        id: g.id,
+        deviceIndex: 0,
+        owner: { kind: 'nat-gateway', nat: g },
+        subnet,
+        addresses: [primary],
+        prefixes: [],
+        primary,
+        publicIp: g.publicIp ? parseIpv4(g.publicIp) : undefined,
+        sourceDestCheck: false,
+        groups: [],
+      };
+    }
     addEni(eni);
     natGateways.set(g.id, eni);
   }
 
   const nodes = new Map<string, NodeRecord>();
   const nodeByInstance = new Map<string, NodeRecord>();
+  const estateFile = estate.file ?? '<estate>';
+  const reuseNodes = reuse.nodesWith(rulesets, lazy, opts.editRules);
   for (const n of estate.nodes) {
-    const rec = compileNode(n, instanceEnis.get(n.instance)!, estate.file ?? '<estate>', estate, rulesets, opts.lazyRulesets ?? false, inserted, edit);
+    const enisOfNode = instanceEnis.get(n.instance)!;
+    const rec = (reuseNodes && reuse.node(n, enisOfNode)) || compileNode(n, enisOfNode, estateFile, estate, rulesets, lazy, inserted, edit);
     nodes.set(n.name, rec);
     nodeByInstance.set(n.instance, rec);
   }
@@ -275,14 +172,17 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
   const podByIp = new Map<Ipv4, PodRecord>();
   for (const p of estate.pods) {
     const node = nodes.get(p.node)!;
-    const rec: PodRecord = { pod: p, name: podName(p.name), node, ip: p.hostNetwork ? node.eth0.address : parseIpv4(p.ip!) };
+    // A node record taken from the base world already holds its pods' records (the same pods: reuse.nodesWith).
+    const name = podName(p.name);
+    const old = reuseNodes ? reuse.pod(p, name, node) : undefined;
+    const rec: PodRecord = old ?? { pod: p, name, node, ip: p.hostNetwork ? node.eth0.address : parseIpv4(p.ip!) };
     pods.set(rec.name, rec);
     if (!p.hostNetwork) {
       podByIp.set(rec.ip, rec);
-      node.pods.set(rec.ip, rec);
+      if (!old) node.pods.set(rec.ip, rec);
     }
   }
-  return {
+  const world: World = {
     estate,
     vpcs,
     subnets,
@@ -302,6 +202,42 @@ export function compileWorld(estate: Estate, opts: { rulesets?: RulesetCache; la
     transitGateways: new Map(estate.transitGateways.map((g) => [g.id, g])),
     rulesets,
   };
+  compiledWith.set(world, { lazy, edited: opts.editRules !== undefined });
+  return world;
+}
+
+/** An instance's ENI records: its primary interface, then its secondary ones by device index. */
+function instanceEniRecords(i: Instance, subnets: Map<string, SubnetRecord>, sgs: Map<string, SecurityGroup>): EniRecord[] {
+  const primary = parseIpv4(i.privateIp);
+  const all: EniRecord[] = [{
+    id: `eni-of-${i.id}`,
+    deviceIndex: 0,
+    ...(i.mac ? { mac: i.mac.toLowerCase() } : {}),
+    owner: { kind: 'instance', instance: i },
+    subnet: subnets.get(i.subnet)!,
+    addresses: [primary, ...i.secondaryIps.map(parseIpv4)],
+    prefixes: i.ipv4Prefixes.map((c) => parseCidr(c)),
+    primary,
+    publicIp: i.publicIp ? parseIpv4(i.publicIp) : undefined,
+    sourceDestCheck: i.sourceDestCheck,
+    groups: i.securityGroups.map((g) => sgs.get(g)!),
+  }];
+  for (const x of [...i.secondaryEnis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
+    const own = parseIpv4(x.privateIp);
+    all.push({
+      id: x.id,
+      deviceIndex: x.deviceIndex,
+      ...(x.mac ? { mac: x.mac.toLowerCase() } : {}),
+      owner: { kind: 'instance', instance: i },
+      subnet: subnets.get(x.subnet ?? i.subnet)!,
+      addresses: [own, ...x.secondaryIps.map(parseIpv4)],
+      prefixes: x.ipv4Prefixes.map((c) => parseCidr(c)),
+      primary: own,
+      sourceDestCheck: x.sourceDestCheck,
+      groups: (x.securityGroups ?? i.securityGroups).map((g) => sgs.get(g)!),
+    });
+  }
+  return all;
 }
 
 /** Every address of a delegated prefix (a /28: 16 addresses). */
