@@ -18,7 +18,9 @@ export function summariseNotes(lines: readonly string[], verbose: boolean): stri
   const byShape = new Map<string, string[]>();
   for (const line of lines) {
     const shape = shapeOf(line);
-    byShape.set(shape, [...(byShape.get(shape) ?? []), line]);
+    const group = byShape.get(shape);
+    if (group) group.push(line);
+    else byShape.set(shape, [line]);
   }
   const out: string[] = [];
   for (const group of byShape.values()) {
