@@ -170,7 +170,8 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
     const inv = podToPodInvariant(p);
     if (inv) invariants.push(inv);
     if (memo && reuse.keep) memo.pairs.set(p.key, { pair: p, deps: traceDependencies(p.traces), unkept: unkeptTraces(p, d, edges) !== undefined, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
-    if (p.verdict === 'delivered') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
+    // A pair to a nameserver is read again at once (dnsFindings): kept.
+    if (p.verdict === 'delivered' && d.kind !== 'dns') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
   }, takeOver);
   progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
