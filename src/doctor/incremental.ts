@@ -58,10 +58,10 @@ import type { Node } from '../model/k8s.js';
 import { PodpathError } from '../model/errors.js';
 import { parseIpv4 } from '../net/ipv4.js';
 import { contains, formatPrefix, parseCidr } from '../net/prefix.js';
-import { compileRouteTable } from '../aws/route-table.js';
+import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import { copyEstate } from '../fix/what-if.js';
-import type { World } from '../trace/world.js';
+import type { NodeRecord, World } from '../trace/world.js';
 import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
 import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
@@ -171,6 +171,10 @@ export class IncrementalCheck {
   private keyVpc = new Map<string, string>();
   private pairMap = new Map<string, PairResult>();
   private deps = new Map<string, Set<string>>();
+  /** Nodes with a pod bridge, by the route table of their subnet (a route there may decide their own pod route). */
+  private bridgedNodes = new Map<string, NodeRecord[]>();
+  /** The compiled route table of each table some subnet uses (changed in place by updateWorld). */
+  private compiledTables = new Map<string, CompiledRouteTable>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
   private mentions = new Map<string, number>();
 
@@ -242,6 +246,15 @@ export class IncrementalCheck {
     this.bySource = new Map(sources.map((s) => [s.key, s]));
     this.byDest = new Map(destinations.map((d) => [d.key, d]));
     this.destIps = new Map(destinations.map((d) => [d.key, parseIpv4(d.ip)]));
+    this.bridgedNodes.clear();
+    for (const n of world.nodes.values()) {
+      if (!n.bridge) continue;
+      const id = n.eni.subnet.routeTable.id;
+      const list = this.bridgedNodes.get(id);
+      if (list) list.push(n);
+      else this.bridgedNodes.set(id, [n]);
+    }
+    this.compiledTables = new Map([...world.subnets.values()].map((s) => [s.routeTable.id, s.routeTable]));
     this.pairMap.clear();
     this.deps.clear();
     this.vpcKeys.clear();
@@ -314,7 +327,7 @@ export class IncrementalCheck {
         const mention = shift(`${formatPrefix(p)}|route`, by(c.op));
         if (mention) return mention;
         // A node's profile holds whether its table routes its own pod CIDR to it (classes.ts nodeProfile).
-        const node = [...this.world.nodes.values()].find((n) => n.eni.subnet.routeTable.id === c.table && n.bridge && contains(p, n.bridge.prefix.addr));
+        const node = this.bridgedNodes.get(c.table)?.find((n) => contains(p, n.bridge!.prefix.addr));
         return node ? `the route decides whether ${c.table} routes node ${node.node.name}'s pod CIDR to it: source classes may change` : undefined;
       }
       case 'sg-rule':
@@ -336,7 +349,7 @@ export class IncrementalCheck {
     switch (c.kind) {
       case 'route': {
         const table = this.estate.routeTables.find((t) => t.id === c.table)!;
-        const compiled = [...w.subnets.values()].find((s) => s.routeTable.id === c.table)?.routeTable;
+        const compiled = this.compiledTables.get(c.table);
         if (compiled) Object.assign(compiled, compileRouteTable(table, w.vpcs.get(table.vpc)!.vpc));
         return [`rtb:${c.table}`];
       }
