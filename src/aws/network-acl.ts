@@ -58,13 +58,23 @@ function compiled(acl: NetworkAcl, direction: Direction): CompiledNaclRule[] {
 export function evaluateNacl(acl: NetworkAcl, direction: Direction, packet: Packet): NaclDecision {
   const peer = direction === 'ingress' ? packet.src : packet.dst;
   for (const { rule, prefix, ref } of compiled(acl, direction)) {
-    if (protoMatches(rule.proto, packet) && portMatches(rule.proto, rule.ports, packet) && contains(prefix, peer)) return { action: rule.action, rule: ref };
+    if (matchesPeer(rule, prefix, peer, packet)) return { action: rule.action, rule: ref };
   }
   const traffic = `${describePacketTraffic(packet)} ${direction === 'ingress' ? 'from' : 'to'} ${formatIpv4(peer)}`;
   return {
     action: 'deny',
     rule: awsRule(acl.id, `${direction}[*]`, `* deny all traffic (no numbered ${direction} rule matches ${traffic})`),
   };
+}
+
+/** True when `rule` matches `packet` in `direction` (as evaluateNacl tries each rule). */
+export function naclRuleMatches(rule: NaclRule, direction: Direction, packet: Packet): boolean {
+  return matchesPeer(rule, parseCidr(rule.cidr, { nonAligned: 'mask' }), direction === 'ingress' ? packet.src : packet.dst, packet);
+}
+
+/** A rule's protocol, ports and CIDR (parsed: `prefix`) against a packet whose peer address is `peer`. */
+function matchesPeer(rule: NaclRule, prefix: Prefix, peer: number, packet: Packet): boolean {
+  return protoMatches(rule.proto, packet) && portMatches(rule.proto, rule.ports, packet) && contains(prefix, peer);
 }
 
 /**

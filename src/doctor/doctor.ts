@@ -206,14 +206,14 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
  */
 export function doctorEdges(w: World): EdgePorts {
   const explicit = new Map([...w.subnets.values()].filter((s) => !s.aclDerived).map((s) => [s.acl.id, s.acl]));
-  return { sports: EPHEMERAL_EDGES, when: (traces) => traces.some((t) => [...t.forward, ...(t.reply ?? [])].some((h) => h.kind === 'nacl' && portRules(explicit.get(h.acl)))) };
+  return { sports: EPHEMERAL_EDGES, when: (traces) => traces.some((t) => [...t.forward, ...(t.reply ?? [])].some((h) => h.kind === 'nacl' && aclNamesPorts(explicit.get(h.acl)))) };
 }
 
 /** Whether a rule list names ports, per list (what-ifs replace lists rather than edit them). */
 const namesPorts = new WeakMap<readonly NaclRule[], boolean>();
 
 /** True when some rule of the ACL matches on ports (TCP, UDP or another protocol with a port range). */
-function portRules(acl: NetworkAcl | undefined): boolean {
+export function aclNamesPorts(acl: NetworkAcl | undefined): boolean {
   if (!acl) return false;
   return [acl.ingress, acl.egress].some((list) => {
     let v = namesPorts.get(list);

@@ -38,7 +38,10 @@
  * with its index or number, packet out, notes), the pair's traces are kept,
  * otherwise the pair is traced again. Pairs for which doctor traced more than
  * it kept (edge ports, other probe ports, faults past a peering drop) are
- * traced again (redecide.ts pairHolds).
+ * traced again (redecide.ts pairHolds). A network ACL rule change narrows
+ * further, by the rule number that decided each hop (naclPairs): first match
+ * by number means a hop decided by rule N changes only when a rule numbered N
+ * or lower is added and matches its packet, or when rule N is removed.
  * An iptables change always re-traces its pairs: a netfilter hop's decision
  * depends on the node's conntrack state at that point of the trace (the NAT
  * bindings and connmark the node's earlier pass recorded, applied to the
@@ -64,7 +67,9 @@ import { copyEstate } from '../fix/what-if.js';
 import type { NodeRecord, World } from '../trace/world.js';
 import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
-import { HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
+import { decidingNumber, HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
+import { aclNamesPorts } from './doctor.js';
+import type { Hop } from '../trace/types.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 import { sameJson, traceDependencies } from './estate-diff.js';
 import { forEachNatPrefix } from './classes.js';
@@ -145,7 +150,7 @@ function elementOf(c: EstateChange): ChangedElement | undefined {
   switch (c.kind) {
     case 'route': return { kind: 'rtb', id: c.table };
     case 'sg-rule': return { kind: 'sg', id: c.group };
-    case 'nacl-rule': return { kind: 'acl', id: c.acl };
+    case 'nacl-rule': return { kind: 'acl', id: c.acl, change: { direction: c.direction, op: c.op, rule: c.rule } };
     case 'iptables': return undefined;
   }
 }
@@ -175,6 +180,8 @@ export class IncrementalCheck {
   private bridgedNodes = new Map<string, NodeRecord[]>();
   /** The compiled route table of each table some subnet uses (changed in place by updateWorld). */
   private compiledTables = new Map<string, CompiledRouteTable>();
+  /** Pairs by the network ACL hops they have: `acl|direction`, then the rule number that decided (Infinity: `*`). */
+  private naclDeps = new Map<string, Map<number, Set<string>>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
   private mentions = new Map<string, number>();
 
@@ -195,6 +202,8 @@ export class IncrementalCheck {
 
   /** Applies one change and re-traces what it can affect. */
   apply(c: EstateChange): Recheck {
+    const aclBefore = c.kind === 'nacl-rule' ? this.estate.networkAcls.find((a) => a.id === c.acl) : undefined;
+    const portsBefore = aclBefore !== undefined && aclNamesPorts(aclBefore);
     changeInPlace(this.estate, c);
     const why = this.classesMayChange(c);
     if (why) {
@@ -204,6 +213,7 @@ export class IncrementalCheck {
     const affected = new Set<string>();
     const key = this.updateWorld(c);
     for (const k of key) for (const p of this.deps.get(k) ?? []) affected.add(p);
+    if (c.kind === 'nacl-rule') this.naclPairs(c, portsBefore !== aclNamesPorts(aclBefore!), affected);
     // Which pairs exist: re-decided for the sources whose subnet uses a changed route table.
     const reconsider = c.kind === 'route' ? this.sources.filter((s) => sourceSubnet(this.world, s)?.routeTable.id === c.table) : [];
     // Only destinations inside the changed route's prefix can be routed differently: longest prefix match
@@ -257,6 +267,7 @@ export class IncrementalCheck {
     this.compiledTables = new Map([...world.subnets.values()].map((s) => [s.routeTable.id, s.routeTable]));
     this.pairMap.clear();
     this.deps.clear();
+    this.naclDeps.clear();
     this.vpcKeys.clear();
     this.keyVpc.clear();
     const vpcKey = (vpc: string, k: string) => {
@@ -290,7 +301,10 @@ export class IncrementalCheck {
       this.deps.set(k, set);
     };
     const met = traceDependencies(p.traces);
-    for (const k of met) add(k);
+    // A network ACL hop is filed under the rule number that decided it (naclPairs); its ACL key is kept
+    // for the pairs below, whose unkept traces may have met the ACL anywhere.
+    for (const k of met) if (!k.startsWith('acl:')) add(k);
+    for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) if (h.kind === 'nacl') this.fileNaclHop(h, p.key);
     const dest = this.byDest.get(p.dst);
     if (!dest || !unkeptTraces(p, dest, this.edges)) return;
     // Doctor ran traces for this pair that it did not keep (redecide.ts unkeptTraces): they follow the kept
@@ -306,6 +320,38 @@ export class IncrementalCheck {
     }
     for (const v of vpcs) for (const k of this.vpcKeys.get(v) ?? []) add(k);
     for (const n of dest.nodes ?? []) add(`node:${n}`);
+  }
+
+  /** Files a pair under the network ACL, direction and rule number (Infinity for `*`) that decided a hop of it. */
+  private fileNaclHop(h: Hop & { kind: 'nacl' }, pair: string): void {
+    const key = `${h.acl}|${h.direction}`;
+    const byNumber = this.naclDeps.get(key) ?? new Map<number, Set<string>>();
+    this.naclDeps.set(key, byNumber);
+    const n = decidingNumber(h);
+    const set = byNumber.get(n) ?? new Set<string>();
+    set.add(pair);
+    byNumber.set(n, set);
+  }
+
+  /**
+   * The kept pairs a network ACL rule change can affect. The ACL evaluates its
+   * rules of one direction by number, first match deciding (aws/network-acl.ts),
+   * so a hop decided by rule N (or by `*`) can change only when a rule numbered
+   * N or lower is added (it may match first), or when rule N itself is removed:
+   * rules before N did not match, rules after it were not reached. When the
+   * change makes the ACL name ports or stop naming them, every pair that
+   * crosses it is affected: doctor's ephemeral-port traces depend on that
+   * (doctor.ts doctorEdges).
+   */
+  private naclPairs(c: EstateChange & { kind: 'nacl-rule' }, portsFlipped: boolean, out: Set<string>): void {
+    for (const dir of ['ingress', 'egress'] as const) {
+      const byNumber = this.naclDeps.get(`${c.acl}|${dir}`);
+      if (!byNumber) continue;
+      for (const [n, pairs] of byNumber) {
+        const hit = portsFlipped || (dir === c.direction && (c.op === 'add' ? n >= c.rule.rule : n === c.rule.rule));
+        if (hit) for (const p of pairs) out.add(p);
+      }
+    }
   }
 
   /** Forgets a pair (its dependency entries are left: a stale entry only costs a re-trace check). */

@@ -36,6 +36,8 @@
 import { parseIpv4 } from '../net/ipv4.js';
 import type { Packet, PacketView } from '../net/packet.js';
 import { nacl, routeFrom, securityGroup } from '../trace/aws-steps.js';
+import { naclRuleMatches } from '../aws/network-acl.js';
+import type { NaclRule } from '../model/aws.js';
 import { noteSender } from '../trace/sg-reference.js';
 import { Session } from '../trace/state.js';
 import type { Hop, Trace } from '../trace/types.js';
@@ -48,7 +50,8 @@ import type { DestClass, PairResult } from './types.js';
 export type ChangedElement =
   | { kind: 'rtb'; id: string }
   | { kind: 'sg'; id: string }
-  | { kind: 'acl'; id: string };
+  /** `change`: the rule added or removed, when known; a hop it cannot affect is not decided again (HopRedecider). */
+  | { kind: 'acl'; id: string; change?: { direction: 'ingress' | 'egress'; op: 'add' | 'remove'; rule: NaclRule } };
 
 const packets = new WeakMap<PacketView, Packet>();
 
@@ -118,6 +121,7 @@ export class HopRedecider {
       }
       case 'nacl': {
         if (changed.kind !== 'acl' || h.acl !== changed.id) return true;
+        if (changed.change && naclHopStands(h, changed.change)) return true;
         const subnet = this.byAcl.get(h.acl);
         if (!subnet) return false;
         nacl(subnet, h.direction, packetOf(h.packetIn), out);
@@ -134,6 +138,30 @@ export class HopRedecider {
         return true;
     }
   }
+}
+
+/** The number of the rule that decided a network ACL hop; Infinity for the final `*` (its RuleRef index is `ingress[100]`, `egress[*]`). */
+export function decidingNumber(h: Hop & { kind: 'nacl' }): number {
+  const at = h.rule?.at;
+  const index = at && 'awsId' in at ? String(at.index ?? '') : '';
+  const m = /\[(\d+)\]$/.exec(index);
+  return m ? Number(m[1]) : Infinity;
+}
+
+/**
+ * True when a network ACL hop cannot decide otherwise after one rule of its
+ * ACL was added or removed. Rules are evaluated by number, the first match
+ * deciding (aws/network-acl.ts): another direction's list is not read; an
+ * added rule numbered above the deciding one is not reached, and one that
+ * does not match the hop's packet decides nothing; a removed rule that did
+ * not decide either did not match or was not reached. Otherwise (a number
+ * equal to the deciding one included) the hop is decided again.
+ */
+function naclHopStands(h: Hop & { kind: 'nacl' }, c: NonNullable<(ChangedElement & { kind: 'acl' })['change']>): boolean {
+  if (h.direction !== c.direction) return true;
+  const n = decidingNumber(h);
+  if (c.op === 'remove') return c.rule.rule !== n;
+  return c.rule.rule > n || !naclRuleMatches(c.rule, c.direction, packetOf(h.packetIn));
 }
 
 /** Why doctor traced more for a pair than it kept (see `unkeptTraces`). */

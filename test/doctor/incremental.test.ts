@@ -81,6 +81,8 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
       switch (b % 4) {
         case 2: return { ...acl, rule: { rule: 1 + (c % 50), proto: 'all', cidr: '0.0.0.0/0', action: 'deny' } };
         case 3: return { ...acl, rule: { rule: 32000 + (c % 700), proto: 'all', cidr: '0.0.0.0/0', action: 'deny' } };
+        // A low number that matches no TCP or UDP flow: the hops it could decide before are decided again, and most stand.
+        case 0: return { ...acl, rule: { rule: 1 + (c % 50), proto: 'icmp', cidr: '0.0.0.0/0', action: 'deny' } };
         default: return { ...acl, rule: { rule: 1 + (c % 50), proto: c % 3 === 0 ? 'tcp' : 'all', ...(c % 3 === 0 ? { ports: { from: 1024, to: 65535 } } : {}), cidr, action: pick(['allow', 'deny'] as const, b) } };
       }
     }
@@ -251,6 +253,32 @@ describe('incremental re-check of pairs doctor traced more than it kept', () => 
     expect(check.apply(change).mode).toBe('incremental');
     const after = full(applyChange(estate, change));
     expect(after.some((p) => p.traces.some((t) => t.flow.sport === 32768))).toBe(true);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  it('traces again every pair crossing a NACL that starts naming ports, even by a rule numbered after all others', () => {
+    // The nodes of one group drop replies to client port 32768, which only doctor's ephemeral-port traces use,
+    // and doctor traces those only across a NACL that names ports: a high-numbered port rule decides no hop,
+    // yet the pairs crossing its ACL change.
+    const group = base.nodes.filter((n) => n.name.startsWith('c0-')).map((n) => n.name);
+    const drop = (chain: string): EstateChange => ({ kind: 'iptables', nodes: group, insert: { table: 'filter', chain, rule: '-p tcp --dport 32768 -j DROP', label: 'test', position: 1 } });
+    const check = new IncrementalCheck(base);
+    let ref = base;
+    for (const c of [drop('FORWARD'), drop('INPUT')]) {
+      ref = applyChange(ref, c);
+      check.apply(c);
+    }
+    const crossed = new Set(full(ref).filter((p) => p.src.includes('c0-') && p.verdict === 'delivered').flatMap((p) => p.traces)
+      .flatMap((t) => t.reply ?? []).flatMap((h) => (h.kind === 'nacl' ? [h.acl] : [])));
+    const acls = base.networkAcls.filter((a) => crossed.has(a.id) && ![...a.ingress, ...a.egress].some((r) => r.ports));
+    expect(acls.length, 'a NACL without port rules that replies to c0 cross').toBeGreaterThan(0);
+    for (const a of acls) {
+      const change: EstateChange = { kind: 'nacl-rule', acl: a.id, direction: 'egress', op: 'add', rule: { rule: 32000, proto: 'tcp', ports: { from: 1, to: 1 }, cidr: '0.0.0.0/0', action: 'deny' } };
+      ref = applyChange(ref, change);
+      expect(check.apply(change).mode).toBe('incremental');
+    }
+    const after = full(ref);
+    expect(after.some((p) => p.traces.some((t) => t.flow.sport === 32768 && t.verdict !== 'delivered'))).toBe(true);
     expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 });

@@ -52,7 +52,7 @@ describe('doctorSession', () => {
       }
     }
     expect(narrowed).toBeGreaterThan(2);
-  });
+  }, 120_000);
 
   it('answers as doctor from scratch on random route, security group, network ACL and iptables changes', () => {
     const tables = estate.routeTables.filter((t) => t.routes.length > 0);
@@ -81,7 +81,7 @@ describe('doctorSession', () => {
       expect(changedElements(estate, changed)?.size).toBe(c.kind === 'iptables' ? c.nodes.length : 1);
       expect(asJson(session.check(changed))).toBe(asJson(doctor(changed)));
     }), { numRuns: 12, seed: 15 });
-  });
+  }, 120_000);
 
   it('checks everything again when the change is not one it narrows down (an instance\'s source/dest check)', () => {
     const seed = loadEstateFile(fixture('same-vpc-pods'));
