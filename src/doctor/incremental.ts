@@ -8,19 +8,17 @@
  * consulted, and every consultation leaves a hop naming the element (a route
  * table, a security group, a network ACL, a node's netfilter/routing). A pair
  * that never met the changed element cannot change. Doctor also traces more
- * than it keeps, and what it does not keep leaves no hops:
- * past a drop at a peering the engine walks on for the faults stacked behind
- * it (trace.ts stackedFaults) and keeps only the rule it ends at; a failed
- * probe is retried on other ports and the ephemeral-port edges are traced
- * (pairs.ts), and only some of those traces are kept (redecide.ts
- * unkeptTraces). Such a pair also depends on every route table, NACL and
- * security group of the VPCs its kept traces met and of the peering's two
- * VPCs, and on its destination class's nodes: an over-approximation of what
- * the unkept traces consulted, since they follow the kept traces' path with
- * another port or walk on into the peer VPC. Not covered: an unkept trace
- * (a reply, mostly) leaving those VPCs through a transit or NAT gateway into
- * a third VPC and meeting an element there. Closing that needs pairs.ts and
- * trace.ts to hand out every hop they made.
+ * than it keeps: a failed probe is retried on other ports and the
+ * ephemeral-port edges are traced (pairs.ts), and only some of those traces
+ * are kept (redecide.ts unkeptTraces); tracePairs hands out every trace it
+ * made (`made`), so such a pair also depends on what those consulted. Past a
+ * drop at a peering the engine walks on for the faults stacked behind it
+ * (trace.ts stackedFaults) and keeps only the rule it ends at: such a pair
+ * also depends on every route table, NACL and security group of the VPCs its
+ * traces met and of the peering's two VPCs, and on its destination class's
+ * nodes, an over-approximation of what that walk consulted. Not covered: that
+ * walk leaving those VPCs through a transit or NAT gateway into a third VPC
+ * and meeting an element there.
  * Two more things depend on a change and are handled apart:
  * - which pairs exist: a source is traced to a destination its subnet's
  *   route table routes (pairs.ts shouldTrace), so a route change re-decides
@@ -69,13 +67,21 @@ import { doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
 import { decidingNumber, HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import { aclNamesPorts } from './doctor.js';
-import type { Hop } from '../trace/types.js';
+import type { Hop, Trace } from '../trace/types.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 import { sameJson, traceDependencies } from './estate-diff.js';
 import { forEachNatPrefix } from './classes.js';
 import type { Match } from '../linux/iptables/types.js';
 
 type Op = 'add' | 'remove';
+/** What every trace made for a pair consulted (dependency keys), and the peerings where one was dropped. */
+interface Made { deps: Set<string>; peerings: Set<string> }
+
+/** The peering a trace's forward trip was dropped at, if it was. */
+const droppedAt = (t: Trace): string[] => {
+  const last = t.forward.at(-1);
+  return last?.kind === 'peering' && last.decision === 'drop' ? [last.peering] : [];
+};
 type IptablesInsert = Node['iptablesInserts'][number];
 
 /**
@@ -240,7 +246,7 @@ export class IncrementalCheck {
         continue;
       }
       this.drop(k);
-      for (const p of tracePairs(this.world, [this.bySource.get(src)!], [d], this.edges)) this.record(p);
+      this.traceAndRecord([this.bySource.get(src)!], [d]);
       retraced++;
     }
     return { mode: 'incremental', retraced, redecided };
@@ -279,7 +285,7 @@ export class IncrementalCheck {
     for (const t of this.estate.routeTables) vpcKey(t.vpc, `rtb:${t.id}`);
     for (const a of this.estate.networkAcls) vpcKey(a.vpc, `acl:${a.id}`);
     for (const g of this.estate.securityGroups) vpcKey(g.vpc, `sg:${g.id}`);
-    for (const p of tracePairs(world, sources, destinations, this.edges)) this.record(p);
+    this.traceAndRecord(sources, destinations);
     this.mentions.clear();
     const count = (k: string) => this.mentions.set(k, (this.mentions.get(k) ?? 0) + 1);
     for (const t of this.estate.routeTables) for (const r of t.routes) count(`${cidrKey(r.destination)}|route`);
@@ -293,7 +299,7 @@ export class IncrementalCheck {
     }
   }
 
-  private record(p: PairResult): void {
+  private record(p: PairResult, made: Made | undefined): void {
     this.pairMap.set(p.key, p);
     const add = (k: string) => {
       const set = this.deps.get(k) ?? new Set<string>();
@@ -307,19 +313,33 @@ export class IncrementalCheck {
     for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) if (h.kind === 'nacl') this.fileNaclHop(h, p.key);
     const dest = this.byDest.get(p.dst);
     if (!dest || !unkeptTraces(p, dest, this.edges)) return;
-    // Doctor ran traces for this pair that it did not keep (redecide.ts unkeptTraces): they follow the kept
-    // traces' path with another port, or walk on past a peering drop into the peer VPC. What they consult is
-    // over-approximated by every route table, NACL and security group of the VPCs the kept traces met and of
-    // the peering's two VPCs, and the destination class's nodes (the module comment says what is not covered).
+    // Doctor made traces for this pair that it did not keep (redecide.ts unkeptTraces): other ports, the
+    // ephemeral-port edges. Their hops name what they consulted, as kept ones do (`made`).
+    for (const k of made?.deps ?? []) add(k);
+    if (made && made.peerings.size === 0) return;
+    // A walk past a peering drop (trace.ts stackedFaults) keeps no hops: what it consults is over-approximated
+    // by every route table, NACL and security group of the VPCs the traces met and of the peering's two VPCs,
+    // and the destination class's nodes (the module comment says what is not covered).
     const vpcs = new Set<string>();
-    for (const k of met) { const v = this.keyVpc.get(k); if (v) vpcs.add(v); }
-    for (const t of p.traces) {
-      const last = t.forward.at(-1);
-      const pcx = last?.kind === 'peering' && last.decision === 'drop' ? this.world.peerings.get(last.peering) : undefined;
+    for (const k of made?.deps ?? met) { const v = this.keyVpc.get(k); if (v) vpcs.add(v); }
+    for (const id of made?.peerings ?? p.traces.flatMap(droppedAt)) {
+      const pcx = this.world.peerings.get(id);
       if (pcx) vpcs.add(pcx.requester).add(pcx.accepter);
     }
     for (const v of vpcs) for (const k of this.vpcKeys.get(v) ?? []) add(k);
     for (const n of dest.nodes ?? []) add(`node:${n}`);
+  }
+
+  /** Traces pairs (tracePairs), gathering for each what every trace made for it consulted; then files them. */
+  private traceAndRecord(sources: SourceClass[], dests: DestClass[]): void {
+    const made = new Map<string, Made>();
+    const note = (pair: string, traces: Trace[]) => {
+      let m = made.get(pair);
+      if (!m) made.set(pair, (m = { deps: new Set(), peerings: new Set() }));
+      for (const k of traceDependencies(traces)) m.deps.add(k);
+      for (const id of traces.flatMap(droppedAt)) m.peerings.add(id);
+    };
+    for (const p of tracePairs(this.world, sources, dests, this.edges, undefined, undefined, undefined, note)) this.record(p, made.get(p.key));
   }
 
   /** Files a pair under the network ACL, direction and rule number (Infinity for `*`) that decided a hop of it. */

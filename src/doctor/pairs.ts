@@ -123,8 +123,9 @@ function atPort(d: DestClass, port: number): DestClass {
  * traces stand for the pair; the notes of the trace say which port it is.
  * Returns the traces and the destination they went to.
  */
-function probeTraces(w: World, s: SourceClass, d: DestClass): { traces: Trace[]; dest: DestClass } {
+function probeTraces(w: World, s: SourceClass, d: DestClass, made?: (traces: Trace[]) => void): { traces: Trace[]; dest: DestClass } {
   const first = traceFlow(w, flowOf(s, d));
+  made?.(first);
   if (pairVerdict(first) === 'delivered') return { traces: first, dest: d };
   const b = blame(first.find((t) => t.verdict !== 'delivered')!);
   if (!b || b.trip !== 'forward') return { traces: first, dest: d };
@@ -132,6 +133,7 @@ function probeTraces(w: World, s: SourceClass, d: DestClass): { traces: Trace[];
   for (const port of admittedPorts(w, b.hop, d.proto).filter((p) => p !== d.port).slice(0, MAX_PORT_TRIES)) {
     const dest = atPort(d, port);
     const traces = traceFlow(w, flowOf(s, dest));
+    made?.(traces);
     if (pairVerdict(traces) === 'delivered') return { traces, dest };
     // A request that got through on an admitted port shows more of the path (its reply's fate) than one filtered at once.
     if (!further && traces.some((t) => t.reply !== undefined)) further = { traces, dest };
@@ -159,16 +161,19 @@ export interface EdgePorts {
  * Traces one pair that should be traced (undefined when the destination is
  * the source itself); a delivered pair that `edges.when` picks is traced
  * again from each of `edges.sports` to the destination it was traced to (the
- * same pod, the same probe port), and its failing branches are added to the pair.
+ * same pod, the same probe port), and its failing branches are added to the
+ * pair. `made` sees every trace made for the pair, kept or not.
  */
-export function tracePair(w: World, s: SourceClass, d0: DestClass, edges?: EdgePorts): PairResult | undefined {
+export function tracePair(w: World, s: SourceClass, d0: DestClass, edges?: EdgePorts, made?: (traces: Trace[]) => void): PairResult | undefined {
   const d = destFor(w, s, d0);
   if (s.ip === d.ip || d.rep === `${s.rep}:${d.port}`) return undefined;
-  const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d) : { traces: traceFlow(w, flowOf(s, d)), dest: d };
+  const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d, made) : { traces: traceFlow(w, flowOf(s, d)), dest: d };
+  if (!CHOSEN_PORT.has(d.kind)) made?.(traces);
   const pair: PairResult = { key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces };
   if (edges && pair.verdict === 'delivered' && dest.proto !== 'icmp' && edges.when(traces)) {
     for (const sport of edges.sports) {
       const again = traceFlow(w, flowOf(s, dest, sport));
+      made?.(again);
       if (pairVerdict(again) !== 'delivered') pair.traces.push(...again);
     }
     pair.verdict = pairVerdict(pair.traces);
@@ -180,19 +185,21 @@ export function tracePair(w: World, s: SourceClass, d0: DestClass, edges?: EdgeP
  * Traces every pair that should be traced (tracePair), in order: sources,
  * then destinations. `traced` sees each pair as soon as it is traced, with
  * its traces, before the next pair is traced. `known` may answer a pair
- * instead (a result known to be what tracing it would give).
+ * instead (a result known to be what tracing it would give). `made` sees
+ * every trace made for a pair (by the pair's key), kept or not.
  */
 export function tracePairs(
   w: World, sources: SourceClass[], dests: DestClass[], edges?: EdgePorts, sourceDone?: (done: number) => void,
   traced?: (pair: PairResult, s: SourceClass, d: DestClass) => void,
   known?: (s: SourceClass, d: DestClass) => PairResult | undefined,
+  made?: (pair: string, traces: Trace[]) => void,
 ): PairResult[] {
   const out: PairResult[] = [];
   for (const [i, s] of sources.entries()) {
     sourceDone?.(i);
     for (const d of dests) {
       if (!shouldTrace(w, s, d)) continue;
-      const pair = known?.(s, d) ?? tracePair(w, s, d, edges);
+      const pair = known?.(s, d) ?? tracePair(w, s, d, edges, made && ((t) => made(`${s.key} -> ${d.key}`, t)));
       if (!pair) continue;
       traced?.(pair, s, d);
       out.push(pair);

@@ -256,6 +256,32 @@ describe('incremental re-check of pairs doctor traced more than it kept', () => 
     expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 
+  it('looks again at a pair after a change only a trace it did not keep met (a probe on another port)', () => {
+    // The source subnet's NACL drops the probe port and admits another, so doctor tries that one; the destination's
+    // NACL drops it inbound, so that probe fails too and is not kept: the kept trace never left the source subnet.
+    const pair = full(base).find((p) => p.src.startsWith('pods:') && p.dst.startsWith('subnet:') && p.verdict === 'delivered'
+      && p.traces[0]!.forward.filter((h) => h.kind === 'nacl').length === 2)!;
+    expect(pair, 'a delivered pod -> subnet pair crossing two NACLs').toBeDefined();
+    const [out, into] = pair.traces[0]!.forward.filter((h): h is Hop & { kind: 'nacl' } => h.kind === 'nacl');
+    expect(out!.acl).not.toBe(into!.acl);
+    const port = pair.traces[0]!.flow.dport!;
+    const other = port === 8443 ? 8444 : 8443;
+    const tcp = (rule: number, action: 'allow' | 'deny', p: number) => ({ rule, proto: 'tcp' as const, ports: { from: p, to: p }, cidr: '0.0.0.0/0', action });
+    const estate = structuredClone(base);
+    const aclOf = (id: string) => estate.networkAcls.find((a) => a.id === id)!;
+    aclOf(out!.acl).egress.unshift(tcp(1, 'deny', port), tcp(2, 'allow', other));
+    aclOf(into!.acl).ingress.unshift(tcp(1, 'deny', other));
+    const before = full(estate).find((p) => p.key === pair.key)!;
+    expect(before.verdict).not.toBe('delivered');
+    expect(before.traces.some((t) => t.forward.some((h) => h.kind === 'nacl' && h.acl === into!.acl))).toBe(false);
+    const check = new IncrementalCheck(estate);
+    const change: EstateChange = { kind: 'nacl-rule', acl: into!.acl, direction: 'ingress', op: 'remove', rule: tcp(1, 'deny', other) };
+    expect(check.apply(change).mode).toBe('incremental');
+    const after = full(applyChange(estate, change));
+    expect(after.find((p) => p.key === pair.key)!.verdict).toBe('delivered');
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
   it('traces again every pair crossing a NACL that starts naming ports, even by a rule numbered after all others', () => {
     // The nodes of one group drop replies to client port 32768, which only doctor's ephemeral-port traces use,
     // and doctor traces those only across a NACL that names ports: a high-numbered port rule decides no hop,
