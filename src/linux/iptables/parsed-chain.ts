@@ -30,8 +30,8 @@ export class RuleLines {
   readonly texts: string[] = [];
   /** Each line's parse (shared with other dumps when read through a ParseCache). */
   readonly parsed: Readonly<ParsedRule>[] = [];
-  /** `[packets:bytes]` written before the rule (undefined: the parse's `-c` counters, if any). */
-  readonly counters: Rule['counters'][] = [];
+  /** `[packets:bytes]` written before a rule, by its index (rare: most rules have the parse's `-c` counters, if any). */
+  counters: Map<number, NonNullable<Rule['counters']>> | undefined = undefined;
 
   constructor(readonly file: string) {}
 }
@@ -75,6 +75,11 @@ export class ParsedChain implements Chain {
     this.#from = from;
   }
 
+  /** True once the Rules were built (or assigned). */
+  get built(): boolean {
+    return this.#rules !== undefined;
+  }
+
   /** Number of rules, without building them. */
   get ruleCount(): number {
     return this.#rules ? this.#rules.length : this.#count;
@@ -94,7 +99,7 @@ export class ParsedChain implements Chain {
       from.lines.push(line);
       from.texts.push(text);
       from.parsed.push(parsed);
-      from.counters.push(counters);
+      if (counters) (from.counters ??= new Map()).set(end, counters);
       return undefined;
     }
     // Interleaved with another chain's rules (hand-written input) or already built: a Rule now.
@@ -127,7 +132,7 @@ export class ParsedChain implements Chain {
     const rules = new Array<Rule>(this.#count);
     for (let n = 0; n < this.#count; n++) {
       const i = this.#first + n;
-      rules[n] = makeRule(this.name, n + 1, { file: from.file, line: from.lines[i]! }, from.texts[i]!, from.parsed[i]!, from.counters[i]);
+      rules[n] = makeRule(this.name, n + 1, { file: from.file, line: from.lines[i]! }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i));
     }
     this.#rules = rules;
     return rules;
@@ -153,6 +158,11 @@ export function forEachParsedRule(chain: Chain, fn: (matches: readonly Match[], 
   if (chain instanceof ParsedChain) return chain.forEachParsed(fn);
   const rules = chain.rules;
   for (let i = 0; i < rules.length; i++) fn(rules[i]!.matches, rules[i]!.target, i);
+}
+
+/** False for a chain read from a dump whose Rules are not built yet (see ParsedChain); true for any other. */
+export function rulesBuilt(chain: Chain): boolean {
+  return !(chain instanceof ParsedChain) || chain.built;
 }
 
 /** Number of rules of a chain, building none. */
