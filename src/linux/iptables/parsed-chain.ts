@@ -111,8 +111,9 @@ export class ParsedChain implements Chain {
 
   /**
    * Calls `fn` with each rule's matches, target and index, in order, building
-   * nothing. Once built, reads the Rules (which may have been changed); a
-   * build during the calls changes nothing in what later calls get.
+   * nothing. Once built, reads the Rules (which may have been changed).
+   * When `fn` builds them, the later calls still get the parses, i.e. the
+   * later Rules as they were built (the loop check changes only the Rule at hand).
    */
   forEachParsed(fn: (matches: readonly Match[], target: Target | undefined, index: number) => void): void {
     const built = this.#rules;
