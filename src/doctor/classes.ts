@@ -27,6 +27,7 @@ import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
 import type { NodeRecord, PodRecord, World } from '../trace/world.js';
 import type { Match, Ruleset } from '../linux/iptables/types.js';
+import { forEachParsedRule } from '../linux/iptables/parsed-chain.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
 
@@ -102,11 +103,12 @@ function mentions(w: World): Mention[] {
  */
 export function forEachNatPrefix(rs: Ruleset, seen: Set<readonly Match[]>, fn: (p: Prefix) => void): void {
   for (const chain of rs.tables.get('nat')?.chains.values() ?? []) {
-    for (const rule of chain.rules) {
-      if (seen.has(rule.matches)) continue;
-      seen.add(rule.matches);
-      for (const m of rule.matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined) fn(m.args['prefix'] as Prefix);
-    }
+    // Matches only: a chain's Rules are not built for this (parsed-chain.ts).
+    forEachParsedRule(chain, (matches) => {
+      if (seen.has(matches)) return;
+      seen.add(matches);
+      for (const m of matches) if ((m.kind === 'src' || m.kind === 'dst') && m.args['prefix'] !== undefined) fn(m.args['prefix'] as Prefix);
+    });
   }
 }
 

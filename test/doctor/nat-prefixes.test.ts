@@ -7,6 +7,7 @@ import { forEachNatPrefix } from '../../src/doctor/classes.js';
 import { insertRules } from '../../src/linux/iptables/insert.js';
 import { parseIptablesSave } from '../../src/linux/iptables/parse.js';
 import { ParseCache } from '../../src/linux/iptables/parse-cache.js';
+import { rulesBuilt } from '../../src/linux/iptables/parsed-chain.js';
 import type { Match, Ruleset } from '../../src/linux/iptables/types.js';
 import { formatPrefix, type Prefix } from '../../src/net/prefix.js';
 import { corpus } from '../helpers/estates.js';
@@ -27,6 +28,17 @@ describe('forEachNatPrefix', () => {
   const natEnd = text.indexOf('COMMIT', text.indexOf('*nat'));
   const withRule = `${text.slice(0, natEnd)}-A POSTROUTING -d 198.51.100.0/24 -j MASQUERADE\n${text.slice(natEnd)}`;
   const b = parseIptablesSave({ text: withRule, file: 'b' }, { cache }).value;
+
+  it('reads the matches of a parsed dump without building its chains\' Rules', () => {
+    const fresh = parseIptablesSave({ text, file: 'fresh' }, { cache }).value;
+    const nat = [...fresh.tables.get('nat')!.chains.values()];
+    const got: string[] = [];
+    forEachNatPrefix(fresh, new Set(), (p) => got.push(formatPrefix(p)));
+    expect(nat.length).toBeGreaterThan(20);
+    expect(nat.filter(rulesBuilt).map((c) => c.name)).toStrictEqual([]);
+    expect(new Set(got)).toEqual(scan(fresh));
+    expect(got.length).toBeGreaterThan(5);
+  });
 
   it('names every prefix of a rule set\'s nat rules', () => {
     const got: string[] = [];

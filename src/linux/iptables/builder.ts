@@ -33,6 +33,7 @@ import type { Token } from './tokenize.js';
 import type { Chain, Diagnostic, Rule, Ruleset, Table, TableName } from './types.js';
 import { parseRuleWords, type ParsedRule, type RuleContext } from './rule-parse.js';
 import type { CachedRuleLine, ChainAnswer, ParseCache } from './parse-cache.js';
+import { ParsedChain, RuleLines } from './parsed-chain.js';
 
 /** Built-in chains of each table (the hooks it registers). */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
@@ -50,6 +51,8 @@ export function isTableName(name: string): name is TableName {
 
 interface OpenTable {
   table: Table;
+  /** The table's chains (all made by this builder). */
+  chains: Map<string, ParsedChain>;
   line: number;
   /**
    * Which chains are declared: a declared chain's `loc` is its declaration. User chains made by a rule before
@@ -57,13 +60,13 @@ interface OpenTable {
    */
   undeclared: Set<string>;
   builtinDeclared: Set<string>;
-  /** Rules whose jump target was not a chain when they were read. */
-  pending: { rule: Rule; name: string }[];
+  /** Rules (chain and 1-based number) whose jump target was not a chain when they were read. */
+  pending: { chain: ParsedChain; num: number; name: string }[];
   /** What the rule reader reports through, made once per table; `at` is the rule being read. */
   rules: RuleContext;
   at: { line: number; text: string };
   /** The chain the previous rule went to. */
-  last?: Chain;
+  last?: ParsedChain;
   /** This table's memo of line parses, when the caller passed a ParseCache. */
   memo?: Map<string, CachedRuleLine>;
   /** While a line is parsed for the memo: what the parse reports and the chain look-ups it makes. */
@@ -81,11 +84,15 @@ export class RulesetBuilder {
   readonly diagnostics: Diagnostic[] = [];
   private readonly tables = new Map<TableName, Table>();
   private open: OpenTable | undefined;
+  /** What the chains' Rules are made of, until read (see parsed-chain.ts). */
+  private readonly lines: RuleLines;
   /** Inside an unknown table: lines are skipped until COMMIT. */
   private skipping = false;
 
   /** `cache`: rule-line parses shared with other dumps (see parse-cache.ts). */
-  constructor(readonly file: string, readonly family?: 'ipv6', private readonly cache?: ParseCache) {}
+  constructor(readonly file: string, readonly family?: 'ipv6', private readonly cache?: ParseCache) {
+    this.lines = new RuleLines(file);
+  }
 
   /** The reference dump the lines are read against (0: none), and the id this dump gets as the new reference (0: none). */
   private reference = { id: 0, becomes: 0 };
@@ -133,11 +140,11 @@ export class RulesetBuilder {
     if (this.tables.has(name)) {
       this.report('warning', line, text, `table ${name} appears again: iptables-restore flushes it and applies this block instead`);
     }
-    const table: Table = { name, chains: new Map() };
-    for (const c of BUILTIN_CHAINS[name]) table.chains.set(c, { name: c, builtin: true, loc: this.loc(line), rules: [] });
+    const chains = new Map<string, ParsedChain>();
+    const table: Table = { name, chains };
+    for (const c of BUILTIN_CHAINS[name]) chains.set(c, new ParsedChain(c, true, this.loc(line), this.lines));
     this.tables.set(name, table);
     const at = { line, text };
-    const chains = table.chains;
     const rec: OpenTable['rec'] = {};
     const rules: RuleContext = {
       table: name,
@@ -156,7 +163,7 @@ export class RulesetBuilder {
       },
       ...(this.family ? { family: this.family } : {}),
     };
-    this.open = { table, line, undeclared: new Set(), builtinDeclared: new Set(), pending: [], rules, at, rec, novel: this.reference.id === 0 };
+    this.open = { table, chains, line, undeclared: new Set(), builtinDeclared: new Set(), pending: [], rules, at, rec, novel: this.reference.id === 0 };
     this.tableCount.set(name, (this.tableCount.get(name) ?? 0) + 1);
     if (this.cache) this.open.memo = this.cache.linesOf(name, this.family);
     if (this.reference.becomes) this.open.jumps = [];
@@ -166,7 +173,7 @@ export class RulesetBuilder {
   declareChain(name: string, policy: string, line: number, text: string, counters?: Chain['counters']): void {
     const open = this.open;
     if (!open) return this.outside(line, text);
-    const existing = open.table.chains.get(name);
+    const existing = open.chains.get(name);
     const prev = existing && declaredAt(open, existing);
     if (prev !== undefined) return this.report('error', line, text, `chain ${name} is already declared at line ${prev}`);
     if (existing?.builtin) {
@@ -195,9 +202,7 @@ export class RulesetBuilder {
       open.undeclared.delete(name);
       return;
     }
-    const loc = this.loc(line);
-    const chain: Chain = counters ? { name, builtin: false, loc, rules: [], counters } : { name, builtin: false, loc, rules: [] };
-    open.table.chains.set(name, chain);
+    open.chains.set(name, new ParsedChain(name, false, this.loc(line), this.lines, counters));
   }
 
   /**
@@ -221,7 +226,7 @@ export class RulesetBuilder {
     if (memo) {
       Object.freeze(parsed.matches);
       const t = parsed.target;
-      const jump = t !== undefined && t.unknown === undefined && open.table.chains.get(t.name)?.builtin === false;
+      const jump = t !== undefined && t.unknown === undefined && open.chains.get(t.name)?.builtin === false;
       entry = { chain: chain.name, parsed, reports: open.rec.reports!, lookups: open.rec.lookups!, jump, loopFreeIn: 0 };
       this.cache!.store(memo, memoKey!, entry);
       open.rec.reports = open.rec.lookups = undefined;
@@ -248,7 +253,7 @@ export class RulesetBuilder {
     }
     const chain = this.chainFor(open, hit.chain, line, text);
     if (!known) {
-      const chains = open.table.chains;
+      const chains = open.chains;
       const lookups = hit.lookups;
       // A look-up answered differently here (e.g. the jump target is not a chain in this dump): the caller reads the line.
       for (let i = 0; i < lookups.length; i += 2) if (answerOf(chains.get(lookups[i] as string)) !== lookups[i + 1]) return undefined;
@@ -271,21 +276,21 @@ export class RulesetBuilder {
   }
 
   /** The chain a rule is appended to; an undeclared one is reported and made. */
-  private chainFor(open: OpenTable, chainName: string, line: number, text: string): Chain {
+  private chainFor(open: OpenTable, chainName: string, line: number, text: string): ParsedChain {
     // Dumps list a chain's rules together: remember the last chain appended to.
-    let chain = open.last?.name === chainName ? open.last : open.table.chains.get(chainName);
+    let chain = open.last?.name === chainName ? open.last : open.chains.get(chainName);
     if (!chain) {
       const later = `chain ${chainName} is not declared before this rule; iptables-restore fails here ("No chain/target/match by that name")`;
       this.report('error', line, text, later);
-      chain = { name: chainName, builtin: false, loc: this.loc(line), rules: [] };
-      open.table.chains.set(chainName, chain);
+      chain = new ParsedChain(chainName, false, this.loc(line), this.lines);
+      open.chains.set(chainName, chain);
       open.undeclared.add(chainName);
     }
     return chain;
   }
 
-  /** Appends the Rule of a parsed line to its chain, with the checks that depend on the chain. */
-  private append(open: OpenTable, chain: Chain, parsed: Readonly<ParsedRule>, line: number, text: string, counters: Rule['counters']): void {
+  /** Appends the rule of a parsed line to its chain (built when read), with the checks that depend on the chain. */
+  private append(open: OpenTable, chain: ParsedChain, parsed: Readonly<ParsedRule>, line: number, text: string, counters: Rule['counters']): void {
     const chainName = chain.name;
     if (chain.builtin) {
       // iptables refuses -i in OUTPUT/POSTROUTING and -o in PREROUTING/INPUT ("Can't use -i with OUTPUT").
@@ -297,19 +302,9 @@ export class RulesetBuilder {
         }
       }
     }
-    // One literal per combination of optional fields, so every Rule keeps its fields in the object itself.
-    const loc = this.loc(line);
-    const num = chain.rules.length + 1;
-    const { matches, target } = parsed;
-    const c = counters ?? parsed.counters;
-    let rule: Rule;
-    if (target && c) rule = { chain: chainName, num, loc, text, matches, target, counters: c };
-    else if (target) rule = { chain: chainName, num, loc, text, matches, target };
-    else if (c) rule = { chain: chainName, num, loc, text, matches, counters: c };
-    else rule = { chain: chainName, num, loc, text, matches };
-    chain.rules.push(rule);
+    chain.add(line, text, parsed, counters);
     open.last = chain;
-    if (parsed.undeclaredJump !== undefined) open.pending.push({ rule, name: parsed.undeclaredJump });
+    if (parsed.undeclaredJump !== undefined) open.pending.push({ chain, num: chain.ruleCount, name: parsed.undeclaredJump });
   }
 
   /** COMMIT. */
@@ -349,8 +344,9 @@ export class RulesetBuilder {
     const open = this.open!;
     this.open = undefined;
     if (open.pending.length > 0) open.novel = true;
-    for (const { rule, name } of open.pending) {
-      const c = open.table.chains.get(name);
+    for (const { chain, num, name } of open.pending) {
+      const rule = chain.rules[num - 1]!; // builds the chain's Rules: the target is replaced below
+      const c = open.chains.get(name);
       const declaredLine = c && declaredAt(open, c);
       const at = rule.loc.line;
       if (declaredLine !== undefined && declaredLine > at) {
@@ -360,49 +356,51 @@ export class RulesetBuilder {
         this.report('error', at, rule.text, `jump to undeclared chain ${name}`);
       }
     }
-    const natInput = open.table.name === 'nat' ? open.table.chains.get('INPUT') : undefined;
-    if (natInput && !open.builtinDeclared.has('INPUT') && natInput.rules.length === 0) {
+    const natInput = open.table.name === 'nat' ? open.chains.get('INPUT') : undefined;
+    if (natInput && !open.builtinDeclared.has('INPUT') && natInput.ruleCount === 0) {
       // Kernels before 2.6.36 have no nat INPUT chain, and iptables-save then prints none: not hooked.
-      open.table.chains.delete('INPUT');
+      open.chains.delete('INPUT');
     }
-    for (const c of open.table.chains.values()) {
+    for (const c of open.chains.values()) {
       if (c.builtin && !open.builtinDeclared.has(c.name)) {
         this.report('warning', open.line, `*${open.table.name}`, `built-in chain ${c.name} of table ${open.table.name} is not declared: its policy is not known`);
       }
     }
-    const loops = open.novel ? this.checkLoops(open.table) : false;
+    const loops = open.novel ? this.checkLoops(open.chains) : false;
     if (!loops && open.jumps) this.loopFree.push({ name: open.table.name, jumps: open.jumps });
   }
 
   /** The kernel refuses rule sets whose jumps form a loop (mark_source_chains: ELOOP). True when there is one. */
-  private checkLoops(table: Table): boolean {
+  private checkLoops(chains: Map<string, ParsedChain>): boolean {
     let found = false;
     // By name: 1 while a chain is being visited, 2 when done, 3 for a target name that is no chain (ACCEPT, DNAT...),
     // so each rule costs one look-up here and each name one look-up in the table.
     const state = new Map<string, 1 | 2 | 3>();
     const path: string[] = []; // the chains being visited, outermost first
-    const visit = (c: Chain): void => {
+    const visit = (c: ParsedChain): void => {
       state.set(c.name, 1);
       path.push(c.name);
-      for (const r of c.rules) {
-        const name = r.target && r.target.unknown === undefined ? r.target.name : undefined;
-        if (name === undefined) continue;
+      // Targets only: the Rules are not built (but for a rule in a loop, whose target is replaced).
+      c.forEachParsed((_, target, i) => {
+        const name = target && target.unknown === undefined ? target.name : undefined;
+        if (name === undefined) return;
         const s = state.get(name);
         if (s === 1) {
+          const r = c.rules[i]!;
           const cycle = [...path.slice(path.indexOf(name)), name].join(' -> ');
           this.report('error', r.loc.line, r.text, `jump loop ${cycle}: the kernel refuses this rule set (ELOOP)`);
           found = true;
           r.target = { ...r.target!, unknown: `${r.target!.text}: jump loop ${cycle}` };
         } else if (s === undefined) {
-          const next = table.chains.get(name);
+          const next = chains.get(name);
           if (!next) state.set(name, 3);
           else if (!next.builtin) visit(next);
         }
-      }
+      });
       path.pop();
       state.set(c.name, 2);
     };
-    for (const c of table.chains.values()) if (!state.has(c.name)) visit(c);
+    for (const c of chains.values()) if (!state.has(c.name)) visit(c);
     return found;
   }
 }

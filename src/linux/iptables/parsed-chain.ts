@@ -1,0 +1,172 @@
+/**
+ * Chains read from a dump whose Rule objects are made when first read.
+ *
+ * A kube-proxy dump holds tens of thousands of rules in ten thousand chains,
+ * and a trace reads a handful of them (KUBE-SERVICES, a few KUBE-SVC/KUBE-SEP
+ * chains, the filter chains). So the builder keeps, per dump, what a Rule
+ * needs besides its chain and number (line, text, the shared parse, counters)
+ * in a few arrays (RuleLines), and a ParsedChain makes its Rules from them the
+ * first time its `rules` is read.
+ *
+ * Guarantees:
+ * - `rules` is an own enumerable property (an accessor), in the place a plain
+ *   chain object has it, so spreading, JSON.stringify, structuredClone and
+ *   deep equality see what they see for a plain chain; the first read builds
+ *   the Rules (same keys, same order, same shared matches and target as the
+ *   eager builder made) and every later read returns that same array, which
+ *   may be changed like any other; assigning `rules` replaces it.
+ * - forEachParsedRule reads every rule's matches and target without building
+ *   the Rules, from the same objects the Rules would hold.
+ */
+import type { ParsedRule } from './rule-parse.js';
+import type { SourceLoc } from '../../model/source.js';
+import type { Chain, Match, Rule, Target } from './types.js';
+
+/** The rule lines of one dump, in the order read: what a Rule needs besides its chain and number. */
+export class RuleLines {
+  /** Line numbers. */
+  readonly lines: number[] = [];
+  /** The rule lines as written. */
+  readonly texts: string[] = [];
+  /** Each line's parse (shared with other dumps when read through a ParseCache). */
+  readonly parsed: Readonly<ParsedRule>[] = [];
+  /** `[packets:bytes]` written before a rule, by its index (rare: most rules have the parse's `-c` counters, if any). */
+  counters: Map<number, NonNullable<Rule['counters']>> | undefined = undefined;
+
+  constructor(readonly file: string) {}
+}
+
+/** A chain of a parsed dump; see the file comment. */
+export class ParsedChain implements Chain {
+  name: string;
+  builtin: boolean;
+  loc: SourceLoc;
+  declare rules: Rule[];
+  declare policy?: 'ACCEPT' | 'DROP';
+  declare policyKept?: true;
+  declare counters?: { packets: number; bytes: number };
+
+  /** Where the rules are kept until built. */
+  #from: RuleLines;
+  /** The chain's rules are #from's entries first..first+count-1 (they are consecutive until built). */
+  #first = 0;
+  #count = 0;
+  /** The Rules, once built (or assigned). */
+  #rules: Rule[] | undefined = undefined;
+
+  /** An own enumerable `rules`, as a plain chain has (one descriptor for every chain, so they share a shape). */
+  static readonly #RULES: PropertyDescriptor = {
+    get(this: ParsedChain): Rule[] {
+      return this.#rules ?? this.#build();
+    },
+    set(this: ParsedChain, rules: Rule[]): void {
+      this.#rules = rules;
+    },
+    enumerable: true,
+    configurable: true,
+  };
+
+  constructor(name: string, builtin: boolean, loc: SourceLoc, from: RuleLines, counters?: { packets: number; bytes: number }) {
+    this.name = name;
+    this.builtin = builtin;
+    this.loc = loc;
+    Object.defineProperty(this, 'rules', ParsedChain.#RULES);
+    if (counters) this.counters = counters;
+    this.#from = from;
+  }
+
+  /** True once the Rules were built (or assigned). */
+  get built(): boolean {
+    return this.#rules !== undefined;
+  }
+
+  /** Number of rules, without building them. */
+  get ruleCount(): number {
+    return this.#rules ? this.#rules.length : this.#count;
+  }
+
+  /**
+   * Appends a rule read from line `line`: into RuleLines while the chain's
+   * lines are the last ones there, as a Rule otherwise. Returns the Rule when
+   * one was made.
+   */
+  add(line: number, text: string, parsed: Readonly<ParsedRule>, counters: Rule['counters']): Rule | undefined {
+    const from = this.#from;
+    const end = from.lines.length;
+    if (this.#rules === undefined && (this.#count === 0 || this.#first + this.#count === end)) {
+      if (this.#count === 0) this.#first = end;
+      this.#count++;
+      from.lines.push(line);
+      from.texts.push(text);
+      from.parsed.push(parsed);
+      if (counters) (from.counters ??= new Map()).set(end, counters);
+      return undefined;
+    }
+    // Interleaved with another chain's rules (hand-written input) or already built: a Rule now.
+    const rules = this.rules;
+    const rule = makeRule(this.name, rules.length + 1, { file: from.file, line }, text, parsed, counters);
+    rules.push(rule);
+    return rule;
+  }
+
+  /**
+   * Calls `fn` with each rule's matches, target and index, in order, building
+   * nothing. Once built, reads the Rules (which may have been changed).
+   * When `fn` builds them, the later calls still get the parses, i.e. the
+   * later Rules as they were built (the loop check changes only the Rule at hand).
+   */
+  forEachParsed(fn: (matches: readonly Match[], target: Target | undefined, index: number) => void): void {
+    const built = this.#rules;
+    if (built) {
+      for (let i = 0; i < built.length; i++) fn(built[i]!.matches, built[i]!.target, i);
+      return;
+    }
+    const parsed = this.#from.parsed;
+    for (let i = 0, first = this.#first, n = this.#count; i < n; i++) {
+      const p = parsed[first + i]!;
+      fn(p.matches, p.target, i);
+    }
+  }
+
+  #build(): Rule[] {
+    const from = this.#from;
+    const rules = new Array<Rule>(this.#count);
+    for (let n = 0; n < this.#count; n++) {
+      const i = this.#first + n;
+      rules[n] = makeRule(this.name, n + 1, { file: from.file, line: from.lines[i]! }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i));
+    }
+    this.#rules = rules;
+    return rules;
+  }
+}
+
+/** A Rule: one literal per combination of optional fields, so every Rule keeps its fields in the object itself. */
+export function makeRule(chain: string, num: number, loc: SourceLoc, text: string, parsed: Readonly<ParsedRule>, counters: Rule['counters']): Rule {
+  const { matches, target } = parsed;
+  const c = counters ?? parsed.counters;
+  if (target && c) return { chain, num, loc, text, matches, target, counters: c };
+  if (target) return { chain, num, loc, text, matches, target };
+  if (c) return { chain, num, loc, text, matches, counters: c };
+  return { chain, num, loc, text, matches };
+}
+
+/**
+ * Calls `fn` with each rule's matches and target, in order. For a chain read
+ * from a dump whose Rules were not built yet, builds none (the objects passed
+ * are the ones its Rules will hold); for any other chain, reads `rules`.
+ */
+export function forEachParsedRule(chain: Chain, fn: (matches: readonly Match[], target: Target | undefined, index: number) => void): void {
+  if (chain instanceof ParsedChain) return chain.forEachParsed(fn);
+  const rules = chain.rules;
+  for (let i = 0; i < rules.length; i++) fn(rules[i]!.matches, rules[i]!.target, i);
+}
+
+/** False for a chain read from a dump whose Rules are not built yet (see ParsedChain); true for any other. */
+export function rulesBuilt(chain: Chain): boolean {
+  return !(chain instanceof ParsedChain) || chain.built;
+}
+
+/** Number of rules of a chain, building none. */
+export function ruleCount(chain: Chain): number {
+  return chain instanceof ParsedChain ? chain.ruleCount : chain.rules.length;
+}
