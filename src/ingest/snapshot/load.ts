@@ -8,6 +8,7 @@
  * JSON path); what the snapshot lacks or podpath cannot use is recorded in
  * the notes (found, derived, ignored, warnings) and never silently guessed.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -93,9 +94,16 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   });
 }
 
-/** A file's text with its sha256 digest: nodes with equal dumps are recognised without comparing megabytes. */
-function textSource(text: string, file: string): TextSource {
-  return { text, file, firstLine: 1, digest: createHash('sha256').update(text).digest('hex') };
+/**
+ * A file's text with the sha256 digest of its UTF-8 form: nodes with equal dumps are recognised
+ * without comparing megabytes. The bytes read are hashed as they are when they are valid UTF-8
+ * (then they are the text's encoding); otherwise the decoded text (U+FFFD in place of bad bytes) is.
+ */
+export function readTextSource(file: string): TextSource {
+  const bytes = readFileSync(file);
+  const text = bytes.toString('utf8');
+  const digest = createHash('sha256').update(isUtf8(bytes) ? bytes : text).digest('hex');
+  return { text, file, firstLine: 1, digest };
 }
 
 function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
@@ -104,22 +112,35 @@ function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFil
   // Hard links of one file (nodes sharing one rule set, docs/bench.md) are read once and share one
   // TextSource: its file is the first path read, so their rule sets are parsed once too.
   const byInode = new Map<string, TextSource>();
-  for (const name of readdirSync(dir).sort()) {
-    const nodeDir = join(dir, name);
-    if (!statSync(nodeDir).isDirectory()) continue;
+  for (const [name, nodeDir] of nodeFolders(dir)) {
     const texts = new Map<string, TextSource>();
     for (const f of readdirSync(nodeDir).sort()) {
-      const file = join(nodeDir, f);
+      // A name readdir gives has no slash and is never `.` or `..`: this is join(nodeDir, f), without its normalising pass.
+      const file = `${nodeDir}/${f}`;
       if (!NODE_FILES.includes(f)) { notes.ignore(file, `not one of ${NODE_FILES.join(', ')}`); continue; }
       const st = statSync(file);
       const inode = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
       const seen = inode ? byInode.get(inode) : undefined;
-      const source = seen ?? textSource(readFileSync(file, 'utf8'), file);
+      const source = seen ?? readTextSource(file);
       if (inode && !seen) byInode.set(inode, source);
       texts.set(f, source);
       notes.found.push({ file, kind: f.replace(/\.txt$/, ''), items: 1 });
     }
     out.set(name, { dir: nodeDir, texts });
+  }
+  return out;
+}
+
+/**
+ * The folders inside `nodes/` (name and path), in name order. The directory entry's own type answers for
+ * ordinary folders; a symbolic link is followed (stat), as a folder may be linked in.
+ */
+function nodeFolders(dir: string): [string, string][] {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: [string, string][] = [];
+  for (const d of entries) {
+    const path = join(dir, d.name);
+    if (d.isDirectory() || (d.isSymbolicLink() && statSync(path).isDirectory())) out.push([d.name, path]);
   }
   return out;
 }
