@@ -44,6 +44,18 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PodpathError('PP_MISSING_INPUT', 'not a snapshot folder (no such directory)', { file: dir });
   const notes = new SnapshotNotes();
   const records = emptyRecords();
+  // Node dumps are read first: hundreds of megabytes of text in few objects, allocated while the heap
+  // holds no vendor records yet, so the collections they set off have little to mark. What the
+  // original order would have shown stays: their notes follow the JSON files' notes, and a JSON
+  // file's error still wins over a node folder's.
+  const nodeNotes = new SnapshotNotes();
+  let nodeFiles = new Map<string, NodeFiles>();
+  let nodeError: { error: unknown } | undefined;
+  try {
+    nodeFiles = readNodeFolders(join(dir, 'nodes'), nodeNotes);
+  } catch (error) {
+    nodeError = { error };
+  }
   const json: string[] = [];
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry);
@@ -57,7 +69,8 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
     if (found) notes.found.push({ file, ...found });
     else notes.ignore(file, 'content not recognised (no describe-* key or kubectl list)');
   }
-  const nodeFiles = readNodeFolders(join(dir, 'nodes'), notes);
+  if (nodeError) throw nodeError.error;
+  notes.append(nodeNotes);
   const overrides = readOverrides(join(dir, 'podpath.yaml'));
   if (overrides) notes.found.push({ file: join(dir, 'podpath.yaml'), kind: 'podpath.yaml', items: Object.keys(overrides).length });
 
