@@ -38,6 +38,17 @@ describe('node file texts and their digests', () => {
     });
   });
 
+  it('an all-ASCII file (every byte 0..127) reads as the same text as a UTF-8 read gives', () => {
+    withCopy((copy) => {
+      const file = join(copy, 'iptables-save.txt');
+      writeFileSync(file, Buffer.from(Array.from({ length: 128 }, (_, i) => i)));
+      const src = readTextSource(file);
+      expect(src.text).toBe(readFileSync(file, 'utf8'));
+      expect(src.text.length).toBe(128);
+      expect(src.digest).toBe(sha256(src.text));
+    });
+  });
+
   it('a file with bytes that are not UTF-8 gets the digest of its decoded text (U+FFFD for each bad byte), not of its bytes', () => {
     withCopy((copy) => {
       const file = join(copy, 'resolv.conf');

@@ -8,7 +8,7 @@
  * JSON path); what the snapshot lacks or podpath cannot use is recorded in
  * the notes (found, derived, ignored, warnings) and never silently guessed.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -108,13 +108,15 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
 }
 
 /**
- * A file's text with the sha256 digest of its UTF-8 form: nodes with equal dumps are recognised
- * without comparing megabytes. The bytes read are hashed as they are when they are valid UTF-8
- * (then they are the text's encoding); otherwise the decoded text (U+FFFD in place of bad bytes) is.
+ * A file's text (read as UTF-8) with the sha256 digest of its UTF-8 form: nodes with equal dumps are
+ * recognised without comparing megabytes. The bytes read are hashed as they are when they are valid
+ * UTF-8 (then they are the text's encoding); otherwise the decoded text (U+FFFD in place of bad bytes)
+ * is. Bytes that are all ASCII are the same characters in UTF-8 and Latin-1, and Latin-1 decodes
+ * several times faster (a plain copy).
  */
 export function readTextSource(file: string): TextSource {
   const bytes = readFileSync(file);
-  const text = bytes.toString('utf8');
+  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const digest = createHash('sha256').update(isUtf8(bytes) ? bytes : text).digest('hex');
   return { text, file, firstLine: 1, digest };
 }
