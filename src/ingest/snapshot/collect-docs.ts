@@ -156,8 +156,9 @@ export function sortDocument(doc: JsonDoc, r: VendorRecords, notes: SnapshotNote
   return undefined;
 }
 
+/** Appends one by one: a spread into push() overflows the stack past ~120,000 items. */
 function pushAll<T extends object>(into: From<T>[], items: T[], file: string): number {
-  into.push(...tag(items, file));
+  for (const x of tag(items, file)) into.push(x);
   return items.length;
 }
 
