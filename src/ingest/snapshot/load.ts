@@ -116,8 +116,9 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
  */
 export function readTextSource(file: string): TextSource {
   const bytes = readFileSync(file);
-  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-  const digest = createHash('sha256').update(isUtf8(bytes) ? bytes : text).digest('hex');
+  const ascii = isAscii(bytes);
+  const text = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
+  const digest = createHash('sha256').update(ascii || isUtf8(bytes) ? bytes : text).digest('hex');
   return { text, file, firstLine: 1, digest };
 }
 
