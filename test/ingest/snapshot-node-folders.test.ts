@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspectSnapshot, readTextSource } from '../../src/ingest/snapshot/load.js';
+import { inspectSnapshot } from '../../src/ingest/snapshot/load.js';
+import { readTextSource, textSourceReader } from '../../src/ingest/snapshot/text-source.js';
 import { PodpathError } from '../../src/model/errors.js';
 import { repoRoot } from '../helpers/estates.js';
 
@@ -47,6 +48,27 @@ describe('node file texts and their digests', () => {
       expect(src.text.length).toBe(128);
       expect(src.digest).toBe(sha256(src.text));
     });
+  });
+
+  it('one reader, whose buffer is reused, reads a large file and then a smaller one exactly', () => {
+    withCopy((copy) => {
+      const read = textSourceReader();
+      const [big, small] = [join(copy, 'big.txt'), join(copy, 'small.txt')];
+      writeFileSync(big, '-A KUBE-SERVICES -j ACCEPT\n'.repeat(20_000));
+      writeFileSync(small, 'nameserver 10.100.0.10\n');
+      const first = read(big);
+      const second = read(small);
+      expect(first.text).toBe(readFileSync(big, 'utf8'));
+      expect(second.text).toBe('nameserver 10.100.0.10\n');
+      expect(second.digest).toBe(sha256(second.text));
+      expect(read(big).text).toBe(first.text);
+    });
+  });
+
+  it.runIf(existsSync('/proc/version'))('reads a file whose size the kernel reports as 0 (/proc) whole', () => {
+    const src = readTextSource('/proc/version');
+    expect(src.text.length).toBeGreaterThan(0);
+    expect(src.text).toBe(readFileSync('/proc/version', 'utf8'));
   });
 
   it('a file with bytes that are not UTF-8 gets the digest of its decoded text (U+FFFD for each bad byte), not of its bytes', () => {

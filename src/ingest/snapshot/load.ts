@@ -8,9 +8,7 @@
  * JSON path); what the snapshot lacks or podpath cannot use is recorded in
  * the notes (found, derived, ignored, warnings) and never silently guessed.
  */
-import { isAscii, isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PodpathError } from '../../model/errors.js';
 import { EstateSchema, type Estate, type EstateInput } from '../../model/estate.js';
@@ -25,6 +23,7 @@ import { detectProfile } from './k8s-profile.js';
 import { convertK8s, type NodeFiles } from './k8s-convert.js';
 import { readOverrides } from './overrides.js';
 import { SnapshotNotes } from './notes.js';
+import { textSourceReader } from './text-source.js';
 
 /** A loaded snapshot and what loading it found, derived and ignored. */
 export interface SnapshotLoad {
@@ -107,27 +106,13 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   });
 }
 
-/**
- * A file's text (read as UTF-8) with the sha256 digest of its UTF-8 form: nodes with equal dumps are
- * recognised without comparing megabytes. The bytes read are hashed as they are when they are valid
- * UTF-8 (then they are the text's encoding); otherwise the decoded text (U+FFFD in place of bad bytes)
- * is. Bytes that are all ASCII are the same characters in UTF-8 and Latin-1, and Latin-1 decodes
- * several times faster (a plain copy).
- */
-export function readTextSource(file: string): TextSource {
-  const bytes = readFileSync(file);
-  const ascii = isAscii(bytes);
-  const text = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
-  const digest = createHash('sha256').update(ascii || isUtf8(bytes) ? bytes : text).digest('hex');
-  return { text, file, firstLine: 1, digest };
-}
-
 function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
   const out = new Map<string, NodeFiles>();
   if (!existsSync(dir)) return out;
   // Hard links of one file (nodes sharing one rule set, docs/bench.md) are read once and share one
   // TextSource: its file is the first path read, so their rule sets are parsed once too.
   const byInode = new Map<string, TextSource>();
+  const readTextSource = textSourceReader();
   for (const [name, nodeDir] of nodeFolders(dir)) {
     const texts = new Map<string, TextSource>();
     for (const f of readdirSync(nodeDir).sort()) {
