@@ -4,7 +4,7 @@
  * problem with the path of the offending field, so the loader can point at
  * the input line. Pure.
  */
-import { parseCidr, contains, covers } from '../net/prefix.js';
+import { parseCidr, contains, covers, type Prefix } from '../net/prefix.js';
 import { parseIpv4 } from '../net/ipv4.js';
 import type { Estate } from './estate.js';
 
@@ -96,14 +96,17 @@ export function validateEstate(e: Estate): EstateIssue[] {
     });
   });
 
+  // Each subnet's block parsed once: thousands of instances sit in a few subnets.
+  const blocks = new Map<string, Prefix>();
+  const blockOf = (s: { id: string; cidr: string }) => blocks.get(s.id) ?? blocks.set(s.id, parseCidr(s.cidr)).get(s.id)!;
   const placed = (path: (string | number)[], subnetId: string, ip: string) => {
     const s = subnets.get(subnetId);
     if (!s) return ref(path.slice(0, -1).concat('subnet'), subnets, subnetId, 'subnet');
-    if (!contains(parseCidr(s.cidr), parseIpv4(ip))) issues.push({ path, message: `${ip} is not inside subnet ${s.id} (${s.cidr})` });
+    if (!contains(blockOf(s), parseIpv4(ip))) issues.push({ path, message: `${ip} is not inside subnet ${s.id} (${s.cidr})` });
   };
   const prefixPlaced = (path: (string | number)[], subnetId: string, cidr: string) => {
     const s = subnets.get(subnetId);
-    if (s && !covers(parseCidr(s.cidr), parseCidr(cidr))) issues.push({ path, message: `${cidr} is not inside subnet ${s.id} (${s.cidr})` });
+    if (s && !covers(blockOf(s), parseCidr(cidr))) issues.push({ path, message: `${cidr} is not inside subnet ${s.id} (${s.cidr})` });
   };
   e.instances.forEach((x, i) => {
     placed(['instances', i, 'privateIp'], x.subnet, x.privateIp);

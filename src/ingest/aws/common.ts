@@ -23,10 +23,18 @@ export const AwsCidr = z.string().refine((s) => isValidCidr(s), { message: 'not 
 
 /** Validates a response against its schema; a mismatch is a PP_SCHEMA error naming file, JSON path and line. */
 export function parseResponse<S extends z.ZodType>(schema: S, doc: JsonDoc): z.infer<S> {
-  const r = schema.safeParse(doc.value);
+  return parsePart(schema, doc, doc.value, doc.path);
+}
+
+/**
+ * Validates `value`, the part of `doc` at JSON path `at` (a list item), as parseResponse does
+ * for a whole document; the part's own JsonDoc is never built (thousands of list items).
+ */
+export function parsePart<S extends z.ZodType>(schema: S, doc: JsonDoc, value: unknown, at: JsonDoc['path']): z.infer<S> {
+  const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const full = [...(doc.path ?? []), ...issue.path];
+  const full = [...(at ?? []), ...issue.path];
   const path = jsonPath(full);
   const inFile = doc.unwrapped ? ['data', ...full] : full;
   throw new PodpathError('PP_SCHEMA', `${issue.message}${path ? ` at ${path}` : ''}`, { file: doc.file, line: lineInFile(doc.file, inFile) });

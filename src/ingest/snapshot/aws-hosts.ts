@@ -7,11 +7,11 @@
  */
 import type { EstateInput } from '../../model/estate.js';
 import { parseIpv4 } from '../../net/ipv4.js';
-import { contains, parseCidr } from '../../net/prefix.js';
+import { contains, parseCidr, type Prefix } from '../../net/prefix.js';
 import { nameTag, ruleProto } from '../aws/common.js';
 import type { AwsIpPermission } from '../aws/describe-security-groups.js';
 import { isRdsInterface } from '../aws/describe-network-interfaces.js';
-import { instanceEnis } from './instance-enis.js';
+import { instanceEnis, interfacesByInstance } from './instance-enis.js';
 import type { VendorRecords } from './collect-docs.js';
 import { ipv4Cidr, type Fabric } from './aws-fabric.js';
 import type { SnapshotNotes } from './notes.js';
@@ -59,10 +59,11 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
   }
 
   const instances: In<'instances'> = [];
+  const attached = interfacesByInstance(r.interfaces);
   for (const i of r.instances) {
     if (!i.SubnetId || !i.PrivateIpAddress) { notes.ignore(`instance ${i.InstanceId} (${i.State?.Name ?? 'unknown state'})`, 'it has no network interface (terminated or stopped without one)', i.file); continue; }
     if (!subnets.has(i.SubnetId)) { notes.warn(`instance ${i.InstanceId} is in ${i.SubnetId}, which the snapshot does not describe; instance ignored`, i.file); continue; }
-    const enis = instanceEnis(i, r.interfaces, notes);
+    const enis = instanceEnis(i, attached, notes);
     const primary = enis.find((e) => e.deviceIndex === 0);
     const secondaryIps = (primary?.secondaryIps ?? []).filter((a) => a !== i.PrivateIpAddress);
     const knownGroups = (ids: string[], who: string) => ids.filter((g) => sgIds.has(g) || (notes.warn(`${who}: security group ${g} is not in the snapshot; left out`, i.file), false));
@@ -88,6 +89,10 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
   }
 
   const rdsInstances: In<'rdsInstances'> = [];
+  // Looked up per DB instance: RDS interfaces by VPC, and each subnet's block parsed once.
+  const rdsInterfaces = r.interfaces.filter(isRdsInterface);
+  const rdsInterfacesIn = groupBy(rdsInterfaces, (e) => e.VpcId);
+  const holding = subnetFinder(f.subnets);
   for (const db of r.dbInstances) {
     const id = db.DBInstanceIdentifier;
     const groups = db.VpcSecurityGroups.map((g) => g.VpcSecurityGroupId);
@@ -96,8 +101,8 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
     let address = rdsAddresses[id];
     let how = 'podpath.yaml rds override';
     if (!address) {
-      const candidates = r.interfaces.filter((e) => isRdsInterface(e) && (!db.DBSubnetGroup?.VpcId || e.VpcId === db.DBSubnetGroup.VpcId)
-        && (!e.SubnetId || dbSubnets.length === 0 || dbSubnets.includes(e.SubnetId)) && e.Groups.every((g) => groups.includes(g.GroupId)));
+      const inVpc = db.DBSubnetGroup?.VpcId ? rdsInterfacesIn.get(db.DBSubnetGroup.VpcId) ?? [] : rdsInterfaces;
+      const candidates = inVpc.filter((e) => (!e.SubnetId || dbSubnets.length === 0 || dbSubnets.includes(e.SubnetId)) && e.Groups.every((g) => groups.includes(g.GroupId)));
       if (candidates.length === 1 && candidates[0]!.PrivateIpAddress) {
         address = candidates[0]!.PrivateIpAddress;
         how = `its network interface ${candidates[0]!.NetworkInterfaceId}`;
@@ -107,13 +112,46 @@ export function convertHosts(r: VendorRecords, f: Fabric, notes: SnapshotNotes, 
         continue;
       }
     }
-    const ip = parseIpv4(address);
-    const subnet = f.subnets.find((s) => (dbSubnets.length === 0 || dbSubnets.includes(s.id)) && contains(parseCidr(s.cidr), ip)) ?? f.subnets.find((s) => contains(parseCidr(s.cidr), ip));
+    const subnet = holding(parseIpv4(address), dbSubnets);
     if (!subnet) { notes.warn(`RDS ${id}: no subnet of the snapshot holds ${address}; left out`, db.file); continue; }
     notes.derive(`RDS ${id} address ${address}`, `${how} (the endpoint ${dns} is a DNS name)`);
     rdsInstances.push({ id, engine: db.Engine ?? 'postgres', subnet: subnet.id, address, port: db.Endpoint?.Port ?? 5432, securityGroups: groups.filter((g) => sgIds.has(g)) });
   }
   return { securityGroups, networkAcls, instances, rdsInstances };
+}
+
+/** `items` grouped by `key` (items whose key is undefined left out), each group in input order. */
+function groupBy<T>(items: readonly T[], key: (x: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
+}
+
+/**
+ * The subnet holding an address: the first in `subnets` order among `preferred` (a DB subnet
+ * group's subnets; all subnets when empty), else the first of all.
+ */
+function subnetFinder(subnets: Fabric['subnets']): (ip: number, preferred: readonly string[]) => Fabric['subnets'][number] | undefined {
+  const blocks: Prefix[] = [];
+  const block = (k: number) => (blocks[k] ??= parseCidr(subnets[k]!.cidr));
+  const indexOf = new Map<string, number>();
+  subnets.forEach((s, k) => { if (!indexOf.has(s.id)) indexOf.set(s.id, k); });
+  const firstOf = (ip: number) => subnets.find((_, k) => contains(block(k), ip));
+  return (ip, preferred) => {
+    if (!preferred.length) return firstOf(ip);
+    let best: number | undefined;
+    for (const id of preferred) {
+      const k = indexOf.get(id);
+      if (k !== undefined && (best === undefined || k < best) && contains(block(k), ip)) best = k;
+    }
+    return best !== undefined ? subnets[best] : firstOf(ip);
+  };
 }
 
 /** The model rules of one IpPermission: one per IPv4 range, group pair and prefix-list entry. */

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { PodpathError } from '../../model/errors.js';
-import { parseResponse } from '../aws/common.js';
+import { parsePart, parseResponse } from '../aws/common.js';
 import { DescribeVpcs, type AwsVpc } from '../aws/describe-vpcs.js';
 import { DescribeSubnets, type AwsSubnet } from '../aws/describe-subnets.js';
 import { DescribeRouteTables, type AwsRouteTable } from '../aws/describe-route-tables.js';
@@ -74,7 +74,15 @@ export function emptyRecords(): VendorRecords {
   };
 }
 
-const tag = <T extends object>(items: T[], file: string): From<T>[] => items.map((x) => ({ ...x, file }));
+/**
+ * The records with their file, set in place: each item is a fresh object the schema parse made
+ * (zod copies what it validates), so no copy is needed; a `file` key the item already had is
+ * overwritten where it stands, as a spread would.
+ */
+function tag<T extends object>(items: T[], file: string): From<T>[] {
+  for (const x of items) (x as From<T>).file = file;
+  return items as From<T>[];
+}
 
 /** Reads one JSON document into `r`; returns what it was, or undefined when not recognised. */
 export function sortDocument(doc: JsonDoc, r: VendorRecords, notes: SnapshotNotes): { kind: string; items: number } | undefined {
@@ -148,8 +156,9 @@ export function sortDocument(doc: JsonDoc, r: VendorRecords, notes: SnapshotNote
   return undefined;
 }
 
+/** Appends one by one: a spread into push() overflows the stack past ~120,000 items. */
 function pushAll<T extends object>(into: From<T>[], items: T[], file: string): number {
-  into.push(...tag(items, file));
+  for (const x of tag(items, file)) into.push(x);
   return items.length;
 }
 
@@ -170,8 +179,7 @@ function sortK8sList(doc: JsonDoc, r: VendorRecords, notes: SnapshotNotes) {
       return;
     }
     const schema = ITEM_SCHEMAS[kind as ItemKind];
-    const parsed = parseResponse(schema, { ...doc, value: item, path: ['items', i] });
-    const rec = { ...parsed, file: doc.file };
+    const rec = tag([parsePart(schema, doc, item, ['items', i])], doc.file)[0]!;
     switch (kind as ItemKind) {
       case 'Node': r.nodes.push(rec as From<K8sNode>); break;
       case 'Pod': r.pods.push(rec as From<K8sPod>); break;

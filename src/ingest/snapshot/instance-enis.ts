@@ -26,10 +26,26 @@ export interface InstanceEni {
 
 type AnyEni = AwsInstanceEni | AwsNetworkInterface;
 
+/** describe-network-interfaces records by the instance they are attached to, each list in input order. */
+export type AttachedInterfaces = ReadonlyMap<string, readonly AwsNetworkInterface[]>;
+
+/** Groups `described` by `Attachment.InstanceId` once, so each instance finds its interfaces without a scan of all. */
+export function interfacesByInstance(described: readonly AwsNetworkInterface[]): AttachedInterfaces {
+  const out = new Map<string, AwsNetworkInterface[]>();
+  for (const e of described) {
+    const id = e.Attachment?.InstanceId;
+    if (id === undefined) continue;
+    const list = out.get(id);
+    if (list) list.push(e);
+    else out.set(id, [e]);
+  }
+  return out;
+}
+
 /** The instance's interfaces, primary (device index 0) first. */
-export function instanceEnis(i: AwsInstance & { file: string }, described: readonly (AwsNetworkInterface & { file: string })[], notes: SnapshotNotes): InstanceEni[] {
+export function instanceEnis(i: AwsInstance & { file: string }, attached: AttachedInterfaces, notes: SnapshotNotes): InstanceEni[] {
   const byId = new Map<string, AnyEni>(i.NetworkInterfaces.map((e) => [e.NetworkInterfaceId, e]));
-  for (const e of described) if (e.Attachment?.InstanceId === i.InstanceId) byId.set(e.NetworkInterfaceId, e);
+  for (const e of attached.get(i.InstanceId) ?? []) byId.set(e.NetworkInterfaceId, e);
   const enis = [...byId.values()].map((e) => read(e, i, notes));
   return enis.sort((a, b) => a.deviceIndex - b.deviceIndex);
 }

@@ -8,8 +8,7 @@
  * JSON path); what the snapshot lacks or podpath cannot use is recorded in
  * the notes (found, derived, ignored, warnings) and never silently guessed.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PodpathError } from '../../model/errors.js';
 import { EstateSchema, type Estate, type EstateInput } from '../../model/estate.js';
@@ -24,6 +23,7 @@ import { detectProfile } from './k8s-profile.js';
 import { convertK8s, type NodeFiles } from './k8s-convert.js';
 import { readOverrides } from './overrides.js';
 import { SnapshotNotes } from './notes.js';
+import { textSourceReader } from './text-source.js';
 
 /** A loaded snapshot and what loading it found, derived and ignored. */
 export interface SnapshotLoad {
@@ -43,6 +43,18 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PodpathError('PP_MISSING_INPUT', 'not a snapshot folder (no such directory)', { file: dir });
   const notes = new SnapshotNotes();
   const records = emptyRecords();
+  // Node dumps are read first: hundreds of megabytes of text in few objects, allocated while the heap
+  // holds no vendor records yet, so the collections they set off have little to mark. What the
+  // original order would have shown stays: their notes follow the JSON files' notes, and a JSON
+  // file's error still wins over a node folder's.
+  const nodeNotes = new SnapshotNotes();
+  let nodeFiles = new Map<string, NodeFiles>();
+  let nodeError: { error: unknown } | undefined;
+  try {
+    nodeFiles = readNodeFolders(join(dir, 'nodes'), nodeNotes);
+  } catch (error) {
+    nodeError = { error };
+  }
   const json: string[] = [];
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry);
@@ -56,7 +68,8 @@ export function inspectSnapshot(dir: string, extraJson: string[] = []): Snapshot
     if (found) notes.found.push({ file, ...found });
     else notes.ignore(file, 'content not recognised (no describe-* key or kubectl list)');
   }
-  const nodeFiles = readNodeFolders(join(dir, 'nodes'), notes);
+  if (nodeError) throw nodeError.error;
+  notes.append(nodeNotes);
   const overrides = readOverrides(join(dir, 'podpath.yaml'));
   if (overrides) notes.found.push({ file: join(dir, 'podpath.yaml'), kind: 'podpath.yaml', items: Object.keys(overrides).length });
 
@@ -93,33 +106,42 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   });
 }
 
-/** A file's text with its sha256 digest: nodes with equal dumps are recognised without comparing megabytes. */
-function textSource(text: string, file: string): TextSource {
-  return { text, file, firstLine: 1, digest: createHash('sha256').update(text).digest('hex') };
-}
-
 function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
   const out = new Map<string, NodeFiles>();
   if (!existsSync(dir)) return out;
   // Hard links of one file (nodes sharing one rule set, docs/bench.md) are read once and share one
   // TextSource: its file is the first path read, so their rule sets are parsed once too.
   const byInode = new Map<string, TextSource>();
-  for (const name of readdirSync(dir).sort()) {
-    const nodeDir = join(dir, name);
-    if (!statSync(nodeDir).isDirectory()) continue;
+  const readTextSource = textSourceReader();
+  for (const [name, nodeDir] of nodeFolders(dir)) {
     const texts = new Map<string, TextSource>();
     for (const f of readdirSync(nodeDir).sort()) {
-      const file = join(nodeDir, f);
+      // A name readdir gives has no slash and is never `.` or `..`: this is join(nodeDir, f), without its normalising pass.
+      const file = `${nodeDir}/${f}`;
       if (!NODE_FILES.includes(f)) { notes.ignore(file, `not one of ${NODE_FILES.join(', ')}`); continue; }
       const st = statSync(file);
       const inode = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
       const seen = inode ? byInode.get(inode) : undefined;
-      const source = seen ?? textSource(readFileSync(file, 'utf8'), file);
+      const source = seen ?? readTextSource(file);
       if (inode && !seen) byInode.set(inode, source);
       texts.set(f, source);
       notes.found.push({ file, kind: f.replace(/\.txt$/, ''), items: 1 });
     }
     out.set(name, { dir: nodeDir, texts });
+  }
+  return out;
+}
+
+/**
+ * The folders inside `nodes/` (name and path), in name order. The directory entry's own type answers for
+ * ordinary folders; a symbolic link is followed (stat), as a folder may be linked in.
+ */
+function nodeFolders(dir: string): [string, string][] {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: [string, string][] = [];
+  for (const d of entries) {
+    const path = join(dir, d.name);
+    if (d.isDirectory() || (d.isSymbolicLink() && statSync(path).isDirectory())) out.push([d.name, path]);
   }
   return out;
 }

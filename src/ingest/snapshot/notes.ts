@@ -67,6 +67,14 @@ export class SnapshotNotes {
     this.warnings.push({ message, ...(file ? { file } : {}), ...(path ? { path } : {}), ...(disables?.length ? { disables } : {}) });
   }
 
+  /** Appends `other`'s notes after this one's, list by list, in their order. */
+  append(other: SnapshotNotes): void {
+    for (const x of other.found) this.found.push(x);
+    for (const x of other.derived) this.derived.push(x);
+    for (const x of other.ignored) this.ignored.push(x);
+    for (const x of other.warnings) this.warnings.push(x);
+  }
+
   /** The notes every command shows: warnings first, then what was derived (inferences say so), then what was left out. */
   loadNotes(): LoadNote[] {
     const off = (d?: string[]) => (d?.length ? { disables: d } : {});

@@ -45,6 +45,9 @@ export function keepOnePerId(r: VendorRecords, notes: SnapshotNotes): void {
       if (comparable(first) === comparable(x)) notes.derive(`${id} (one object)`, `listed more than once: ${first.file} and ${x.file}`);
       else notes.warn(`${id} is listed again with different content; the view in ${first.file} is used`, x.file);
     }
-    (r[kind] as unknown as Keyed[]).splice(0, list.length, ...kept);
+    // In place, without spreading `kept` into splice() (that overflows the stack past ~120,000 records).
+    if (kept.length === list.length) continue;
+    list.length = 0;
+    for (const x of kept) list.push(x);
   }
 }
