@@ -151,6 +151,24 @@ function changeInPlace(e: Estate, c: EstateChange): void {
   }
 }
 
+/** The chains netfilter hooks start at: an inserted rule in one is met only by a walk of that hook. */
+const HOOK_CHAINS: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/**
+ * Whether some trace of the pair walked the hook an inserted rule's chain
+ * starts at, on a node the insert reaches (undefined chain: a user chain,
+ * reached by jumps the hop records do not list, so always true). A pair that
+ * walked no such hook never met the changed chains: the hooks a packet
+ * passes through are chosen by routing, which an inserted rule can change
+ * only through a mark set in a hook walked before (then that hook was walked).
+ */
+function reachesInsert(p: PairResult, c: EstateChange & { kind: 'iptables' }): boolean {
+  if (!HOOK_CHAINS.has(c.insert.chain)) return true;
+  const nodes = new Set(c.nodes);
+  const walks = (h: Hop) => h.kind === 'node-netfilter' && h.hook === c.insert.chain && nodes.has(h.at);
+  return p.traces.some((t) => t.forward.some(walks) || (t.reply ?? []).some(walks));
+}
+
 /** The element a change touched, for hop re-decision (undefined: iptables changes are re-traced). */
 function elementOf(c: EstateChange): ChangedElement | undefined {
   switch (c.kind) {
@@ -242,6 +260,10 @@ export class IncrementalCheck {
       const d = this.byDest.get(dst)!;
       const old = this.pairMap.get(k);
       if (old && changed && pairHolds(this.redecider, old, d, this.edges, changed)) {
+        redecided++;
+        continue;
+      }
+      if (old && c.kind === 'iptables' && !reachesInsert(old, c) && !unkeptTraces(old, d, this.edges)) {
         redecided++;
         continue;
       }

@@ -95,9 +95,12 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
       const nodes = c % 5 === 0 ? [groupNodes[0]!.name] : groupNodes.map((n) => n.name);
       // nat rules name the pod CIDR (already a nat-rule prefix) or a prefix new to nat rules (classes may change).
       const natPrefix = b % 3 === 0 ? cidr : e.cluster!.podCidr!;
-      const insert = c % 2 === 0
+      // A hook's own chain (met only by walks of that hook) or a user chain (met through jumps).
+      const insert = c % 3 === 0
         ? { table: 'filter' as const, chain: 'FORWARD', rule: `-d ${cidr} -j DROP`, label: 'test-insert', position: 1 }
-        : { table: 'nat' as const, chain: 'POSTROUTING', rule: `-s ${natPrefix} -o eth0 -j RETURN`, label: 'test-insert', position: 1 };
+        : c % 3 === 1
+          ? { table: 'nat' as const, chain: 'POSTROUTING', rule: `-s ${natPrefix} -o eth0 -j RETURN`, label: 'test-insert', position: 1 }
+          : { table: 'nat' as const, chain: 'KUBE-SERVICES', rule: `-s ${natPrefix} -j RETURN`, label: 'test-insert', position: 1 };
       return { kind: 'iptables', nodes, insert };
     }
   }
