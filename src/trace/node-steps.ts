@@ -272,7 +272,7 @@ const RULE_ENDS = {
  * ip rules (policy routing) with the packet's mark at that point.
  */
 function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, mark: number, hops: Hop[]): { dev: string } | { local: true } | { end: import('./state.js').TripEnd } {
-  const decision = lookupPolicyRoute(node.ipRules, node.routes, { ...p, mark, iif });
+  const decision = lookupPolicyRoute(node.ipRules, node.routes, { src: p.src, dst: p.dst, proto: p.proto, sport: p.sport, dport: p.dport, mark, iif });
   if (decision.kind === 'unknown') {
     const rule = ruleRef(node, decision.rule);
     hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: 'unknown', rule, notes: [decision.reason] }));
