@@ -9,11 +9,11 @@
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { reversed, type Packet } from '../net/packet.js';
-import { awsRule, textRule } from '../model/source.js';
+import { awsRule, textRule, type RuleRef } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import { walkHookWithNft } from '../linux/nftables/hook.js';
 import { nftEnd, nftHopParts, type NftAware } from './nft-hop.js';
-import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
+import type { Chain, HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
@@ -22,7 +22,7 @@ import type { EniRecord, NodeRecord, PodRecord } from './world.js';
 import type { NodeIface } from './node-ifaces.js';
 import type { Session, StepResult } from './state.js';
 import { hop, iptablesRule } from './hop.js';
-import type { Hop, NetfilterTableStep } from './types.js';
+import type { Hop, NearMissRecord, NetfilterTableStep } from './types.js';
 
 /** A pod sends: its netns routes everything via the bridge to the node. */
 export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
@@ -118,7 +118,11 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
     ...(t.rule ? { rule: iptablesRule(t.rule) } : {}),
     ...(t.nat ? { nat: `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}` } : {}),
   }));
-  const deciding = [...o.tables].reverse().find((t) => t.nat || t.verdict !== 'ACCEPT' || t.rule);
+  let deciding: NftAware['tables'][number] | undefined;
+  for (let i = o.tables.length - 1; i >= 0 && !deciding; i--) {
+    const t = o.tables[i]!;
+    if (t.nat || t.verdict !== 'ACCEPT' || t.rule) deciding = t;
+  }
   const nat = o.tables.find((t) => t.nat);
   const notes: string[] = [];
   for (const t of o.tables) {
@@ -139,7 +143,7 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
     at: node.node.name,
     hook: o.hook,
     tables: nft ? nft.tables : tables,
-    nearMisses: o.tables.flatMap((t) => t.nearMisses.map((m) => ({ rule: iptablesRule(m.rule), failed: m.failed }))),
+    nearMisses: nearMissRecords(o),
     decision,
     ...(rule ? { rule } : {}),
     notes,
@@ -147,12 +151,26 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
   });
 }
 
+/** The near misses of every table, in order. */
+function nearMissRecords(o: NftAware): NearMissRecord[] {
+  const out: NearMissRecord[] = [];
+  for (const t of o.tables) for (const m of t.nearMisses) out.push({ rule: iptablesRule(m.rule), failed: m.failed });
+  return out;
+}
+
+/** The RuleRef of a chain's policy, made once per chain, table and policy (most hooks end in a policy). */
+const policyRefs = new WeakMap<Chain, { table: string; policy: Chain['policy']; ref: RuleRef }>();
+
 function policyRule(node: NodeRecord, o: HookOutcome) {
   const last = o.tables[o.tables.length - 1];
   if (!last) return undefined;
   const chain = node.ruleset.tables.get(last.table)?.chains.get(last.chain);
-  const text = `:${last.chain} ${chain?.policy ?? 'ACCEPT'} (policy of ${last.table} ${last.chain})`;
-  return chain ? textRule(chain.loc, text) : textRule({ file: node.ruleset.file, line: 1 }, text);
+  if (!chain) return textRule({ file: node.ruleset.file, line: 1 }, `:${last.chain} ACCEPT (policy of ${last.table} ${last.chain})`);
+  const seen = policyRefs.get(chain);
+  if (seen && seen.table === last.table && seen.policy === chain.policy) return seen.ref;
+  const ref = textRule(chain.loc, `:${last.chain} ${chain.policy ?? 'ACCEPT'} (policy of ${last.table} ${last.chain})`);
+  policyRefs.set(chain, { table: last.table, policy: chain.policy, ref });
+  return ref;
 }
 
 function describeNat(before: Packet, after: Packet): string {
