@@ -111,13 +111,7 @@ function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outI
 
 function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterContext): Hop {
   const nft = nftHopParts(o);
-  const tables: NetfilterTableStep[] = o.tables.map((t) => ({
-    table: t.table,
-    chain: t.chain,
-    verdict: t.verdict,
-    ...(t.rule ? { rule: iptablesRule(t.rule) } : {}),
-    ...(t.nat ? { nat: `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}` } : {}),
-  }));
+  const tables = nft ? nft.tables : o.tables.map(tableStep);
   let deciding: NftAware['tables'][number] | undefined;
   for (let i = o.tables.length - 1; i >= 0 && !deciding; i--) {
     const t = o.tables[i]!;
@@ -139,16 +133,19 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
   const rule = nft ? nft.rule : unknown ? iptablesRule(unknown.rule) : nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
   if (nft) notes.push(...nft.notes);
   else if (o.tables.length === 0) notes.push(c.ctState === 'NEW' ? `no table has rules for ${o.hook}` : `no table has rules for ${o.hook} (the nat table is skipped: conntrack state ${c.ctState})`);
-  return hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, {
-    at: node.node.name,
-    hook: o.hook,
-    tables: nft ? nft.tables : tables,
-    nearMisses: nearMissRecords(o),
-    decision,
-    ...(rule ? { rule } : {}),
-    notes,
-    ...(o.probability < 1 ? { probability: o.probability } : {}),
-  });
+  const h = hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, { at: node.node.name, hook: o.hook, tables, nearMisses: nearMissRecords(o), decision, notes });
+  // Set after, in the order the JSON has always had them (rule, then probability), instead of spread into the fields.
+  if (rule) h.rule = rule;
+  if (o.probability < 1) h.probability = o.probability;
+  return h;
+}
+
+/** A table's part in the hop. */
+function tableStep(t: NftAware['tables'][number]): NetfilterTableStep {
+  const step: NetfilterTableStep = { table: t.table, chain: t.chain, verdict: t.verdict };
+  if (t.rule) step.rule = iptablesRule(t.rule);
+  if (t.nat) step.nat = `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}`;
+  return step;
 }
 
 /** The near misses of every table, in order. */
