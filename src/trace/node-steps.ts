@@ -13,7 +13,7 @@ import { awsRule, textRule, type RuleRef } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import { walkHookWithNft } from '../linux/nftables/hook.js';
 import { nftEnd, nftHopParts, type NftAware } from './nft-hop.js';
-import type { Chain, HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
+import type { Chain, HookName, HookOutcome, NetfilterContext, Rule } from '../linux/iptables/types.js';
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
@@ -89,24 +89,43 @@ function newPass(entry: ConntrackEntry | undefined, first: Packet): NodePass {
   return { state: 'ESTABLISHED', conn: { original: entry.original, reply: entry.reply }, mark: 0, connmark: entry.connmark, ctStatus: { dnat, snat } };
 }
 
+/** What a netfilter walk asks of the node itself: the same for every hook, so made once per node. */
+type NodeQueries = Pick<NetfilterContext, 'isLocal' | 'localDevice' | 'ifaceAddress' | 'fallbackSource'>;
+const nodeQueries = new WeakMap<NodeRecord, NodeQueries>();
+
+function queriesOf(node: NodeRecord): NodeQueries {
+  let q = nodeQueries.get(node);
+  if (!q) {
+    nodeQueries.set(node, (q = {
+      isLocal: (ip) => isNodeLocal(node, ip),
+      localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
+      ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+      fallbackSource: (name) => (node.ipAddr ? selectSourceWithoutAddress(node.ipAddr, name) : undefined),
+    }));
+  }
+  return q;
+}
+
 function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outIface?: string): NetfilterContext {
   // A first packet's expected reply is the reverse of it with the NAT done so far (the walk updates it on NAT).
   const conn = pass.conn.reply
     ? { original: pass.conn.original, reply: pass.conn.reply, dir: 'REPLY' as const }
     : { original: pass.conn.original, reply: reversed(p), dir: 'ORIGINAL' as const };
-  return {
+  const q = queriesOf(node);
+  const c: NetfilterContext = {
     conn,
     inIface,
     outIface,
     ctState: pass.state,
-    ctStatus: { ...pass.ctStatus },
+    ctStatus: { dnat: pass.ctStatus.dnat, snat: pass.ctStatus.snat },
     connmark: pass.connmark,
-    isLocal: (ip) => isNodeLocal(node, ip),
-    localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
-    ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
-    fallbackSource: (name) => (node.ipAddr ? selectSourceWithoutAddress(node.ipAddr, name) : undefined),
-    ...(node.ipsets ? { ipsets: node.ipsets } : {}),
+    isLocal: q.isLocal,
+    localDevice: q.localDevice,
+    ifaceAddress: q.ifaceAddress,
+    fallbackSource: q.fallbackSource,
   };
+  if (node.ipsets) c.ipsets = node.ipsets;
+  return c;
 }
 
 function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterContext): Hop {
@@ -121,7 +140,7 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
   const notes: string[] = [];
   for (const t of o.tables) {
     if (t.nat) notes.push(`${t.table} ${t.chain}: ${t.nat.kind} ${describeNat(input, t.packet)}`);
-    for (const m of t.matched) if (m.target && m.target.name !== t.nat?.kind && !m.target.goto) notes.push(`${t.table} ${t.chain}: matched ${m.loc.file}:${m.loc.line} (-j ${m.target.name})`);
+    for (const m of t.matched) if (m.target && m.target.name !== t.nat?.kind && !m.target.goto) notes.push(matchedNote(t.table, t.chain, m));
     if (t.unknown) notes.push(`not understood: ${t.unknown.construct} in ${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line}`);
     if (!t.rule && t.verdict === 'ACCEPT' && !t.nat) notes.push(`${t.table} ${t.chain}: no rule decided; policy ACCEPT`);
   }
@@ -146,6 +165,17 @@ function tableStep(t: NftAware['tables'][number]): NetfilterTableStep {
   if (t.rule) step.rule = iptablesRule(t.rule);
   if (t.nat) step.nat = `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}`;
   return step;
+}
+
+/** The note of a rule that matched, by rule: the same few kube-proxy rules match for thousands of pairs. */
+const matchedNotes = new WeakMap<Rule, { table: string; chain: string; note: string }>();
+
+function matchedNote(table: string, chain: string, m: Rule): string {
+  const seen = matchedNotes.get(m);
+  if (seen && seen.table === table && seen.chain === chain) return seen.note;
+  const note = `${table} ${chain}: matched ${m.loc.file}:${m.loc.line} (-j ${m.target!.name})`;
+  matchedNotes.set(m, { table, chain, note });
+  return note;
 }
 
 /** The near misses of every table, in order. */
