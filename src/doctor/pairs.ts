@@ -32,12 +32,32 @@ function nameserversOf(w: World, s: SourceClass): Ipv4[] {
   return [];
 }
 
+/** What deciding a source's pairs reads of it, found once for all its destinations (each part when first needed). */
+class SourceFacts {
+  #subnet: SubnetRecord | undefined | null = null;
+  #nameservers: Ipv4[] | undefined;
+  constructor(readonly w: World, readonly s: SourceClass) {}
+  get subnet(): SubnetRecord | undefined {
+    if (this.#subnet === null) this.#subnet = sourceSubnet(this.w, this.s);
+    return this.#subnet;
+  }
+  get nameservers(): Ipv4[] {
+    return (this.#nameservers ??= nameserversOf(this.w, this.s));
+  }
+}
+
 /** True when the pair should be traced (see the module comment). */
 export function shouldTrace(w: World, s: SourceClass, d: DestClass): boolean {
+  return traceable(new SourceFacts(w, s), d, () => parseIpv4(d.ip));
+}
+
+/** shouldTrace, with the source's facts found once and the destination's address parsed once (`dstIp`, called when needed). */
+function traceable(f: SourceFacts, d: DestClass, dstIp: () => Ipv4): boolean {
+  const s = f.s;
   const onNodes = s.kind === 'pods' || s.kind === 'hosts';
   switch (d.kind) {
     case 'dns':
-      return nameserversOf(w, s).includes(parseIpv4(d.ip));
+      return f.nameservers.includes(dstIp());
     case 'service':
       return onNodes;
     case 'pods':
@@ -46,9 +66,9 @@ export function shouldTrace(w: World, s: SourceClass, d: DestClass): boolean {
     default:
       break;
   }
-  const subnet = sourceSubnet(w, s);
+  const subnet = f.subnet;
   if (!subnet) return false;
-  const route = lookupRoute(subnet.routeTable, parseIpv4(d.ip));
+  const route = lookupRoute(subnet.routeTable, dstIp());
   if (!route) return false;
   // A subnet's probe host has no public address: whether real hosts there have one is not known.
   if (s.kind === 'subnet' && d.kind === 'internet' && route.target.kind === 'igw') return false;
@@ -195,10 +215,14 @@ export function tracePairs(
   made?: (pair: string, traces: Trace[]) => void,
 ): PairResult[] {
   const out: PairResult[] = [];
+  // Each destination's address is parsed once for all sources (when first needed).
+  const dstIps = new Array<Ipv4 | undefined>(dests.length);
   for (const [i, s] of sources.entries()) {
     sourceDone?.(i);
-    for (const d of dests) {
-      if (!shouldTrace(w, s, d)) continue;
+    const facts = new SourceFacts(w, s);
+    for (let j = 0; j < dests.length; j++) {
+      const d = dests[j]!;
+      if (!traceable(facts, d, () => (dstIps[j] ??= parseIpv4(d.ip)))) continue;
       const pair = known?.(s, d) ?? tracePair(w, s, d, edges, made && ((t) => made(`${s.key} -> ${d.key}`, t)));
       if (!pair) continue;
       traced?.(pair, s, d);

@@ -15,6 +15,7 @@ import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { checkPeering } from '../aws/vpc-peering.js';
 import { igwEgress } from '../aws/internet-gateway.js';
 import type { EniRecord, SubnetRecord, VpcRecord, World } from './world.js';
+import type { SecurityGroup } from '../model/aws.js';
 import type { Session, StepResult } from './state.js';
 import { hop } from './hop.js';
 import { noteSender, referenceMembers } from './sg-reference.js';
@@ -48,9 +49,18 @@ function sourceDestCheck(eni: EniRecord, direction: 'egress' | 'ingress', p: Pac
   return undefined;
 }
 
+const groupIds = new WeakMap<readonly SecurityGroup[], string[]>();
+
+/** The ids of an interface's groups, listed once per groups list (hops share the list: nobody changes it). */
+function groupIdsOf(eni: EniRecord): string[] {
+  let ids = groupIds.get(eni.groups);
+  if (!ids || ids.length !== eni.groups.length) groupIds.set(eni.groups, (ids = eni.groups.map((g) => g.id)));
+  return ids;
+}
+
 /** Security group evaluation at an ENI; returns an end when denied. Replies of admitted flows pass. */
 export function securityGroup(w: World, session: Session, eni: EniRecord, direction: 'egress' | 'ingress', p: Packet, hops: Hop[]): StepResult | undefined {
-  const groups = eni.groups.map((g) => g.id);
+  const groups = groupIdsOf(eni);
   if (isResolverDns(eni.subnet.vpc.resolver, direction, p)) {
     // Still a connection this interface opened: its answer is a reply, not a new flow (RDS and instances tell them apart).
     if (direction === 'egress') session.admitted(eni.id, p);

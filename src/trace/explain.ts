@@ -21,54 +21,47 @@ export interface ExplainInput {
 
 /** Builds the Trace record. */
 export function explain(x: ExplainInput): Trace {
-  const base = {
-    schemaVersion: 1 as const,
-    flow: x.flow,
-    forward: x.forward.hops,
-    ...(x.forked ? { probability: round(x.probability) } : {}),
-  };
   const who = `${x.flow.src} (${x.flow.srcIp}) -> ${x.flow.dst} (${x.flow.dstIp}${x.flow.dport ? `:${x.flow.dport}` : ''}/${x.flow.proto})`;
   const fwd = x.forward.end;
   if (fwd.kind !== 'delivered') {
     const contributing = [...untranslatedSource(x.forward.hops), ...x.whatIf];
     const why = contributing.length ? `; ${contributing.map((c) => c.why).join('; ')}` : '';
-    return {
-      ...base,
-      verdict: fwd.kind,
-      reason: `${who}: the request was ${verb(fwd.kind)}: ${fwd.reason}${why}.`,
-      decidingRule: fwd.rule,
-      contributing,
-      clientSees: clientView(fwd.kind, x.forward.hops, x.flow.proto),
-    };
+    return record(x, fwd.kind, undefined, `${who}: the request was ${verb(fwd.kind)}: ${fwd.reason}${why}.`, fwd.rule, contributing, clientView(fwd.kind, x.forward.hops, x.flow.proto));
   }
   const reply = x.reply!;
   const end = x.replyEnd!;
   if (end.kind === 'delivered') {
-    const nats = natSummary([...x.forward.hops]);
-    return {
-      ...base,
-      verdict: 'delivered',
-      reply: reply.hops,
-      reason: `${who}: delivered, and the reply came back${nats ? ` (${nats})` : ''}.`,
-      decidingRule: natRule(x.forward.hops) ?? lastRule(x.forward.hops),
-      contributing: [],
-      clientSees: 'connected',
-    };
+    const nats = natSummary(x.forward.hops);
+    const reason = `${who}: delivered, and the reply came back${nats ? ` (${nats})` : ''}.`;
+    return record(x, 'delivered', reply.hops, reason, natRule(x.forward.hops) ?? lastRule(x.forward.hops), [], 'connected');
   }
   const seen = x.forward.hops.at(-1)?.packetIn.src ?? x.flow.srcIp;
   const decidingRule = sentAway(reply.hops) ?? end.rule;
   const contributing = untranslatedSource(x.forward.hops);
   const why = contributing.length ? ` The source was not translated on the way out: ${contributing.map((c) => c.why).join('; ')}.` : '';
   const verdict = end.kind === 'unknown' ? 'unknown' : 'reply-lost';
-  return {
-    ...base,
-    verdict,
-    reply: reply.hops,
-    reason: `${who}: the request reached ${x.flow.dst} with source ${seen}, but the reply was lost: ${end.reason}.${why}`,
-    decidingRule,
-    contributing,
-    clientSees: verdict === 'unknown' ? 'unknown' : 'timeout',
-  };
+  const reason = `${who}: the request reached ${x.flow.dst} with source ${seen}, but the reply was lost: ${end.reason}.${why}`;
+  return record(x, verdict, reply.hops, reason, decidingRule, contributing, verdict === 'unknown' ? 'unknown' : 'timeout');
+}
+
+/**
+ * The Trace object, keys in the order of its JSON form (schemaVersion, flow,
+ * forward, probability?, verdict, reply?, reason, decidingRule, contributing,
+ * clientSees), set one by one rather than spread from a base object.
+ */
+function record(
+  x: ExplainInput, verdict: Trace['verdict'], reply: Hop[] | undefined, reason: string, decidingRule: RuleRef | undefined,
+  contributing: Contributing[], clientSees: Trace['clientSees'],
+): Trace {
+  const t: Record<string, unknown> = { schemaVersion: 1, flow: x.flow, forward: x.forward.hops };
+  if (x.forked) t['probability'] = round(x.probability);
+  t['verdict'] = verdict;
+  if (reply) t['reply'] = reply;
+  t['reason'] = reason;
+  t['decidingRule'] = decidingRule;
+  t['contributing'] = contributing;
+  t['clientSees'] = clientSees;
+  return t as unknown as Trace;
 }
 
 function verb(kind: TripEnd['kind']): string {
@@ -141,11 +134,13 @@ function changed(h: Hop): boolean {
 
 /** The rule of the last hop that rewrote the packet (a DNAT or SNAT that made delivery possible). */
 function natRule(hops: Hop[]): RuleRef | undefined {
-  return [...hops].reverse().find((h) => h.decision === 'nat' && changed(h))?.rule;
+  for (let i = hops.length - 1; i >= 0; i--) if (hops[i]!.decision === 'nat' && changed(hops[i]!)) return hops[i]!.rule;
+  return undefined;
 }
 
 function lastRule(hops: Hop[]): RuleRef | undefined {
-  return [...hops].reverse().find((h) => h.rule)?.rule;
+  for (let i = hops.length - 1; i >= 0; i--) if (hops[i]!.rule) return hops[i]!.rule;
+  return undefined;
 }
 
 function natSummary(hops: Hop[]): string {

@@ -144,9 +144,23 @@ function throughTgws(w: World, tgw: TransitGateway, first: TgwAttachment | strin
   return { end: { kind: 'dropped', reason: `routing loop between transit gateways: more than ${MAX_TGW_HOPS} gateways crossed` } };
 }
 
-/** The attachment subnet serving zone `az`. */
-function attachmentSubnet(w: World, a: TgwAttachment, az: string | undefined):
-  { kind: 'subnet'; subnet: SubnetRecord; assumed?: string } | { kind: 'none' } | { kind: 'missing-az'; have: string } {
+type AttachmentEntry = { kind: 'subnet'; subnet: SubnetRecord; assumed?: string } | { kind: 'none' } | { kind: 'missing-az'; have: string };
+
+/** Attachment subnets by world, attachment and zone: the answer depends on nothing else, and every pair through a gateway asks. */
+const attachmentEntries = new WeakMap<World, WeakMap<TgwAttachment, Map<string | undefined, AttachmentEntry>>>();
+
+/** The attachment subnet serving zone `az` (found once per world, attachment and zone). */
+function attachmentSubnet(w: World, a: TgwAttachment, az: string | undefined): AttachmentEntry {
+  let byAttachment = attachmentEntries.get(w);
+  if (!byAttachment) attachmentEntries.set(w, (byAttachment = new WeakMap()));
+  let byZone = byAttachment.get(a);
+  if (!byZone) byAttachment.set(a, (byZone = new Map()));
+  let entry = byZone.get(az);
+  if (!entry) byZone.set(az, (entry = findAttachmentSubnet(w, a, az)));
+  return entry;
+}
+
+function findAttachmentSubnet(w: World, a: TgwAttachment, az: string | undefined): AttachmentEntry {
   const records = a.subnets.flatMap((id) => w.subnets.get(id) ?? []);
   if (!records.length) return { kind: 'none' };
   const pick = attachmentSubnetFor(records.map((r) => ({ id: r.subnet.id, availabilityZone: r.subnet.availabilityZone, r })), az);

@@ -1,5 +1,5 @@
 /** Small constructors for hop records and rule references. */
-import { showPacket, type Packet } from '../net/packet.js';
+import { showPacket, type Packet, type PacketView } from '../net/packet.js';
 import { textRule, type RuleRef } from '../model/source.js';
 import type { Rule } from '../linux/iptables/types.js';
 import type { Hop } from './types.js';
@@ -7,9 +7,26 @@ import type { Hop } from './types.js';
 type HopOf<K extends Hop['kind']> = Extract<Hop, { kind: K }>;
 type HopFields<K extends Hop['kind']> = Omit<HopOf<K>, 'kind' | 'packetIn' | 'packetOut' | 'notes'> & { notes?: string[] };
 
+/**
+ * The view of the packet last shown: a walk hands the same Packet object from
+ * hop to hop until a NAT replaces it, so most hops show a packet just shown.
+ * Views are plain data nobody changes, so hops may share one.
+ */
+let lastShown: { packet: Packet; view: PacketView } | undefined;
+
+function viewOf(p: Packet): PacketView {
+  if (lastShown?.packet !== p) lastShown = { packet: p, view: showPacket(p) };
+  return lastShown.view;
+}
+
 /** Builds a hop; `out` is the packet leaving the hop (omit when the trip ends here). */
 export function hop<K extends Hop['kind']>(kind: K, input: Packet, out: Packet | undefined, fields: HopFields<K>): HopOf<K> {
-  const h = { kind, packetIn: showPacket(input), ...(out ? { packetOut: showPacket(out) } : {}), notes: [], ...fields };
+  // Keys in the order of { kind, packetIn, packetOut?, notes, ...fields } (the JSON output's order), without
+  // spreading: copying `fields` key by key is cheaper than two object spreads at every hop.
+  const h: Record<string, unknown> = { kind, packetIn: viewOf(input) };
+  if (out) h['packetOut'] = viewOf(out);
+  h['notes'] = 'notes' in fields ? fields.notes : [];
+  for (const k in fields) if (k !== 'notes') h[k] = fields[k as keyof typeof fields];
   return h as unknown as HopOf<K>;
 }
 

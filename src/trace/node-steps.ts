@@ -9,11 +9,11 @@
  */
 import { formatIpv4, type Ipv4 } from '../net/ipv4.js';
 import { reversed, type Packet } from '../net/packet.js';
-import { awsRule, textRule } from '../model/source.js';
+import { awsRule, textRule, type RuleRef } from '../model/source.js';
 import { walkHook } from '../linux/iptables/walk.js';
 import { walkHookWithNft } from '../linux/nftables/hook.js';
 import { nftEnd, nftHopParts, type NftAware } from './nft-hop.js';
-import type { HookName, HookOutcome, NetfilterContext } from '../linux/iptables/types.js';
+import type { Chain, HookName, HookOutcome, NetfilterContext, Rule } from '../linux/iptables/types.js';
 import { localRouteFor, lookupNodeRoute } from '../linux/route/ip-route.js';
 import { lookupPolicyRoute, type PolicyRule } from '../linux/route/ip-rule.js';
 import { undoSourceNat, type ConntrackEntry } from '../linux/conntrack.js';
@@ -22,7 +22,7 @@ import type { EniRecord, NodeRecord, PodRecord } from './world.js';
 import type { NodeIface } from './node-ifaces.js';
 import type { Session, StepResult } from './state.js';
 import { hop, iptablesRule } from './hop.js';
-import type { Hop, NetfilterTableStep } from './types.js';
+import type { Hop, NearMissRecord, NetfilterTableStep } from './types.js';
 
 /** A pod sends: its netns routes everything via the bridge to the node. */
 export function podSend(pod: PodRecord, p: Packet, hops: Hop[]): StepResult {
@@ -89,41 +89,58 @@ function newPass(entry: ConntrackEntry | undefined, first: Packet): NodePass {
   return { state: 'ESTABLISHED', conn: { original: entry.original, reply: entry.reply }, mark: 0, connmark: entry.connmark, ctStatus: { dnat, snat } };
 }
 
+/** What a netfilter walk asks of the node itself: the same for every hook, so made once per node. */
+type NodeQueries = Pick<NetfilterContext, 'isLocal' | 'localDevice' | 'ifaceAddress' | 'fallbackSource'>;
+const nodeQueries = new WeakMap<NodeRecord, NodeQueries>();
+
+function queriesOf(node: NodeRecord): NodeQueries {
+  let q = nodeQueries.get(node);
+  if (!q) {
+    nodeQueries.set(node, (q = {
+      isLocal: (ip) => isNodeLocal(node, ip),
+      localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
+      ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
+      fallbackSource: (name) => (node.ipAddr ? selectSourceWithoutAddress(node.ipAddr, name) : undefined),
+    }));
+  }
+  return q;
+}
+
 function ctx(node: NodeRecord, pass: NodePass, p: Packet, inIface?: string, outIface?: string): NetfilterContext {
   // A first packet's expected reply is the reverse of it with the NAT done so far (the walk updates it on NAT).
   const conn = pass.conn.reply
     ? { original: pass.conn.original, reply: pass.conn.reply, dir: 'REPLY' as const }
     : { original: pass.conn.original, reply: reversed(p), dir: 'ORIGINAL' as const };
-  return {
+  const q = queriesOf(node);
+  const c: NetfilterContext = {
     conn,
     inIface,
     outIface,
     ctState: pass.state,
-    ctStatus: { ...pass.ctStatus },
+    ctStatus: { dnat: pass.ctStatus.dnat, snat: pass.ctStatus.snat },
     connmark: pass.connmark,
-    isLocal: (ip) => isNodeLocal(node, ip),
-    localDevice: (ip) => localRouteFor(node.routes, ip)?.dev ?? (ip === node.eth0.address ? node.eth0.name : ip === node.bridge?.address ? node.bridge.name : ip >>> 24 === 127 ? 'lo' : undefined),
-    ifaceAddress: (name) => boundIface(node, name)?.address ?? (name === node.eth0.name ? node.eth0.address : name === node.bridge?.name ? node.bridge.address : undefined),
-    fallbackSource: (name) => (node.ipAddr ? selectSourceWithoutAddress(node.ipAddr, name) : undefined),
-    ...(node.ipsets ? { ipsets: node.ipsets } : {}),
+    isLocal: q.isLocal,
+    localDevice: q.localDevice,
+    ifaceAddress: q.ifaceAddress,
+    fallbackSource: q.fallbackSource,
   };
+  if (node.ipsets) c.ipsets = node.ipsets;
+  return c;
 }
 
 function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterContext): Hop {
   const nft = nftHopParts(o);
-  const tables: NetfilterTableStep[] = o.tables.map((t) => ({
-    table: t.table,
-    chain: t.chain,
-    verdict: t.verdict,
-    ...(t.rule ? { rule: iptablesRule(t.rule) } : {}),
-    ...(t.nat ? { nat: `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}` } : {}),
-  }));
-  const deciding = [...o.tables].reverse().find((t) => t.nat || t.verdict !== 'ACCEPT' || t.rule);
+  const tables = nft ? nft.tables : o.tables.map(tableStep);
+  let deciding: NftAware['tables'][number] | undefined;
+  for (let i = o.tables.length - 1; i >= 0 && !deciding; i--) {
+    const t = o.tables[i]!;
+    if (t.nat || t.verdict !== 'ACCEPT' || t.rule) deciding = t;
+  }
   const nat = o.tables.find((t) => t.nat);
   const notes: string[] = [];
   for (const t of o.tables) {
     if (t.nat) notes.push(`${t.table} ${t.chain}: ${t.nat.kind} ${describeNat(input, t.packet)}`);
-    for (const m of t.matched) if (m.target && m.target.name !== t.nat?.kind && !m.target.goto) notes.push(`${t.table} ${t.chain}: matched ${m.loc.file}:${m.loc.line} (-j ${m.target.name})`);
+    for (const m of t.matched) if (m.target && m.target.name !== t.nat?.kind && !m.target.goto) notes.push(matchedNote(t.table, t.chain, m));
     if (t.unknown) notes.push(`not understood: ${t.unknown.construct} in ${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line}`);
     if (!t.rule && t.verdict === 'ACCEPT' && !t.nat) notes.push(`${t.table} ${t.chain}: no rule decided; policy ACCEPT`);
   }
@@ -135,24 +152,52 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
   const rule = nft ? nft.rule : unknown ? iptablesRule(unknown.rule) : nat?.nat ? iptablesRule(nat.nat.rule) : deciding?.rule ? iptablesRule(deciding.rule) : policyRule(node, o);
   if (nft) notes.push(...nft.notes);
   else if (o.tables.length === 0) notes.push(c.ctState === 'NEW' ? `no table has rules for ${o.hook}` : `no table has rules for ${o.hook} (the nat table is skipped: conntrack state ${c.ctState})`);
-  return hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, {
-    at: node.node.name,
-    hook: o.hook,
-    tables: nft ? nft.tables : tables,
-    nearMisses: o.tables.flatMap((t) => t.nearMisses.map((m) => ({ rule: iptablesRule(m.rule), failed: m.failed }))),
-    decision,
-    ...(rule ? { rule } : {}),
-    notes,
-    ...(o.probability < 1 ? { probability: o.probability } : {}),
-  });
+  const h = hop('node-netfilter', input, o.verdict === 'ACCEPT' ? o.packet : undefined, { at: node.node.name, hook: o.hook, tables, nearMisses: nearMissRecords(o), decision, notes });
+  // Set after, in the order the JSON has always had them (rule, then probability), instead of spread into the fields.
+  if (rule) h.rule = rule;
+  if (o.probability < 1) h.probability = o.probability;
+  return h;
 }
+
+/** A table's part in the hop. */
+function tableStep(t: NftAware['tables'][number]): NetfilterTableStep {
+  const step: NetfilterTableStep = { table: t.table, chain: t.chain, verdict: t.verdict };
+  if (t.rule) step.rule = iptablesRule(t.rule);
+  if (t.nat) step.nat = `${t.nat.kind} by ${t.nat.rule.loc.file}:${t.nat.rule.loc.line}`;
+  return step;
+}
+
+/** The note of a rule that matched, by rule: the same few kube-proxy rules match for thousands of pairs. */
+const matchedNotes = new WeakMap<Rule, { table: string; chain: string; note: string }>();
+
+function matchedNote(table: string, chain: string, m: Rule): string {
+  const seen = matchedNotes.get(m);
+  if (seen && seen.table === table && seen.chain === chain) return seen.note;
+  const note = `${table} ${chain}: matched ${m.loc.file}:${m.loc.line} (-j ${m.target!.name})`;
+  matchedNotes.set(m, { table, chain, note });
+  return note;
+}
+
+/** The near misses of every table, in order. */
+function nearMissRecords(o: NftAware): NearMissRecord[] {
+  const out: NearMissRecord[] = [];
+  for (const t of o.tables) for (const m of t.nearMisses) out.push({ rule: iptablesRule(m.rule), failed: m.failed });
+  return out;
+}
+
+/** The RuleRef of a chain's policy, made once per chain, table and policy (most hooks end in a policy). */
+const policyRefs = new WeakMap<Chain, { table: string; policy: Chain['policy']; ref: RuleRef }>();
 
 function policyRule(node: NodeRecord, o: HookOutcome) {
   const last = o.tables[o.tables.length - 1];
   if (!last) return undefined;
   const chain = node.ruleset.tables.get(last.table)?.chains.get(last.chain);
-  const text = `:${last.chain} ${chain?.policy ?? 'ACCEPT'} (policy of ${last.table} ${last.chain})`;
-  return chain ? textRule(chain.loc, text) : textRule({ file: node.ruleset.file, line: 1 }, text);
+  if (!chain) return textRule({ file: node.ruleset.file, line: 1 }, `:${last.chain} ACCEPT (policy of ${last.table} ${last.chain})`);
+  const seen = policyRefs.get(chain);
+  if (seen && seen.table === last.table && seen.policy === chain.policy) return seen.ref;
+  const ref = textRule(chain.loc, `:${last.chain} ${chain.policy ?? 'ACCEPT'} (policy of ${last.table} ${last.chain})`);
+  policyRefs.set(chain, { table: last.table, policy: chain.policy, ref });
+  return ref;
 }
 
 function describeNat(before: Packet, after: Packet): string {
@@ -272,7 +317,7 @@ const RULE_ENDS = {
  * ip rules (policy routing) with the packet's mark at that point.
  */
 function routeHop(session: Session, node: NodeRecord, p: Packet, iif: string, mark: number, hops: Hop[]): { dev: string } | { local: true } | { end: import('./state.js').TripEnd } {
-  const decision = lookupPolicyRoute(node.ipRules, node.routes, { ...p, mark, iif });
+  const decision = lookupPolicyRoute(node.ipRules, node.routes, { src: p.src, dst: p.dst, proto: p.proto, sport: p.sport, dport: p.dport, mark, iif });
   if (decision.kind === 'unknown') {
     const rule = ruleRef(node, decision.rule);
     hops.push(hop('node-route', p, undefined, { at: node.node.name, decision: 'unknown', rule, notes: [decision.reason] }));

@@ -30,14 +30,9 @@ import type { SgMembers } from '../aws/security-group.js';
 import type { Session } from './state.js';
 import type { EniRecord, World } from './world.js';
 
-const senders = new WeakMap<Session, Map<string, EniRecord>>();
-const tuple = (p: Packet) => `${p.proto} ${p.src}:${p.sport} ${p.dst}:${p.dport}`;
-
 /** Records that `eni` put `p` on the wire (the last interface a packet left by wins). */
 export function noteSender(session: Session, eni: EniRecord, p: Packet): void {
-  let byTuple = senders.get(session);
-  if (!byTuple) senders.set(session, (byTuple = new Map()));
-  byTuple.set(tuple(p), eni);
+  session.sentBy(eni, p);
 }
 
 /** Group references for one evaluation, plus notes on references that did not match or matched under an assumption. */
@@ -61,7 +56,7 @@ export function referenceMembers(w: World, session: Session, eni: EniRecord, dir
     });
     return { membersOf, notes };
   }
-  let sender = senders.get(session)?.get(tuple(p));
+  let sender = session.senderOf(p);
   let assumed = false;
   if (!sender) {
     sender = w.enis.get(p.src);

@@ -4,7 +4,7 @@
  * makes replies behave statefully.
  */
 import type { Packet } from '../net/packet.js';
-import { reversed, samePacket } from '../net/packet.js';
+import { samePacket } from '../net/packet.js';
 import { Conntrack } from '../linux/conntrack.js';
 import type { RuleRef } from '../model/source.js';
 import type { NatTranslation } from '../aws/nat-gateway.js';
@@ -56,6 +56,11 @@ export type TripEnd =
       resume?: { loc: Location; packet: Packet; assumption: string };
     };
 
+/** True when `reply` has the header of `request` with addresses and ports swapped. */
+function isReplyOf(reply: Packet, request: Packet): boolean {
+  return reply.src === request.dst && reply.dst === request.src && reply.proto === request.proto && reply.sport === request.dport && reply.dport === request.sport;
+}
+
 /** The outcome of one step of the walk. */
 export type StepResult =
   | { next: Location; packet: Packet }
@@ -71,6 +76,8 @@ export class Session {
   private readonly conntracks = new Map<string, Conntrack>();
   private readonly sgFlows = new Map<string, Packet[]>();
   private readonly natFlows = new Map<string, NatTranslation[]>();
+  /** Packets sent by interfaces in this run, by header (a run sends few: a list beats keying by header text). */
+  private readonly senders: { packet: Packet; eni: EniRecord }[] = [];
   /** Options seen at each fork point, in order. */
   readonly forks: number[][] = [];
   /** Product of the probabilities of the branches taken. */
@@ -106,7 +113,24 @@ export class Session {
 
   /** True when `p` is the reply of a flow admitted at this ENI (SGs are stateful). */
   isTrackedReply(eniId: string, p: Packet): boolean {
-    return (this.sgFlows.get(eniId) ?? []).some((q) => samePacket(reversed(q), p));
+    const flows = this.sgFlows.get(eniId);
+    return flows !== undefined && flows.some((q) => isReplyOf(p, q));
+  }
+
+  /** Records that `eni` put `p` on the wire (the last interface a packet left by wins). */
+  sentBy(eni: EniRecord, p: Packet): void {
+    for (const s of this.senders) {
+      if (samePacket(s.packet, p)) {
+        s.eni = eni;
+        return;
+      }
+    }
+    this.senders.push({ packet: p, eni });
+  }
+
+  /** The interface that last put a packet with `p`'s header on the wire in this run. */
+  senderOf(p: Packet): EniRecord | undefined {
+    return this.senders.find((s) => samePacket(s.packet, p))?.eni;
   }
 
   /** Remembers a translation a NAT gateway made, so its reply can be translated back. */

@@ -344,13 +344,25 @@ function compileNode(
     node: n, eni, ...(routes ? linkOf() : { routes: [], eth0, interfaces: [], ifaceConflicts: [] }), ...(ipAddr ? { ipAddr } : {}),
     bridge, ruleset: eager!, ipRules, ...(ipsets ? { ipsets } : {}), ...(nft ? { nft } : {}), derived, pods: new Map(),
   };
+  // A lazy field is read through a getter once: the first read makes it (and its siblings) plain data (a trace reads them at every hop).
   if (!routes) {
-    let link: ReturnType<typeof linkOf> | undefined;
-    for (const k of ['routes', 'eth0', 'interfaces', 'ifaceConflicts'] as const) Object.defineProperty(rec, k, { enumerable: true, configurable: true, get: () => (link ??= linkOf())[k] });
+    const keys = ['routes', 'eth0', 'interfaces', 'ifaceConflicts'] as const;
+    const settle = () => {
+      const link = linkOf();
+      for (const k of keys) Object.defineProperty(rec, k, { value: link[k], enumerable: true, configurable: true, writable: true });
+      return link;
+    };
+    for (const k of keys) Object.defineProperty(rec, k, { enumerable: true, configurable: true, get: () => settle()[k] });
   }
   if (!eager) {
-    let memo: Ruleset | undefined;
-    Object.defineProperty(rec, 'ruleset', { enumerable: true, configurable: true, get: () => (memo ??= rulesetOf()) });
+    Object.defineProperty(rec, 'ruleset', {
+      enumerable: true, configurable: true,
+      get: () => {
+        const value = rulesetOf();
+        Object.defineProperty(rec, 'ruleset', { value, enumerable: true, configurable: true, writable: true });
+        return value;
+      },
+    });
   }
   return rec;
 }

@@ -22,7 +22,8 @@
  * chain's rule array changes length or identity, so a Ruleset stays plain data.
  * What a rule's matches and target compile to is also cached by their objects:
  * Rules read through a ParseCache share them across dumps, and so share the
- * compiled matches too (each Rule still gets its own CompiledRule).
+ * compiled matches and target too (each Rule still gets its own CompiledRule,
+ * made when its chain is compiled).
  */
 import type { Chain, Match, Rule, Target } from './types.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
@@ -100,10 +101,10 @@ export interface CompiledChain {
 export const INDEX_MIN = 64;
 
 const cache = new WeakMap<Chain, CompiledChain>();
-const ruleCache = new WeakMap<Rule, CompiledRule>();
 /** The compiled matches and inline checks of a matches array (shared by the Rules of one line across dumps). */
 const planCache = new WeakMap<readonly Match[], MatchPlan>();
-const effectCache = new WeakMap<Target, (env: EvalEnv) => TargetEffect>();
+/** What a target compiles to (shared, as matches are, by the Rules of one line across dumps). */
+const targetCache = new WeakMap<Target, TargetPlan>();
 
 /** What a rule's matches compile to: the CompiledRule fields that depend on nothing else. */
 type MatchPlan = Omit<CompiledRule, 'rule' | 'builtinTarget' | 'effect' | 'resolvedIn' | 'jump' | 'decides'>;
@@ -131,19 +132,28 @@ function planOf(matches: readonly Match[]): MatchPlan {
   return plan;
 }
 
-function effectOf(t: Target): (env: EvalEnv) => TargetEffect {
-  let e = effectCache.get(t);
-  if (!e) effectCache.set(t, (e = targetEffect(t)));
-  return e;
+/** What a rule's target compiles to: whether it is one of iptables' own, and its effect. */
+interface TargetPlan {
+  builtin: boolean;
+  effect: (env: EvalEnv) => TargetEffect;
 }
 
+function targetPlanOf(t: Target): TargetPlan {
+  let plan = targetCache.get(t);
+  if (!plan) targetCache.set(t, (plan = { builtin: isBuiltinTarget(t.name), effect: targetEffect(t) }));
+  return plan;
+}
+
+/**
+ * A rule ready for the walk: made once per chain compile (compiledChain caches
+ * the chain's), from the plans its matches and target share with the same
+ * line in other dumps.
+ */
 function compileRule(rule: Rule): CompiledRule {
-  let c = ruleCache.get(rule);
-  if (c) return c;
-  const t = rule.target;
+  const t = rule.target ? targetPlanOf(rule.target) : undefined;
   const p = planOf(rule.matches);
   // One literal with every field, so all CompiledRules share one shape (the walk reads them in its hot loop).
-  c = {
+  return {
     rule, all: p.all, matches: p.matches, at: p.at,
     srcAt: p.srcAt, srcAddr: p.srcAddr, srcMask: p.srcMask, srcNeg: p.srcNeg,
     dstAt: p.dstAt, dstAddr: p.dstAddr, dstMask: p.dstMask, dstNeg: p.dstNeg,
@@ -151,12 +161,10 @@ function compileRule(rule: Rule): CompiledRule {
     l4At: p.l4At, l4Proto: p.l4Proto,
     sportAt: p.sportAt, sportProto: p.sportProto, sportLo: p.sportLo, sportHi: p.sportHi, sportNeg: p.sportNeg,
     dportAt: p.dportAt, dportProto: p.dportProto, dportLo: p.dportLo, dportHi: p.dportHi, dportNeg: p.dportNeg,
-    builtinTarget: t !== undefined && isBuiltinTarget(t.name),
-    effect: t ? effectOf(t) : undefined,
+    builtinTarget: t !== undefined && t.builtin,
+    effect: t?.effect,
     resolvedIn: undefined, jump: undefined, decides: false,
   };
-  ruleCache.set(rule, c);
-  return c;
 }
 
 /** Match kinds whose port options the walk compares in place (`-m tcp`, `-m udp`, `-m sctp`). */

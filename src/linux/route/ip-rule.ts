@@ -278,13 +278,41 @@ function selects(r: PolicyRule, q: RouteQuery): boolean | undefined {
   return r.unmodelled.length ? undefined : true;
 }
 
+/** A list read once per list (a node's rules and routes are looked up for every packet through it). */
+interface Derived<T> {
+  /** The list's length when derived: a list that grew since is derived again. */
+  length: number;
+  value: T;
+}
+
+const orderedCache = new WeakMap<readonly PolicyRule[], Derived<readonly PolicyRule[]>>();
+const tablesCache = new WeakMap<readonly RouteEntry[], Derived<ReadonlySet<string>>>();
+
+/** The rules in ascending priority, file order on ties (a stable sort), once per list. */
+function orderedRules(rules: readonly PolicyRule[]): readonly PolicyRule[] {
+  const seen = orderedCache.get(rules);
+  if (seen && seen.length === rules.length) return seen.value;
+  const value = [...rules].sort((a, b) => a.priority - b.priority);
+  orderedCache.set(rules, { length: rules.length, value });
+  return value;
+}
+
+/** The tables the routes name, once per list. */
+function tablesOf(routes: readonly RouteEntry[]): ReadonlySet<string> {
+  const seen = tablesCache.get(routes);
+  if (seen && seen.length === routes.length) return seen.value;
+  const value = new Set(routes.map((r) => r.table));
+  tablesCache.set(routes, { length: routes.length, value });
+  return value;
+}
+
 /**
  * The route the kernel chooses for `q` through `rules` (ascending priority)
  * and the node's routes of every table. See the file comment for the rules.
  */
 export function lookupPolicyRoute(rules: readonly PolicyRule[], routes: readonly RouteEntry[], q: RouteQuery): PolicyRoute {
-  const ordered = [...rules].sort((a, b) => a.priority - b.priority);
-  const tables = new Set(routes.map((r) => r.table));
+  const ordered = orderedRules(rules);
+  const tables = tablesOf(routes);
   // `ip route show table all` always lists the local table (the kernel keeps 127.0.0.1 there):
   // with it the input holds every table, and a table it lacks is empty.
   const allTables = tables.has('local');

@@ -134,6 +134,24 @@ describe('lookupPolicyRoute', () => {
   });
 });
 
+describe('lookupPolicyRoute on lists that change', () => {
+  it('reads a rule list or route list again when it grew after a lookup (the per-list order and tables are not kept stale)', () => {
+    const rs = rules('32766:\tfrom all lookup main');
+    const rt = routes('default via 10.0.0.1 dev eth0');
+    expect(show(lookupPolicyRoute(rs, rt, q('8.8.8.8')))).toBe('unicast dev eth0 via 10.0.0.1 (rule 32766, table main)');
+    rs.push(...rules('5:\tfrom all lookup 7'));
+    expect(show(lookupPolicyRoute(rs, rt, q('8.8.8.8')))).toBe('unknown: ip rule 5 looks up table 7, whose routes are not in the input (give `ip route show table all`)');
+    rt.push(...routes('blackhole default table 7'));
+    expect(show(lookupPolicyRoute(rs, rt, q('8.8.8.8')))).toBe('blackhole dev - (rule 5, table 7)');
+  });
+
+  it('leaves the caller\'s rule list in its own order', () => {
+    const rs = rules('32766:\tfrom all lookup main\n5:\tfrom all blackhole');
+    expect(show(lookupPolicyRoute(rs, routes('default via 10.0.0.1 dev eth0'), q('8.8.8.8')))).toBe('blackhole (rule 5)');
+    expect(rs.map((r) => r.priority)).toEqual([32766, 5]);
+  });
+});
+
 describe('parseIpRule on mangled input', () => {
   it('never throws, whatever the text; every diagnostic names a line of it (fast-check)', () => {
     const real = corpus('eks-vpc-cni-trunk-node.ip-rule.txt');
