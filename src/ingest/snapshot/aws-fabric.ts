@@ -16,6 +16,7 @@ import type { VendorRecords } from './collect-docs.js';
 import type { SnapshotNotes } from './notes.js';
 import { convertTgws } from './aws-tgw.js';
 import { ipv4Cidr } from './ipv4-cidr.js';
+import { eniOwners, type EniOwners } from './eni-owners.js';
 
 type In<K extends keyof EstateInput> = NonNullable<EstateInput[K]>;
 export interface Fabric {
@@ -99,13 +100,14 @@ export function convertFabric(r: VendorRecords, notes: SnapshotNotes): Fabric {
     i: new Set(r.instances.filter((i) => i.SubnetId && i.PrivateIpAddress).map((i) => i.InstanceId)), igw: new Set(internetGateways.map((g) => g.id)),
   };
   const routeTables: In<'routeTables'> = [];
+  const owners = eniOwners(r);
   for (const t of r.routeTables) {
     if (!vpcIds.has(t.VpcId)) { notes.warn(`${t.RouteTableId} is in ${t.VpcId}, which is unknown; route table ignored`, t.file); continue; }
     const routes: In<'routeTables'>[number]['routes'] = [];
     const unresolved: { prefixList: string; target: string }[] = [];
     t.Routes.forEach((route, i) => {
       const where = `${t.RouteTableId} route ${i}`;
-      const target = routeTarget(route, t.VpcId, where, r, known, internetGateways, notes, t.file);
+      const target = routeTarget(route, t.VpcId, where, owners, known, internetGateways, notes, t.file);
       if (!target) return;
       // Origin (describe-route-tables): CreateRouteTable (local), CreateRoute (static), EnableVgwRoutePropagation (propagated).
       const origin = route.Origin === 'EnableVgwRoutePropagation' ? { origin: 'propagated' as const } : {};
@@ -182,7 +184,7 @@ function peeringStatus(code: string, id: string, notes: SnapshotNotes, file: str
 
 /** The model target of a route, or undefined when the route is set aside. */
 function routeTarget(
-  route: AwsRoute, vpc: string, where: string, r: VendorRecords, known: Record<'pcx' | 'nat' | 'tgw' | 'i' | 'igw', Set<string>>,
+  route: AwsRoute, vpc: string, where: string, owners: EniOwners, known: Record<'pcx' | 'nat' | 'tgw' | 'i' | 'igw', Set<string>>,
   igws: In<'internetGateways'>, notes: SnapshotNotes, file: string,
 ): string | undefined {
   const original = route.GatewayId ?? route.NatGatewayId ?? route.VpcPeeringConnectionId ?? route.TransitGatewayId ?? route.InstanceId ?? route.NetworkInterfaceId;
@@ -211,12 +213,10 @@ function routeTarget(
   if (route.InstanceId) return known.i.has(route.InstanceId) ? route.InstanceId : unresolved(route.InstanceId, 'instance');
   if (route.NetworkInterfaceId) {
     const id = route.NetworkInterfaceId;
-    const owner = r.instances.find((i) => i.NetworkInterfaces.some((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) === 0))?.InstanceId
-      ?? r.interfaces.find((e) => e.NetworkInterfaceId === id && e.Attachment?.DeviceIndex === 0)?.Attachment?.InstanceId;
+    const owner = owners.primary(id);
     if (owner && known.i.has(owner)) return owner;
     // A secondary interface (device index 1 and up) of an instance in the snapshot: the route names that ENI.
-    const secondaryOf = r.instances.find((i) => i.NetworkInterfaces.some((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) > 0))?.InstanceId
-      ?? r.interfaces.find((e) => e.NetworkInterfaceId === id && (e.Attachment?.DeviceIndex ?? 0) > 0)?.Attachment?.InstanceId;
+    const secondaryOf = owners.secondary(id);
     if (secondaryOf && known.i.has(secondaryOf)) return id;
     notes.warn(`${where}: network interface ${id} is not an interface of an instance in the snapshot; traces that take this route say unknown`, file);
     return id;

@@ -48,8 +48,9 @@ export function convertK8s(
   const nodes: In<'nodes'> = [];
   // Indexed once: a snapshot may hold thousands of nodes, each looked up by id or address.
   const instances = { byId: new Map(aws.instances.map((i) => [i.id, i])), byIp: new Map(aws.instances.map((i) => [i.privateIp, i])) };
+  const vpcCidrsOf = vpcCidrsBySubnet(aws);
   for (const n of r.nodes) {
-    const node = convertNode(n, aws, instances, nodeFiles.get(n.metadata.name), profile, notes);
+    const node = convertNode(n, vpcCidrsOf, instances, nodeFiles.get(n.metadata.name), profile, notes);
     if (node) nodes.push(node);
   }
   const converted = new Set(nodes.map((n) => n.name));
@@ -145,7 +146,7 @@ function withKubeProxyRules(n: In<'nodes'>[number], objects: { services: In<'ser
 }
 
 function convertNode(
-  n: From<K8sNode>, aws: { instances: In<'instances'>; subnets: In<'subnets'>; vpcs: In<'vpcs'> },
+  n: From<K8sNode>, vpcCidrsOf: VpcCidrsOf,
   instances: { byId: Map<string, In<'instances'>[number]>; byIp: Map<string, In<'instances'>[number]> }, files: NodeFiles | undefined,
   profile: ClusterProfile | undefined, notes: SnapshotNotes,
 ): In<'nodes'>[number] | undefined {
@@ -175,7 +176,7 @@ function convertNode(
   if (texts.has('nft-ruleset.json') && texts.has('nft-ruleset.txt')) notes.ignore(`${files!.dir}/nft-ruleset.txt`, 'nft-ruleset.json is read instead (the same ruleset in JSON)');
   let iptables = texts.get('iptables-save.txt');
   if (!iptables) {
-    const p = profile && nodeProfile(profile, instance, podCidr, aws);
+    const p = profile && nodeProfile(profile, instance, podCidr, vpcCidrsOf);
     if (p) {
       const d = deriveNatRules(p);
       iptables = { text: d.text, file: `${files?.dir ?? `nodes/${name}`}/iptables-save.txt (derived)`, firstLine: 1, derived: d.derived };
@@ -194,15 +195,35 @@ function convertNode(
 }
 
 /** The profile with this node's settings filled in, or undefined when they are missing. */
-function nodeProfile(p: ClusterProfile, instance: In<'instances'>[number], podCidr: string | undefined, aws: { subnets: In<'subnets'>; vpcs: In<'vpcs'> }): MasqProfile | undefined {
+function nodeProfile(p: ClusterProfile, instance: In<'instances'>[number], podCidr: string | undefined, vpcCidrsOf: VpcCidrsOf): MasqProfile | undefined {
   if (p.kind === 'aws-vpc-cni') {
-    const vpcId = aws.subnets.find((s) => s.id === instance.subnet)?.vpc;
-    const vpcCidrs = aws.vpcs.find((v) => v.id === vpcId)?.cidrBlocks ?? [];
+    const vpcCidrs = vpcCidrsOf(instance.subnet);
     return { kind: 'aws-vpc-cni', vpcCidrs, nodeIp: instance.privateIp, externalSnat: p.externalSnat, excludeSnatCidrs: p.excludeSnatCidrs, ...(p.randomizeSnat ? { randomizeSnat: p.randomizeSnat } : {}) };
   }
   if (p.kind === 'cilium') return podCidr ? { ...p, podCidr } : undefined;
   if (p.kind === 'flannel') return { ...p, ...(podCidr ? { subnet: podCidr } : {}) };
   return p;
+}
+
+/** The CIDR blocks of the VPC a subnet is in; none when the subnet or its VPC is not in the snapshot. */
+type VpcCidrsOf = (subnet: string | undefined) => string[];
+
+/**
+ * VPC CIDR blocks by subnet id, indexed on the first look-up (each VPC CNI node asks once; a scan
+ * of every subnet and VPC per node was nodes x subnets). As the scans in input order did, the first
+ * subnet and the first VPC listed under an id win.
+ */
+function vpcCidrsBySubnet(aws: { subnets: In<'subnets'>; vpcs: In<'vpcs'> }): VpcCidrsOf {
+  let index: { vpcOf: Map<string, string>; blocksOf: Map<string, string[]> } | undefined;
+  return (subnet) => {
+    if (!index) {
+      index = { vpcOf: new Map(), blocksOf: new Map() };
+      for (const s of aws.subnets) if (!index.vpcOf.has(s.id)) index.vpcOf.set(s.id, s.vpc);
+      for (const v of aws.vpcs) if (!index.blocksOf.has(v.id)) index.blocksOf.set(v.id, v.cidrBlocks);
+    }
+    const vpc = subnet === undefined ? undefined : index.vpcOf.get(subnet);
+    return (vpc === undefined ? undefined : index.blocksOf.get(vpc)) ?? [];
+  };
 }
 
 function resolvConfsOf(nodeFiles: Map<string, NodeFiles>): Map<string, TextSource> {
