@@ -204,6 +204,8 @@ export class IncrementalCheck {
   private bridgedNodes = new Map<string, NodeRecord[]>();
   /** The compiled route table of each table some subnet uses (changed in place by updateWorld). */
   private compiledTables = new Map<string, CompiledRouteTable>();
+  /** The dependency sets each pair is filed in (deps and naclDeps), to take it out when it is dropped. */
+  private filedIn = new Map<string, Set<string>[]>();
   /** Pairs by the network ACL hops they have: `acl|direction`, then the rule number that decided (Infinity: `*`). */
   private naclDeps = new Map<string, Map<number, Set<string>>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
@@ -296,6 +298,7 @@ export class IncrementalCheck {
     this.pairMap.clear();
     this.deps.clear();
     this.naclDeps.clear();
+    this.filedIn.clear();
     this.vpcKeys.clear();
     this.keyVpc.clear();
     const vpcKey = (vpc: string, k: string) => {
@@ -325,7 +328,7 @@ export class IncrementalCheck {
     this.pairMap.set(p.key, p);
     const add = (k: string) => {
       const set = this.deps.get(k) ?? new Set<string>();
-      set.add(p.key);
+      this.file(set, p.key);
       this.deps.set(k, set);
     };
     const met = traceDependencies(p.traces);
@@ -371,7 +374,7 @@ export class IncrementalCheck {
     this.naclDeps.set(key, byNumber);
     const n = decidingNumber(h);
     const set = byNumber.get(n) ?? new Set<string>();
-    set.add(pair);
+    this.file(set, pair);
     byNumber.set(n, set);
   }
 
@@ -396,9 +399,20 @@ export class IncrementalCheck {
     }
   }
 
-  /** Forgets a pair (its dependency entries are left: a stale entry only costs a re-trace check). */
+  /** Forgets a pair and takes it out of every dependency set it was filed in (a re-trace files it anew). */
   private drop(key: string): void {
     this.pairMap.delete(key);
+    for (const set of this.filedIn.get(key) ?? []) set.delete(key);
+    this.filedIn.delete(key);
+  }
+
+  /** Adds a pair to a dependency set, remembering the set so that dropping the pair takes it out again. */
+  private file(set: Set<string>, pair: string): void {
+    if (set.has(pair)) return;
+    set.add(pair);
+    const sets = this.filedIn.get(pair);
+    if (sets) sets.push(set);
+    else this.filedIn.set(pair, [set]);
   }
 
   /** Why the classes could change, or undefined when they cannot (see the module comment). */
