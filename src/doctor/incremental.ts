@@ -40,7 +40,9 @@
  * further, by the rule number that decided each hop (naclPairs): first match
  * by number means a hop decided by rule N changes only when a rule numbered N
  * or lower is added and matches its packet, or when rule N is removed.
- * An iptables change always re-traces its pairs: a netfilter hop's decision
+ * An iptables change re-traces its pairs (those that walked the hook an
+ * inserted rule's chain starts at, on the nodes it reaches: reachesInsert;
+ * any of theirs for a user chain): a netfilter hop's decision
  * depends on the node's conntrack state at that point of the trace (the NAT
  * bindings and connmark the node's earlier pass recorded, applied to the
  * reply; ctstate and connmark matches), which the hop records do not hold
