@@ -127,10 +127,27 @@ describe('node folders are read before the JSON files, as if after them', () => 
     });
   });
 
-  it('the node file error is still reported when the JSON files are fine', () => {
+  it('the node file error is still reported when the JSON files are fine: one line naming the file', () => {
     withCopy((copy) => {
       mkdirSync(join(copy, 'nodes', node, 'resolv.conf'));
-      expect(() => inspectSnapshot(copy)).toThrow(/EISDIR/);
+      let error: unknown;
+      try { inspectSnapshot(copy); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(PodpathError);
+      expect((error as PodpathError).file).toBe(join(copy, 'nodes', node, 'resolv.conf'));
+      expect((error as PodpathError).message).toBe('cannot read node file: it is a folder, not a file');
+    });
+  });
+
+  it('a node file that is a dangling link is a one-line error naming it', () => {
+    withCopy((copy) => {
+      const file = join(copy, 'nodes', node, 'resolv.conf');
+      rmSync(file, { force: true });
+      symlinkSync(join(copy, 'no-such-file'), file);
+      let error: unknown;
+      try { inspectSnapshot(copy); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(PodpathError);
+      expect((error as PodpathError).file).toBe(file);
+      expect((error as PodpathError).message).toBe('cannot read node file: no such file');
     });
   });
 });

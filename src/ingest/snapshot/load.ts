@@ -23,6 +23,7 @@ import { detectProfile } from './k8s-profile.js';
 import { convertK8s, type NodeFiles } from './k8s-convert.js';
 import { readOverrides } from './overrides.js';
 import { SnapshotNotes } from './notes.js';
+import { unreadable } from '../unreadable.js';
 import { textSourceReader } from './text-source.js';
 
 /** A loaded snapshot and what loading it found, derived and ignored. */
@@ -106,6 +107,15 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   });
 }
 
+/** `read()`'s value; a node file that cannot be read (a folder, no permission, a dangling link) is a one-line error naming it. */
+function unlessUnreadable<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw new PodpathError('PP_MISSING_INPUT', `cannot read node file: ${unreadable(e)}`, { file });
+  }
+}
+
 function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFiles> {
   const out = new Map<string, NodeFiles>();
   if (!existsSync(dir)) return out;
@@ -119,10 +129,10 @@ function readNodeFolders(dir: string, notes: SnapshotNotes): Map<string, NodeFil
       // A name readdir gives has no slash and is never `.` or `..`: this is join(nodeDir, f), without its normalising pass.
       const file = `${nodeDir}/${f}`;
       if (!NODE_FILES.includes(f)) { notes.ignore(file, `not one of ${NODE_FILES.join(', ')}`); continue; }
-      const st = statSync(file);
+      const st = unlessUnreadable(file, () => statSync(file));
       const inode = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
       const seen = inode ? byInode.get(inode) : undefined;
-      const source = seen ?? readTextSource(file);
+      const source = seen ?? unlessUnreadable(file, () => readTextSource(file));
       if (inode && !seen) byInode.set(inode, source);
       texts.set(f, source);
       notes.found.push({ file, kind: f.replace(/\.txt$/, ''), items: 1 });
