@@ -138,6 +138,21 @@ describe('node folders are read before the JSON files, as if after them', () => 
     });
   });
 
+  it.each([
+    ['a node folder', (copy: string) => join(copy, 'nodes', 'ghost-node'), 'cannot read node folder: no such file'],
+    ['an entry of aws/', (copy: string) => join(copy, 'aws', 'ghost'), 'cannot read snapshot entry: no such file'],
+  ])('%s that is a dangling link is a one-line error naming it', (_what, at, message) => {
+    withCopy((copy) => {
+      const path = at(copy);
+      symlinkSync(join(copy, 'no-such-thing'), path);
+      let error: unknown;
+      try { inspectSnapshot(copy); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(PodpathError);
+      expect((error as PodpathError).file).toBe(path);
+      expect((error as PodpathError).message).toBe(message);
+    });
+  });
+
   it('a node file that is a dangling link is a one-line error naming it', () => {
     withCopy((copy) => {
       const file = join(copy, 'nodes', node, 'resolv.conf');

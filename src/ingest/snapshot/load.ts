@@ -101,18 +101,18 @@ function listFiles(dir: string, notes: SnapshotNotes, depth = 0): string[] {
   return readdirSync(dir).sort().flatMap((f) => {
     const path = join(dir, f);
     if (f.endsWith('.json')) return [path];
-    if (depth < 4 && statSync(path).isDirectory()) return listFiles(path, notes, depth + 1);
+    if (depth < 4 && unlessUnreadable(path, () => statSync(path), 'snapshot entry').isDirectory()) return listFiles(path, notes, depth + 1);
     notes.ignore(path, 'only *.json files are read here');
     return [];
   });
 }
 
-/** `read()`'s value; a node file that cannot be read (a folder, no permission, a dangling link) is a one-line error naming it. */
-function unlessUnreadable<T>(file: string, read: () => T): T {
+/** `read()`'s value; a path that cannot be read (a folder, no permission, a dangling link) is a one-line error naming it. */
+function unlessUnreadable<T>(file: string, read: () => T, what = 'node file'): T {
   try {
     return read();
   } catch (e) {
-    throw new PodpathError('PP_MISSING_INPUT', `cannot read node file: ${unreadable(e)}`, { file });
+    throw new PodpathError('PP_MISSING_INPUT', `cannot read ${what}: ${unreadable(e)}`, { file });
   }
 }
 
@@ -151,7 +151,7 @@ function nodeFolders(dir: string): [string, string][] {
   const out: [string, string][] = [];
   for (const d of entries) {
     const path = join(dir, d.name);
-    if (d.isDirectory() || (d.isSymbolicLink() && statSync(path).isDirectory())) out.push([d.name, path]);
+    if (d.isDirectory() || (d.isSymbolicLink() && unlessUnreadable(path, () => statSync(path), 'node folder').isDirectory())) out.push([d.name, path]);
   }
   return out;
 }
