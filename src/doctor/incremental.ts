@@ -65,10 +65,9 @@ import { compileRouteTable, type CompiledRouteTable } from '../aws/route-table.j
 import { insertRules } from '../linux/iptables/insert.js';
 import { copyEstate } from '../fix/what-if.js';
 import type { NodeRecord, World } from '../trace/world.js';
-import { doctorEdges, doctorWorld } from './doctor.js';
+import { aclNamesPorts, doctorEdges, doctorWorld } from './doctor.js';
 import { shouldTrace, sourceSubnet, tracePairs, type EdgePorts } from './pairs.js';
-import { decidingNumber, HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
-import { aclNamesPorts } from './doctor.js';
+import { decidingNumber, droppedAtPeering, HopRedecider, pairHolds, unkeptTraces, type ChangedElement } from './redecide.js';
 import type { Hop, Trace } from '../trace/types.js';
 import type { DestClass, PairResult, SourceClass } from './types.js';
 import { sameJson, traceDependencies } from './estate-diff.js';
@@ -78,12 +77,6 @@ import type { Match } from '../linux/iptables/types.js';
 type Op = 'add' | 'remove';
 /** What every trace made for a pair consulted (dependency keys), and the peerings where one was dropped. */
 interface Made { deps: Set<string>; peerings: Set<string> }
-
-/** The peering a trace's forward trip was dropped at, if it was. */
-const droppedAt = (t: Trace): string[] => {
-  const last = t.forward.at(-1);
-  return last?.kind === 'peering' && last.decision === 'drop' ? [last.peering] : [];
-};
 type IptablesInsert = Node['iptablesInserts'][number];
 
 /**
@@ -158,15 +151,14 @@ const HOOK_CHAINS: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWAR
 
 /**
  * Whether some trace of the pair walked the hook an inserted rule's chain
- * starts at, on a node the insert reaches (undefined chain: a user chain,
- * reached by jumps the hop records do not list, so always true). A pair that
+ * starts at, on a node the insert reaches (`nodes`); always true for a user
+ * chain, reached by jumps the hop records do not list. A pair that
  * walked no such hook never met the changed chains: the hooks a packet
  * passes through are chosen by routing, which an inserted rule can change
  * only through a mark set in a hook walked before (then that hook was walked).
  */
-function reachesInsert(p: PairResult, c: EstateChange & { kind: 'iptables' }): boolean {
+function reachesInsert(p: PairResult, c: EstateChange & { kind: 'iptables' }, nodes: ReadonlySet<string>): boolean {
   if (!HOOK_CHAINS.has(c.insert.chain)) return true;
-  const nodes = new Set(c.nodes);
   const walks = (h: Hop) => h.kind === 'node-netfilter' && h.hook === c.insert.chain && nodes.has(h.at);
   return p.traces.some((t) => t.forward.some(walks) || (t.reply ?? []).some(walks));
 }
@@ -259,6 +251,7 @@ export class IncrementalCheck {
     const changed = elementOf(c);
     let retraced = 0;
     let redecided = 0;
+    const inserted = c.kind === 'iptables' ? new Set(c.nodes) : undefined;
     for (const k of affected) {
       const [src, dst] = k.split(' -> ') as [string, string];
       const d = this.byDest.get(dst)!;
@@ -267,7 +260,7 @@ export class IncrementalCheck {
         redecided++;
         continue;
       }
-      if (old && c.kind === 'iptables' && !reachesInsert(old, c) && !unkeptTraces(old, d, this.edges)) {
+      if (old && c.kind === 'iptables' && !reachesInsert(old, c, inserted!) && !unkeptTraces(old, d, this.edges)) {
         redecided++;
         continue;
       }
@@ -326,7 +319,7 @@ export class IncrementalCheck {
     }
   }
 
-  private record(p: PairResult, made: Made | undefined): void {
+  private record(p: PairResult, made: Made): void {
     this.pairMap.set(p.key, p);
     const add = (k: string) => {
       const set = this.deps.get(k) ?? new Set<string>();
@@ -342,14 +335,14 @@ export class IncrementalCheck {
     if (!dest || !unkeptTraces(p, dest, this.edges)) return;
     // Doctor made traces for this pair that it did not keep (redecide.ts unkeptTraces): other ports, the
     // ephemeral-port edges. Their hops name what they consulted, as kept ones do (`made`).
-    for (const k of made?.deps ?? []) add(k);
-    if (made && made.peerings.size === 0) return;
+    for (const k of made.deps) add(k);
+    if (made.peerings.size === 0) return;
     // A walk past a peering drop (trace.ts stackedFaults) keeps no hops: what it consults is over-approximated
     // by every route table, NACL and security group of the VPCs the traces met and of the peering's two VPCs,
     // and the destination class's nodes (the module comment says what is not covered).
     const vpcs = new Set<string>();
-    for (const k of made?.deps ?? met) { const v = this.keyVpc.get(k); if (v) vpcs.add(v); }
-    for (const id of made?.peerings ?? p.traces.flatMap(droppedAt)) {
+    for (const k of made.deps) { const v = this.keyVpc.get(k); if (v) vpcs.add(v); }
+    for (const id of made.peerings) {
       const pcx = this.world.peerings.get(id);
       if (pcx) vpcs.add(pcx.requester).add(pcx.accepter);
     }
@@ -364,9 +357,13 @@ export class IncrementalCheck {
       let m = made.get(pair);
       if (!m) made.set(pair, (m = { deps: new Set(), peerings: new Set() }));
       for (const k of traceDependencies(traces)) m.deps.add(k);
-      for (const id of traces.flatMap(droppedAt)) m.peerings.add(id);
+      for (const t of traces) {
+        const id = droppedAtPeering(t);
+        if (id !== undefined) m.peerings.add(id);
+      }
     };
-    for (const p of tracePairs(this.world, sources, dests, this.edges, undefined, undefined, undefined, note)) this.record(p, made.get(p.key));
+    // Every pair tracePairs gives was traced here, so `note` saw its traces.
+    for (const p of tracePairs(this.world, sources, dests, this.edges, undefined, undefined, undefined, note)) this.record(p, made.get(p.key)!);
   }
 
   /** Files a pair under the network ACL, direction and rule number (Infinity for `*`) that decided a hop of it. */

@@ -190,8 +190,14 @@ export function unkeptTraces(pair: PairResult, dest: DestClass, edges: EdgePorts
     const b = blame(pair.traces.find((t) => t.verdict !== 'delivered')!);
     if (b?.trip === 'forward' && (b.hop.kind === 'nacl' || b.hop.kind === 'security-group')) return 'other probe ports';
   }
-  if (pair.traces.some((t) => { const last = t.forward.at(-1); return last?.kind === 'peering' && last.decision === 'drop'; })) return 'faults past a peering drop';
+  if (pair.traces.some((t) => droppedAtPeering(t) !== undefined)) return 'faults past a peering drop';
   return undefined;
+}
+
+/** The peering a trace's forward trip was dropped at, if it was (the walk past it keeps no hops: unkeptTraces). */
+export function droppedAtPeering(t: Trace): string | undefined {
+  const last = t.forward.at(-1);
+  return last?.kind === 'peering' && last.decision === 'drop' ? last.peering : undefined;
 }
 
 /**
