@@ -143,17 +143,15 @@ function atPort(d: DestClass, port: number): DestClass {
  * traces stand for the pair; the notes of the trace say which port it is.
  * Returns the traces and the destination they went to.
  */
-function probeTraces(w: World, s: SourceClass, d: DestClass, made?: (traces: Trace[]) => void): { traces: Trace[]; dest: DestClass } {
-  const first = traceFlow(w, flowOf(s, d));
-  made?.(first);
+function probeTraces(w: World, s: SourceClass, d: DestClass, trace: (flow: FlowSpec) => Trace[]): { traces: Trace[]; dest: DestClass } {
+  const first = trace(flowOf(s, d));
   if (pairVerdict(first) === 'delivered') return { traces: first, dest: d };
   const b = blame(first.find((t) => t.verdict !== 'delivered')!);
   if (!b || b.trip !== 'forward') return { traces: first, dest: d };
   let further: { traces: Trace[]; dest: DestClass } | undefined;
   for (const port of admittedPorts(w, b.hop, d.proto).filter((p) => p !== d.port).slice(0, MAX_PORT_TRIES)) {
     const dest = atPort(d, port);
-    const traces = traceFlow(w, flowOf(s, dest));
-    made?.(traces);
+    const traces = trace(flowOf(s, dest));
     if (pairVerdict(traces) === 'delivered') return { traces, dest };
     // A request that got through on an admitted port shows more of the path (its reply's fate) than one filtered at once.
     if (!further && traces.some((t) => t.reply !== undefined)) further = { traces, dest };
@@ -187,13 +185,17 @@ export interface EdgePorts {
 export function tracePair(w: World, s: SourceClass, d0: DestClass, edges?: EdgePorts, made?: (traces: Trace[]) => void): PairResult | undefined {
   const d = destFor(w, s, d0);
   if (s.ip === d.ip || d.rep === `${s.rep}:${d.port}`) return undefined;
-  const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d, made) : { traces: traceFlow(w, flowOf(s, d)), dest: d };
-  if (!CHOSEN_PORT.has(d.kind)) made?.(traces);
+  // Every trace made for the pair goes through here, so `made` sees each.
+  const trace = (flow: FlowSpec): Trace[] => {
+    const traces = traceFlow(w, flow);
+    made?.(traces);
+    return traces;
+  };
+  const { traces, dest } = CHOSEN_PORT.has(d.kind) ? probeTraces(w, s, d, trace) : { traces: trace(flowOf(s, d)), dest: d };
   const pair: PairResult = { key: `${s.key} -> ${d0.key}`, src: s.key, dst: d0.key, verdict: pairVerdict(traces), traces };
   if (edges && pair.verdict === 'delivered' && dest.proto !== 'icmp' && edges.when(traces)) {
     for (const sport of edges.sports) {
-      const again = traceFlow(w, flowOf(s, dest, sport));
-      made?.(again);
+      const again = trace(flowOf(s, dest, sport));
       if (pairVerdict(again) !== 'delivered') pair.traces.push(...again);
     }
     pair.verdict = pairVerdict(pair.traces);
