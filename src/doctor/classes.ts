@@ -28,6 +28,7 @@ import { textKey } from '../model/source.js';
 import type { NodeRecord, PodRecord, World } from '../trace/world.js';
 import type { Match, Ruleset } from '../linux/iptables/types.js';
 import { forEachParsedRule } from '../linux/iptables/parsed-chain.js';
+import { TextIds } from './text-ids.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
 
@@ -122,30 +123,6 @@ export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextId
     dump ?? norm(n.node.iptables), n.node.iptablesInserts, norm(n.node.routes), norm(n.node.ipRules), norm(n.node.ipsets), norm(n.node.resolvConf), n.eni.subnet.subnet.id,
     n.eni.groups.map((g) => g.id).sort(), n.eni.sourceDestCheck, n.bridge?.name ?? '', own,
   ]);
-}
-
-/**
- * Normalised dump texts (comments and counters dropped) by a small id: equal
- * ids for equal normalised texts, each raw text normalised once, so nodes
- * sharing one dump (often thousands) do not each copy megabytes into their
- * profile key.
- */
-export class TextIds {
-  private readonly byRaw = new Map<string, string>();
-  private readonly byNorm = new Map<string, string>();
-
-  id(src: { text: string; digest?: string }): string {
-    const key = textKey(src);
-    let id = this.byRaw.get(key);
-    if (id !== undefined) return id;
-    const raw = src.text;
-    const norm = raw.split('\n').filter((l) => !/^\s*#/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, '').trim()).join('\n');
-    // An empty text keeps the key of no text (as comparing the normalised texts themselves did).
-    id = norm === '' ? '' : this.byNorm.get(norm);
-    if (id === undefined) this.byNorm.set(norm, (id = `#${this.byNorm.size}`));
-    this.byRaw.set(key, id);
-    return id;
-  }
 }
 
 /** Nodes grouped by profile, in estate order. */

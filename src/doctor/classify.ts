@@ -12,7 +12,7 @@
  * without NAT), so their failures get the finding of what dropped them.
  */
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
-import { contains, parseCidr } from '../net/prefix.js';
+import { contains, parseCidr, type Prefix } from '../net/prefix.js';
 import { evaluateSecurityGroups } from '../aws/security-group.js';
 import type { RuleRef } from '../model/source.js';
 import type { Hop, Trace } from '../trace/types.js';
@@ -44,13 +44,29 @@ function inBlocks(blocks: readonly string[], ip: string): boolean {
   return blocks.some((b) => contains(parseCidr(b, { nonAligned: 'mask' }), parseIpv4(ip)));
 }
 
-/** The cluster's pod address space: the cluster pod CIDR and every node's pod CIDR. */
+/** The cluster's pod address space: the cluster pod CIDR and every node's pod CIDR (memoised per world: thousands of nodes). */
 export function podBlocks(w: World): string[] {
+  let blocks = podBlockLists.get(w);
+  if (blocks) return blocks;
   const out = new Set<string>();
   if (w.estate.cluster?.podCidr) out.add(w.estate.cluster.podCidr);
   for (const n of w.nodes.values()) if (n.node.podCidr) out.add(n.node.podCidr);
-  return [...out];
+  podBlockLists.set(w, (blocks = [...out]));
+  return blocks;
 }
+const podBlockLists = new WeakMap<World, string[]>();
+
+/** True when `ip` is in the cluster's pod address space (podBlocks), read as prefixes once per world. */
+function inPodBlocks(w: World, ip: string): boolean {
+  let prefixes = podPrefixes.get(w);
+  if (!prefixes) podPrefixes.set(w, (prefixes = podBlocks(w).map((b) => parseCidr(b, { nonAligned: 'mask' }))));
+  const a = parseIpv4(ip);
+  return prefixes.some((p) => contains(p, a));
+}
+const podPrefixes = new WeakMap<World, Prefix[]>();
+
+/** Each Service's ClusterIP, per Service list. */
+const clusterIps = new WeakMap<readonly { clusterIP?: string }[], Set<string | undefined>>();
 
 /**
  * True when `ip` is inside the cluster: a pod address, a node's address, or a
@@ -62,8 +78,11 @@ export function insideCluster(w: World, ip: string): boolean {
   if (w.podByIp.has(a)) return true;
   const eni = w.enis.get(a);
   if (eni) return eni.owner.kind === 'instance' && w.nodeByInstance.has(eni.owner.instance.id);
-  if (inBlocks(podBlocks(w), ip)) return true;
-  return ip === w.estate.cluster?.dnsServiceIp || w.estate.services.some((s) => s.clusterIP === ip);
+  if (inPodBlocks(w, ip)) return true;
+  const services = w.estate.services;
+  let ips = clusterIps.get(services);
+  if (!ips) clusterIps.set(services, (ips = new Set(services.map((s) => s.clusterIP))));
+  return ip === w.estate.cluster?.dnsServiceIp || ips.has(ip);
 }
 
 /** The source address the packet carried when it left the sending node or ENI. */
@@ -100,9 +119,16 @@ function ruleTarget(w: World, nodes: readonly string[], ref: RuleRef): string | 
 
 /** The ENI a hop record names by id. */
 function eniById(w: World, id: string): EniRecord | undefined {
-  for (const e of w.enis.values()) if (e.id === id) return e;
-  return undefined;
+  let byId = eniIndexes.get(w.enis);
+  if (!byId) {
+    byId = new Map();
+    // The first ENI of an id in map order, as a scan finds it (the map is filled once, when the world is compiled).
+    for (const e of w.enis.values()) if (!byId.has(e.id)) byId.set(e.id, e);
+    eniIndexes.set(w.enis, byId);
+  }
+  return byId.get(id);
 }
+const eniIndexes = new WeakMap<ReadonlyMap<unknown, EniRecord>, Map<string, EniRecord>>();
 
 /** Every finding pattern in one failed trace. */
 export function detect(w: World, s: SourceClass, d: DestClass, t: Trace): Detection[] {
@@ -284,7 +310,7 @@ function nodeSgDropsPods(w: World, s: SourceClass, t: Trace): Detection | undefi
   const eni = eniById(w, drop.at);
   const node = eni?.owner.kind === 'instance' ? w.nodeByInstance.get(eni.owner.instance.id) : undefined;
   const pods = podBlocks(w);
-  if (!eni || !node || !inBlocks(pods, drop.packetIn.src)) return undefined;
+  if (!eni || !node || !inPodBlocks(w, drop.packetIn.src)) return undefined;
   const g = eni.groups[0];
   if (!g) return undefined;
   const podCidr = w.estate.cluster?.podCidr ?? pods[0];
