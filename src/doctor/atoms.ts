@@ -41,10 +41,17 @@ export function atomsOf(prefixes: readonly Prefix[]): SignedAtom[] {
   }
   const sorted = [...bounds].sort((a, b) => a - b);
   const atoms: SignedAtom[] = [];
+  // Each prefix is written once: tens of thousands of atoms share a few containing prefixes (a VPC block, a default route).
+  const texts = new Map<Prefix, string>();
+  const text = (p: Prefix): string => {
+    let t = texts.get(p);
+    if (t === undefined) texts.set(p, (t = formatPrefix(p)));
+    return t;
+  };
   for (let i = 0; i + 1 < sorted.length; i++) {
     const start = sorted[i]!;
     const containing = trie.allMatches(start).map((m) => m.value);
-    atoms.push({ start, end: sorted[i + 1]!, prefixes: containing, signature: containing.map(formatPrefix).join('|') });
+    atoms.push({ start, end: sorted[i + 1]!, prefixes: containing, signature: containing.map(text).join('|') });
   }
   return atoms;
 }

@@ -21,7 +21,7 @@
  * O(P log P) for the atoms.
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
-import { contains, formatPrefix, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { contains, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
@@ -233,14 +233,17 @@ function ranges(atoms: SignedAtom[]): string[] {
   return atoms.length > 3 ? [...shown, `... (${atoms.length} ranges)`] : shown;
 }
 
+/** A number naming a prefix (address and length) exactly: tens of thousands of mentions are grouped by it. */
+const prefixKey = (p: Prefix): number => p.addr * 33 + p.len;
+
 /** Computes the destination classes of a world. */
 export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {
   const ms = mentions(w);
   // One mention per (prefix, kind, ref); refs matter only for the kinds that name a thing.
-  const byPrefix = new Map<string, Mention[]>();
+  const byPrefix = new Map<number, Mention[]>();
   const seen = new Set<string>();
   for (const m of ms) {
-    const k = formatPrefix(m.prefix);
+    const k = prefixKey(m.prefix);
     const ref = m.kind === 'subnet' || m.kind === 'node-pods' || m.kind === 'rds' || m.kind === 'dns' ? m.ref : '';
     const id = `${k}|${m.kind}|${ref}`;
     if (seen.has(id)) continue;
@@ -259,7 +262,7 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const subnetCount = new Map<string, number>();
   const internet: SignedAtom[][] = [];
   for (const cls of classesOf(atoms)) {
-    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(formatPrefix(p)) ?? []);
+    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(prefixKey(p)) ?? []);
     const find = (k: MentionKind) => kinds.find((m) => m.kind === k);
     const rds = find('rds');
     const dns = find('dns');
