@@ -86,4 +86,9 @@ export const ITEM_SCHEMAS = {
 export type ItemKind = keyof typeof ITEM_SCHEMAS;
 
 /** A list document: `kind` is `List` or `<Kind>List`. */
-export const K8sList = z.looseObject({ kind: z.string().regex(/List$/, 'expected a kubectl list (kind List or <Kind>List)'), items: z.array(z.looseObject({ kind: z.string().optional() })) });
+export const K8sList = z.looseObject({
+  kind: z.string().regex(/List$/, 'expected a kubectl list (kind List or <Kind>List)'),
+  // Only each item's kind is checked (and kept) here: the item itself is read by its kind's schema,
+  // so copying its other fields at this step would be wasted on lists of thousands of items.
+  items: z.array(z.object({ kind: z.string().optional() })),
+});

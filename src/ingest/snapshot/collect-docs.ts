@@ -168,13 +168,16 @@ function count(kind: string, items: number) {
 
 function sortK8sList(doc: JsonDoc, r: VendorRecords, notes: SnapshotNotes) {
   const list = parseResponse(K8sList, doc);
+  // The items as read (K8sList checked that each is an object, and its kind); each is parsed by its kind's schema below.
+  const raw = (doc.value as { items: Record<string, unknown>[] }).items;
   const listKind = list.kind.replace(/List$/, '');
   const kinds = new Map<string, number>();
-  list.items.forEach((item, i) => {
-    const kind = item.kind ?? listKind;
+  list.items.forEach(({ kind: itemKind }, i) => {
+    const item = raw[i]!;
+    const kind = itemKind ?? listKind;
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     if (!(kind in ITEM_SCHEMAS)) {
-      if (kind === 'IPPool') r.custom.push({ kind, value: item as Record<string, unknown>, file: doc.file });
+      if (kind === 'IPPool') r.custom.push({ kind, value: { ...(itemKind !== undefined ? { kind: itemKind } : {}), ...item }, file: doc.file });
       else notes.ignore(`${kind} ${nameOf(item)}`, 'podpath does not read this kind', doc.file);
       return;
     }
