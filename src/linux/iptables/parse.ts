@@ -26,6 +26,7 @@ import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
 import { TokenPool, tokenizeReusing } from './tokenize.js';
 import type { CachedRuleLine, ChainLine, ParseCache } from './parse-cache.js';
+import { OTHER } from './replay-log.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
 export interface ParseResult<T> {
@@ -86,7 +87,22 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   let lastText = '';
   let inStep = false; // the lines since this table's `*table` line are the reference dump's, in order
   let prevAt = -1;
+  // Recording what each line does when this dump becomes the reference; replaying the reference's lines otherwise.
+  const recording = split?.becomes ? split.log : undefined;
+  const replaying = split && !split.becomes ? split.log : undefined;
   for (let index = 0; index < lines.length; index++) {
+    if (replaying && inStep && split!.at[index] === prevAt + 1 && replaying.kinds[prevAt + 1] !== OTHER) {
+      const next = b.replay(replaying, split!, index, first);
+      if (next > index) {
+        if (b.replayedLast >= 0) {
+          lastLine = first + b.replayedLast;
+          lastText = lines[b.replayedLast]!;
+        }
+        prevAt = split!.at[next - 1]!;
+        index = next - 1;
+        continue;
+      }
+    }
     const raw = lines[index]!;
     // trim only when an end is not printable ASCII (most lines: no call)
     const line = isPrintable(raw.charCodeAt(raw.length - 1)) ? raw : raw.trimEnd();
@@ -98,7 +114,11 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
       inStep = at >= 0 && (body.charCodeAt(0) === STAR || (inStep && at === prevAt + 1));
       prevAt = at;
     }
-    if (body === '' || body.charCodeAt(0) === HASH) continue;
+    if (body === '' || body.charCodeAt(0) === HASH) {
+      if (recording) b.recordLine(recording, index, true, true);
+      continue;
+    }
+    if (recording) b.startLine();
     lastLine = lineNo;
     lastText = line;
     let used: CachedRuleLine | undefined;
@@ -108,6 +128,7 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
     }
     used ??= readLine(b, body, line, lineNo, cache, pool);
     if (split?.record && used) split.record[index] = used;
+    if (recording) b.recordLine(recording, index, false, raw === body);
   }
   const value = b.finish(lastLine, lastText);
   return { value, diagnostics: b.diagnostics };
