@@ -106,6 +106,7 @@ export class RulesetBuilder {
   /** What the line being read did, for a ReplayLog: its kind, the chain it made or added to, the diagnostics before it. */
   private effect = OTHER;
   private effectChain: ParsedChain | undefined = undefined;
+  private effectEntry = 0;
   private diagnosticsBefore = 0;
   /** The index of the last line `replay` replayed that is not blank or a comment (-1: none). */
   replayedLast = -1;
@@ -335,6 +336,7 @@ export class RulesetBuilder {
     else if (made === undefined && counters === undefined) {
       this.effect = RULE;
       this.effectChain = chain;
+      this.effectEntry = this.lines.texts.length - 1;
     }
   }
 
@@ -361,8 +363,11 @@ export class RulesetBuilder {
     const id = open.ids?.get(chain);
     if (id === undefined) return;
     log.kinds[index] = this.effect;
-    if (this.effect === RULE) log.chains[index] = id;
-    else {
+    if (this.effect === RULE) {
+      log.chains[index] = id;
+      log.entries[index] = this.effectEntry;
+      log.rules = this.lines;
+    } else {
       log.names[index] = chain.name;
       log.counters[index] = chain.counters;
     }
@@ -377,32 +382,47 @@ export class RulesetBuilder {
   replay(log: ReplayLog, split: SplitDump, index: number, first: number): number {
     this.replayedLast = -1;
     const open = this.open;
+    const ref = log.rules;
     if (!open) return index;
-    const { at, known, lines } = split;
-    const { kinds, chains: ids, names, counters } = log;
+    const at = split.at;
+    const { kinds, chains: ids, names, counters, entries } = log;
     const made = open.made;
-    const refId = this.reference.id;
-    let last = open.last;
-    let hits = 0;
+    // The chains' runs of rules (a chain's rules in the stretch are consecutive lines, or they would not be RULE lines).
+    const runs: number[] = []; // chain, first entry (of the reference), count...
+    let e0 = -1;
+    let e1 = -1;
     let i = index;
-    for (let j = at[i]!; i < lines.length && at[i] === j; i++, j++) {
+    const j0 = at[i]!;
+    for (let j = j0; i < at.length && at[i] === j; i++, j++) {
       const kind = kinds[j];
       if (kind === RULE) {
-        const entry = known[j]!;
-        const chain = made[ids[j]!]!;
-        chain.add(first + i, lines[i]!, entry.parsed, undefined);
-        // As noteJump: a jump is novel unless the reference had it in a loop-free table (open.jumps: none, not recording).
-        if (entry.jump && entry.loopFreeIn !== refId) open.novel = true;
-        last = chain;
-        hits++;
+        const e = entries[j]!;
+        if (e0 < 0) e0 = e;
+        e1 = e + 1;
+        const id = ids[j]!;
+        if (runs.length > 0 && runs[runs.length - 3] === id) runs[runs.length - 1]!++;
+        else runs.push(id, e, 1);
         this.replayedLast = i;
       } else if (kind === CHAIN) {
         this.addChain(open, new ParsedChain(names[j]!, false, this.loc(first + i), this.lines, counters[j]));
         this.replayedLast = i;
       } else if (kind !== NOTHING) break;
     }
-    open.last = last;
-    this.cache!.hits += hits;
+    if (e0 < 0 || !ref) return i;
+    // The stretch's rule lines, as the reference's RuleLines hold them, at this dump's line numbers.
+    const to = this.lines;
+    const base = to.texts.length;
+    const shift = first + index - j0 - log.first;
+    for (let e = e0; e < e1; e++) {
+      to.lines.push(ref.lines[e]! + shift);
+      to.texts.push(ref.texts[e]!);
+      to.parsed.push(ref.parsed[e]!);
+    }
+    for (let r = 0; r < runs.length; r += 3) made[runs[r]!]!.addEntries(base + runs[r + 1]! - e0, runs[r + 2]!);
+    open.last = made[runs[runs.length - 3]!];
+    // As noteJump: a jump is novel unless the reference had it in a loop-free table (open.jumps: none, not recording).
+    if (log.novelJumps(split.known, this.reference.id, j0, j0 + i - index) > 0) open.novel = true;
+    this.cache!.hits += e1 - e0;
     return i;
   }
 

@@ -90,6 +90,7 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   // Recording what each line does when this dump becomes the reference; replaying the reference's lines otherwise.
   const recording = split?.becomes ? split.log : undefined;
   const replaying = split && !split.becomes ? split.log : undefined;
+  if (recording) recording.first = first;
   for (let index = 0; index < lines.length; index++) {
     if (replaying && inStep && split!.at[index] === prevAt + 1 && replaying.kinds[prevAt + 1] !== OTHER) {
       const next = b.replay(replaying, split!, index, first);

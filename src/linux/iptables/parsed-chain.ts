@@ -110,6 +110,24 @@ export class ParsedChain implements Chain {
   }
 
   /**
+   * Appends the rules that RuleLines holds at `first`..`first + count - 1`
+   * (appended there by the caller): as add does, kept there when they follow
+   * the chain's rules, made into Rules otherwise.
+   */
+  addEntries(first: number, count: number): void {
+    if (this.#rules === undefined && (this.#count === 0 || this.#first + this.#count === first)) {
+      if (this.#count === 0) this.#first = first;
+      this.#count += count;
+      return;
+    }
+    const from = this.#from;
+    const rules = this.rules;
+    for (let i = first; i < first + count; i++) {
+      rules.push(makeRule(this.name, rules.length + 1, { file: from.file, line: from.lines[i]! }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i)));
+    }
+  }
+
+  /**
    * Calls `fn` with each rule's matches, target and index, in order, building
    * nothing. Once built, reads the Rules (which may have been changed).
    * When `fn` builds them, the later calls still get the parses, i.e. the

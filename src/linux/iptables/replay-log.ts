@@ -19,6 +19,8 @@
  * (same chains, Rules, diagnostics, loop check); see builder.ts `replay`.
  */
 import type { Chain } from './types.js';
+import type { CachedRuleLine } from './parse-cache.js';
+import type { RuleLines } from './parsed-chain.js';
 
 /** A line the replay leaves to the reader. */
 export const OTHER = 0;
@@ -35,6 +37,10 @@ export class ReplayLog {
   readonly kinds: Uint8Array;
   /** A RULE line's chain: its number in the order its table made its chains. */
   readonly chains: Int32Array;
+  /** A RULE line's index in the reference's RuleLines (`rules`), whose line numbers start at `first`. */
+  readonly entries: Int32Array;
+  rules: RuleLines | undefined = undefined;
+  first = 1;
   /** A CHAIN line's name and counters. */
   readonly names: (string | undefined)[];
   readonly counters: (Chain['counters'] | undefined)[];
@@ -44,5 +50,22 @@ export class ReplayLog {
     this.chains = new Int32Array(lineCount);
     this.names = new Array<string | undefined>(lineCount);
     this.counters = new Array<Chain['counters'] | undefined>(lineCount);
+    this.entries = new Int32Array(lineCount);
+  }
+
+  /** For the reference `refId`: how many RULE lines before each line are jumps not known to be loop-free (see builder.ts noteJump). */
+  private novel: { refId: number; before: Int32Array } | undefined = undefined;
+
+  /** The number of RULE lines among lines j0..j1-1 whose jump the loop check must see (`known`: the lines' parses). */
+  novelJumps(known: readonly (CachedRuleLine | undefined)[], refId: number, j0: number, j1: number): number {
+    if (this.novel?.refId !== refId) {
+      const before = new Int32Array(this.kinds.length + 1);
+      for (let j = 0; j < this.kinds.length; j++) {
+        const e = this.kinds[j] === RULE ? known[j] : undefined;
+        before[j + 1] = before[j]! + (e?.jump && e.loopFreeIn !== refId ? 1 : 0);
+      }
+      this.novel = { refId, before };
+    }
+    return this.novel.before[j1]! - this.novel.before[j0]!;
   }
 }
