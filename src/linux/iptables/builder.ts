@@ -108,6 +108,8 @@ export class RulesetBuilder {
   private effectChain: ParsedChain | undefined = undefined;
   private effectEntry = 0;
   private diagnosticsBefore = 0;
+  /** Views of the reference's RuleLines by line shift (see `replay`). */
+  private readonly views = new Map<number, RuleLines>();
   /** The index of the last line `replay` replayed that is not blank or a comment (-1: none). */
   replayedLast = -1;
 
@@ -373,6 +375,13 @@ export class RulesetBuilder {
     }
   }
 
+  /** The reference's RuleLines, read at this dump's file and at line numbers `shift` lines further (one view per shift). */
+  private viewOf(ref: RuleLines, shift: number): RuleLines {
+    let view = this.views.get(shift);
+    if (!view) this.views.set(shift, (view = new RuleLines(this.file, ref, shift)));
+    return view;
+  }
+
   /**
    * Replays the reference dump's lines from the line `index` on (see
    * replay-log.ts), while they are in step with it and plain; returns the
@@ -409,16 +418,9 @@ export class RulesetBuilder {
       } else if (kind !== NOTHING) break;
     }
     if (e0 < 0 || !ref) return i;
-    // The stretch's rule lines, as the reference's RuleLines hold them, at this dump's line numbers.
-    const to = this.lines;
-    const base = to.texts.length;
-    const shift = first + index - j0 - log.first;
-    for (let e = e0; e < e1; e++) {
-      to.lines.push(ref.lines[e]! + shift);
-      to.texts.push(ref.texts[e]!);
-      to.parsed.push(ref.parsed[e]!);
-    }
-    for (let r = 0; r < runs.length; r += 3) made[runs[r]!]!.addEntries(base + runs[r + 1]! - e0, runs[r + 2]!);
+    // The stretch's rules are the reference's RuleLines entries e0..e1-1, read at this dump's line numbers.
+    const view = this.viewOf(ref, first + index - j0 - log.first);
+    for (let r = 0; r < runs.length; r += 3) made[runs[r]!]!.addEntries(view, runs[r + 1]!, runs[r + 2]!);
     open.last = made[runs[runs.length - 3]!];
     // As noteJump: a jump is novel unless the reference had it in a loop-free table (open.jumps: none, not recording).
     if (log.novelJumps(split.known, this.reference.id, j0, j0 + i - index) > 0) open.novel = true;

@@ -76,6 +76,8 @@ interface Reference {
   id: number;
   lines: string[];
   at: Map<string, number>;
+  /** 0, 1, 2... one per line (copied into a SplitDump's `at` for a stretch of lines). */
+  iota: Int32Array;
   entries: (CachedRuleLine | undefined)[];
   /** The dump's text, where each line starts in it (and its length last), and how many lines end with a newline. */
   text: string;
@@ -85,11 +87,15 @@ interface Reference {
   log: ReplayLog;
 }
 
-/** A dump cut into lines by ParseCache.split. */
+/** A dump cut into lines by ParseCache.split (line `i` is lineOf(split, i)). */
 export interface SplitDump {
-  lines: string[];
+  /** The number of lines. */
+  count: number;
   /** Each line's index in the reference dump (-1: not there). */
   at: Int32Array;
+  /** The reference's lines, and the lines that are not there (by index). */
+  refLines: readonly string[];
+  own: string[];
   /**
    * The parse each rule line of the reference dump used, by its index there.
    * Where a table's lines are, since its `*table` line, the reference's lines
@@ -183,8 +189,9 @@ export class ParseCache {
   split(text: string, family: 'ipv6' | undefined): SplitDump {
     const key = family ?? 'ipv4';
     const ref = this.references.get(key);
-    const lines: string[] = [];
-    const positions: number[] = [];
+    const own: string[] = [];
+    let at: Int32Array = new Int32Array(ref ? ref.lines.length + 64 : 1024);
+    let count = 0;
     const n = text.length;
     let misses = 0;
     let j = 0; // the reference line expected next
@@ -192,10 +199,9 @@ export class ParseCache {
       if (ref && j < ref.ended) {
         const k = sameLinesFrom(text, pos, ref, j);
         if (k > j) {
-          for (let t = j; t < k; t++) {
-            lines.push(ref.lines[t]!);
-            positions.push(t);
-          }
+          if (count + k - j > at.length) at = grown(at, count + k - j);
+          at.set(ref.iota.subarray(j, k), count);
+          count += k - j;
           pos += ref.starts[k]! - ref.starts[j]!;
           j = k;
           continue;
@@ -203,42 +209,58 @@ export class ParseCache {
       }
       let end = text.indexOf('\n', pos);
       if (end < 0) end = n;
-      let line = text.slice(pos, end < n && end > pos && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+      const line = text.slice(pos, end < n && end > pos && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+      if (count === at.length) at = grown(at, count + 1);
       const expected = ref?.lines[j];
       if (expected !== undefined && expected.length === line.length && expected === line) {
-        line = expected;
-        positions.push(j++);
+        at[count] = j++;
       } else {
         // Out of step with the reference (a line added, changed or removed): find the line there and go on after it.
-        const at = ref?.at.get(line);
-        if (at !== undefined) {
-          line = ref!.lines[at]!;
-          positions.push(at);
-          j = at + 1;
+        const found = ref?.at.get(line);
+        if (found !== undefined) {
+          at[count] = found;
+          j = found + 1;
         } else {
-          positions.push(-1);
+          at[count] = -1;
+          own[count] = line;
           misses++;
           j++;
         }
       }
-      lines.push(line);
+      count++;
       pos = end + 1;
     }
-    const out: SplitDump = { lines, at: Int32Array.from(positions), known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
+    const out: SplitDump = { count, at: at.subarray(0, count), refLines: ref?.lines ?? [], own, known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
     if (ref) out.log = ref.log;
-    if (!ref || misses > lines.length * REFERENCE_MISS_SHARE) {
-      const at = new Map<string, number>();
+    if (!ref || misses > count * REFERENCE_MISS_SHARE) {
+      const lines = Array.from({ length: count }, (_, i) => lineOf(out, i));
+      const firstAt = new Map<string, number>();
       lines.forEach((l, i) => {
-        if (!at.has(l)) at.set(l, i);
+        if (!firstAt.has(l)) firstAt.set(l, i);
       });
-      out.record = new Array<CachedRuleLine | undefined>(lines.length);
-      out.log = new ReplayLog(lines.length);
+      out.record = new Array<CachedRuleLine | undefined>(count);
+      out.log = new ReplayLog(count);
       out.becomes = this.nextReference++;
-      const { starts, ended } = lineStarts(text, lines.length);
-      this.references.set(key, { id: out.becomes, lines, at, entries: out.record, text, starts, ended, log: out.log });
+      const { starts, ended } = lineStarts(text, count);
+      const iota = new Int32Array(count);
+      for (let i = 0; i < count; i++) iota[i] = i;
+      this.references.set(key, { id: out.becomes, lines, at: firstAt, iota, entries: out.record, text, starts, ended, log: out.log });
     }
     return out;
   }
+}
+
+/** Line `index` of a split dump. */
+export function lineOf(split: SplitDump, index: number): string {
+  const at = split.at[index]!;
+  return at >= 0 ? split.refLines[at]! : split.own[index]!;
+}
+
+/** `at` copied into an array of at least `size` entries (twice as many). */
+function grown(at: Int32Array, size: number): Int32Array {
+  const bigger = new Int32Array(Math.max(size, at.length * 2));
+  bigger.set(at);
+  return bigger;
 }
 
 const CR = 13;

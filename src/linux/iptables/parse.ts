@@ -25,7 +25,7 @@ import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
 import { TokenPool, tokenizeReusing } from './tokenize.js';
-import type { CachedRuleLine, ChainLine, ParseCache } from './parse-cache.js';
+import { lineOf, type CachedRuleLine, type ChainLine, type ParseCache } from './parse-cache.js';
 import { OTHER } from './replay-log.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
@@ -82,7 +82,8 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   const split = cache?.split(src.text, b.family);
   if (split) b.readAgainst(split.refId, split.becomes);
   const pool = new TokenPool();
-  const lines = split ? split.lines : splitLines(src.text);
+  const lines = split ? undefined : splitLines(src.text);
+  const count = split ? split.count : lines!.length;
   let lastLine = first;
   let lastText = '';
   let inStep = false; // the lines since this table's `*table` line are the reference dump's, in order
@@ -91,20 +92,20 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   const recording = split?.becomes ? split.log : undefined;
   const replaying = split && !split.becomes ? split.log : undefined;
   if (recording) recording.first = first;
-  for (let index = 0; index < lines.length; index++) {
+  for (let index = 0; index < count; index++) {
     if (replaying && inStep && split!.at[index] === prevAt + 1 && replaying.kinds[prevAt + 1] !== OTHER) {
       const next = b.replay(replaying, split!, index, first);
       if (next > index) {
         if (b.replayedLast >= 0) {
           lastLine = first + b.replayedLast;
-          lastText = lines[b.replayedLast]!;
+          lastText = lineOf(split!, b.replayedLast);
         }
         prevAt = split!.at[next - 1]!;
         index = next - 1;
         continue;
       }
     }
-    const raw = lines[index]!;
+    const raw = split ? lineOf(split, index) : lines![index]!;
     // trim only when an end is not printable ASCII (most lines: no call)
     const line = isPrintable(raw.charCodeAt(raw.length - 1)) ? raw : raw.trimEnd();
     const lineNo = first + index;
