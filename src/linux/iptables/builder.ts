@@ -391,40 +391,44 @@ export class RulesetBuilder {
   replay(log: ReplayLog, split: SplitDump, index: number, first: number): number {
     this.replayedLast = -1;
     const open = this.open;
-    const ref = log.rules;
-    if (!open) return index;
+    if (!open || !log.rules) return index;
     const at = split.at;
     const { kinds, chains: ids, names, counters, entries } = log;
     const made = open.made;
-    // The chains' runs of rules (a chain's rules in the stretch are consecutive lines, or they would not be RULE lines).
-    const runs: number[] = []; // chain, first entry (of the reference), count...
-    let e0 = -1;
-    let e1 = -1;
+    const j0 = at[index]!;
+    // The rules are the reference's RuleLines entries, read at this dump's line numbers.
+    const view = this.viewOf(log.rules, first + index - j0 - log.first);
+    // A run of rules of one chain (consecutive lines and entries) is handed to the chain at once.
+    let run = -1;
+    let runFrom = 0;
+    let runCount = 0;
+    let rules = 0;
     let i = index;
-    const j0 = at[i]!;
     for (let j = j0; i < at.length && at[i] === j; i++, j++) {
       const kind = kinds[j];
       if (kind === RULE) {
         const e = entries[j]!;
-        if (e0 < 0) e0 = e;
-        e1 = e + 1;
         const id = ids[j]!;
-        if (runs.length > 0 && runs[runs.length - 3] === id) runs[runs.length - 1]!++;
-        else runs.push(id, e, 1);
+        if (id !== run || e !== runFrom + runCount) {
+          if (runCount > 0) made[run]!.addEntries(view, runFrom, runCount);
+          run = id;
+          runFrom = e;
+          runCount = 0;
+        }
+        runCount++;
+        rules++;
         this.replayedLast = i;
       } else if (kind === CHAIN) {
         this.addChain(open, new ParsedChain(names[j]!, false, this.loc(first + i), this.lines, counters[j]));
         this.replayedLast = i;
       } else if (kind !== NOTHING) break;
     }
-    if (e0 < 0 || !ref) return i;
-    // The stretch's rules are the reference's RuleLines entries e0..e1-1, read at this dump's line numbers.
-    const view = this.viewOf(ref, first + index - j0 - log.first);
-    for (let r = 0; r < runs.length; r += 3) made[runs[r]!]!.addEntries(view, runs[r + 1]!, runs[r + 2]!);
-    open.last = made[runs[runs.length - 3]!];
+    if (runCount === 0) return i;
+    made[run]!.addEntries(view, runFrom, runCount);
+    open.last = made[run];
     // As noteJump: a jump is novel unless the reference had it in a loop-free table (open.jumps: none, not recording).
     if (log.novelJumps(split.known, this.reference.id, j0, j0 + i - index) > 0) open.novel = true;
-    this.cache!.hits += e1 - e0;
+    this.cache!.hits += rules;
     return i;
   }
 

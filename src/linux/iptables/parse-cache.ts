@@ -233,7 +233,8 @@ export class ParseCache {
     const out: SplitDump = { count, at: at.subarray(0, count), refLines: ref?.lines ?? [], own, known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
     if (ref) out.log = ref.log;
     if (!ref || misses > count * REFERENCE_MISS_SHARE) {
-      const lines = Array.from({ length: count }, (_, i) => lineOf(out, i));
+      const lines = new Array<string>(count);
+      for (let i = 0; i < count; i++) lines[i] = lineOf(out, i);
       const firstAt = new Map<string, number>();
       lines.forEach((l, i) => {
         if (!firstAt.has(l)) firstAt.set(l, i);
