@@ -423,6 +423,7 @@ export class RulesetBuilder {
         this.replayedLast = i;
       } else if (kind !== NOTHING) break;
     }
+    this.cache!.replayed += i - index;
     if (runCount === 0) return i;
     made[run]!.addEntries(view, runFrom, runCount);
     open.last = made[run];

@@ -127,6 +127,8 @@ export class ParseCache {
   hits = 0;
   /** Lines parsed and stored. */
   misses = 0;
+  /** Lines replayed from the reference dump's ReplayLog, not read (for figures and tests). */
+  replayed = 0;
 
   constructor(options: ParseCacheOptions = {}) {
     this.maxLines = options.maxLines ?? 4_000_000;
