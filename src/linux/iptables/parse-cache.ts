@@ -27,7 +27,9 @@
  * string for a line that equals it; a memo look-up of such a line is then an
  * identity hit with a stored hash. Better still, where a table's lines are
  * the reference's lines in order, the parse the reference used for a line is
- * taken without any look-up (see SplitDump). Chain declarations are memoised too, so a
+ * taken without any look-up (see SplitDump), and a stretch of such lines is
+ * not read at all: the builder replays what the reference's lines did
+ * (replay-log.ts). Chain declarations are memoised too, so a
  * chain's name is one string object in every dump and the chain look-ups of
  * rules find it the same way.
  *
