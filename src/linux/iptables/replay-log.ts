@@ -19,7 +19,6 @@
  * (same chains, Rules, diagnostics, loop check); see builder.ts `replay`.
  */
 import type { Chain } from './types.js';
-import type { CachedRuleLine } from './parse-cache.js';
 import type { RuleLines } from './parsed-chain.js';
 
 /** A line the replay leaves to the reader. */
@@ -56,8 +55,8 @@ export class ReplayLog {
   /** For the reference `refId`: how many RULE lines before each line are jumps not known to be loop-free (see builder.ts noteJump). */
   private novel: { refId: number; before: Int32Array } | undefined = undefined;
 
-  /** The number of RULE lines among lines j0..j1-1 whose jump the loop check must see (`known`: the lines' parses). */
-  novelJumps(known: readonly (CachedRuleLine | undefined)[], refId: number, j0: number, j1: number): number {
+  /** The number of RULE lines among lines j0..j1-1 whose jump the loop check must see (`known`: the lines' CachedRuleLines). */
+  novelJumps(known: readonly ({ jump: boolean; loopFreeIn: number } | undefined)[], refId: number, j0: number, j1: number): number {
     if (this.novel?.refId !== refId) {
       const before = new Int32Array(this.kinds.length + 1);
       for (let j = 0; j < this.kinds.length; j++) {
