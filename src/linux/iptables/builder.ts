@@ -32,8 +32,9 @@ import type { SourceLoc } from '../../model/source.js';
 import type { Token } from './tokenize.js';
 import type { Chain, Diagnostic, Rule, Ruleset, Table, TableName } from './types.js';
 import { parseRuleWords, type ParsedRule, type RuleContext } from './rule-parse.js';
-import type { CachedRuleLine, ChainAnswer, ParseCache } from './parse-cache.js';
+import type { CachedRuleLine, ChainAnswer, ParseCache, SplitDump } from './parse-cache.js';
 import { ParsedChain, RuleLines } from './parsed-chain.js';
+import { CHAIN, NOTHING, OTHER, RULE, type ReplayLog } from './replay-log.js';
 
 /** Built-in chains of each table (the hooks it registers). */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
@@ -53,6 +54,9 @@ interface OpenTable {
   table: Table;
   /** The table's chains (all made by this builder). */
   chains: Map<string, ParsedChain>;
+  /** The same chains in the order made (a ReplayLog names a chain by its place here), and those places when recording one. */
+  made: ParsedChain[];
+  ids?: Map<ParsedChain, number>;
   line: number;
   /**
    * Which chains are declared: a declared chain's `loc` is its declaration. User chains made by a rule before
@@ -99,6 +103,15 @@ export class RulesetBuilder {
   /** Loop-free tables of this dump with their memoised jumps, for stamping when it becomes the reference. */
   private loopFree: { name: TableName; jumps: CachedRuleLine[] }[] = [];
   private tableCount = new Map<TableName, number>();
+  /** What the line being read did, for a ReplayLog: its kind, the chain it made or added to, the diagnostics before it. */
+  private effect = OTHER;
+  private effectChain: ParsedChain | undefined = undefined;
+  private effectEntry = 0;
+  private diagnosticsBefore = 0;
+  /** Views of the reference's RuleLines by line shift (see `replay`). */
+  private readonly views = new Map<number, RuleLines>();
+  /** The index of the last line `replay` replayed that is not blank or a comment (-1: none). */
+  replayedLast = -1;
 
   /** Sets the reference dump of a ParseCache split (see parse-cache.ts). */
   readAgainst(id: number, becomes: number): void {
@@ -142,7 +155,12 @@ export class RulesetBuilder {
     }
     const chains = new Map<string, ParsedChain>();
     const table: Table = { name, chains };
-    for (const c of BUILTIN_CHAINS[name]) chains.set(c, new ParsedChain(c, true, this.loc(line), this.lines));
+    const made: ParsedChain[] = [];
+    for (const c of BUILTIN_CHAINS[name]) {
+      const chain = new ParsedChain(c, true, this.loc(line), this.lines);
+      chains.set(c, chain);
+      made.push(chain);
+    }
     this.tables.set(name, table);
     const at = { line, text };
     const rec: OpenTable['rec'] = {};
@@ -163,10 +181,13 @@ export class RulesetBuilder {
       },
       ...(this.family ? { family: this.family } : {}),
     };
-    this.open = { table, chains, line, undeclared: new Set(), builtinDeclared: new Set(), pending: [], rules, at, rec, novel: this.reference.id === 0 };
+    this.open = { table, chains, made, line, undeclared: new Set(), builtinDeclared: new Set(), pending: [], rules, at, rec, novel: this.reference.id === 0 };
     this.tableCount.set(name, (this.tableCount.get(name) ?? 0) + 1);
     if (this.cache) this.open.memo = this.cache.linesOf(name, this.family);
-    if (this.reference.becomes) this.open.jumps = [];
+    if (this.reference.becomes) {
+      this.open.jumps = [];
+      this.open.ids = new Map(made.map((c, i) => [c, i]));
+    }
   }
 
   /** `:NAME POLICY [p:b]` (or `-P` / `-N` from a listing). */
@@ -202,7 +223,16 @@ export class RulesetBuilder {
       open.undeclared.delete(name);
       return;
     }
-    open.chains.set(name, new ParsedChain(name, false, this.loc(line), this.lines, counters));
+    this.effectChain = this.addChain(open, new ParsedChain(name, false, this.loc(line), this.lines, counters));
+    this.effect = CHAIN;
+  }
+
+  /** Adds a chain made for the open table. */
+  private addChain(open: OpenTable, chain: ParsedChain): ParsedChain {
+    open.chains.set(chain.name, chain);
+    open.ids?.set(chain, open.made.length);
+    open.made.push(chain);
+    return chain;
   }
 
   /**
@@ -233,6 +263,7 @@ export class RulesetBuilder {
       this.noteJump(open, entry);
     } else if (parsed.target) open.novel = true;
     this.append(open, chain, parsed, line, text, counters);
+    if (!entry) this.effect = OTHER; // not memoised: nothing to replay
     return entry;
   }
 
@@ -282,8 +313,7 @@ export class RulesetBuilder {
     if (!chain) {
       const later = `chain ${chainName} is not declared before this rule; iptables-restore fails here ("No chain/target/match by that name")`;
       this.report('error', line, text, later);
-      chain = new ParsedChain(chainName, false, this.loc(line), this.lines);
-      open.chains.set(chainName, chain);
+      chain = this.addChain(open, new ParsedChain(chainName, false, this.loc(line), this.lines));
       open.undeclared.add(chainName);
     }
     return chain;
@@ -302,9 +332,105 @@ export class RulesetBuilder {
         }
       }
     }
-    chain.add(line, text, parsed, counters);
+    const made = chain.add(line, text, parsed, counters);
     open.last = chain;
     if (parsed.undeclaredJump !== undefined) open.pending.push({ chain, num: chain.ruleCount, name: parsed.undeclaredJump });
+    else if (made === undefined && counters === undefined) {
+      this.effect = RULE;
+      this.effectChain = chain;
+      this.effectEntry = this.lines.texts.length - 1;
+    }
+  }
+
+  /** Before a line is read, when this dump becomes the reference: starts noting what the line does. */
+  startLine(): void {
+    this.effect = OTHER;
+    this.diagnosticsBefore = this.diagnostics.length;
+  }
+
+  /**
+   * After the line `index` was read: records in `log` what it did, when that
+   * can be replayed (see replay-log.ts): `blank` for a blank or comment line,
+   * `plain` for a line without leading or trailing blanks; a line that
+   * reported anything is left OTHER.
+   */
+  recordLine(log: ReplayLog, index: number, blank: boolean, plain: boolean): void {
+    if (blank) {
+      log.kinds[index] = NOTHING;
+      return;
+    }
+    const open = this.open;
+    const chain = this.effectChain;
+    if (!plain || this.effect === OTHER || this.diagnostics.length !== this.diagnosticsBefore || !open || !chain) return;
+    const id = open.ids?.get(chain);
+    if (id === undefined) return;
+    log.kinds[index] = this.effect;
+    if (this.effect === RULE) {
+      log.chains[index] = id;
+      log.entries[index] = this.effectEntry;
+      log.rules = this.lines;
+    } else {
+      log.names[index] = chain.name;
+      log.counters[index] = chain.counters;
+    }
+  }
+
+  /** The reference's RuleLines, read at this dump's file and at line numbers `shift` lines further (one view per shift). */
+  private viewOf(ref: RuleLines, shift: number): RuleLines {
+    let view = this.views.get(shift);
+    if (!view) this.views.set(shift, (view = new RuleLines(this.file, ref, shift)));
+    return view;
+  }
+
+  /**
+   * Replays the reference dump's lines from the line `index` on (see
+   * replay-log.ts), while they are in step with it and plain; returns the
+   * index of the first line left to read. The caller vouches that the open
+   * table's lines so far are the reference's, in order.
+   */
+  replay(log: ReplayLog, split: SplitDump, index: number, first: number): number {
+    this.replayedLast = -1;
+    const open = this.open;
+    if (!open || !log.rules) return index;
+    const at = split.at;
+    const { kinds, chains: ids, names, counters, entries } = log;
+    const made = open.made;
+    const j0 = at[index]!;
+    // The rules are the reference's RuleLines entries, read at this dump's line numbers.
+    const view = this.viewOf(log.rules, first + index - j0 - log.first);
+    // A run of rules of one chain (consecutive lines and entries) is handed to the chain at once.
+    let run = -1;
+    let runFrom = 0;
+    let runCount = 0;
+    let rules = 0;
+    let i = index;
+    for (let j = j0; i < at.length && at[i] === j; i++, j++) {
+      const kind = kinds[j];
+      if (kind === RULE) {
+        const e = entries[j]!;
+        const id = ids[j]!;
+        if (id !== run || e !== runFrom + runCount) {
+          if (runCount > 0) made[run]!.addEntries(view, runFrom, runCount);
+          run = id;
+          runFrom = e;
+          runCount = 0;
+        }
+        runCount++;
+        rules++;
+        this.replayedLast = i;
+      } else if (kind === CHAIN) {
+        this.addChain(open, new ParsedChain(names[j]!, false, this.loc(first + i), this.lines, counters[j]));
+        this.replayedLast = i;
+      } else if (kind !== NOTHING) break;
+    }
+    this.cache!.replayed += i - index;
+    if (runCount === 0) return i;
+    made[run]!.addEntries(view, runFrom, runCount);
+    open.last = made[run];
+    // As noteJump: a jump is novel unless the reference had it in a loop-free table (open.jumps: none, not recording).
+    if (log.novelJumps(split.known, this.reference.id, j0, j0 + i - index) > 0) open.novel = true;
+    this.cache!.hits += rules;
+    return i;
   }
 
   /** COMMIT. */

@@ -27,7 +27,9 @@
  * string for a line that equals it; a memo look-up of such a line is then an
  * identity hit with a stored hash. Better still, where a table's lines are
  * the reference's lines in order, the parse the reference used for a line is
- * taken without any look-up (see SplitDump). Chain declarations are memoised too, so a
+ * taken without any look-up (see SplitDump), and a stretch of such lines is
+ * not read at all: the builder replays what the reference's lines did
+ * (replay-log.ts). Chain declarations are memoised too, so a
  * chain's name is one string object in every dump and the chain look-ups of
  * rules find it the same way.
  *
@@ -38,6 +40,7 @@
  */
 import type { Diagnostic, TableName } from './types.js';
 import type { ParsedRule } from './rule-parse.js';
+import { ReplayLog } from './replay-log.js';
 
 /** How a chain look-up made while parsing a line was answered: absent, a user chain, a built-in chain. */
 export type ChainAnswer = 0 | 1 | 2;
@@ -75,14 +78,26 @@ interface Reference {
   id: number;
   lines: string[];
   at: Map<string, number>;
+  /** 0, 1, 2... one per line (copied into a SplitDump's `at` for a stretch of lines). */
+  iota: Int32Array;
   entries: (CachedRuleLine | undefined)[];
+  /** The dump's text, where each line starts in it (and its length last), and how many lines end with a newline. */
+  text: string;
+  starts: Int32Array;
+  ended: number;
+  /** What each line did to the builder (filled in while the dump is parsed). */
+  log: ReplayLog;
 }
 
-/** A dump cut into lines by ParseCache.split. */
+/** A dump cut into lines by ParseCache.split (line `i` is lineOf(split, i)). */
 export interface SplitDump {
-  lines: string[];
+  /** The number of lines. */
+  count: number;
   /** Each line's index in the reference dump (-1: not there). */
   at: Int32Array;
+  /** The reference's lines, and the lines that are not there (by index). */
+  refLines: readonly string[];
+  own: string[];
   /**
    * The parse each rule line of the reference dump used, by its index there.
    * Where a table's lines are, since its `*table` line, the reference's lines
@@ -92,6 +107,8 @@ export interface SplitDump {
   known: readonly (CachedRuleLine | undefined)[];
   /** When this dump becomes the reference: the parse each rule line used, filled in by the caller. */
   record?: (CachedRuleLine | undefined)[];
+  /** When this dump becomes the reference: what each line does, filled in by the caller; otherwise the reference's, to replay. */
+  log?: ReplayLog;
   /** The reference's id (0: there is none), and this dump's id when it becomes the reference (0: it does not). */
   refId: number;
   becomes: number;
@@ -112,6 +129,8 @@ export class ParseCache {
   hits = 0;
   /** Lines parsed and stored. */
   misses = 0;
+  /** Lines replayed from the reference dump's ReplayLog, not read (for figures and tests). */
+  replayed = 0;
 
   constructor(options: ParseCacheOptions = {}) {
     this.maxLines = options.maxLines ?? 4_000_000;
@@ -165,52 +184,135 @@ export class ParseCache {
    * that the reference dump of `family` also has being the reference's string;
    * see SplitDump. The dump becomes the reference when there is none or when
    * more than 5% of its lines are not in it.
+   *
+   * Stretches of the text that equal the reference's text from the line
+   * expected next are found with a few whole-range comparisons (see
+   * sameLinesFrom) and take the reference's lines without cutting them out;
+   * the lines around them are cut and looked up one by one.
    */
   split(text: string, family: 'ipv6' | undefined): SplitDump {
     const key = family ?? 'ipv4';
     const ref = this.references.get(key);
-    const lines: string[] = [];
-    const positions: number[] = [];
+    const own: string[] = [];
+    let at: Int32Array = new Int32Array(ref ? ref.lines.length + 64 : 1024);
+    let count = 0;
     const n = text.length;
     let misses = 0;
     let j = 0; // the reference line expected next
-    // Each line is cut out and compared with the one expected (String#startsWith at an offset was 7x slower).
     for (let pos = 0; pos < n;) {
+      if (ref && j < ref.ended) {
+        const k = sameLinesFrom(text, pos, ref, j);
+        if (k > j) {
+          if (count + k - j > at.length) at = grown(at, count + k - j);
+          at.set(ref.iota.subarray(j, k), count);
+          count += k - j;
+          pos += ref.starts[k]! - ref.starts[j]!;
+          j = k;
+          continue;
+        }
+      }
       let end = text.indexOf('\n', pos);
       if (end < 0) end = n;
-      let line = text.slice(pos, end < n && end > pos && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+      const line = text.slice(pos, end < n && end > pos && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+      if (count === at.length) at = grown(at, count + 1);
       const expected = ref?.lines[j];
       if (expected !== undefined && expected.length === line.length && expected === line) {
-        line = expected;
-        positions.push(j++);
+        at[count] = j++;
       } else {
         // Out of step with the reference (a line added, changed or removed): find the line there and go on after it.
-        const at = ref?.at.get(line);
-        if (at !== undefined) {
-          line = ref!.lines[at]!;
-          positions.push(at);
-          j = at + 1;
+        const found = ref?.at.get(line);
+        if (found !== undefined) {
+          at[count] = found;
+          j = found + 1;
         } else {
-          positions.push(-1);
+          at[count] = -1;
+          own[count] = line;
           misses++;
           j++;
         }
       }
-      lines.push(line);
+      count++;
       pos = end + 1;
     }
-    const out: SplitDump = { lines, at: Int32Array.from(positions), known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
-    if (!ref || misses > lines.length * REFERENCE_MISS_SHARE) {
-      const at = new Map<string, number>();
+    const out: SplitDump = { count, at: at.subarray(0, count), refLines: ref?.lines ?? [], own, known: ref?.entries ?? [], refId: ref?.id ?? 0, becomes: 0 };
+    if (ref) out.log = ref.log;
+    if (!ref || misses > count * REFERENCE_MISS_SHARE) {
+      const lines = new Array<string>(count);
+      for (let i = 0; i < count; i++) lines[i] = lineOf(out, i);
+      const firstAt = new Map<string, number>();
       lines.forEach((l, i) => {
-        if (!at.has(l)) at.set(l, i);
+        if (!firstAt.has(l)) firstAt.set(l, i);
       });
-      out.record = new Array<CachedRuleLine | undefined>(lines.length);
+      out.record = new Array<CachedRuleLine | undefined>(count);
+      out.log = new ReplayLog(count);
       out.becomes = this.nextReference++;
-      this.references.set(key, { id: out.becomes, lines, at, entries: out.record });
+      const { starts, ended } = lineStarts(text, count);
+      const iota = new Int32Array(count);
+      for (let i = 0; i < count; i++) iota[i] = i;
+      this.references.set(key, { id: out.becomes, lines, at: firstAt, iota, entries: out.record, text, starts, ended, log: out.log });
     }
     return out;
   }
 }
 
+/** Line `index` of a split dump. */
+export function lineOf(split: SplitDump, index: number): string {
+  const at = split.at[index]!;
+  return at >= 0 ? split.refLines[at]! : split.own[index]!;
+}
+
+/** `at` copied into an array of at least `size` entries (twice as many). */
+function grown(at: Int32Array, size: number): Int32Array {
+  const bigger = new Int32Array(Math.max(size, at.length * 2));
+  bigger.set(at);
+  return bigger;
+}
+
 const CR = 13;
+/** The most lines compared at once by sameLinesFrom (about 400 kB of kube-proxy rules). */
+const MAX_STRETCH = 4096;
+
+/**
+ * The end k >= j of the longest run of reference lines j..k-1 that, with
+ * their newlines, equal `text` from `pos` on (j when line j differs). Compares
+ * growing stretches (1, 2, 4... lines) as whole strings, then halves the
+ * stretch that differs until one line is left: a few comparisons of long
+ * strings instead of one per line.
+ */
+function sameLinesFrom(text: string, pos: number, ref: Reference, j: number): number {
+  const s = ref.starts;
+  const base = pos - s[j]!; // the text offset of the reference offset x is base + x
+  const same = (from: number, to: number): boolean =>
+    base + s[to]! <= text.length && text.slice(base + s[from]!, base + s[to]!) === ref.text.slice(s[from]!, s[to]!);
+  let k = j;
+  for (let step = 1; k < ref.ended; step = Math.min(step * 2, MAX_STRETCH)) {
+    const next = Math.min(k + step, ref.ended);
+    if (!same(k, next)) {
+      let hi = next; // lines k..hi-1 hold a difference
+      while (hi - k > 1) {
+        const mid = (k + hi) >> 1;
+        if (same(k, mid)) k = mid;
+        else hi = mid;
+      }
+      return k;
+    }
+    k = next;
+  }
+  return k;
+}
+
+/** Where each of the `count` lines of `text` starts (and the text's length last), and how many end with a newline. */
+function lineStarts(text: string, count: number): { starts: Int32Array; ended: number } {
+  const starts = new Int32Array(count + 1);
+  let ended = 0;
+  for (let i = 0; i < count; i++) {
+    const end = text.indexOf('\n', starts[i]!);
+    if (end < 0) {
+      starts[i + 1] = text.length;
+      continue;
+    }
+    starts[i + 1] = end + 1;
+    ended = i + 1;
+  }
+  return { starts, ended };
+}

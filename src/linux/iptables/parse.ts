@@ -25,7 +25,8 @@ import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
 import { TokenPool, tokenizeReusing } from './tokenize.js';
-import type { CachedRuleLine, ChainLine, ParseCache } from './parse-cache.js';
+import { lineOf, type CachedRuleLine, type ChainLine, type ParseCache } from './parse-cache.js';
+import { OTHER } from './replay-log.js';
 
 /** A parse result: always a value, plus what was wrong with the input. */
 export interface ParseResult<T> {
@@ -81,13 +82,30 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
   const split = cache?.split(src.text, b.family);
   if (split) b.readAgainst(split.refId, split.becomes);
   const pool = new TokenPool();
-  const lines = split ? split.lines : splitLines(src.text);
+  const lines = split ? undefined : splitLines(src.text);
+  const count = split ? split.count : lines!.length;
   let lastLine = first;
   let lastText = '';
   let inStep = false; // the lines since this table's `*table` line are the reference dump's, in order
   let prevAt = -1;
-  for (let index = 0; index < lines.length; index++) {
-    const raw = lines[index]!;
+  // Recording what each line does when this dump becomes the reference; replaying the reference's lines otherwise.
+  const recording = split?.becomes ? split.log : undefined;
+  const replaying = split && !split.becomes ? split.log : undefined;
+  if (recording) recording.first = first;
+  for (let index = 0; index < count; index++) {
+    if (replaying && inStep && split!.at[index] === prevAt + 1 && replaying.kinds[prevAt + 1] !== OTHER) {
+      const next = b.replay(replaying, split!, index, first);
+      if (next > index) {
+        if (b.replayedLast >= 0) {
+          lastLine = first + b.replayedLast;
+          lastText = lineOf(split!, b.replayedLast);
+        }
+        prevAt = split!.at[next - 1]!;
+        index = next - 1;
+        continue;
+      }
+    }
+    const raw = split ? lineOf(split, index) : lines![index]!;
     // trim only when an end is not printable ASCII (most lines: no call)
     const line = isPrintable(raw.charCodeAt(raw.length - 1)) ? raw : raw.trimEnd();
     const lineNo = first + index;
@@ -98,7 +116,11 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
       inStep = at >= 0 && (body.charCodeAt(0) === STAR || (inStep && at === prevAt + 1));
       prevAt = at;
     }
-    if (body === '' || body.charCodeAt(0) === HASH) continue;
+    if (body === '' || body.charCodeAt(0) === HASH) {
+      if (recording) b.recordLine(recording, index, true, true);
+      continue;
+    }
+    if (recording) b.startLine();
     lastLine = lineNo;
     lastText = line;
     let used: CachedRuleLine | undefined;
@@ -108,6 +130,7 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
     }
     used ??= readLine(b, body, line, lineNo, cache, pool);
     if (split?.record && used) split.record[index] = used;
+    if (recording) b.recordLine(recording, index, false, raw === body);
   }
   const value = b.finish(lastLine, lastText);
   return { value, diagnostics: b.diagnostics };

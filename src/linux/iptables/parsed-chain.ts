@@ -22,18 +22,31 @@ import type { ParsedRule } from './rule-parse.js';
 import type { SourceLoc } from '../../model/source.js';
 import type { Chain, Match, Rule, Target } from './types.js';
 
-/** The rule lines of one dump, in the order read: what a Rule needs besides its chain and number. */
+/**
+ * The rule lines of one dump, in the order read: what a Rule needs besides its
+ * chain and number. Or a view of another dump's (`of`), for the stretches of
+ * this dump that equal that dump's lines (see builder.ts `replay`): the same
+ * arrays, read at this dump's file and line numbers (`shift` added), to which
+ * nothing is appended.
+ */
 export class RuleLines {
-  /** Line numbers. */
-  readonly lines: number[] = [];
+  /** Line numbers (in a view: before `shift` is added). */
+  readonly lines: number[];
   /** The rule lines as written. */
-  readonly texts: string[] = [];
+  readonly texts: string[];
   /** Each line's parse (shared with other dumps when read through a ParseCache). */
-  readonly parsed: Readonly<ParsedRule>[] = [];
-  /** `[packets:bytes]` written before a rule, by its index (rare: most rules have the parse's `-c` counters, if any). */
+  readonly parsed: Readonly<ParsedRule>[];
+  /** `[packets:bytes]` written before a rule, by its index (rare: most rules have the parse's `-c` counters, if any; none in a view). */
   counters: Map<number, NonNullable<Rule['counters']>> | undefined = undefined;
+  /** False for a view. */
+  readonly own: boolean;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string, of?: RuleLines, readonly shift = 0) {
+    this.own = of === undefined;
+    this.lines = of ? of.lines : [];
+    this.texts = of ? of.texts : [];
+    this.parsed = of ? of.parsed : [];
+  }
 }
 
 /** A chain of a parsed dump; see the file comment. */
@@ -93,7 +106,7 @@ export class ParsedChain implements Chain {
   add(line: number, text: string, parsed: Readonly<ParsedRule>, counters: Rule['counters']): Rule | undefined {
     const from = this.#from;
     const end = from.lines.length;
-    if (this.#rules === undefined && (this.#count === 0 || this.#first + this.#count === end)) {
+    if (this.#rules === undefined && from.own && (this.#count === 0 || this.#first + this.#count === end)) {
       if (this.#count === 0) this.#first = end;
       this.#count++;
       from.lines.push(line);
@@ -107,6 +120,26 @@ export class ParsedChain implements Chain {
     const rule = makeRule(this.name, rules.length + 1, { file: from.file, line }, text, parsed, counters);
     rules.push(rule);
     return rule;
+  }
+
+  /**
+   * Appends the rules that `from` holds at `first`..`first + count - 1`: kept
+   * there when the chain has no rules yet or they follow its rules there, made
+   * into Rules otherwise (as add does).
+   */
+  addEntries(from: RuleLines, first: number, count: number): void {
+    if (this.#rules === undefined && (this.#count === 0 || (this.#from === from && this.#first + this.#count === first))) {
+      if (this.#count === 0) {
+        this.#from = from;
+        this.#first = first;
+      }
+      this.#count += count;
+      return;
+    }
+    const rules = this.rules;
+    for (let i = first; i < first + count; i++) {
+      rules.push(makeRule(this.name, rules.length + 1, { file: from.file, line: from.lines[i]! + from.shift }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i)));
+    }
   }
 
   /**
@@ -133,7 +166,7 @@ export class ParsedChain implements Chain {
     const rules = new Array<Rule>(this.#count);
     for (let n = 0; n < this.#count; n++) {
       const i = this.#first + n;
-      rules[n] = makeRule(this.name, n + 1, { file: from.file, line: from.lines[i]! }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i));
+      rules[n] = makeRule(this.name, n + 1, { file: from.file, line: from.lines[i]! + from.shift }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i));
     }
     this.#rules = rules;
     return rules;
