@@ -27,7 +27,7 @@ import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
 import type { NodeRecord, PodRecord, World } from '../trace/world.js';
 import type { Match, Ruleset } from '../linux/iptables/types.js';
-import { forEachParsedRule } from '../linux/iptables/parsed-chain.js';
+import { forEachParsedRule, ParsedChain } from '../linux/iptables/parsed-chain.js';
 import { TextIds } from './text-ids.js';
 import { atomsOf, atomSize, classesOf, type SignedAtom } from './atoms.js';
 import type { DestClass, SourceClass } from './types.js';
@@ -104,7 +104,20 @@ function mentions(w: World): Mention[] {
  * more than once but each shared line is read once.
  */
 export function forEachNatPrefix(rs: Ruleset, seen: Set<readonly Match[]>, fn: (p: Prefix) => void): void {
+  // Chains replayed from one reference dump read the same span of its parses: a span read before is skipped
+  // whole (every matches array in it is in `seen` already), instead of looking each of its rules up.
+  let spans = spansRead.get(seen);
+  if (!spans) spansRead.set(seen, (spans = new Map()));
   for (const chain of rs.tables.get('nat')?.chains.values() ?? []) {
+    const span = chain instanceof ParsedChain ? chain.parsedSpan : undefined;
+    if (span) {
+      let counts = spans.get(span.parsed);
+      if (!counts) spans.set(span.parsed, (counts = new Map()));
+      // Spans of one array are parts of the reference's chains: one from the same entry and no longer was read.
+      const read = counts.get(span.first);
+      if (read !== undefined && read >= span.count) continue;
+      counts.set(span.first, span.count);
+    }
     // Matches only: a chain's Rules are not built for this (parsed-chain.ts).
     forEachParsedRule(chain, (matches) => {
       if (seen.has(matches)) return;
@@ -113,6 +126,9 @@ export function forEachNatPrefix(rs: Ruleset, seen: Set<readonly Match[]>, fn: (
     });
   }
 }
+
+/** The parse spans forEachNatPrefix has read, per `seen` set: by parses array, each span's first entry and length. */
+const spansRead = new WeakMap<Set<readonly Match[]>, Map<readonly unknown[], Map<number, number>>>();
 
 /** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
 export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextIds(), dump?: string): string {

@@ -66,3 +66,27 @@ describe('forEachNatPrefix', () => {
     expect(got).toEqual(['203.0.113.0/24']);
   });
 });
+
+describe('forEachNatPrefix over dumps replayed from one reference', () => {
+  const ref = [
+    '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-A - [0:0]', ':KUBE-B - [0:0]',
+    '-A PREROUTING -j KUBE-A', '-A KUBE-A -d 10.1.0.1/32 -j KUBE-B', '-A KUBE-A -d 10.1.0.2/32 -j KUBE-B', '-A KUBE-A -d 10.1.0.3/32 -j KUBE-B',
+    '-A KUBE-B -s 10.9.0.0/16 -j MASQUERADE', 'COMMIT', '',
+  ].join('\n');
+  const shorter = ref.replace('-A KUBE-A -d 10.1.0.3/32 -j KUBE-B\n', '');
+
+  it('skips a chain whose parses it read before, and reads one that holds more of them', () => {
+    const cache = new ParseCache();
+    const a = parseIptablesSave({ text: ref, file: 'a' }, { cache }).value;
+    const b = parseIptablesSave({ text: shorter, file: 'b' }, { cache }).value;
+    const a2 = parseIptablesSave({ text: ref, file: 'a2' }, { cache }).value;
+    expect(cache.replayed).toBeGreaterThan(0);
+    const seen = new Set<readonly Match[]>();
+    const got: string[][] = [[], [], []];
+    // The shorter dump first: its KUBE-A is a part of the reference's, which must still be read whole.
+    [b, a, a2].forEach((rs, i) => forEachNatPrefix(rs, seen, (p) => got[i]!.push(formatPrefix(p))));
+    expect(new Set(got.flat())).toEqual(new Set([...scan(a), ...scan(b)]));
+    expect(got[1]).toContain('10.1.0.3/32');
+    expect(got[2]).toEqual([]);
+  });
+});

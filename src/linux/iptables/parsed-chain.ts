@@ -93,6 +93,15 @@ export class ParsedChain implements Chain {
     return this.#rules !== undefined;
   }
 
+  /**
+   * Where the rules' parses are while not built: entries first..first+count-1
+   * of `parsed`, an array that chains replayed from one reference dump share
+   * (so equal spans hold the very same parses); undefined once built.
+   */
+  get parsedSpan(): { parsed: readonly Readonly<ParsedRule>[]; first: number; count: number } | undefined {
+    return this.#rules ? undefined : { parsed: this.#from.parsed, first: this.#first, count: this.#count };
+  }
+
   /** Number of rules, without building them. */
   get ruleCount(): number {
     return this.#rules ? this.#rules.length : this.#count;
