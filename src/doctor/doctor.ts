@@ -19,7 +19,8 @@ import type { Estate } from '../model/estate.js';
 import type { NaclRule, NetworkAcl } from '../model/aws.js';
 import { compileWorld, type RulesetCache, type World } from '../trace/world.js';
 import type { Trace } from '../trace/types.js';
-import { destinationClasses, nodeGroups, sourceClasses } from './classes.js';
+import { destinationClasses, nodeGroups, sourceClasses, type ProbeSlot } from './classes.js';
+import { classesKept, MentionCounts } from './session-classes.js';
 import { withProbes } from './probes.js';
 import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { tracePair, tracePairs, type EdgePorts } from './pairs.js';
@@ -41,23 +42,45 @@ import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, Source
 export const EPHEMERAL_EDGES = [32768, 60999] as const;
 const MAX_EVIDENCE = 4;
 
+/** The classes doctor derived for a world, with the probe slots its destination classes placed. */
+export interface WorldClasses {
+  sources: SourceClass[];
+  destinations: DestClass[];
+  atoms: number;
+  probes: ProbeSlot[];
+}
+
+/**
+ * How a compile takes over from an earlier one (a session's check): `base` is
+ * the earlier unprobed world (its records are taken where the inputs are the
+ * same objects, trace/world-reuse.ts); `keep` may answer the earlier classes
+ * when the change cannot alter them (session-classes.ts).
+ */
+export interface WorldReuse {
+  base?: World;
+  keep?: (unprobed: World) => WorldClasses | undefined;
+}
+
 /** The world doctor traces in: the estate (with inferred subnets for VPCs described without any) plus its probe hosts. */
-export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map()): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number; assumptions: string[] } {
+export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map(), reuse: WorldReuse = {}): WorldClasses & { world: World; unprobed: World; assumptions: string[] } {
   const { estate: base, inferred } = withInferredSubnets(estate);
   // The probed estate has the same nodes: their dumps are parsed once (and a session's checks of changed copies reuse them).
-  const unprobed = compileWorld(base, { rulesets });
+  const unprobed = compileWorld(base, { rulesets, ...(reuse.base ? { base: reuse.base } : {}) });
+  const kept = reuse.keep?.(unprobed);
   // Probes add hosts, not nodes: the unprobed world's node groups serve both class kinds.
-  const groups = nodeGroups(unprobed);
-  const plan = destinationClasses(unprobed, groups);
+  const groups = kept ? undefined : nodeGroups(unprobed);
+  const plan = kept ?? destinationClasses(unprobed, groups);
   const probed = withProbes(base, plan.probes);
   const world = compileWorld(probed.estate, { rulesets, base: unprobed });
+  const native = vpcNativePods(world).map((b) => formatPrefix(b));
+  const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
+  if (kept) return { ...kept, world, unprobed, assumptions };
   const sending = subnetsWithHosts(base);
   const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !sending.has(p.subnet));
   const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));
-  const native = vpcNativePods(world).map((b) => formatPrefix(b));
-  const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
-  const groupNames = groups.map((g) => g.map((n) => n.node.name));
-  return { world, sources: sourceClasses(world, probed.ids, subnetSources, groupNames), destinations: plan.destinations, atoms: plan.atoms, assumptions };
+  const groupNames = groups!.map((g) => g.map((n) => n.node.name));
+  const sources = sourceClasses(world, probed.ids, subnetSources, groupNames);
+  return { world, unprobed, sources, destinations: plan.destinations, atoms: plan.atoms, probes: plan.probes, assumptions };
 }
 
 /** Subnets anything sends from: an instance (nodes included), an RDS instance or a NAT gateway. */
@@ -120,6 +143,8 @@ interface Memo {
   rulesets: RulesetCache;
   /** The source and destination classes, as JSON. */
   classes: string;
+  /** The first run's world before its probes (the base of a check's compile) and its classes. */
+  first?: { unprobed: World; plan: WorldClasses; counts?: MentionCounts };
   /** Per pair: what its traces consulted; `unkept` when doctor traced more for it than it kept (redecide.ts unkeptTraces). */
   pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; unkept: boolean; invariant?: Invariant; traces: number }>;
 }
@@ -131,12 +156,31 @@ interface Reuse {
   touched?: ReadonlySet<string>;
 }
 
+/**
+ * How a check compiles its world: on the first run's world as base, with the
+ * first run's classes when the change cannot alter them (session-classes.ts),
+ * and with the first run's parsed dumps when it parses none of its own
+ * (a dump whose text changed would be parsed into the cache the session keeps).
+ */
+function checkWorld(estate: Estate, reuse: Reuse) {
+  const { memo, touched } = reuse;
+  const first = memo.first!;
+  const before = new Map(memo.estate.nodes.map((n) => [n.name, n.iptables]));
+  const sameDumps = touched !== undefined && estate.nodes.every((n) => before.get(n.name) === n.iptables || !touched.has(`node:${n.name}`));
+  const rulesets = sameDumps ? memo.rulesets : new Map(memo.rulesets);
+  const keep = touched && ((unprobed: World) => {
+    first.counts ??= new MentionCounts(first.unprobed);
+    return classesKept(first.counts, { estate: memo.estate, world: first.unprobed }, { estate, world: unprobed }, touched) ? first.plan : undefined;
+  });
+  return doctorWorld(estate, rulesets, { base: first.unprobed, ...(keep ? { keep } : {}) });
+}
+
 function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResult {
   const progress = options.progress ?? (() => undefined);
   progress('classes', 0, 1);
-  // A check reads the first run's parsed dumps; what it parses (a candidate's edited dumps) is its own, not kept.
-  const rulesets = reuse ? (reuse.keep ? reuse.memo.rulesets : new Map(reuse.memo.rulesets)) : undefined;
-  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate, rulesets);
+  const dw = reuse && !reuse.keep ? checkWorld(estate, reuse) : doctorWorld(estate, reuse?.memo.rulesets);
+  if (reuse?.keep) reuse.memo.first = { unprobed: dw.unprobed, plan: { sources: dw.sources, destinations: dw.destinations, atoms: dw.atoms, probes: dw.probes } };
+  const { world: w, sources, destinations, atoms, assumptions } = dw;
   const srcOf = new Map(sources.map((s) => [s.key, s]));
   const dstOf = new Map(destinations.map((d) => [d.key, d]));
   const findings = new Findings(srcOf, dstOf);
@@ -144,7 +188,8 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   const edges = doctorEdges(w);
   let traces = 0;
   const memo = reuse?.memo;
-  const classes = memo ? JSON.stringify([sources, destinations]) : '';
+  // Classes kept from the first run are its own objects.
+  const classes = !memo ? '' : memo.first?.plan.sources === sources && !reuse.keep ? memo.classes : JSON.stringify([sources, destinations]);
   if (memo && reuse.keep) memo.classes = classes;
   const touched = reuse?.touched;
   const takeOver = memo && touched && classes === memo.classes
