@@ -9,8 +9,10 @@
  *   estate mentions, each class's kind read from the kinds mentioning its
  *   prefixes; of the kinds a changed element can add or take away (route,
  *   SG, NACL, nat rule) only `route` is read, and only as "some route
- *   mentions it". So they stay when no prefix becomes mentioned or stops
- *   being mentioned, and none gains or loses its last route mention;
+ *   mentions it", and only for a class none of whose prefixes is a VPC block
+ *   or the cluster pod CIDR. So they stay when no prefix becomes mentioned
+ *   or stops being mentioned, and none outside every VPC block and the pod
+ *   CIDR gains or loses its last route mention;
  * - source classes group nodes by profile: a node's inserts, its dump, and
  *   whether its subnet's route table routes its own pod CIDR to it. So they
  *   stay when every node gets the same inserts appended (equal profiles stay
@@ -22,7 +24,7 @@
  */
 import type { Estate } from '../model/estate.js';
 import type { Node } from '../model/k8s.js';
-import { formatPrefix, parseCidr } from '../net/prefix.js';
+import { covers, formatPrefix, parseCidr, type Prefix } from '../net/prefix.js';
 import { textKey } from '../model/source.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import type { World } from '../trace/world.js';
@@ -44,12 +46,15 @@ function mentionsOf(el: Element | undefined): { all: string[]; routes: string[] 
 export class MentionCounts {
   readonly all = new Map<string, number>();
   readonly routes = new Map<string, number>();
+  /** VPC blocks and the cluster pod CIDR: a class inside one is never a routed block, routes or not. */
+  readonly notRouted: Prefix[] = [];
 
   /** Counts the world's estate (the one doctor's classes were derived from: inferred subnets included). */
   constructor(w: World) {
     const e = w.estate;
     const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
     for (const v of e.vpcs) for (const b of v.cidrBlocks) add(this.all, key(b));
+    for (const b of [...e.vpcs.flatMap((v) => v.cidrBlocks), ...(e.cluster?.podCidr ? [e.cluster.podCidr] : [])]) this.notRouted.push(parseCidr(b, { nonAligned: 'mask' }));
     for (const s of e.subnets) add(this.all, key(s.cidr));
     for (const el of [...e.routeTables, ...e.securityGroups, ...e.networkAcls]) {
       const m = mentionsOf(el);
@@ -89,8 +94,13 @@ export function classesKept(
     } else if (kind === 'node') nodes.push(id);
     else return false;
   }
-  const still = (m: Map<string, number>, d: Map<string, number>) => [...d].every(([k, by]) => by === 0 || ((m.get(k) ?? 0) > 0) === ((m.get(k) ?? 0) + by > 0));
-  if (!still(counts.all, delta.all) || !still(counts.routes, delta.routes)) return false;
+  const still = (m: Map<string, number>, d: Map<string, number>, matters: (k: string) => boolean) =>
+    [...d].every(([k, by]) => by === 0 || ((m.get(k) ?? 0) > 0) === ((m.get(k) ?? 0) + by > 0) || !matters(k));
+  const routable = (k: string) => {
+    const p = parseCidr(k);
+    return !counts.notRouted.some((q) => covers(q, p));
+  };
+  if (!still(counts.all, delta.all, () => true) || !still(counts.routes, delta.routes, routable)) return false;
   if (nodes.length > 0 && !sameInsertsEverywhere(counts, delta.all, before, after, nodes)) return false;
   return ownPodRoutesKept(before.world, after.world, tables);
 }
