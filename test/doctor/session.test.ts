@@ -7,6 +7,7 @@ import { doctor, doctorSession, type DoctorSession } from '../../src/doctor/doct
 import { changedElements } from '../../src/doctor/estate-diff.js';
 import { applyChange, type EstateChange } from '../../src/doctor/incremental.js';
 import { candidatesFor } from '../../src/fix/candidates.js';
+import { withIptablesInsert, withRoute } from '../../src/fix/what-if.js';
 import { replanOf } from '../../src/cli/commands/doctor.js';
 import type { Estate } from '../../src/model/estate.js';
 import type { DoctorResult } from '../../src/doctor/types.js';
@@ -99,6 +100,24 @@ describe('doctorSession', () => {
       expect(asJson(session.check(changed))).toBe(asJson(doctor(changed)));
     }), { numRuns: 12, seed: 15 });
   }, 120_000);
+
+  it('derives the classes again when a change mentions a prefix nothing mentioned before', () => {
+    const seed = loadEstateFile(seedFile);
+    const s = doctorSession(seed);
+    const table = seed.routeTables.find((t) => t.routes.some((r) => r.target !== 'local'))!;
+    const target = table.routes.find((r) => r.target !== 'local')!.target;
+    const changes = [
+      withRoute(seed, table.id, '198.51.100.0/24', target),
+      withIptablesInsert(seed, 'all', { table: 'nat', chain: 'POSTROUTING', rule: '-d 203.0.113.0/24 -j MASQUERADE', label: 'test' }),
+    ];
+    for (const changed of changes) {
+      const fresh = doctor(changed);
+      expect(JSON.stringify(fresh.destinations)).not.toBe(JSON.stringify(s.result.destinations));
+      const checked = s.check(changed);
+      expect(asJson(checked)).toBe(asJson(fresh));
+      expect(checked.destinations).not.toBe(s.result.destinations);
+    }
+  });
 
   it('checks everything again when the change is not one it narrows down (an instance\'s source/dest check)', () => {
     const seed = loadEstateFile(fixture('same-vpc-pods'));
