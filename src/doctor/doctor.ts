@@ -179,7 +179,7 @@ function checkWorld(estate: Estate, reuse: Reuse) {
   const { memo, touched } = reuse;
   const first = memo.first!;
   const before = new Map(memo.estate.nodes.map((n) => [n.name, n.iptables]));
-  const sameDumps = touched !== undefined && estate.nodes.every((n) => before.get(n.name) === n.iptables || !touched.has(`node:${n.name}`));
+  const sameDumps = estate.nodes.every((n) => before.get(n.name) === n.iptables || (touched !== undefined && !touched.has(`node:${n.name}`)));
   const rulesets = sameDumps ? memo.rulesets : new Map(memo.rulesets);
   const keep = touched && ((unprobed: World) => {
     first.counts ??= new MentionCounts(first.unprobed);

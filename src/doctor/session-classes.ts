@@ -18,7 +18,7 @@
  *   stay when every node gets the same inserts appended (equal profiles stay
  *   equal, different ones different) and no bridged node's own pod route
  *   changes.
- * Prefix counts here leave out some kinds (nat rules, nameservers): a prefix
+ * Prefix counts here leave out some kinds (nat rules, nameservers of resolv.conf): a prefix
  * only they mention counts as unmentioned, which can only make the answer
  * "derive again", never a wrong "keep". Any other change derives again.
  */
@@ -26,6 +26,7 @@ import type { Estate } from '../model/estate.js';
 import type { Node } from '../model/k8s.js';
 import { covers, formatPrefix, parseCidr, type Prefix } from '../net/prefix.js';
 import { textKey } from '../model/source.js';
+import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import type { World } from '../trace/world.js';
 import { nodeProfile, TextIds } from './classes.js';
@@ -63,6 +64,7 @@ export class MentionCounts {
     }
     const c = e.cluster;
     for (const x of [c?.podCidr, c?.serviceCidr, c?.dnsServiceIp, ...e.nodes.map((n) => n.podCidr), ...e.rdsInstances.map((r) => r.address)]) if (x) add(this.all, key(x));
+    for (const r of NON_INTERNET_RANGES) add(this.all, formatPrefix(r.prefix));
   }
 }
 
