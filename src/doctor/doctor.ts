@@ -19,14 +19,15 @@ import type { Estate } from '../model/estate.js';
 import type { NaclRule, NetworkAcl } from '../model/aws.js';
 import { compileWorld, type RulesetCache, type World } from '../trace/world.js';
 import type { Trace } from '../trace/types.js';
-import { destinationClasses, nodeGroups, sourceClasses } from './classes.js';
+import { destinationClasses, nodeGroups, sourceClasses, type ProbeSlot } from './classes.js';
+import { classesKept, MentionCounts } from './session-classes.js';
 import { withProbes } from './probes.js';
 import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { tracePair, tracePairs, type EdgePorts } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
 import { changedElements, traceDependencies } from './estate-diff.js';
-import { unkeptTraces } from './redecide.js';
+import { droppedAtPeering } from './redecide.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
 import { agentChainFindings } from './agent-chain.js';
@@ -41,23 +42,45 @@ import type { DestClass, DoctorResult, Finding, FindingFacts, PairResult, Source
 export const EPHEMERAL_EDGES = [32768, 60999] as const;
 const MAX_EVIDENCE = 4;
 
+/** The classes doctor derived for a world, with the probe slots its destination classes placed. */
+export interface WorldClasses {
+  sources: SourceClass[];
+  destinations: DestClass[];
+  atoms: number;
+  probes: ProbeSlot[];
+}
+
+/**
+ * How a compile takes over from an earlier one (a session's check): `base` is
+ * the earlier unprobed world (its records are taken where the inputs are the
+ * same objects, trace/world-reuse.ts); `keep` may answer the earlier classes
+ * when the change cannot alter them (session-classes.ts).
+ */
+export interface WorldReuse {
+  base?: World;
+  keep?: (unprobed: World) => WorldClasses | undefined;
+}
+
 /** The world doctor traces in: the estate (with inferred subnets for VPCs described without any) plus its probe hosts. */
-export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map()): { world: World; sources: SourceClass[]; destinations: DestClass[]; atoms: number; assumptions: string[] } {
+export function doctorWorld(estate: Estate, rulesets: RulesetCache = new Map(), reuse: WorldReuse = {}): WorldClasses & { world: World; unprobed: World; assumptions: string[] } {
   const { estate: base, inferred } = withInferredSubnets(estate);
   // The probed estate has the same nodes: their dumps are parsed once (and a session's checks of changed copies reuse them).
-  const unprobed = compileWorld(base, { rulesets });
+  const unprobed = compileWorld(base, { rulesets, ...(reuse.base ? { base: reuse.base } : {}) });
+  const kept = reuse.keep?.(unprobed);
   // Probes add hosts, not nodes: the unprobed world's node groups serve both class kinds.
-  const groups = nodeGroups(unprobed);
-  const plan = destinationClasses(unprobed, groups);
+  const groups = kept ? undefined : nodeGroups(unprobed);
+  const plan = kept ?? destinationClasses(unprobed, groups);
   const probed = withProbes(base, plan.probes);
   const world = compileWorld(probed.estate, { rulesets, base: unprobed });
+  const native = vpcNativePods(world).map((b) => formatPrefix(b));
+  const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
+  if (kept) return { ...kept, world, unprobed, assumptions };
   const sending = subnetsWithHosts(base);
   const hostless = plan.probes.filter((p) => p.key === `subnet:${p.subnet}` && !sending.has(p.subnet));
   const subnetSources = hostless.map((p) => ({ slot: p, instance: probed.bySlot.get(p.key)! }));
-  const native = vpcNativePods(world).map((b) => formatPrefix(b));
-  const assumptions = [...inferred, ...(native.length ? [`pods use VPC addresses (no pod bridge on any node, every pod address inside its node's VPC): inferred VPC-native pod networking (AWS VPC CNI), so the pod CIDR overlapping ${native.join(', ')} is not reported`] : [])];
-  const groupNames = groups.map((g) => g.map((n) => n.node.name));
-  return { world, sources: sourceClasses(world, probed.ids, subnetSources, groupNames), destinations: plan.destinations, atoms: plan.atoms, assumptions };
+  const groupNames = groups!.map((g) => g.map((n) => n.node.name));
+  const sources = sourceClasses(world, probed.ids, subnetSources, groupNames);
+  return { world, unprobed, sources, destinations: plan.destinations, atoms: plan.atoms, probes: plan.probes, assumptions };
 }
 
 /** Subnets anything sends from: an instance (nodes included), an RDS instance or a NAT gateway. */
@@ -80,19 +103,28 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * A doctor run that can check changed copies of its estate (fix proves each
  * candidate on one): `check(changed)` equals `doctor(changed)` but takes over
  * the pairs of this run that the change cannot touch, instead of tracing them
- * again, and reuses the parsed node dumps.
+ * again, and reuses what it compiled.
+ *
+ * The changed world is compiled on this run's world as base: records whose
+ * inputs are the same objects are taken (trace/world-reuse.ts; what-ifs are
+ * copy on write, fix/what-if.ts), and the parsed dumps are shared unless the
+ * change edits a dump's text. The classes are this run's when the change
+ * cannot alter them (session-classes.ts), else derived again.
  *
  * A pair is taken over when (1) the change is narrowed to route tables' routes,
  * security groups' and network ACLs' rules and nodes' iptables dumps or inserts
  * (estate-diff.ts; any other change traces everything), (2) the source and
- * destination classes come out the same, (3) the pair was delivered and (4)
- * none of the elements its traces consulted changed: a delivered trace is a
- * function of what its hops consulted, and every consultation leaves a hop
- * naming the element. An undelivered pair is always traced again (its trace
- * also explains the faults stacked behind the drop, from walks that leave no
- * hops: trace.ts stackedFaults), and so is a pair for which doctor traced
- * more than it kept (ephemeral-port edges, other probe ports: redecide.ts
- * unkeptTraces), whose unkept traces' hops are not known.
+ * destination classes come out the same, (3) none of the elements that every
+ * trace doctor made for it consulted changed (kept traces and those it made
+ * and did not keep: other probe ports, ephemeral-port edges; redecide.ts
+ * unkeptTraces): a trace is a function of what its hops consulted, and every
+ * consultation leaves a hop naming the element; and (4) no trace made for it
+ * was dropped at a peering: the walk past such a drop (trace.ts
+ * stackedFaults) keeps no hops, so such a pair is traced again. What doctor
+ * detected on a taken pair's traces is detected again as it was: detectors
+ * read the trace and the estate's structure (VPCs, subnets, ENIs, peerings,
+ * groups' members), which such a change leaves as it was, and the rules of
+ * elements the trace consulted.
  * What is not per pair (DNS, address plan, peerings, invariants of pods to
  * nodes) is computed again.
  */
@@ -120,8 +152,14 @@ interface Memo {
   rulesets: RulesetCache;
   /** The source and destination classes, as JSON. */
   classes: string;
-  /** Per pair: what its traces consulted; `unkept` when doctor traced more for it than it kept (redecide.ts unkeptTraces). */
-  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; unkept: boolean; invariant?: Invariant; traces: number }>;
+  /** The first run's world before its probes (the base of a check's compile) and its classes. */
+  first?: { unprobed: World; plan: WorldClasses; counts?: MentionCounts };
+  /**
+   * Per pair: what every trace made for it consulted (kept or not: redecide.ts unkeptTraces), whether one was
+   * dropped at a peering (the walk past the drop keeps no hops: trace.ts stackedFaults), what was detected on
+   * its traces (in order), its pod-to-pod invariant and its number of traces.
+   */
+  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; pastPeeringDrop: boolean; detections: { detection: Detection; trace: Trace }[]; invariant?: Invariant; traces: number }>;
 }
 
 /** How a run uses a session: fill its memo (the first run) or take pairs over from it (touched: the changed elements). */
@@ -131,12 +169,31 @@ interface Reuse {
   touched?: ReadonlySet<string>;
 }
 
+/**
+ * How a check compiles its world: on the first run's world as base, with the
+ * first run's classes when the change cannot alter them (session-classes.ts),
+ * and with the first run's parsed dumps when it parses none of its own
+ * (a dump whose text changed would be parsed into the cache the session keeps).
+ */
+function checkWorld(estate: Estate, reuse: Reuse) {
+  const { memo, touched } = reuse;
+  const first = memo.first!;
+  const before = new Map(memo.estate.nodes.map((n) => [n.name, n.iptables]));
+  const sameDumps = estate.nodes.every((n) => before.get(n.name) === n.iptables || (touched !== undefined && !touched.has(`node:${n.name}`)));
+  const rulesets = sameDumps ? memo.rulesets : new Map(memo.rulesets);
+  const keep = touched && ((unprobed: World) => {
+    first.counts ??= new MentionCounts(first.unprobed);
+    return classesKept(first.counts, { estate: memo.estate, world: first.unprobed }, { estate, world: unprobed }, touched) ? first.plan : undefined;
+  });
+  return doctorWorld(estate, rulesets, { base: first.unprobed, ...(keep ? { keep } : {}) });
+}
+
 function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResult {
   const progress = options.progress ?? (() => undefined);
   progress('classes', 0, 1);
-  // A check reads the first run's parsed dumps; what it parses (a candidate's edited dumps) is its own, not kept.
-  const rulesets = reuse ? (reuse.keep ? reuse.memo.rulesets : new Map(reuse.memo.rulesets)) : undefined;
-  const { world: w, sources, destinations, atoms, assumptions } = doctorWorld(estate, rulesets);
+  const dw = reuse && !reuse.keep ? checkWorld(estate, reuse) : doctorWorld(estate, reuse?.memo.rulesets);
+  if (reuse?.keep) reuse.memo.first = { unprobed: dw.unprobed, plan: { sources: dw.sources, destinations: dw.destinations, atoms: dw.atoms, probes: dw.probes } };
+  const { world: w, sources, destinations, atoms, assumptions } = dw;
   const srcOf = new Map(sources.map((s) => [s.key, s]));
   const dstOf = new Map(destinations.map((d) => [d.key, d]));
   const findings = new Findings(srcOf, dstOf);
@@ -144,35 +201,49 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   const edges = doctorEdges(w);
   let traces = 0;
   const memo = reuse?.memo;
-  const classes = memo ? JSON.stringify([sources, destinations]) : '';
+  // Classes kept from the first run are its own objects.
+  const classes = !memo ? '' : memo.first?.plan.sources === sources && !reuse.keep ? memo.classes : JSON.stringify([sources, destinations]);
   if (memo && reuse.keep) memo.classes = classes;
   const touched = reuse?.touched;
   const takeOver = memo && touched && classes === memo.classes
     ? (s: SourceClass, d: DestClass) => {
       const m = memo.pairs.get(`${s.key} -> ${d.key}`);
-      if (!m || m.pair.verdict !== 'delivered' || m.unkept) return undefined;
+      if (!m || m.pastPeeringDrop) return undefined;
       for (const k of m.deps) if (touched.has(k)) return undefined;
       return m.pair;
     }
     : undefined;
+  // What every trace made for a pair consulted, kept or not (the first run only).
+  const made = memo && reuse.keep ? new Map<string, { deps: Set<string>; pastPeeringDrop: boolean }>() : undefined;
+  const note = made && ((key: string, ts: Trace[]) => {
+    let m = made.get(key);
+    if (!m) made.set(key, (m = { deps: new Set(), pastPeeringDrop: false }));
+    for (const k of traceDependencies(ts)) m.deps.add(k);
+    if (ts.some((t) => droppedAtPeering(t) !== undefined)) m.pastPeeringDrop = true;
+  });
   // Each pair is read as soon as it is traced; a delivered pair's traces are then let go (see releaseTraces).
   const pairs = tracePairs(w, sources, destinations, edges, (done) => progress('tracing', done, sources.length), (p, s, d) => {
-    // A pair taken over is the first run's own object.
+    // A pair taken over is the first run's own object: what was detected on its traces is detected again.
     const taken = takeOver && memo?.pairs.get(p.key);
     if (taken && taken.pair === p) {
-      // Delivered: nothing to detect, and its pod-to-pod invariant is a function of its traces.
       traces += taken.traces;
+      for (const { detection, trace } of taken.detections) findings.add(detection, [trace], p);
       if (taken.invariant) invariants.push(taken.invariant);
       return;
     }
     traces += p.traces.length;
-    for (const t of p.traces) for (const x of detect(w, s, d, t)) findings.add(x, [t], p);
+    const detections: { detection: Detection; trace: Trace }[] = [];
+    for (const t of p.traces) for (const x of detect(w, s, d, t)) {
+      findings.add(x, [t], p);
+      detections.push({ detection: x, trace: t });
+    }
     const inv = podToPodInvariant(p);
     if (inv) invariants.push(inv);
-    if (memo && reuse.keep) memo.pairs.set(p.key, { pair: p, deps: traceDependencies(p.traces), unkept: unkeptTraces(p, d, edges) !== undefined, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
+    const m = made?.get(p.key);
+    if (memo && m) memo.pairs.set(p.key, { pair: p, deps: m.deps, pastPeeringDrop: m.pastPeeringDrop, detections, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
     // A pair to a nameserver is read again at once (dnsFindings): kept.
     if (p.verdict === 'delivered' && d.kind !== 'dns') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
-  }, takeOver);
+  }, takeOver, note);
   progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
   for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);

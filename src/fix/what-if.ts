@@ -1,13 +1,20 @@
 /**
- * What-ifs: pure edits of an estate copy. The input estate is never changed;
- * each function returns a new estate with one change applied, so a fix can be
+ * What-ifs: pure edits of an estate. The input estate is never changed; each
+ * function returns a new estate with one change applied, so a fix can be
  * traced before it is applied to the real network.
+ *
+ * Copy on write: a what-if makes new objects only on the path to what it
+ * changes (a new estate object, a new list of route tables holding one new
+ * table, ...) and shares everything else with its input. A world compiled
+ * from the changed estate with the input's world as its base then takes every
+ * record whose inputs are the same objects (trace/world-reuse.ts), and an
+ * estate diff skips shared parts at once (doctor/estate-diff.ts).
  */
 import { PodpathError } from '../model/errors.js';
 import type { Estate } from '../model/estate.js';
 import { withText } from '../model/source.js';
 
-/** A deep copy of an estate. */
+/** A deep copy of an estate (for callers that edit their copy in place). */
 export function copyEstate(e: Estate): Estate {
   // Dump texts are strings (immutable): the copy keeps the same ones instead of cloning megabytes per
   // node (nodes sharing one dump would otherwise each get their own copy of it).
@@ -31,13 +38,20 @@ export function withIptablesInsert(
   return { ...e, nodes: e.nodes.map((n) => (targets.has(n) ? { ...n, iptablesInserts: [...n.iptablesInserts, { position: 1, ...insert }] } : n)) };
 }
 
+/** The list with its first item that `is` picks replaced by `by(item)`; undefined when none is picked. */
+function replaceFirst<T>(list: readonly T[], is: (x: T) => boolean, by: (x: T) => T): T[] | undefined {
+  const i = list.findIndex(is);
+  if (i < 0) return undefined;
+  const out = list.slice();
+  out[i] = by(list[i]!);
+  return out;
+}
+
 /** Replaces the CIDR of every ingress rule of a security group (e.g. "open it to 0.0.0.0/0"). */
 export function withSgIngressCidr(e: Estate, sgId: string, cidr: string): Estate {
-  const copy = copyEstate(e);
-  const sg = copy.securityGroups.find((g) => g.id === sgId);
-  if (!sg) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
-  sg.ingress = sg.ingress.map((r) => (r.cidr ? { ...r, cidr } : r));
-  return copy;
+  const securityGroups = replaceFirst(e.securityGroups, (g) => g.id === sgId, (g) => ({ ...g, ingress: g.ingress.map((r) => (r.cidr ? { ...r, cidr } : r)) }));
+  if (!securityGroups) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
+  return { ...e, securityGroups };
 }
 
 /**
@@ -46,11 +60,10 @@ export function withSgIngressCidr(e: Estate, sgId: string, cidr: string): Estate
  * are not programmed yet.
  */
 export function withoutIptablesLines(e: Estate, node: string, pattern: RegExp, why: string): Estate {
-  const copy = copyEstate(e);
-  const n = copy.nodes.find((x) => x.name === node);
+  const n = e.nodes.find((x) => x.name === node);
   if (!n?.iptables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `node '${node}' has no iptables dump to edit`);
-  n.iptables = withText(n.iptables, commentOut(n.iptables.text, pattern, why));
-  return copy;
+  const iptables = withText(n.iptables, commentOut(n.iptables.text, pattern, why));
+  return { ...e, nodes: replaceFirst(e.nodes, (x) => x === n, (x) => ({ ...x, iptables }))! };
 }
 
 /** The dump with every line matching `pattern` commented out, saying why. */
@@ -63,66 +76,54 @@ export function commentOut(text: string, pattern: RegExp, why: string): string {
 
 /** Appends rules at the end of a chain on every node, in order (as `iptables -A`). */
 export function withIptablesAppend(e: Estate, table: 'nat' | 'filter', chain: string, rules: string[], label: string): Estate {
-  const copy = copyEstate(e);
-  for (const n of copy.nodes) {
-    for (const rule of rules) n.iptablesInserts.push({ table, chain, position: 1_000_000, rule, label });
-  }
-  return copy;
+  // The added inserts are data that is never changed: every node's list holds the same ones.
+  const added = rules.map((rule) => ({ table, chain, position: 1_000_000, rule, label }));
+  return { ...e, nodes: e.nodes.map((n) => ({ ...n, iptablesInserts: [...n.iptablesInserts, ...added] })) };
 }
 
 /** Adds an ingress rule to a security group. */
 export function withSgIngressRule(e: Estate, sgId: string, rule: { proto: string; ports?: string | number; cidr: string; description?: string }): Estate {
-  const copy = copyEstate(e);
-  const sg = copy.securityGroups.find((g) => g.id === sgId);
-  if (!sg) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
   const ports = rule.ports === undefined ? undefined : typeof rule.ports === 'number' ? { from: rule.ports, to: rule.ports } : (([a, b]) => ({ from: Number(a), to: Number(b ?? a) }))(rule.ports.split('-'));
   const proto = /^\d+$/.test(rule.proto) ? Number(rule.proto) : (rule.proto as 'tcp' | 'udp' | 'icmp' | 'all');
-  sg.ingress = [...sg.ingress, { proto, ...(ports ? { ports } : {}), cidr: rule.cidr, ...(rule.description ? { description: rule.description } : {}) }];
-  return copy;
+  const added = { proto, ...(ports ? { ports } : {}), cidr: rule.cidr, ...(rule.description ? { description: rule.description } : {}) };
+  const securityGroups = replaceFirst(e.securityGroups, (g) => g.id === sgId, (g) => ({ ...g, ingress: [...g.ingress, added] }));
+  if (!securityGroups) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
+  return { ...e, securityGroups };
 }
 
 /** Adds a network ACL entry. */
 export function withNaclEntry(e: Estate, aclId: string, direction: 'ingress' | 'egress', entry: { rule: number; proto: string; from: number; to: number; cidr: string; action: 'allow' | 'deny' }): Estate {
-  const copy = copyEstate(e);
-  const acl = copy.networkAcls.find((a) => a.id === aclId);
-  if (!acl) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${aclId}' in the estate`);
   const proto = /^\d+$/.test(entry.proto) ? Number(entry.proto) : (entry.proto as 'tcp' | 'udp' | 'icmp' | 'all');
-  acl[direction].push({ rule: entry.rule, proto, ports: { from: entry.from, to: entry.to }, cidr: entry.cidr, action: entry.action });
-  return copy;
+  const added = { rule: entry.rule, proto, ports: { from: entry.from, to: entry.to }, cidr: entry.cidr, action: entry.action };
+  const networkAcls = replaceFirst(e.networkAcls, (a) => a.id === aclId, (a) => ({ ...a, [direction]: [...a[direction], added] }));
+  if (!networkAcls) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${aclId}' in the estate`);
+  return { ...e, networkAcls };
 }
 
 /** Adds (or replaces) a route in a route table. */
 export function withRoute(e: Estate, tableId: string, destination: string, target: string): Estate {
-  const copy = copyEstate(e);
-  const t = copy.routeTables.find((x) => x.id === tableId);
-  if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
-  t.routes = [...t.routes.filter((r) => r.destination !== destination), { destination, target }];
-  return copy;
+  const routeTables = replaceFirst(e.routeTables, (t) => t.id === tableId, (t) => ({ ...t, routes: [...t.routes.filter((r) => r.destination !== destination), { destination, target }] }));
+  if (!routeTables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
+  return { ...e, routeTables };
 }
 
 /** Deletes a route from a route table. */
 export function withoutRoute(e: Estate, tableId: string, destination: string): Estate {
-  const copy = copyEstate(e);
-  const t = copy.routeTables.find((x) => x.id === tableId);
-  if (!t) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
-  t.routes = t.routes.filter((r) => r.destination !== destination);
-  return copy;
+  const routeTables = replaceFirst(e.routeTables, (t) => t.id === tableId, (t) => ({ ...t, routes: t.routes.filter((r) => r.destination !== destination) }));
+  if (!routeTables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
+  return { ...e, routeTables };
 }
 
 /** Sets an instance's source/destination check. */
 export function withSourceDestCheck(e: Estate, instanceId: string, on: boolean): Estate {
-  const copy = copyEstate(e);
-  const i = copy.instances.find((x) => x.id === instanceId);
-  if (!i) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no instance '${instanceId}' in the estate`);
-  i.sourceDestCheck = on;
-  return copy;
+  const instances = replaceFirst(e.instances, (i) => i.id === instanceId, (i) => ({ ...i, sourceDestCheck: on }));
+  if (!instances) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no instance '${instanceId}' in the estate`);
+  return { ...e, instances };
 }
 
 /** Adds a subnet to a transit gateway VPC attachment (`modify-transit-gateway-vpc-attachment --add-subnet-ids`). */
 export function withAttachmentSubnet(e: Estate, attachmentId: string, subnetId: string): Estate {
-  const copy = copyEstate(e);
-  const a = copy.transitGateways.flatMap((g) => g.attachments).filter((x) => x.id === attachmentId);
-  if (a.length === 0) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no transit gateway attachment '${attachmentId}' in the estate`);
-  for (const x of a) if (!x.subnets.includes(subnetId)) x.subnets.push(subnetId);
-  return copy;
+  if (!e.transitGateways.some((g) => g.attachments.some((x) => x.id === attachmentId))) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no transit gateway attachment '${attachmentId}' in the estate`);
+  const add = (x: Estate['transitGateways'][number]['attachments'][number]) => (x.id === attachmentId && !x.subnets.includes(subnetId) ? { ...x, subnets: [...x.subnets, subnetId] } : x);
+  return { ...e, transitGateways: e.transitGateways.map((g) => (g.attachments.some((x) => x.id === attachmentId) ? { ...g, attachments: g.attachments.map(add) } : g)) };
 }
