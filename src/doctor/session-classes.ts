@@ -29,7 +29,8 @@ import { textKey } from '../model/source.js';
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { insertRules } from '../linux/iptables/insert.js';
 import type { World } from '../trace/world.js';
-import { nodeProfile, TextIds } from './classes.js';
+import { nodeProfile } from './classes.js';
+import { TextIds } from './text-ids.js';
 import { sameJson } from './estate-diff.js';
 
 const key = (cidr: string) => formatPrefix(parseCidr(cidr, { nonAligned: 'mask' }));
