@@ -204,7 +204,7 @@ export class IncrementalCheck {
   private naclDeps = new Map<string, Map<number, Set<string>>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
   private mentions = new Map<string, number>();
-  /** The netfilter hops of every trace made for a pair doctor traced more for than it kept (not past a peering drop). */
+  /** The netfilter hops of every trace made for each pair, kept or not; none for a pair walked past a peering drop (that walk keeps no hops). */
   private madeHops = new Map<string, Hop[]>();
   /** The last iptables insert's probe per node it reached (undefined: its hook's hops are not vouched for). */
   private probes = new Map<string, InsertProbe | undefined>();
@@ -263,7 +263,7 @@ export class IncrementalCheck {
         redecided++;
         continue;
       }
-      if (old && c.kind === 'iptables' && this.insertKeeps(old, d, c)) {
+      if (old && c.kind === 'iptables' && this.insertKeeps(old, c)) {
         redecided++;
         continue;
       }
@@ -330,6 +330,7 @@ export class IncrementalCheck {
       this.file(set, p.key);
       this.deps.set(k, set);
     };
+    if (made.peerings.size === 0) this.madeHops.set(p.key, made.netfilter);
     const met = traceDependencies(p.traces);
     // A network ACL hop is filed under the rule number that decided it (naclPairs); its ACL key is kept
     // for the pairs below, whose unkept traces may have met the ACL anywhere.
@@ -337,7 +338,6 @@ export class IncrementalCheck {
     for (const t of p.traces) for (const h of [...t.forward, ...(t.reply ?? [])]) if (h.kind === 'nacl') this.fileNaclHop(h, p.key);
     const dest = this.byDest.get(p.dst);
     if (!dest || !unkeptTraces(p, dest, this.edges)) return;
-    if (made.peerings.size === 0) this.madeHops.set(p.key, made.netfilter);
     // Doctor made traces for this pair that it did not keep (redecide.ts unkeptTraces): other ports, the
     // ephemeral-port edges. Their hops name what they consulted, as kept ones do (`made`).
     for (const k of made.deps) add(k);
@@ -415,9 +415,9 @@ export class IncrementalCheck {
    * chain (reached by jumps the hop records do not list), or a pair whose
    * made traces are not all held (a walk past a peering drop), is traced again.
    */
-  private insertKeeps(p: PairResult, d: DestClass, c: EstateChange & { kind: 'iptables' }): boolean {
+  private insertKeeps(p: PairResult, c: EstateChange & { kind: 'iptables' }): boolean {
     if (!HOOK_CHAINS.has(c.insert.chain)) return false;
-    const hops = this.madeHops.get(p.key) ?? (unkeptTraces(p, d, this.edges) ? undefined : netfilterHops(p.traces));
+    const hops = this.madeHops.get(p.key);
     if (!hops) return false;
     for (const h of hops) {
       if (h.kind !== 'node-netfilter' || h.hook !== c.insert.chain || !this.probes.has(h.at)) continue;
