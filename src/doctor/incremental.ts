@@ -142,13 +142,24 @@ function changeInPlace(e: Estate, c: EstateChange): void {
       a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl, c.at);
       return;
     }
-    case 'iptables':
+    case 'iptables': {
+      const byName = nodesByName(e.nodes);
       for (const name of c.nodes) {
-        const n = e.nodes.find((x) => x.name === name);
+        const n = byName.get(name);
         if (!n) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no node '${name}'`);
         n.iptablesInserts = [...n.iptablesInserts, c.insert];
       }
+    }
   }
+}
+
+/** The nodes by name, per node list (a change to a node group names hundreds of 10,000 nodes); nodes are changed in place, the list is not. */
+const nodeIndexes = new WeakMap<Node[], Map<string, Node>>();
+
+function nodesByName(nodes: Node[]): Map<string, Node> {
+  let m = nodeIndexes.get(nodes);
+  if (!m || m.size !== nodes.length) nodeIndexes.set(nodes, (m = new Map(nodes.map((n) => [n.name, n]))));
+  return m;
 }
 
 /** The chains netfilter hooks start at: an inserted rule in one is met only by a walk of that hook. */
