@@ -18,8 +18,10 @@
  *   `unknown`); a hop with no output there is traced again;
  * - near misses (walk.ts): a visited rule whose one match fails is recorded.
  *   The rule's matches are counted by the engine's own compiled checks
- *   (compile.ts inlineFails and match closures); one failing match counts as a
- *   possible near miss (the pair is traced again) unless the chain's
+ *   (compile.ts inlineFails and match closures); one failing match of a rule
+ *   with a deciding target (walk.ts DECIDING, or a jump) counts as a possible
+ *   near miss (the pair is traced again: whether the walk reaches the rule and
+ *   has room for another near miss is not known from the hop) unless the chain's
  *   destination index keeps the walk from visiting the rule at all (its
  *   `-d x/32` names another address: compile.ts candidates). Two or more
  *   failing matches are never a near miss;
@@ -34,7 +36,7 @@
 import type { Packet } from '../net/packet.js';
 import { compiledChain, candidates, inlineFails, type CompiledRule } from '../linux/iptables/compile.js';
 import type { EvalEnv } from '../linux/iptables/match-types.js';
-import { HOOK_TABLES } from '../linux/iptables/walk.js';
+import { DECIDING, HOOK_TABLES } from '../linux/iptables/walk.js';
 import type { HookName, NetfilterContext, Ruleset, TableName } from '../linux/iptables/types.js';
 import type { Hop } from '../trace/types.js';
 import { packetOf } from './redecide.js';
@@ -49,6 +51,8 @@ export interface InsertProbe {
   /** Whether the packet at the table's entry is the hop's output (a nat table ran before it in the hook). */
   afterNat: boolean;
   rule: CompiledRule;
+  /** Whether the walk would report the rule as a near miss (walk.ts resolve: a verdict, RETURN, NAT or jump target). */
+  decides: boolean;
   /** The rule's position in its compiled chain, and the chain when it is indexed by destination. */
   at: number;
   indexed: ReturnType<typeof compiledChain> | undefined;
@@ -60,7 +64,7 @@ export interface InsertProbe {
  * the module comment: the pairs are traced again).
  */
 export function insertProbe(before: Ruleset, after: Ruleset, table: TableName, chain: string, nft: boolean): InsertProbe | undefined {
-  if (nft || !(chain in HOOK_TABLES)) return undefined;
+  if (nft || !Object.hasOwn(HOOK_TABLES, chain)) return undefined;
   const hook = chain as HookName;
   const old = before.tables.get(table)?.chains.get(chain);
   const now = after.tables.get(table)?.chains.get(chain);
@@ -74,7 +78,10 @@ export function insertProbe(before: Ruleset, after: Ruleset, table: TableName, c
   if (!rule || !rule.rule.matches.every((m) => m.unknown === undefined && PACKET_ONLY.has(m.kind))) return undefined;
   const order = HOOK_TABLES[hook];
   const natAt = order.indexOf('nat');
-  return { hook, table, afterNat: natAt >= 0 && natAt < order.indexOf(table), rule, at, indexed: cc.index ? cc : undefined };
+  // A target not of iptables' own is a chain the rule jumps to (insertRules declared it): such a rule decides.
+  const t = rule.rule.target;
+  const decides = t !== undefined && (!rule.builtinTarget || DECIDING.has(t.name));
+  return { hook, table, afterNat: natAt >= 0 && natAt < order.indexOf(table), rule, decides, at, indexed: cc.index ? cc : undefined };
 }
 
 /** A stand-in walk state for the packet-only closures (they read `env.packet` alone). */
@@ -107,8 +114,8 @@ export function insertMayChange(probe: InsertProbe, h: Hop): boolean {
   if (!view) return true;
   const p = packetOf(view);
   const fails = failures(probe, p);
-  if (fails >= 2) return false;
   if (fails === 0) return true;
+  if (fails >= 2 || !probe.decides) return false;
   // One failing match: a near miss if the walk visits the rule; an indexed chain visits only its candidates.
   const cand = probe.indexed && candidates(probe.indexed, p.dst);
   return !cand || cand.includes(probe.at);

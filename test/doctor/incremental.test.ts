@@ -116,7 +116,7 @@ function insertOf(e: Estate, cidr: string, natPrefix: string, c: number, b: numb
   const pods = e.cluster!.podCidr!;
   const position = b % 2 === 0 ? 1 : 1000;
   const at = (table: IptablesInsert['table'], chain: string, rule: string): IptablesInsert => ({ table, chain, rule, label: 'test-insert', position });
-  switch (c % 15) {
+  switch (c % 16) {
     case 0: return at('filter', 'FORWARD', `-d ${cidr} -j DROP`);
     case 1: return at('nat', 'POSTROUTING', `-s ${natPrefix} -o eth0 -j RETURN`);
     case 2: return at('nat', 'KUBE-SERVICES', `-s ${natPrefix} -j RETURN`);
@@ -132,6 +132,8 @@ function insertOf(e: Estate, cidr: string, natPrefix: string, c: number, b: numb
     // nat OUTPUT sends the node's own packets to the pods elsewhere; filter OUTPUT sees them there (nat runs first).
     case 13: return at('nat', 'OUTPUT', `-d ${pods} -p tcp -j DNAT --to-destination ${DNAT_TO}:8080`);
     case 14: return at('filter', 'OUTPUT', `-d ${DNAT_TO}/32 -p tcp -m tcp --dport 8080 -j REJECT`);
+    // A target that decides nothing: never a near miss; it changes only the hops whose packet it matches (a note).
+    case 15: return at('filter', 'FORWARD', `-d ${cidr} -j LOG --log-prefix test`);
     default: return at('filter', 'FORWARD', `! -s ${pods} -d ${cidr} -p udp -j DROP`);
   }
 }
@@ -272,6 +274,16 @@ describe('incremental re-check of an iptables insert, by what the rule can match
     const after = full(applyChange(base, change));
     expect(nearMisses(after).length).toBeGreaterThan(0);
     expect(r.retraced).toBe(walking(after).length);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  it('keeps the pairs that walked the hook when the rule fails by one match but decides nothing (-j LOG is never a near miss)', () => {
+    const change = forward('-d 198.51.100.0/24 -j LOG');
+    const check = new IncrementalCheck(base);
+    const r = check.apply(change);
+    const after = full(applyChange(base, change));
+    expect(walking(after).length).toBeGreaterThan(0);
+    expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
     expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 
