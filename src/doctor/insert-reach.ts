@@ -31,7 +31,9 @@
  *   decides which rules are visited and so reported), and the node has no
  *   nftables rule set (its hop is made by another walk).
  * Rule numbers shift after the inserted rule, but hop records cite rules by
- * file:line and text, not by number.
+ * file:line and text, not by number. Not covered: a walk that was within one
+ * rule visit of the walk's limit (1,000,000 visits, walk.ts MAX_STEPS), which
+ * the skipped rule's visit would push over.
  */
 import type { Packet } from '../net/packet.js';
 import { compiledChain, candidates, inlineFails, type CompiledRule } from '../linux/iptables/compile.js';
