@@ -45,6 +45,7 @@ function changes(e: Estate, n: number): Record<string, Step[]> {
     ({ kind: 'sg-rule', group: g, direction: 'ingress', op, rule, ...(at === undefined ? {} : { at }) });
   const acl = (id: string, op: 'add' | 'remove', rule: (EstateChange & { kind: 'nacl-rule' })['rule'], at?: number): EstateChange =>
     ({ kind: 'nacl-rule', acl: id, direction: 'ingress', op, rule, ...(at === undefined ? {} : { at }) });
+  const dataCidr = (t: Estate['routeTables'][number]) => t.routes.find((r) => r.target === 'local')?.destination ?? t.routes[0]!.destination;
   const lastRule = { rule: 32766, proto: 'all' as const, cidr: '0.0.0.0/0', action: 'deny' as const };
   return {
     // The database group's first rule goes: the pairs it admitted decide differently.
@@ -66,10 +67,20 @@ function changes(e: Estate, n: number): Record<string, Step[]> {
       const route = { destination: next.routes.find((r) => r.target === 'local')?.destination ?? next.routes[0]!.destination, target: 'blackhole' };
       return { change: { kind: 'route', table: t.id, op: 'add', route }, undo: { kind: 'route', table: t.id, op: 'remove', route } };
     }),
+    // Every packet forwarded to or from a pod has a pod-CIDR destination either way (the reply's): it matches, or,
+    // failing by one match only, the walk reports the rule as a near miss: every pair through FORWARD there changes.
     iptables: groups.map((g) => ({
       change: {
         kind: 'iptables', nodes: e.nodes.filter((x) => x.name.startsWith(`${g}-`)).map((x) => x.name),
         insert: { table: 'filter', chain: 'FORWARD', rule: `-d ${e.cluster!.podCidr!} -j ACCEPT`, label: 'bench', position: 1 },
+      },
+    })),
+    // A port no flow uses, to one data VPC: only that VPC's pairs see a near miss (their -d holds); for the rest
+    // two matches fail, so their hops cannot change and they are kept.
+    'iptables, one data VPC': groups.map((g, i) => ({
+      change: {
+        kind: 'iptables', nodes: e.nodes.filter((x) => x.name.startsWith(`${g}-`)).map((x) => x.name),
+        insert: { table: 'filter', chain: 'FORWARD', rule: `-d ${dataCidr(tables[i % tables.length]!)} -p tcp -m tcp --dport 9 -j DROP`, label: 'bench', position: 1 },
       },
     })),
   };

@@ -40,14 +40,18 @@
  * further, by the rule number that decided each hop (naclPairs): first match
  * by number means a hop decided by rule N changes only when a rule numbered N
  * or lower is added and matches its packet, or when rule N is removed.
- * An iptables change re-traces its pairs (those that walked the hook an
- * inserted rule's chain starts at, on the nodes it reaches: reachesInsert;
- * any of theirs for a user chain): a netfilter hop's decision
- * depends on the node's conntrack state at that point of the trace (the NAT
- * bindings and connmark the node's earlier pass recorded, applied to the
- * reply; ctstate and connmark matches), which the hop records do not hold
- * (trace/node-steps.ts records the entry after the node's whole pass), so the
- * hook walk cannot be re-run from a hop's recorded input exactly.
+ * An iptables insert is not re-decided by re-running the hook walk: a
+ * netfilter hop's decision depends on the node's conntrack state at that
+ * point of the trace (the NAT bindings and connmark the node's earlier pass
+ * recorded, applied to the reply; ctstate and connmark matches), which the hop
+ * records do not hold (trace/node-steps.ts records the entry after the node's
+ * whole pass). Instead a pair is kept when no netfilter hop of the inserted
+ * chain's hook on the nodes it reaches, in any trace made for the pair, can be
+ * changed by the rule: one reading only the packet's addresses, protocol and
+ * ports that provably does not match the packet the table saw and cannot be
+ * reported as a near miss there (insert-reach.ts, insertKeeps). Every other
+ * pair that walked the hook is traced again, and every pair of theirs for an
+ * insert into a user chain.
  *
  * The checker works on its own copy of the estate and world, changed in place;
  * the input estate is never changed. `pairs()` equals what `doctor` traces on
@@ -73,10 +77,11 @@ import type { DestClass, PairResult, SourceClass } from './types.js';
 import { sameJson, traceDependencies } from './estate-diff.js';
 import { forEachNatPrefix } from './classes.js';
 import type { Match } from '../linux/iptables/types.js';
+import { insertMayChange, insertProbe, type InsertProbe } from './insert-reach.js';
 
 type Op = 'add' | 'remove';
-/** What every trace made for a pair consulted (dependency keys), and the peerings where one was dropped. */
-interface Made { deps: Set<string>; peerings: Set<string> }
+/** What every trace made for a pair consulted (dependency keys), the peerings where one was dropped, and its netfilter hops. */
+interface Made { deps: Set<string>; peerings: Set<string>; netfilter: Hop[] }
 type IptablesInsert = Node['iptablesInserts'][number];
 
 /**
@@ -137,30 +142,36 @@ function changeInPlace(e: Estate, c: EstateChange): void {
       a[c.direction] = edit(a[c.direction], c.op, c.rule, c.acl, c.at);
       return;
     }
-    case 'iptables':
+    case 'iptables': {
+      const byName = nodesByName(e.nodes);
       for (const name of c.nodes) {
-        const n = e.nodes.find((x) => x.name === name);
+        const n = byName.get(name);
         if (!n) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no node '${name}'`);
         n.iptablesInserts = [...n.iptablesInserts, c.insert];
       }
+    }
   }
+}
+
+/** The nodes by name, per node list (a change to a node group names hundreds of 10,000 nodes); nodes are changed in place, the list is not. */
+const nodeIndexes = new WeakMap<Node[], Map<string, Node>>();
+
+function nodesByName(nodes: Node[]): Map<string, Node> {
+  let m = nodeIndexes.get(nodes);
+  if (!m || m.size !== nodes.length) nodeIndexes.set(nodes, (m = new Map(nodes.map((n) => [n.name, n]))));
+  return m;
 }
 
 /** The chains netfilter hooks start at: an inserted rule in one is met only by a walk of that hook. */
 const HOOK_CHAINS: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
-/**
- * Whether some trace of the pair walked the hook an inserted rule's chain
- * starts at, on a node the insert reaches (`nodes`); always true for a user
- * chain, reached by jumps the hop records do not list. A pair that
- * walked no such hook never met the changed chains: the hooks a packet
- * passes through are chosen by routing, which an inserted rule can change
- * only through a mark set in a hook walked before (then that hook was walked).
- */
-function reachesInsert(p: PairResult, c: EstateChange & { kind: 'iptables' }, nodes: ReadonlySet<string>): boolean {
-  if (!HOOK_CHAINS.has(c.insert.chain)) return true;
-  const walks = (h: Hop) => h.kind === 'node-netfilter' && h.hook === c.insert.chain && nodes.has(h.at);
-  return p.traces.some((t) => t.forward.some(walks) || (t.reply ?? []).some(walks));
+/** The node-netfilter hops of traces. */
+function netfilterHops(traces: readonly Trace[], into: Hop[] = []): Hop[] {
+  for (const t of traces) {
+    for (const h of t.forward) if (h.kind === 'node-netfilter') into.push(h);
+    for (const h of t.reply ?? []) if (h.kind === 'node-netfilter') into.push(h);
+  }
+  return into;
 }
 
 /** The element a change touched, for hop re-decision (undefined: iptables changes are re-traced). */
@@ -204,6 +215,10 @@ export class IncrementalCheck {
   private naclDeps = new Map<string, Map<number, Set<string>>>();
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
   private mentions = new Map<string, number>();
+  /** The netfilter hops of every trace made for each pair, kept or not; none for a pair walked past a peering drop (that walk keeps no hops). */
+  private madeHops = new Map<string, Hop[]>();
+  /** The last iptables insert's probe per node it reached (undefined: its hook's hops are not vouched for). */
+  private probes = new Map<string, InsertProbe | undefined>();
 
   constructor(estate: Estate) {
     this.estate = copyEstate(estate);
@@ -251,7 +266,6 @@ export class IncrementalCheck {
     const changed = elementOf(c);
     let retraced = 0;
     let redecided = 0;
-    const inserted = c.kind === 'iptables' ? new Set(c.nodes) : undefined;
     for (const k of affected) {
       const [src, dst] = k.split(' -> ') as [string, string];
       const d = this.byDest.get(dst)!;
@@ -260,7 +274,7 @@ export class IncrementalCheck {
         redecided++;
         continue;
       }
-      if (old && c.kind === 'iptables' && !reachesInsert(old, c, inserted!) && !unkeptTraces(old, d, this.edges)) {
+      if (old && c.kind === 'iptables' && this.insertKeeps(old, c)) {
         redecided++;
         continue;
       }
@@ -291,6 +305,7 @@ export class IncrementalCheck {
     }
     this.compiledTables = new Map([...world.subnets.values()].map((s) => [s.routeTable.id, s.routeTable]));
     this.pairMap.clear();
+    this.madeHops.clear();
     this.deps.clear();
     this.naclDeps.clear();
     this.filedIn.clear();
@@ -326,6 +341,7 @@ export class IncrementalCheck {
       this.file(set, p.key);
       this.deps.set(k, set);
     };
+    if (made.peerings.size === 0) this.madeHops.set(p.key, made.netfilter);
     const met = traceDependencies(p.traces);
     // A network ACL hop is filed under the rule number that decided it (naclPairs); its ACL key is kept
     // for the pairs below, whose unkept traces may have met the ACL anywhere.
@@ -355,8 +371,9 @@ export class IncrementalCheck {
     const made = new Map<string, Made>();
     const note = (pair: string, traces: Trace[]) => {
       let m = made.get(pair);
-      if (!m) made.set(pair, (m = { deps: new Set(), peerings: new Set() }));
+      if (!m) made.set(pair, (m = { deps: new Set(), peerings: new Set(), netfilter: [] }));
       for (const k of traceDependencies(traces)) m.deps.add(k);
+      netfilterHops(traces, m.netfilter);
       for (const t of traces) {
         const id = droppedAtPeering(t);
         if (id !== undefined) m.peerings.add(id);
@@ -398,9 +415,33 @@ export class IncrementalCheck {
     }
   }
 
+  /**
+   * Whether a pair's traces stand after an iptables insert into a hook's own
+   * chain: every netfilter hop of that hook on a node the insert reached, in
+   * every trace made for the pair (kept or not), is one the inserted rule
+   * cannot change (insert-reach.ts). A pair that walked no such hook never met
+   * the changed chain: the hooks a packet passes through are chosen by
+   * routing, which an inserted rule could change only through a mark set in a
+   * hook walked before (then that hook was walked). An insert into a user
+   * chain (reached by jumps the hop records do not list), or a pair whose
+   * made traces are not all held (a walk past a peering drop), is traced again.
+   */
+  private insertKeeps(p: PairResult, c: EstateChange & { kind: 'iptables' }): boolean {
+    if (!HOOK_CHAINS.has(c.insert.chain)) return false;
+    const hops = this.madeHops.get(p.key);
+    if (!hops) return false;
+    for (const h of hops) {
+      if (h.kind !== 'node-netfilter' || h.hook !== c.insert.chain || !this.probes.has(h.at)) continue;
+      const probe = this.probes.get(h.at);
+      if (!probe || insertMayChange(probe, h)) return false;
+    }
+    return true;
+  }
+
   /** Forgets a pair and takes it out of every dependency set it was filed in (a re-trace files it anew). */
   private drop(key: string): void {
     this.pairMap.delete(key);
+    this.madeHops.delete(key);
     for (const set of this.filedIn.get(key) ?? []) set.delete(key);
     this.filedIn.delete(key);
   }
@@ -460,11 +501,15 @@ export class IncrementalCheck {
       case 'iptables': {
         // Nodes sharing one rule set keep sharing one after the change.
         const done = new Map<unknown, ReturnType<typeof insertRules>>();
+        const probes = new Map<unknown, InsertProbe | undefined>();
+        this.probes.clear();
         for (const name of c.nodes) {
           const rec = w.nodes.get(name)!;
           const before = rec.ruleset;
           const after = done.get(before) ?? insertRules(before, [c.insert]);
           done.set(before, after);
+          if (!probes.has(before)) probes.set(before, insertProbe(before, after, c.insert.table, c.insert.chain, rec.nft !== undefined));
+          this.probes.set(name, probes.get(before));
           Object.defineProperty(rec, 'ruleset', { value: after, enumerable: true, configurable: true, writable: true });
         }
         return c.nodes.map((n) => `node:${n}`);

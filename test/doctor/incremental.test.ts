@@ -9,6 +9,7 @@ import type { Estate } from '../../src/model/estate.js';
 import { doctorEdges, doctorWorld } from '../../src/doctor/doctor.js';
 import { tracePairs } from '../../src/doctor/pairs.js';
 import { applyChange, IncrementalCheck, type EstateChange } from '../../src/doctor/incremental.js';
+import type { Node } from '../../src/model/k8s.js';
 import type { PairResult } from '../../src/doctor/types.js';
 import type { Hop } from '../../src/trace/types.js';
 
@@ -39,6 +40,7 @@ function firstDifference(got: PairResult[], want: PairResult[]): string | undefi
   return undefined;
 }
 
+type IptablesInsert = Node['iptablesInserts'][number];
 const pick = <T>(xs: readonly T[], n: number): T => xs[n % xs.length]!;
 
 /** A change valid on `e`, chosen by the numbers (existing prefixes mostly, sometimes a new one). */
@@ -95,19 +97,49 @@ function changeOf(e: Estate, [kind, a, b, c]: [number, number, number, number]):
       const nodes = c % 5 === 0 ? [groupNodes[0]!.name] : groupNodes.map((n) => n.name);
       // nat rules name the pod CIDR (already a nat-rule prefix) or a prefix new to nat rules (classes may change).
       const natPrefix = b % 3 === 0 ? cidr : e.cluster!.podCidr!;
-      // A hook's own chain (met only by walks of that hook) or a user chain (met through jumps).
-      const insert = c % 3 === 0
-        ? { table: 'filter' as const, chain: 'FORWARD', rule: `-d ${cidr} -j DROP`, label: 'test-insert', position: 1 }
-        : c % 3 === 1
-          ? { table: 'nat' as const, chain: 'POSTROUTING', rule: `-s ${natPrefix} -o eth0 -j RETURN`, label: 'test-insert', position: 1 }
-          : { table: 'nat' as const, chain: 'KUBE-SERVICES', rule: `-s ${natPrefix} -j RETURN`, label: 'test-insert', position: 1 };
-      return { kind: 'iptables', nodes, insert };
+      return { kind: 'iptables', nodes, insert: insertOf(e, cidr, natPrefix, c, b) };
     }
   }
 }
 
+/** Where a nat OUTPUT rule of the tests sends the node's own packets (TEST-NET-1). */
+const DNAT_TO = '192.0.2.80';
+
+/**
+ * An iptables insert chosen by the numbers: a hook's own chain (met only by walks of that hook) or a user chain
+ * (met through jumps); rules that match some traced packets and not others, by prefixes inside and outside the
+ * pod CIDR, protocols and ports; rules with one match that fails for most packets (near misses: their hops change)
+ * and with several; matches the hop records cannot answer (interfaces, conntrack state); filter OUTPUT, which sees
+ * the packet after nat OUTPUT; first in the chain or last.
+ */
+function insertOf(e: Estate, cidr: string, natPrefix: string, c: number, b: number): IptablesInsert {
+  const pods = e.cluster!.podCidr!;
+  const position = b % 2 === 0 ? 1 : 1000;
+  const at = (table: IptablesInsert['table'], chain: string, rule: string): IptablesInsert => ({ table, chain, rule, label: 'test-insert', position });
+  switch (c % 16) {
+    case 0: return at('filter', 'FORWARD', `-d ${cidr} -j DROP`);
+    case 1: return at('nat', 'POSTROUTING', `-s ${natPrefix} -o eth0 -j RETURN`);
+    case 2: return at('nat', 'KUBE-SERVICES', `-s ${natPrefix} -j RETURN`);
+    case 3: return at('filter', 'FORWARD', `-d ${pods} -j ACCEPT`);
+    case 4: return at('filter', 'FORWARD', `-s ${cidr} -d ${pods} -p tcp -j REJECT`);
+    case 5: return at('filter', 'FORWARD', `-s ${cidr} -p udp -m udp --dport 53 -j DROP`);
+    case 6: return at('filter', 'FORWARD', `-o eth0 -d ${cidr} -p tcp -j DROP`);
+    case 7: return at('filter', 'FORWARD', `-m conntrack --ctstate ESTABLISHED -d ${cidr} -p tcp -j DROP`);
+    case 8: return at('filter', 'OUTPUT', `-d ${cidr} -p tcp -m tcp ! --dport 1 -j DROP`);
+    case 9: return at('nat', 'OUTPUT', `-d ${pods} -p tcp -m tcp --dport 80:9000 -j RETURN`);
+    case 10: return at('filter', 'INPUT', `-s ${cidr} -p tcp -m tcp --dport 1:65000 -j DROP`);
+    case 11: return at('mangle', 'PREROUTING', `-s ${cidr} ! -d ${pods} -j ACCEPT`);
+    // nat OUTPUT sends the node's own packets to the pods elsewhere; filter OUTPUT sees them there (nat runs first).
+    case 13: return at('nat', 'OUTPUT', `-d ${pods} -p tcp -j DNAT --to-destination ${DNAT_TO}:8080`);
+    case 14: return at('filter', 'OUTPUT', `-d ${DNAT_TO}/32 -p tcp -m tcp --dport 8080 -j REJECT`);
+    // A target that decides nothing: never a near miss; it changes only the hops whose packet it matches (a note).
+    case 15: return at('filter', 'FORWARD', `-d ${cidr} -j LOG --log-prefix test`);
+    default: return at('filter', 'FORWARD', `! -s ${pods} -d ${cidr} -p udp -j DROP`);
+  }
+}
+
 /** Counts per change kind over random change sequences, each change checked against doctor from scratch. */
-function randomSequences(start: Estate, numRuns: number, seed: number) {
+function randomSequences(start: Estate, numRuns: number, seed: number, changeFor = changeOf) {
   const incremental = new Map<string, number>();
   // Per change kind: pairs kept after re-deciding their hops, and pairs traced again.
   const kept = new Map<string, number>();
@@ -120,7 +152,7 @@ function randomSequences(start: Estate, numRuns: number, seed: number) {
       const check = new IncrementalCheck(start);
       let ref = start;
       for (const step of steps) {
-        const change = changeOf(ref, step);
+        const change = changeFor(ref, step);
         ref = applyChange(ref, change);
         const r = check.apply(change);
         if (r.mode === 'incremental') {
@@ -144,11 +176,19 @@ describe('incremental re-check', () => {
     // The point of it: most changes are re-checked incrementally, re-tracing a fraction of the pairs.
     for (const kind of ['route', 'sg-rule', 'nacl-rule', 'iptables']) expect(incremental.get(kind), kind).toBeGreaterThan(1);
     // Both branches ran: pairs kept after re-deciding their hops, and pairs whose hops decided differently, traced again.
-    for (const kind of ['route', 'sg-rule', 'nacl-rule']) {
+    for (const kind of ['route', 'sg-rule', 'nacl-rule', 'iptables']) {
       expect(kept.get(kind), `${kind} kept`).toBeGreaterThan(0);
       expect(again.get(kind), `${kind} re-traced`).toBeGreaterThan(0);
     }
     expect(retraced).toBeLessThan(total / 2);
+  }, 240_000);
+
+  it('gives what doctor traces from scratch after random sequences of iptables inserts, keeping some pairs and tracing others again', () => {
+    const iptablesOnly = (e: Estate, [a, b, c]: [number, number, number, number]) => changeOf(e, [6, a, b, c]);
+    const { incremental, kept, again } = randomSequences(base, 16, 17, iptablesOnly);
+    expect(incremental.get('iptables')).toBeGreaterThan(8);
+    expect(kept.get('iptables')).toBeGreaterThan(0);
+    expect(again.get('iptables')).toBeGreaterThan(0);
   }, 240_000);
 
   it('gives what doctor traces from scratch on an estate with faults, after every change of random sequences', () => {
@@ -204,6 +244,74 @@ describe('incremental re-check', () => {
     const r = check.apply({ kind: 'route', table: t.id, op: 'add', route: { destination: '198.51.100.0/24', target: 'blackhole' } });
     expect(r.mode).toBe('full');
     expect(r.why).toMatch(/198\.51\.100\.0\/24 \(route\) is newly mentioned/);
+  });
+});
+
+describe('incremental re-check of an iptables insert, by what the rule can match', () => {
+  const group = base.nodes.filter((n) => n.name.startsWith('c0-')).map((n) => n.name);
+  const forward = (rule: string): EstateChange => ({ kind: 'iptables', nodes: group, insert: { table: 'filter', chain: 'FORWARD', rule, label: 'test', position: 1 } });
+  /** The pairs some trace of which walks filter FORWARD on the group's nodes. */
+  const walking = (pairs: PairResult[]) => pairs.filter((p) => p.traces.some((t) => [...t.forward, ...(t.reply ?? [])]
+    .some((h) => h.kind === 'node-netfilter' && h.hook === 'FORWARD' && group.includes(h.at))));
+  const nearMisses = (pairs: PairResult[]) => pairs.flatMap((p) => p.traces.flatMap((t) => [...t.forward, ...(t.reply ?? [])]))
+    .flatMap((h) => (h.kind === 'node-netfilter' ? h.nearMisses : [])).filter((m) => m.rule.ref.includes('test'));
+
+  it('keeps the pairs that walked the hook when two of the rule\'s matches fail for every packet there', () => {
+    const change = forward('-s 198.51.100.0/24 -d 198.51.100.0/24 -j DROP');
+    const check = new IncrementalCheck(base);
+    const r = check.apply(change);
+    const after = full(applyChange(base, change));
+    expect(walking(after).length).toBeGreaterThan(0);
+    expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
+    expect(r.redecided).toBeGreaterThanOrEqual(walking(after).length);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  it('traces a pair again when the rule it does not match fails by one match only: the walk reports it as a near miss', () => {
+    const change = forward('-d 198.51.100.0/24 -j DROP');
+    const check = new IncrementalCheck(base);
+    const r = check.apply(change);
+    const after = full(applyChange(base, change));
+    expect(nearMisses(after).length).toBeGreaterThan(0);
+    expect(r.retraced).toBe(walking(after).length);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  it('keeps the pairs that walked the hook when the rule fails by one match but decides nothing (-j LOG is never a near miss)', () => {
+    const change = forward('-d 198.51.100.0/24 -j LOG');
+    const check = new IncrementalCheck(base);
+    const r = check.apply(change);
+    const after = full(applyChange(base, change));
+    expect(walking(after).length).toBeGreaterThan(0);
+    expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  it('judges a filter OUTPUT rule by the packet nat OUTPUT translated, not the one the node sent', () => {
+    const dnat: EstateChange = { kind: 'iptables', nodes: group, insert: { table: 'nat', chain: 'OUTPUT', rule: `-d ${base.cluster!.podCidr!} -p tcp -j DNAT --to-destination ${DNAT_TO}:8080`, label: 'test-dnat', position: 1 } };
+    // Two matches fail for the packet the node sends (to a pod, port 443), none for the one nat OUTPUT made of it.
+    const reject: EstateChange = { kind: 'iptables', nodes: group, insert: { table: 'filter', chain: 'OUTPUT', rule: `-d ${DNAT_TO}/32 -p tcp -m tcp --dport 8080 -j REJECT`, label: 'test', position: 1 } };
+    const check = new IncrementalCheck(base);
+    expect(check.apply(dnat).mode).toBe('incremental');
+    const r = check.apply(reject);
+    expect(r.mode).toBe('incremental');
+    const after = full(applyChange(applyChange(base, dnat), reject));
+    expect(after.filter((p) => p.verdict === 'rejected').length).toBeGreaterThan(0);
+    expect(r.retraced).toBeGreaterThan(0);
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+  });
+
+  it.each([
+    // Both fail by one match for some packets (a near miss) and by two for others: read wrongly, a hop changed unseen.
+    ['an interface, which the hop does not record', '-o eth0 -d 198.51.100.0/24 -j DROP'],
+    ['conntrack state', '-m conntrack --ctstate ESTABLISHED -d 198.51.100.0/24 -j DROP'],
+  ])('traces again every pair that walked the hook when the rule reads %s', (_what, rule) => {
+    const change = forward(rule);
+    const check = new IncrementalCheck(base);
+    const r = check.apply(change);
+    const after = full(applyChange(base, change));
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+    expect(r.retraced).toBe(walking(after).length);
   });
 });
 

@@ -199,7 +199,8 @@ function policyRule(table: Table, chain: CompiledChain): Rule {
   return { chain: chain.chain.name, num: 0, loc: chain.chain.loc, text: `:${chain.chain.name} (policy of ${table.name})`, matches: [] };
 }
 
-const DECIDING = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT']);
+/** iptables' own targets whose rule, failing by one match, is a near miss (with any jump to a user chain). */
+export const DECIDING: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT']);
 
 /**
  * Resolves what a rule's target means in `table`: the user chain it jumps to,
