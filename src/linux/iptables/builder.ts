@@ -81,6 +81,9 @@ interface OpenTable {
   jumps?: CachedRuleLine[];
 }
 
+/** The reports of a memoised line that reported nothing (most lines): one array for all. */
+const NO_REPORTS: CachedRuleLine['reports'] = Object.freeze([]);
+
 const answerOf = (c: Chain | undefined): ChainAnswer => (c === undefined ? 0 : c.builtin ? 2 : 1);
 
 /** Line-by-line Ruleset construction with iptables-restore's checks. */
@@ -236,11 +239,11 @@ export class RulesetBuilder {
   }
 
   /**
-   * `-A CHAIN words...` (the rule's words are `words[first..]`). With `memoKey`
+   * `-A CHAIN words...` (the rule's words are `words[first..end)`). With `memoKey`
    * (the line, when it is a plain `-A` line) and a ParseCache, the parse is
    * stored for later dumps and returned.
    */
-  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0, memoKey?: string): CachedRuleLine | undefined {
+  addRule(chainName: string, words: Token[], line: number, text: string, counters?: Rule['counters'], first = 0, memoKey?: string, end = words.length): CachedRuleLine | undefined {
     const open = this.open;
     if (!open) return this.outside(line, text);
     const chain = this.chainFor(open, chainName, line, text);
@@ -251,13 +254,16 @@ export class RulesetBuilder {
       open.rec.reports = [];
       open.rec.lookups = [];
     }
-    const parsed = parseRuleWords(words, text, open.rules, first);
+    const parsed = parseRuleWords(words, text, open.rules, first, end);
     let entry: CachedRuleLine | undefined;
     if (memo) {
       Object.freeze(parsed.matches);
       const t = parsed.target;
       const jump = t !== undefined && t.unknown === undefined && open.chains.get(t.name)?.builtin === false;
-      entry = { chain: chain.name, parsed, reports: open.rec.reports!, lookups: open.rec.lookups!, jump, loopFreeIn: 0 };
+      // Kept per line for the run: an empty list shares one array, a pushed-to one is copied to its exact length.
+      const reports = open.rec.reports!.length === 0 ? NO_REPORTS : open.rec.reports!;
+      const lookups = open.rec.lookups!.slice();
+      entry = { chain: chain.name, parsed, reports, lookups, jump, loopFreeIn: 0 };
       this.cache!.store(memo, memoKey!, entry);
       open.rec.reports = open.rec.lookups = undefined;
       this.noteJump(open, entry);

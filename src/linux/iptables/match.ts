@@ -22,6 +22,9 @@ import { quoteIfNeeded } from './tokenize.js';
 /** Every `-m` module podpath reads, by name. */
 export const MATCH_MODULES: Readonly<Record<string, MatchModule>> = { ...PORT_MODULES, ...STATE_MODULES, ...MISC_MODULES };
 
+/** MATCH_MODULES by name: a Map look-up hashes a rule's word where a keyed look-up would intern it first. */
+const MODULES_BY_NAME: ReadonlyMap<string, MatchModule> = new Map(Object.entries(MATCH_MODULES));
+
 /** Modules only ip6tables loads (iptables does not know them). */
 const IPV6_ONLY: ReadonlySet<string> = new Set(['icmp6']);
 
@@ -32,7 +35,7 @@ const IPV6_ONLY: ReadonlySet<string> = new Set(['icmp6']);
  */
 export function matchModule(name: string, family: 'ipv4' | 'ipv6' | 'any' = 'any'): MatchModule | undefined {
   if (family === 'ipv4' && IPV6_ONLY.has(name)) return undefined;
-  return Object.hasOwn(MATCH_MODULES, name) ? MATCH_MODULES[name] : undefined;
+  return MODULES_BY_NAME.get(name);
 }
 
 /** True for the kinds of the generic options (`-s`, `-d`, `-i`, `-o`, `-p`, `-f`). */

@@ -24,7 +24,7 @@
 import type { TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
-import { TokenPool, tokenizeReusing } from './tokenize.js';
+import { TokenPool, tokenizeReusing, type Token } from './tokenize.js';
 import { lineOf, type CachedRuleLine, type ChainLine, type ParseCache } from './parse-cache.js';
 import { OTHER } from './replay-log.js';
 
@@ -203,24 +203,26 @@ function readRuleLine(b: RulesetBuilder, line: string, lineNo: number, cache: Pa
   // The Tokens are reused for the next line: nothing below keeps one.
   const error = tokenizeReusing(line, pool);
   const tokens = pool.tokens;
+  const n = pool.count; // tokens[n..] are spare Tokens, not words of this line
+  const word = (k: number): Token | undefined => (k < n ? tokens[k] : undefined);
   if (error) b.report('error', lineNo, line, error);
   let counters: { packets: number; bytes: number } | undefined;
   let at = 0; // the command word, after an optional [packets:bytes]
-  const c = tokens[0] && !tokens[0].quoted && tokens[0].value.charCodeAt(0) === 91 ? COUNTERS.exec(tokens[0].value) : null;
+  const c = n > 0 && !tokens[0]!.quoted && tokens[0]!.value.charCodeAt(0) === 91 ? COUNTERS.exec(tokens[0]!.value) : null;
   if (c) {
     counters = { packets: Number(c[1]), bytes: Number(c[2]) };
     at = 1;
   }
-  const cmd = tokens[at]?.value ?? '';
+  const cmd = word(at)?.value ?? '';
   if (cmd === '-A' || cmd === '--append') {
-    const chain = tokens[at + 1];
+    const chain = word(at + 1);
     if (!chain) {
       b.report('error', lineNo, line, `${cmd} needs a chain name`);
       return undefined;
     }
     // Memoised: plain `-A CHAIN` lines that tokenised cleanly (the line is the key, so no counters prefix).
     const memoKey = cache && !error && at === 0 && cmd === '-A' ? line : undefined;
-    return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2, memoKey);
+    return b.addRule(chain.value, tokens, lineNo, line, counters, at + 2, memoKey, n);
   }
   if (OTHER_COMMANDS.has(cmd)) b.report('error', lineNo, line, `${cmd}: iptables-save writes only -A rules; podpath does not apply other commands`);
   else b.report('error', lineNo, line, 'not an iptables-save line (expected *table, :CHAIN, -A, COMMIT or # comment)');

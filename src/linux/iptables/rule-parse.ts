@@ -75,19 +75,21 @@ const isOptionWord = (t: Token): boolean => !t.quoted && t.value.length > 1 && t
 const isBang = (t: Token | undefined): boolean => t !== undefined && !t.quoted && t.value === '!';
 
 /** Index of the first value of the option at `i`: past an intrapositioned `! ` (old form `--opt ! value`, deprecated). */
-function valuesStart(tokens: Token[], i: number, arity: number | undefined): number {
-  return arity !== 0 && isBang(tokens[i + 1]) ? i + 2 : i + 1;
+function valuesStart(tokens: Token[], count: number, i: number, arity: number | undefined): number {
+  return arity !== 0 && i + 1 < count && isBang(tokens[i + 1]) ? i + 2 : i + 1;
 }
 
 /** Index just past the option's values: `arity` words, or (arity unknown) the words up to the next option or `!`. */
-function valuesEnd(tokens: Token[], from: number, arity: number | undefined): number {
+function valuesEnd(tokens: Token[], count: number, from: number, arity: number | undefined): number {
   let j = from;
-  if (arity === undefined) while (j < tokens.length && !isOptionWord(tokens[j]!) && !isBang(tokens[j])) j++;
-  else j = Math.min(tokens.length, from + arity);
+  if (arity === undefined) while (j < count && !isOptionWord(tokens[j]!) && !isBang(tokens[j])) j++;
+  else j = Math.min(count, from + arity);
   return j;
 }
 
+/** The values of tokens[from..to), in an array of that length (an empty array grows to 17 slots on its first push). */
 function words(tokens: Token[], from: number, to: number): string[] {
+  if (to - from === 1) return [tokens[from]!.value];
   const out: string[] = [];
   for (let k = from; k < to; k++) out.push(tokens[k]!.value);
   return out;
@@ -96,8 +98,8 @@ function words(tokens: Token[], from: number, to: number): string[] {
 /** Bit of each generic kind, to spot one given twice. */
 const GENERIC_BIT: Record<GenericKind, number> = { src: 1, dst: 2, in: 4, out: 8, proto: 16, frag: 32 };
 
-/** Reads the words of a rule after `-A CHAIN` (tokens[first..]). */
-export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, first = 0): ParsedRule {
+/** Reads the words of a rule after `-A CHAIN` (tokens[first..count); later entries, if any, are not words of the line). */
+export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, first = 0, count = tokens.length): ParsedRule {
   const items: (Match | ModuleUse)[] = [];
   const modules: ModuleUse[] = [];
   /** Where each module's `-m name` ends in the line, until an option is attached to it (-1 after, or for a module loaded by `-p`). */
@@ -110,9 +112,11 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
   let proto: number | undefined;
   let bang: Token | undefined;
   let instances = 0;
-  const bcx: BuildContext = { error: cx.error, warn: cx.warn, proto: undefined, ...(cx.family ? { family: cx.family } : {}) };
+  const family = cx.family ?? 'ipv4';
+  // Two literal shapes rather than a spread: this runs once per rule line.
+  const bcx: BuildContext = cx.family ? { error: cx.error, warn: cx.warn, proto: undefined, family: cx.family } : { error: cx.error, warn: cx.warn, proto: undefined };
 
-  for (let i = first; i < tokens.length; i++) {
+  for (let i = first; i < count; i++) {
     const t = tokens[i]!;
     const w = t.value;
     if (isBang(t)) {
@@ -128,8 +132,8 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
     const generic = genericKind(w);
     if (generic) {
       const arity = generic === 'frag' ? 0 : 1;
-      const from = valuesStart(tokens, i, arity);
-      const last = valuesEnd(tokens, from, arity) - 1;
+      const from = valuesStart(tokens, count, i, arity);
+      const last = valuesEnd(tokens, count, from, arity) - 1;
       const negated = bang !== undefined || from === i + 2;
       if (generic !== 'frag' && last < from) cx.error(`option ${w} needs a value`);
       if ((seenGeneric & GENERIC_BIT[generic]) !== 0) cx.error(`option ${w} given twice (iptables: multiple flags not allowed)`);
@@ -144,7 +148,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
     if (w === '-m' || w === '--match' || w === '-j' || w === '--jump' || w === '-g' || w === '--goto') {
       if (bang) cx.error(`'!' cannot precede ${w}`);
       bang = undefined;
-      const name = tokens[i + 1];
+      const name = i + 1 < count ? tokens[i + 1] : undefined;
       if (!name) {
         cx.error(`${w} needs a name`);
         continue;
@@ -166,7 +170,8 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
       continue;
     }
     if (w === '-c' || w === '--set-counters') {
-      const [p, b] = [tokens[i + 1]?.value ?? '', tokens[i + 2]?.value ?? ''];
+      const p = i + 1 < count ? tokens[i + 1]!.value : '';
+      const b = i + 2 < count ? tokens[i + 2]!.value : '';
       if (/^\d+$/.test(p) && /^\d+$/.test(b)) counters = { packets: Number(p), bytes: Number(b) };
       else cx.error(`${w} needs two numbers`);
       i += 2;
@@ -192,7 +197,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
       }
     }
     for (let k = modules.length - 1; !ownerUse && k >= 0; k--) {
-      const options = matchModule(modules[k]!.module, cx.family ?? 'ipv4')?.options;
+      const options = matchModule(modules[k]!.module, family)?.options;
       const name = lookup(options, w);
       if (name !== undefined) {
         ownerModule = k;
@@ -219,14 +224,14 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
     if (!ownerUse) {
       const lastModule = modules[modules.length - 1];
       if (target && !isBuiltinTarget(target.name) && cx.chain(target.name) === undefined) ownerUse = target;
-      else if (lastModule && !matchModule(lastModule.module, cx.family ?? 'ipv4')) {
+      else if (lastModule && !matchModule(lastModule.module, family)) {
         ownerModule = modules.length - 1;
         ownerUse = lastModule;
       }
     }
     const arity = ownerSpec?.args;
-    const from = valuesStart(tokens, i, arity);
-    const end = valuesEnd(tokens, from, arity);
+    const from = valuesStart(tokens, count, i, arity);
+    const end = valuesEnd(tokens, count, from, arity);
     const last = end - 1;
     const negated = bang !== undefined || from === i + 2;
     if (!ownerUse) {
@@ -262,7 +267,7 @@ export function parseRuleWords(tokens: Token[], line: string, cx: RuleContext, f
       matches.push(item);
       continue;
     }
-    const spec = matchModule(item.module, cx.family ?? 'ipv4');
+    const spec = matchModule(item.module, family);
     if (spec) for (const m of spec.build(item, bcx)) matches.push(m);
     else {
       cx.warn(`unknown match module '${item.module}': walks that reach this rule give unknown`);

@@ -279,6 +279,14 @@ const TARGETS: Record<string, TargetSpec> = {
   REDIRECT: natSpec('REDIRECT'),
 };
 
+/**
+ * TARGETS by name. A keyed look-up in TARGETS (`Object.hasOwn`, `[name]`) first
+ * interns `name`, and every `-j KUBE-SEP-...` of a dump names a different
+ * chain: a Map hashes the name without adding it to V8's string table.
+ */
+const TARGET_SPECS: ReadonlyMap<string, TargetSpec> = new Map(Object.entries(TARGETS));
+const specOf = (name: string): TargetSpec | undefined => TARGET_SPECS.get(name);
+
 /** Target extensions that exist in iptables but podpath does not model (a rule using one is `unknown`). */
 export const UNMODELLED_TARGETS: ReadonlySet<string> = new Set([
   'AUDIT', 'CLASSIFY', 'CLUSTERIP', 'CONNSECMARK', 'DSCP', 'ECN', 'HL', 'HMARK', 'IDLETIMER', 'LED', 'NETMAP',
@@ -291,17 +299,17 @@ export const BUILTIN_TARGET_NAMES: readonly string[] = Object.keys(TARGETS);
 
 /** True when `name` is a target podpath models (not a user chain). */
 export function isBuiltinTarget(name: string): boolean {
-  return Object.hasOwn(TARGETS, name);
+  return TARGET_SPECS.has(name);
 }
 
 /** Option spellings of a target, for the rule parser. */
 export function targetOptions(name: string): Record<string, OptionSpec> | undefined {
-  return Object.hasOwn(TARGETS, name) ? TARGETS[name]!.options : undefined;
+  return specOf(name)?.options;
 }
 
 /** Tables a target is valid in, when restricted. */
 export function targetTables(name: string): readonly TableName[] | undefined {
-  return Object.hasOwn(TARGETS, name) ? TARGETS[name]!.tables : undefined;
+  return specOf(name)?.tables;
 }
 
 /** Passes reports on and keeps the first error (a class, so building a target creates no closures). */
@@ -322,7 +330,7 @@ class FirstError implements TargetBuildContext {
 
 /** Builds the Target of a built-in target use; undefined when `name` is not one. */
 export function buildTarget(use: TargetUse, cx: TargetBuildContext): Target | undefined {
-  const spec = Object.hasOwn(TARGETS, use.name) ? TARGETS[use.name] : undefined;
+  const spec = specOf(use.name);
   if (!spec) return undefined;
   let bad: string | undefined;
   let args: Record<string, unknown> = {};
@@ -346,7 +354,7 @@ export function unknownTarget(use: TargetUse, reason: string): Target {
 
 /** The canonical words after `-j NAME`. */
 export function saveTarget(t: Target): string[] {
-  const spec = Object.hasOwn(TARGETS, t.name) ? TARGETS[t.name] : undefined;
+  const spec = specOf(t.name);
   if (!spec || t.unknown !== undefined) return t.args['options'] ? saveRaw(t) : [];
   return spec.save(t);
 }
@@ -361,7 +369,7 @@ export function applyTarget(t: Target, env: EvalEnv): TargetEffect {
  * (the lookup by name costs more than most targets' work).
  */
 export function targetEffect(t: Target): (env: EvalEnv) => TargetEffect {
-  const spec = Object.hasOwn(TARGETS, t.name) ? TARGETS[t.name] : undefined;
+  const spec = specOf(t.name);
   if (!spec || t.unknown !== undefined) {
     const effect: TargetEffect = { kind: 'unknown', construct: t.unknown ?? `${t.text}: target not modelled` };
     return () => effect;

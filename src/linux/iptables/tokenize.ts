@@ -35,37 +35,53 @@ export interface Tokenized {
 /** Splits `line` into iptables-restore words. */
 export function tokenize(line: string): Tokenized {
   const tokens: Token[] = [];
-  const error = tokenizeInto(line, tokens, undefined);
+  const error = tokenizeInto(line, { tokens, count: 0, reuse: false });
   return error === undefined ? { tokens } : { tokens, error };
 }
 
 /**
- * Reusable Token objects for `tokenizeInto`: a reader that keeps no Token
- * past the line it reads saves allocating some 15 per rule line.
+ * Reusable Token objects for `tokenizeReusing`: a reader that keeps no Token
+ * past the line it reads saves allocating some 15 per rule line. The words of
+ * the last line read are `tokens[0..count)`; the array is never shortened
+ * (setting an array's length to 0 frees its storage, which the next line
+ * would allocate again), so entries from `count` on are spare Tokens.
  */
 export class TokenPool {
   readonly tokens: Token[] = [];
-  readonly spare: Token[] = [];
+  count = 0;
 }
 
-/** The words of `line` in `pool.tokens` (valid until the next call with this pool); the quoting error, if any. */
+/** The words of `line` in `pool.tokens[0..pool.count)` (valid until the next call with this pool); the quoting error, if any. */
 export function tokenizeReusing(line: string, pool: TokenPool): string | undefined {
-  pool.tokens.length = 0;
-  return tokenizeInto(line, pool.tokens, pool.spare);
+  const sink: TokenSink = { tokens: pool.tokens, count: 0, reuse: true };
+  const error = tokenizeInto(line, sink);
+  pool.count = sink.count;
+  return error;
 }
 
-/** Appends the words of `line` to `tokens`, taking Token objects from `spare` (by index) when given. */
-function tokenizeInto(line: string, tokens: Token[], spare: Token[] | undefined): string | undefined {
+/** Where tokenizeInto puts words: `tokens[count++]`, overwriting the Token there when `reuse`. */
+interface TokenSink {
+  tokens: Token[];
+  count: number;
+  reuse: boolean;
+}
+
+/** Puts the words of `line` into `sink`. */
+function tokenizeInto(line: string, sink: TokenSink): string | undefined {
   const n = line.length;
   let i = 0;
   for (;;) {
     while (i < n && isBlank(line.charCodeAt(i))) i++;
     if (i >= n) return undefined;
     const start = i;
-    // Fast path: a bare word is a slice of the line.
-    while (i < n && !isBlank(line.charCodeAt(i)) && line.charCodeAt(i) !== QUOTE) i++;
-    if (i >= n || line.charCodeAt(i) !== QUOTE) {
-      pushToken(tokens, spare, line.slice(start, i), start, i, false);
+    // Fast path: a bare word is a slice of the line (each character read once; blanks and `"` are all <= 34).
+    let c = 0;
+    for (; i < n; i++) {
+      c = line.charCodeAt(i);
+      if (c <= QUOTE && (c === QUOTE || isBlank(c))) break;
+    }
+    if (i >= n || c !== QUOTE) {
+      pushToken(sink, line.slice(start, i), start, i, false);
       continue;
     }
     // A quote: the word so far, then the quoted part with backslash escapes; the closing quote ends the word.
@@ -88,25 +104,21 @@ function tokenizeInto(line: string, tokens: Token[], spare: Token[] | undefined)
       } else i++;
     }
     if (!closed) buf += line.slice(run, i);
-    pushToken(tokens, spare, buf, start, i, true);
+    pushToken(sink, buf, start, i, true);
     if (!closed) return 'unterminated quoted string';
   }
 }
 
-/** Appends a Token, reusing `spare[tokens.length]` when there is one. */
-function pushToken(tokens: Token[], spare: Token[] | undefined, value: string, start: number, end: number, quoted: boolean): void {
-  if (!spare) {
-    tokens.push({ value, start, end, quoted });
-    return;
-  }
-  let t = spare[tokens.length];
+/** Adds a Token to the sink, overwriting the one at its place when reusing. */
+function pushToken(sink: TokenSink, value: string, start: number, end: number, quoted: boolean): void {
+  const t = sink.reuse ? sink.tokens[sink.count] : undefined;
   if (t) {
     t.value = value;
     t.start = start;
     t.end = end;
     t.quoted = quoted;
-  } else spare.push((t = { value, start, end, quoted }));
-  tokens.push(t);
+  } else sink.tokens[sink.count] = { value, start, end, quoted };
+  sink.count++;
 }
 
 const QUOTE = 34;
