@@ -256,11 +256,14 @@ describe('incremental re-check of an iptables insert, by what the rule can match
   const nearMisses = (pairs: PairResult[]) => pairs.flatMap((p) => p.traces.flatMap((t) => [...t.forward, ...(t.reply ?? [])]))
     .flatMap((h) => (h.kind === 'node-netfilter' ? h.nearMisses : [])).filter((m) => m.rule.ref.includes('test'));
 
-  it('keeps the pairs that walked the hook when two of the rule\'s matches fail for every packet there', () => {
-    const change = forward('-s 198.51.100.0/24 -d 198.51.100.0/24 -j DROP');
+  /** One insert applied incrementally, and the full result of the changed estate. */
+  const both = (change: EstateChange) => {
     const check = new IncrementalCheck(base);
-    const r = check.apply(change);
-    const after = full(applyChange(base, change));
+    return { check, r: check.apply(change), after: full(applyChange(base, change)) };
+  };
+
+  it('keeps the pairs that walked the hook when two of the rule\'s matches fail for every packet there', () => {
+    const { check, r, after } = both(forward('-s 198.51.100.0/24 -d 198.51.100.0/24 -j DROP'));
     expect(walking(after).length).toBeGreaterThan(0);
     expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
     expect(r.redecided).toBeGreaterThanOrEqual(walking(after).length);
@@ -268,20 +271,14 @@ describe('incremental re-check of an iptables insert, by what the rule can match
   });
 
   it('traces a pair again when the rule it does not match fails by one match only: the walk reports it as a near miss', () => {
-    const change = forward('-d 198.51.100.0/24 -j DROP');
-    const check = new IncrementalCheck(base);
-    const r = check.apply(change);
-    const after = full(applyChange(base, change));
+    const { check, r, after } = both(forward('-d 198.51.100.0/24 -j DROP'));
     expect(nearMisses(after).length).toBeGreaterThan(0);
     expect(r.retraced).toBe(walking(after).length);
     expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 
   it('keeps the pairs that walked the hook when the rule fails by one match but decides nothing (-j LOG is never a near miss)', () => {
-    const change = forward('-d 198.51.100.0/24 -j LOG');
-    const check = new IncrementalCheck(base);
-    const r = check.apply(change);
-    const after = full(applyChange(base, change));
+    const { check, r, after } = both(forward('-d 198.51.100.0/24 -j LOG'));
     expect(walking(after).length).toBeGreaterThan(0);
     expect(r).toMatchObject({ mode: 'incremental', retraced: 0 });
     expect(firstDifference(check.pairs(), after)).toBeUndefined();

@@ -14,17 +14,22 @@ const corpusLines = saveFiles().flatMap((f) => splitLines(saveText(f)));
 /** The pool's words of the last line, as plain records. */
 const pooled = (pool: TokenPool) => pool.tokens.slice(0, pool.count).map((t) => ({ ...t }));
 
+/** Reads the lines in order through one pool: each reads as tokenize reads it alone. */
+function readsAsAlone(lines: readonly string[]): void {
+  const pool = new TokenPool();
+  for (const line of lines) {
+    const error = tokenizeReusing(line, pool);
+    const alone = tokenize(line);
+    expect(pooled(pool)).toEqual(alone.tokens);
+    expect(error).toBe(alone.error);
+  }
+}
+
 describe('TokenPool', () => {
   it('reads each corpus line, in any order, as tokenize reads it alone', () => {
     fc.assert(
       fc.property(fc.shuffledSubarray(corpusLines, { minLength: 1, maxLength: 60 }), (lines) => {
-        const pool = new TokenPool();
-        for (const line of lines) {
-          const error = tokenizeReusing(line, pool);
-          const alone = tokenize(line);
-          expect(pooled(pool)).toEqual(alone.tokens);
-          expect(error).toBe(alone.error);
-        }
+        readsAsAlone(lines);
       }),
       { numRuns: 200 },
     );
@@ -34,13 +39,7 @@ describe('TokenPool', () => {
     const line = fc.array(fc.constantFrom(' ', '\t', '\r', '"', '\\', '!', '-', 'a', 'B', '9', '#', "'"), { maxLength: 40 }).map((cs) => cs.join(''));
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), (lines) => {
-        const pool = new TokenPool();
-        for (const l of lines) {
-          const error = tokenizeReusing(l, pool);
-          const alone = tokenize(l);
-          expect(pooled(pool)).toEqual(alone.tokens);
-          expect(error).toBe(alone.error);
-        }
+        readsAsAlone(lines);
       }),
       { numRuns: 500 },
     );
