@@ -79,11 +79,11 @@ function mentions(w: World): Mention[] {
   const matchesSeen = new Set<readonly Match[]>();
   // Thousands of nodes share a handful of resolv.conf texts: each is read once (the nameservers depend on the text
   // alone; the file names only where each was read).
-  const servers = new Map<string, Ipv4[]>();
+  const servers = new Map<string | undefined, Ipv4[]>();
   for (const n of w.nodes.values()) {
     if (n.node.podCidr) add(n.node.podCidr, 'node-pods', n.node.name);
     const rc = n.node.resolvConf;
-    const rcKey = rc ? `\n${textKey(rc)}` : '';
+    const rcKey = rc ? textKey(rc) : undefined;
     let ns = servers.get(rcKey);
     if (!ns) servers.set(rcKey, (ns = nodeNameservers(w, n)));
     for (const ip of ns) out.push({ prefix: { addr: ip, len: 32 }, kind: 'dns', ref: formatIpv4(ip) });

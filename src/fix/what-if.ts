@@ -47,10 +47,16 @@ function replaceFirst<T>(list: readonly T[], is: (x: T) => boolean, by: (x: T) =
   return out;
 }
 
+/** The list with the item of id `id` replaced by `by(item)`; throws when there is none (`what` names the kind). */
+function replaceById<T extends { id: string }>(list: readonly T[], id: string, what: string, by: (x: T) => T): T[] {
+  const out = replaceFirst(list, (x) => x.id === id, by);
+  if (!out) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no ${what} '${id}' in the estate`);
+  return out;
+}
+
 /** Replaces the CIDR of every ingress rule of a security group (e.g. "open it to 0.0.0.0/0"). */
 export function withSgIngressCidr(e: Estate, sgId: string, cidr: string): Estate {
-  const securityGroups = replaceFirst(e.securityGroups, (g) => g.id === sgId, (g) => ({ ...g, ingress: g.ingress.map((r) => (r.cidr ? { ...r, cidr } : r)) }));
-  if (!securityGroups) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
+  const securityGroups = replaceById(e.securityGroups, sgId, 'security group', (g) => ({ ...g, ingress: g.ingress.map((r) => (r.cidr ? { ...r, cidr } : r)) }));
   return { ...e, securityGroups };
 }
 
@@ -86,8 +92,7 @@ export function withSgIngressRule(e: Estate, sgId: string, rule: { proto: string
   const ports = rule.ports === undefined ? undefined : typeof rule.ports === 'number' ? { from: rule.ports, to: rule.ports } : (([a, b]) => ({ from: Number(a), to: Number(b ?? a) }))(rule.ports.split('-'));
   const proto = /^\d+$/.test(rule.proto) ? Number(rule.proto) : (rule.proto as 'tcp' | 'udp' | 'icmp' | 'all');
   const added = { proto, ...(ports ? { ports } : {}), cidr: rule.cidr, ...(rule.description ? { description: rule.description } : {}) };
-  const securityGroups = replaceFirst(e.securityGroups, (g) => g.id === sgId, (g) => ({ ...g, ingress: [...g.ingress, added] }));
-  if (!securityGroups) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no security group '${sgId}' in the estate`);
+  const securityGroups = replaceById(e.securityGroups, sgId, 'security group', (g) => ({ ...g, ingress: [...g.ingress, added] }));
   return { ...e, securityGroups };
 }
 
@@ -95,29 +100,25 @@ export function withSgIngressRule(e: Estate, sgId: string, rule: { proto: string
 export function withNaclEntry(e: Estate, aclId: string, direction: 'ingress' | 'egress', entry: { rule: number; proto: string; from: number; to: number; cidr: string; action: 'allow' | 'deny' }): Estate {
   const proto = /^\d+$/.test(entry.proto) ? Number(entry.proto) : (entry.proto as 'tcp' | 'udp' | 'icmp' | 'all');
   const added = { rule: entry.rule, proto, ports: { from: entry.from, to: entry.to }, cidr: entry.cidr, action: entry.action };
-  const networkAcls = replaceFirst(e.networkAcls, (a) => a.id === aclId, (a) => ({ ...a, [direction]: [...a[direction], added] }));
-  if (!networkAcls) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no network ACL '${aclId}' in the estate`);
+  const networkAcls = replaceById(e.networkAcls, aclId, 'network ACL', (a) => ({ ...a, [direction]: [...a[direction], added] }));
   return { ...e, networkAcls };
 }
 
 /** Adds (or replaces) a route in a route table. */
 export function withRoute(e: Estate, tableId: string, destination: string, target: string): Estate {
-  const routeTables = replaceFirst(e.routeTables, (t) => t.id === tableId, (t) => ({ ...t, routes: [...t.routes.filter((r) => r.destination !== destination), { destination, target }] }));
-  if (!routeTables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
+  const routeTables = replaceById(e.routeTables, tableId, 'route table', (t) => ({ ...t, routes: [...t.routes.filter((r) => r.destination !== destination), { destination, target }] }));
   return { ...e, routeTables };
 }
 
 /** Deletes a route from a route table. */
 export function withoutRoute(e: Estate, tableId: string, destination: string): Estate {
-  const routeTables = replaceFirst(e.routeTables, (t) => t.id === tableId, (t) => ({ ...t, routes: t.routes.filter((r) => r.destination !== destination) }));
-  if (!routeTables) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no route table '${tableId}' in the estate`);
+  const routeTables = replaceById(e.routeTables, tableId, 'route table', (t) => ({ ...t, routes: t.routes.filter((r) => r.destination !== destination) }));
   return { ...e, routeTables };
 }
 
 /** Sets an instance's source/destination check. */
 export function withSourceDestCheck(e: Estate, instanceId: string, on: boolean): Estate {
-  const instances = replaceFirst(e.instances, (i) => i.id === instanceId, (i) => ({ ...i, sourceDestCheck: on }));
-  if (!instances) throw new PodpathError('PP_UNKNOWN_ENDPOINT', `no instance '${instanceId}' in the estate`);
+  const instances = replaceById(e.instances, instanceId, 'instance', (i) => ({ ...i, sourceDestCheck: on }));
   return { ...e, instances };
 }
 
