@@ -3,7 +3,8 @@
  *
  * Build order: create every namespace (one `ip -batch` in the root namespace:
  * only `netns add`), sysctls in each, veth pairs created in one lab namespace
- * with the peer placed directly in another, then addresses/routes/rules,
+ * with the peer placed directly in another, then addresses/routes/rules and
+ * per-link sysctls,
  * iptables-restore and a node's native nftables ruleset (`nft -f`) in each
  * namespace (in parallel), then the per-namespace resolv.conf files under /etc/netns.
  *
@@ -29,6 +30,7 @@ export async function applyPlan(plan: LabPlan): Promise<void> {
   await parallel([...byA], CONCURRENCY, ([ns, lines]) => run(['ip', '-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` }));
   await parallel(plan.namespaces, CONCURRENCY, async (n) => {
     await run(['ip', '-n', n.ns, '-batch', '-'], { input: `${n.ipBatch.join('\n')}\n` });
+    if (n.proxyArpAtOnce) await answerProxyArpAtOnce(n.ns);
     if (n.ipsets) await run(inNs(n.ns, ['ipset', 'restore']), { input: n.ipsets });
     if (n.iptables) await run(inNs(n.ns, ['iptables-restore', '-w', '5']), { input: n.iptables });
     for (const ins of n.iptablesInserts) await run(inNs(n.ns, ['iptables', ...ins]));
@@ -40,6 +42,16 @@ export async function applyPlan(plan: LabPlan): Promise<void> {
     mkdirSync(join(ETC_NETNS, n.ns), { recursive: true });
     writeFileSync(join(ETC_NETNS, n.ns, 'resolv.conf'), n.resolvConf);
   }
+}
+
+/**
+ * `proxy_delay` 0 on every link of `ns`. Per link: the namespace has no
+ * `net.ipv4.neigh.default` to inherit from. The slash form of the key keeps
+ * a link name with dots (a VLAN) whole.
+ */
+async function answerProxyArpAtOnce(ns: string): Promise<void> {
+  const links = (await run(inNs(ns, ['ls', '/proc/sys/net/ipv4/neigh']))).stdout.split('\n').filter((d) => d && d !== 'default');
+  await run(inNs(ns, ['sysctl', '-q', '-w', ...links.map((d) => `net/ipv4/neigh/${d}/proxy_delay=0`)]));
 }
 
 /** True while a process exists and is not a zombie (a child that exited but was not reaped counts as gone). */

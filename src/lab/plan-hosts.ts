@@ -111,10 +111,12 @@ export function planNode(ctx: PlanContext, node: NodeRecord, ns: string, podNs: 
     // Without a bridge (VPC CNI) the node answers ARP for the addresses it routes elsewhere
     // (proxy ARP, on every device it gets): the router's for a pod's address on the
     // pod's ENI, a pod's for its gateway 169.254.1.1. AWS delivers to the ENI without ARP.
-    // At once (proxy_delay 0, as the routers): the default delays each proxied answer to a
-    // broadcast request by up to 0.8 s, which on a loaded machine cost probes their 2 s.
-    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0', ...(node.bridge ? [] : ['net.ipv4.conf.default.proxy_arp=1', 'net.ipv4.neigh.default.proxy_delay=0'])],
+    // At once (proxyArpAtOnce, as the routers): the default delays each proxied answer to a
+    // broadcast request by up to 0.8 s, and a pod's gateway and the router's ARP for the pod
+    // are both proxied, which on a cold or loaded machine cost probes their 2 s.
+    sysctls: ['net.ipv4.ip_forward=1', ...HOST_SYSCTLS, 'net.bridge.bridge-nf-call-iptables=0', ...(node.bridge ? [] : ['net.ipv4.conf.default.proxy_arp=1'])],
     ipBatch: ip,
+    ...(node.bridge ? {} : { proxyArpAtOnce: true as const }),
     ...(node.node.ipsets ? { ipsets: node.node.ipsets.text.endsWith('\n') ? node.node.ipsets.text : `${node.node.ipsets.text}\n` } : {}),
     ...(node.node.iptables ? { iptables: node.node.iptables.text.endsWith('\n') ? node.node.iptables.text : `${node.node.iptables.text}\n` } : {}),
     iptablesInserts: inserts,

@@ -94,11 +94,12 @@ export function planRouter(ctx: PlanContext, vpc: VpcRecord): NsPlan {
       'net.ipv4.ip_forward=1',
       'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
       'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0',
-      // Interfaces answer ARP for what they route elsewhere (hosts ARP for same-subnet addresses), at once.
-      'net.ipv4.conf.default.proxy_arp=1', 'net.ipv4.neigh.default.proxy_delay=0',
+      // Interfaces answer ARP for what they route elsewhere (hosts ARP for same-subnet addresses), at once (proxyArpAtOnce).
+      'net.ipv4.conf.default.proxy_arp=1',
       ICMP_NOT_RATE_LIMITED,
     ],
     ipBatch: ip,
+    proxyArpAtOnce: true,
     iptables: routerFilter(ctx, vpc, ports.map((p) => p.eni), subnets),
     iptablesInserts: [],
     resolvConf: '# podpath lab: VPC router (no resolver)\n',

@@ -17,6 +17,13 @@ export interface NsPlan {
   sysctls: string[];
   /** `ip -batch` lines run after every link exists (addresses, links up, routes, rules). */
   ipBatch: string[];
+  /**
+   * Proxy ARP answered at once on every link (`proxy_delay` 0, set per link once
+   * the links exist): a non-initial namespace has no `net.ipv4.neigh.default`,
+   * so a link keeps the kernel's default, a random delay of up to 0.8 s per
+   * answer to a broadcast request (neigh_proxy_process, pneigh_enqueue).
+   */
+  proxyArpAtOnce?: true;
   /** `ipset restore` input, restored before iptables (rules with -m set need their sets). */
   ipsets?: string;
   /** iptables-restore input, if any. */

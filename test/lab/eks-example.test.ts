@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadInput } from '../../src/ingest/load.js';
 import { checkFlows, defaultFlows, describeKernel } from '../../src/lab/check.js';
 import { labExecIn } from '../../src/lab/lab.js';
+import { inNs, run } from '../../src/lab/run.js';
 import { LAB_PG_PASSWORD } from '../../src/lab/services.js';
 import type { LabState } from '../../src/lab/plan-types.js';
 import { compileWorld } from '../../src/trace/world.js';
@@ -33,6 +34,19 @@ describe('the EKS example in the lab', () => {
     expect(bad).toEqual([]);
     expect(checks.length).toBeGreaterThan(30);
   }, 300_000);
+
+  it('every link of the nodes and routers answers proxied ARP at once (the kernel\'s proxy_delay is 0 on each)', async () => {
+    // The pod's gateway and the router's ARP for a pod are answered by proxy; the kernel's
+    // default delays each answer by up to 0.8 s, which cost probes their 2 s on a cold machine.
+    const proxying = lab.plan.namespaces.filter((n) => n.role === 'router' || n.role === 'node');
+    expect(proxying.filter((n) => n.role === 'node').length).toBeGreaterThanOrEqual(2);
+    for (const n of proxying) {
+      const r = await run(inNs(n.ns, ['sh', '-c', 'grep -H . /proc/sys/net/ipv4/neigh/*/proxy_delay']));
+      const delays = r.stdout.trim().split('\n').filter((l) => !l.includes('/neigh/lo/'));
+      expect(delays.length, n.ns).toBeGreaterThanOrEqual(n.role === 'node' ? 3 : 2);
+      expect(delays.filter((l) => !l.endsWith(':0')), n.ns).toEqual([]);
+    }
+  }, 60_000);
 
   it('PostgreSQL sees the node\'s primary address for the pod on ens6, the source the model\'s trace gives it', async () => {
     const pod = 'pod:shop/orders-5d8b9c7f6-q7r2m';
