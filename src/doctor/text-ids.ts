@@ -5,7 +5,7 @@
  * profile (classes.ts). A dump is megabytes and thousands of nodes share a
  * handful, so each raw text is normalised once and named by a small id.
  */
-import { textKey } from '../model/source.js';
+import { isPrintableAscii as isPrintable, textKey } from '../model/source.js';
 
 /** Normalised dump texts by a small id: equal ids for equal normalised texts (see the file comment). */
 export class TextIds {
@@ -53,5 +53,3 @@ export function normalisedDump(text: string): string {
 }
 
 const HASH = 35;
-/** Printable ASCII but space: no JavaScript whitespace (what trim removes) is among these. */
-const isPrintable = (c: number): boolean => c > 32 && c < 127;

@@ -65,3 +65,9 @@ export function textRule(at: SourceLoc, text: string): RuleRef {
 export function awsRule(awsId: string, index: number | string | undefined, text: string): RuleRef {
   return { ref: index === undefined ? awsId : `${awsId}#${index}`, at: { awsId, index }, text };
 }
+
+/**
+ * Printable ASCII but space: no JavaScript whitespace (what `trim` removes) is
+ * among these, so a line whose ends are both printable needs no trim.
+ */
+export const isPrintableAscii = (c: number): boolean => c > 32 && c < 127;

@@ -21,13 +21,13 @@ function viewOf(p: Packet): PacketView {
 
 /** Builds a hop; `out` is the packet leaving the hop (omit when the trip ends here). */
 export function hop<K extends Hop['kind']>(kind: K, input: Packet, out: Packet | undefined, fields: HopFields<K>): HopOf<K> {
-  // Keys in the order of { kind, packetIn, packetOut?, notes, ...fields } (the JSON output's order), without
-  // spreading: copying `fields` key by key is cheaper than two object spreads at every hop.
+  // Keys in the order of { kind, packetIn, packetOut?, notes, ...fields } (the JSON output's order): `notes` is
+  // set before Object.assign copies `fields`, so a `notes` of `fields` keeps that place. Object.assign is
+  // cheaper than two object spreads, or a for-in copy, at every hop.
   const h: Record<string, unknown> = { kind, packetIn: viewOf(input) };
   if (out) h['packetOut'] = viewOf(out);
   h['notes'] = 'notes' in fields ? fields.notes : [];
-  for (const k in fields) if (k !== 'notes') h[k] = fields[k as keyof typeof fields];
-  return h as unknown as HopOf<K>;
+  return Object.assign(h, fields) as unknown as HopOf<K>;
 }
 
 const ruleRefs = new WeakMap<Rule, RuleRef>();

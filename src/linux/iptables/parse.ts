@@ -21,7 +21,7 @@
  * Guarantees: never throws, whatever the input (fuzzed with truncated dumps);
  * every diagnostic names its line; rules keep their text and location.
  */
-import type { TextSource } from '../../model/source.js';
+import { isPrintableAscii as isPrintable, type TextSource } from '../../model/source.js';
 import type { Diagnostic, Ruleset } from './types.js';
 import { RulesetBuilder } from './builder.js';
 import { TokenPool, tokenizeReusing, type Token } from './tokenize.js';
@@ -137,7 +137,6 @@ export function parseIptablesSave(src: TextSource, options: ParseOptions = {}): 
 }
 
 const HASH = 35;
-const isPrintable = (c: number): boolean => c > 32 && c < 127;
 const DASH = 45;
 const A = 65;
 const STAR = 42;
