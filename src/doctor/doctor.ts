@@ -131,6 +131,14 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
 export interface DoctorSession {
   result: DoctorResult;
   check: (changed: Estate) => DoctorResult;
+  /**
+   * Whether every pair of `pairs` (`src -> dst` class keys) is delivered on
+   * `changed`, as `check(changed)` would find it (a pair whose classes are
+   * gone, or that is not traced, is not): the same world and classes, each
+   * pair traced or taken over as that check does, and nothing else. A check
+   * of the same copy right after reuses the world compiled here.
+   */
+  delivers: (changed: Estate, pairs: readonly string[]) => boolean;
 }
 
 /** Starts a session on an estate (see DoctorSession). */
@@ -139,11 +147,28 @@ export function doctorSession(estate: Estate, options: DoctorOptions = {}): Doct
   const result = run(estate, options, { memo, keep: true });
   return {
     result,
-    check: (changed) => {
-      const touched = changedElements(estate, changed);
-      return run(changed, {}, { memo, keep: false, ...(touched ? { touched } : {}) });
+    check: (changed) => run(changed, {}, reuseFor(changed)),
+    delivers: (changed, pairs) => {
+      const reuse = reuseFor(changed);
+      const dw = checkWorld(changed, reuse);
+      memo.compiled = { estate: changed, dw };
+      const srcOf = new Map(dw.sources.map((x) => [x.key, x]));
+      const dstOf = new Map(dw.destinations.map((x) => [x.key, x]));
+      const edges = doctorEdges(dw.world);
+      const takeOver = takeOverFrom(reuse, dw);
+      return pairs.every((key) => {
+        const [src, dst] = key.split(' -> ');
+        const s = srcOf.get(src!);
+        const d = dstOf.get(dst!);
+        return s !== undefined && d !== undefined && tracePairs(dw.world, [s], [d], edges, undefined, undefined, takeOver)[0]?.verdict === 'delivered';
+      });
     },
   };
+
+  function reuseFor(changed: Estate): Reuse {
+    const touched = changedElements(estate, changed);
+    return { memo, keep: false, ...(touched ? { touched } : {}) };
+  }
 }
 
 /** What a session keeps of its first run. */
@@ -160,6 +185,8 @@ interface Memo {
    * its traces (in order), its pod-to-pod invariant and its number of traces.
    */
   pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; pastPeeringDrop: boolean; detections: { detection: Detection; trace: Trace }[]; invariant?: Invariant; traces: number }>;
+  /** The world `delivers` compiled last, for a check of the same copy. */
+  compiled?: { estate: Estate; dw: ReturnType<typeof doctorWorld> };
 }
 
 /** How a run uses a session: fill its memo (the first run) or take pairs over from it (touched: the changed elements). */
@@ -177,6 +204,7 @@ interface Reuse {
  */
 function checkWorld(estate: Estate, reuse: Reuse) {
   const { memo, touched } = reuse;
+  if (memo.compiled?.estate === estate) return memo.compiled.dw;
   const first = memo.first!;
   const before = new Map(memo.estate.nodes.map((n) => [n.name, n.iptables]));
   const sameDumps = estate.nodes.every((n) => before.get(n.name) === n.iptables || (touched !== undefined && !touched.has(`node:${n.name}`)));
@@ -186,6 +214,24 @@ function checkWorld(estate: Estate, reuse: Reuse) {
     return classesKept(first.counts, { estate: memo.estate, world: first.unprobed }, { estate, world: unprobed }, touched) ? first.plan : undefined;
   });
   return doctorWorld(estate, rulesets, { base: first.unprobed, ...(keep ? { keep } : {}) });
+}
+
+/**
+ * How a check answers a pair from the first run (see DoctorSession): when the
+ * classes came out the same, a pair none of whose consulted elements changed
+ * and that was not dropped at a peering.
+ */
+function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: SourceClass, d: DestClass) => PairResult | undefined) | undefined {
+  const { memo, touched } = reuse;
+  // Classes kept from the first run are its own objects.
+  const classes = memo.first?.plan.sources === dw.sources ? memo.classes : JSON.stringify([dw.sources, dw.destinations]);
+  if (!touched || classes !== memo.classes) return undefined;
+  return (s, d) => {
+    const m = memo.pairs.get(`${s.key} -> ${d.key}`);
+    if (!m || m.pastPeeringDrop) return undefined;
+    for (const k of m.deps) if (touched.has(k)) return undefined;
+    return m.pair;
+  };
 }
 
 function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResult {
@@ -201,18 +247,9 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   const edges = doctorEdges(w);
   let traces = 0;
   const memo = reuse?.memo;
-  // Classes kept from the first run are its own objects.
-  const classes = !memo ? '' : memo.first?.plan.sources === sources && !reuse.keep ? memo.classes : JSON.stringify([sources, destinations]);
-  if (memo && reuse.keep) memo.classes = classes;
-  const touched = reuse?.touched;
-  const takeOver = memo && touched && classes === memo.classes
-    ? (s: SourceClass, d: DestClass) => {
-      const m = memo.pairs.get(`${s.key} -> ${d.key}`);
-      if (!m || m.pastPeeringDrop) return undefined;
-      for (const k of m.deps) if (touched.has(k)) return undefined;
-      return m.pair;
-    }
-    : undefined;
+  if (memo) memo.compiled = undefined;
+  if (memo && reuse.keep) memo.classes = JSON.stringify([sources, destinations]);
+  const takeOver = reuse && !reuse.keep ? takeOverFrom(reuse, dw) : undefined;
   // What every trace made for a pair consulted, kept or not (the first run only).
   const made = memo && reuse.keep ? new Map<string, { deps: Set<string>; pastPeeringDrop: boolean }>() : undefined;
   const note = made && ((key: string, ts: Trace[]) => {

@@ -18,7 +18,7 @@ import type { Estate } from '../model/estate.js';
 import { PodpathError } from '../model/errors.js';
 import type { Trace } from '../trace/types.js';
 import { candidatesFor, type Candidate, type Replan } from './candidates.js';
-import type { Checker, CheckResult, FixableFinding } from './types.js';
+import type { Checker, CheckResult, Delivers, FixableFinding } from './types.js';
 
 /** One row of the before/after table. */
 export interface ProofRow {
@@ -124,7 +124,9 @@ function combine(a: Candidate, b: Candidate): Candidate {
 const MAX_COMBINATIONS = 12;
 
 /** The smallest proven pair of candidates for a finding (see the module comment). */
-function provenCombination(estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, f: FixableFinding & Pairs, own: Candidate[], check: Checker, replan?: Replan): Proof | undefined {
+function provenCombination(
+  estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, f: FixableFinding & Pairs, own: Candidate[], check: Checker, replan?: Replan, delivers?: Delivers,
+): Proof | undefined {
   const mine = new Set((f.pairs ?? []).map((p) => `${p.src} -> ${p.dst}`));
   // Other findings' candidates, those sharing a pair with this finding first (a fault stacked behind another
   // may have been found without pairs, e.g. a one-way peering).
@@ -138,10 +140,27 @@ function provenCombination(estate: Estate, before: CheckResult & { findings: (Fi
   for (let i = 0; i < unique.length; i++) for (let j = i + 1; j < unique.length; j++) if (own.includes(unique[i]!) || own.includes(unique[j]!)) combos.push(combine(unique[i]!, unique[j]!));
   combos.sort((a, b) => a.blastRadius.rank - b.blastRadius.rank);
   for (const c of combos.slice(0, MAX_COMBINATIONS)) {
-    const p = prove(estate, before, f, c, check);
-    if (p.proven) return p;
+    const p = delivers ? proveIfDelivered(estate, before, f, c, check, delivers, [...mine]) : prove(estate, before, f, c, check);
+    if (p?.proven) return p;
   }
   return undefined;
+}
+
+/**
+ * prove() for a combination, which is offered only when proven: when one of
+ * the finding's pairs is not delivered on the copy it cannot be (condition 1),
+ * so the rest of the check is not run (undefined).
+ */
+function proveIfDelivered(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker, delivers: Delivers, pairs: string[]): Proof | undefined {
+  let changed: Estate;
+  try {
+    changed = c.apply(estate);
+  } catch (err) {
+    if (!(err instanceof PodpathError)) throw err;
+    return prove(estate, before, f, c, check);
+  }
+  if (!delivers(changed, pairs)) return undefined;
+  return prove(estate, before, f, { ...c, apply: () => changed }, check);
 }
 
 /** How fixAll reports its progress: each candidate proven of all findings' candidates, and each pair of candidates tried for a finding. */
@@ -150,7 +169,7 @@ export type FixProgress = (what: 'candidates' | 'combinations', done: number, to
 /** Candidates and proofs for every finding (or the one whose id or key is `only`). */
 export function fixAll(
   estate: Estate, before: CheckResult & { findings: (FixableFinding & Pairs)[] }, check: Checker,
-  opts: { replan?: Replan; only?: string; progress?: FixProgress } = {},
+  opts: { replan?: Replan; only?: string; progress?: FixProgress; delivers?: Delivers } = {},
 ): FindingFixes[] {
   const chosen = opts.only ? before.findings.filter((f) => f.id === opts.only || f.key === opts.only) : before.findings;
   if (opts.only && chosen.length === 0) throw new PodpathError('PP_USAGE', `no finding '${opts.only}' in this estate`, { hint: `found: ${before.findings.map((f) => f.key).join(', ') || 'none'}` });
@@ -170,7 +189,13 @@ export function fixAll(
       progress('combinations', ++tried, MAX_COMBINATIONS);
       return check(e);
     };
-    const combination = proofs.length > 0 && !proofs.some((p) => p.proven) ? provenCombination(estate, before, f, own, counted, opts.replan) : undefined;
+    const delivers = opts.delivers;
+    const countedDelivers: Delivers | undefined = delivers && ((e, pairs) => {
+      const ok = delivers(e, pairs);
+      if (!ok) progress('combinations', ++tried, MAX_COMBINATIONS);
+      return ok;
+    });
+    const combination = proofs.length > 0 && !proofs.some((p) => p.proven) ? provenCombination(estate, before, f, own, counted, opts.replan, countedDelivers) : undefined;
     return { finding: { id: f.id, key: f.key, title: f.title }, proofs, ...(combination ? { combination } : {}) };
   });
 }

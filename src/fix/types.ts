@@ -82,3 +82,10 @@ export interface CheckResult {
 
 /** Re-runs every check on an estate copy. */
 export type Checker = (e: import('../model/estate.js').Estate) => CheckResult;
+
+/**
+ * Whether every pair of `pairs` (`src -> dst` class keys) is delivered on an
+ * estate copy, as the Checker would find it, without the rest of the check
+ * (a doctor session's `delivers`).
+ */
+export type Delivers = (e: import('../model/estate.js').Estate, pairs: readonly string[]) => boolean;

@@ -32,6 +32,17 @@ function checkEveryCandidate(estate: Estate, session: DoctorSession): { narrowed
   let narrowed = 0;
   let kept = 0;
   let taken = 0;
+  // What delivers() is asked on each copy: each finding's pairs (as fix's combinations ask), and single
+  // pairs delivered and undelivered before (a key whose classes are gone on a copy answers false).
+  const first = session.result.pairs;
+  const keySets = [
+    ...session.result.findings.filter((f) => f.pairs?.length).map((f) => f.pairs!.map((p) => `${p.src} -> ${p.dst}`)),
+    ...first.filter((p) => p.verdict === 'delivered').slice(0, 4).map((p) => [p.key]),
+    ...first.filter((p) => p.verdict !== 'delivered').slice(0, 4).map((p) => [p.key]),
+    ['no-such-class -> neither'],
+  ];
+  let delivered = 0;
+  let undelivered = 0;
   for (const c of candidates) {
     let changed: Estate;
     try {
@@ -39,12 +50,21 @@ function checkEveryCandidate(estate: Estate, session: DoctorSession): { narrowed
     } catch {
       continue; // a candidate the model cannot apply is reported so by prove; nothing to compare
     }
+    // delivers() first: the check right after reuses the world it compiled, and must still be doctor's answer.
+    const asked = keySets.map((keys) => session.delivers(changed, keys));
     const checked = session.check(changed);
     expect(asJson(checked), c.title).toBe(asJson(doctor(changed)));
+    const verdicts = new Map(checked.pairs.map((p) => [p.key, p.verdict]));
+    expect(asked, c.title).toEqual(keySets.map((keys) => keys.every((k) => verdicts.get(k) === 'delivered')));
+    delivered += asked.filter(Boolean).length;
+    undelivered += asked.filter((x) => !x).length;
     if (checked.sources === session.result.sources) kept++;
     if (changedElements(estate, changed)) narrowed++;
     taken += takenOver(session.result, checked);
   }
+  // Both answers were given (what a session delivers depends on the candidate).
+  expect(delivered).toBeGreaterThan(0);
+  expect(undelivered).toBeGreaterThan(0);
   return { narrowed, kept, taken };
 }
 

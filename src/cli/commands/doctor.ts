@@ -66,7 +66,7 @@ export function runFix(o: FixOptions, progress: Progress = NO_PROGRESS): Command
   const session = doctorSession(estate, { progress: doctorProgress(progress) });
   const found = session.result;
   progress.step('fix: proving candidates on copies of the model');
-  const fixes = fixAll(estate, found, session.check, { progress: fixProgress(progress), replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
+  const fixes = fixAll(estate, found, session.check, { delivers: session.delivers, progress: fixProgress(progress), replan: replanOf(estate), ...(o.finding ? { only: o.finding } : {}) });
   const unproven = fixes.some((f) => !f.proofs.some((p) => p.proven) && !f.combination);
   return { report: { kind: 'fix', estate: inputName(o, estate), fixes, notes: estate.notes }, exitCode: unproven ? 1 : 0, stderr: estate.notes.map(noteLine) };
 }

@@ -25,7 +25,7 @@ export async function runReport(o: ReportOptions, progress: Progress = NO_PROGRE
   const session = doctorSession(estate, { progress: doctorProgress(progress) });
   const result = session.result;
   progress.step('fix: proving candidates on copies of the model');
-  const fixes = fixAll(estate, result, session.check, { progress: fixProgress(progress), replan: replanOf(estate) });
+  const fixes = fixAll(estate, result, session.check, { delivers: session.delivers, progress: fixProgress(progress), replan: replanOf(estate) });
   progress.step('report: laying out the picture');
   const notes = [...estate.notes, ...result.assumptions.map(assumed)];
   const name = o.snapshot ?? (o.estate ? displayPath(o.estate) : estate.name);

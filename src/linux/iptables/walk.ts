@@ -363,6 +363,13 @@ function toOutcome(table: Table, chain: string, f: Finished): ChainOutcome {
   return o;
 }
 
+/** toOutcome's outcome for a built-in chain without rules: its policy, the packet as it came. */
+function policyOutcome(table: TableName, chain: string, verdict: 'ACCEPT' | 'DROP', l: { env: EvalEnv; probability: number }): TableOutcome {
+  const o: TableOutcome = { table, chain, verdict, packet: l.env.packet, mark: l.env.mark, nearMisses: [], matched: [], probability: l.probability };
+  if (l.env.connmark !== undefined) o.connmark = l.env.connmark;
+  return o;
+}
+
 /** The connection after NAT on its first packet: the reply conntrack expects is the reverse of the translated packet. */
 export function natReply(conn: ConnTuples | undefined, translated: Packet): ConnTuples | undefined {
   return conn && conn.dir === 'ORIGINAL' ? { ...conn, reply: reversed(translated) } : conn;
@@ -433,6 +440,13 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
         // A table without this hook's chain does not register the hook (e.g. nat INPUT before Linux 2.6.36).
         if (!skipped.some((s) => s.table === name)) skipped.push({ table: name, why: `table ${name} has no ${hook} chain` });
         next.push(l);
+        continue;
+      }
+      const policy = chain.policy;
+      if (chain.rules.length === 0 && policy !== undefined && !chain.policyKept) {
+        // No rules (most built-in chains of raw, mangle and security): the policy decides with nothing
+        // changed, the outcome run() and toOutcome() give, without copying the walk state.
+        next.push({ tables: [...l.tables, policyOutcome(name, hook, policy, l)], env: l.env, probability: l.probability, verdict: policy });
         continue;
       }
       const env = copyEnv(l.env);
