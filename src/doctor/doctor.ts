@@ -136,7 +136,7 @@ export interface DoctorSession {
    * `changed`, as `check(changed)` would find it (a pair whose classes are
    * gone, or that is not traced, is not): the same world and classes, each
    * pair traced or taken over as that check does, and nothing else. A check
-   * of the same copy right after reuses the world compiled here.
+   * of the same copy right after a yes reuses the world compiled here.
    */
   delivers: (changed: Estate, pairs: readonly string[]) => boolean;
 }
@@ -156,12 +156,15 @@ export function doctorSession(estate: Estate, options: DoctorOptions = {}): Doct
       const dstOf = new Map(dw.destinations.map((x) => [x.key, x]));
       const edges = doctorEdges(dw.world);
       const takeOver = takeOverFrom(reuse, dw);
-      return pairs.every((key) => {
+      const all = pairs.every((key) => {
         const [src, dst] = key.split(' -> ');
         const s = srcOf.get(src!);
         const d = dstOf.get(dst!);
         return s !== undefined && d !== undefined && tracePairs(dw.world, [s], [d], edges, undefined, undefined, takeOver)[0]?.verdict === 'delivered';
       });
+      // Kept for the check that follows a yes; a no is usually the end of that copy.
+      if (!all) memo.compiled = undefined;
+      return all;
     },
   };
 

@@ -57,16 +57,30 @@ export interface FindingFixes {
 
 type Pairs = { pairs?: { src: string; dst: string }[] };
 
-/** Proves one candidate. */
-export function prove(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker): Proof {
-  const { apply, rekey, ...view } = c;
-  let after: CheckResult;
+/** What a candidate's copy checks to, or why the change cannot be made on the model. */
+type After = { result: CheckResult } | { cannot: string };
+
+function afterOf(estate: Estate, c: Candidate, check: Checker): After {
   try {
-    after = check(apply(estate));
+    return { result: check(c.apply(estate)) };
   } catch (err) {
     if (!(err instanceof PodpathError)) throw err;
-    return { candidate: view, proven: false, why: `not proven: the change cannot be applied to the model: ${err.message}`, findingGone: false, broken: [], fixed: [], newFindings: [], stillBlocked: [], invariantsBroken: [], rows: [], after: [] };
+    return { cannot: err.message };
   }
+}
+
+/** Proves one candidate. */
+export function prove(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker): Proof {
+  return proofOf(before, f, c, afterOf(estate, c, check));
+}
+
+/** The proof of a candidate for finding `f`, given what its copy checked to. */
+function proofOf(before: CheckResult, f: FixableFinding & Pairs, c: Candidate, checked: After): Proof {
+  const { apply: _apply, rekey, ...view } = c;
+  if ('cannot' in checked) {
+    return { candidate: view, proven: false, why: `not proven: the change cannot be applied to the model: ${checked.cannot}`, findingGone: false, broken: [], fixed: [], newFindings: [], stillBlocked: [], invariantsBroken: [], rows: [], after: [] };
+  }
+  const after = checked.result;
   const map = rekey ?? ((k: string) => k);
   const afterPairs = new Map(after.pairs.map((p) => [p.key, p]));
   const findingPairs = new Set((f.pairs ?? []).map((p) => `${p.src} -> ${p.dst}`));
@@ -163,6 +177,36 @@ function proveIfDelivered(estate: Estate, before: CheckResult, f: FixableFinding
   return prove(estate, before, f, { ...c, apply: () => changed }, check);
 }
 
+/**
+ * The proofs of every finding's own candidates. The same change is often
+ * offered for several findings (a re-plan of the Service CIDR for an overlap
+ * and for the nameserver inside it, a MASQUERADE for a dropped pair and for
+ * the security group that would admit the node): a candidate of the same
+ * kind, title, blast radius, artifacts and note is the same change, so its
+ * copy is checked once and proven for each of those findings right away (a
+ * check's result holds its whole world: it is let go before the next).
+ */
+function ownProofs(estate: Estate, before: CheckResult, chosen: (FixableFinding & Pairs)[], owns: Candidate[][], check: Checker, progress: FixProgress): Proof[][] {
+  const keyOf = (c: Candidate) => JSON.stringify([c.kind, c.title, c.blastRadius, c.artifacts, c.note]);
+  const uses = new Map<string, [number, number][]>();
+  owns.forEach((own, i) => own.forEach((c, j) => {
+    const k = keyOf(c);
+    uses.set(k, [...(uses.get(k) ?? []), [i, j]]);
+  }));
+  const proofs = owns.map((own) => new Array<Proof>(own.length));
+  const total = owns.reduce((n, own) => n + own.length, 0);
+  let done = 0;
+  for (const same of uses.values()) {
+    const [i0, j0] = same[0]!;
+    const after = afterOf(estate, owns[i0]![j0]!, check);
+    for (const [i, j] of same) {
+      proofs[i]![j] = proofOf(before, chosen[i]!, owns[i]![j]!, after);
+      progress('candidates', ++done, total);
+    }
+  }
+  return proofs;
+}
+
 /** How fixAll reports its progress: each candidate proven of all findings' candidates, and each pair of candidates tried for a finding. */
 export type FixProgress = (what: 'candidates' | 'combinations', done: number, total: number) => void;
 
@@ -175,15 +219,10 @@ export function fixAll(
   if (opts.only && chosen.length === 0) throw new PodpathError('PP_USAGE', `no finding '${opts.only}' in this estate`, { hint: `found: ${before.findings.map((f) => f.key).join(', ') || 'none'}` });
   const progress = opts.progress ?? (() => undefined);
   const owns = chosen.map((f) => candidatesFor(estate, f, opts.replan));
-  const total = owns.reduce((n, own) => n + own.length, 0);
-  let done = 0;
+  const allProofs = ownProofs(estate, before, chosen, owns, check, progress);
   return chosen.map((f, i) => {
     const own = owns[i]!;
-    const proofs = own.map((c) => {
-      const p = prove(estate, before, f, c, check);
-      progress('candidates', ++done, total);
-      return p;
-    });
+    const proofs = allProofs[i]!;
     let tried = 0;
     const counted: Checker = (e) => {
       progress('combinations', ++tried, MAX_COMBINATIONS);

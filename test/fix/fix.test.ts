@@ -15,6 +15,29 @@ const fixes = fixAll(seed, doctor(seed), doctor, { replan: replanOf(seed) });
 const proofsOf = (key: string) => fixes.find((f) => f.finding.key === key)!.proofs;
 
 describe('fix on the seed scenario', () => {
+  it('checks a change offered for several findings once, and proves it for each as if alone', () => {
+    const before = doctor(seed);
+    const copies: unknown[] = [];
+    const counting = (e: Parameters<typeof doctor>[0]) => {
+      copies.push(e);
+      return doctor(e);
+    };
+    const once = fixAll(seed, before, counting, { replan: replanOf(seed) });
+    const all = fixes.flatMap((f) => f.proofs.map((p) => JSON.stringify([p.candidate.kind, p.candidate.title, p.candidate.blastRadius, p.candidate.artifacts])));
+    const distinct = new Set(all).size;
+    // The seed offers the Service CIDR re-plan for PP102 and PP104, and the /32 MASQUERADE for PP101 and PP105.
+    expect(distinct).toBeLessThan(all.length);
+    const combinations = fixes.filter((f) => f.proofs.length > 0 && !f.proofs.some((p) => p.proven)).length;
+    expect(copies.length).toBeGreaterThanOrEqual(distinct);
+    expect(copies.length).toBeLessThanOrEqual(distinct + 12 * combinations);
+    expect(JSON.stringify(once)).toBe(JSON.stringify(fixes));
+    // Each proof is the one proven for that finding alone.
+    for (const f of once) {
+      const alone = fixAll(seed, before, doctor, { replan: replanOf(seed), only: f.finding.key });
+      expect(JSON.stringify(alone[0]!.proofs), f.finding.key).toBe(JSON.stringify(f.proofs));
+    }
+  }, 60_000);
+
   it('proves the /32 MASQUERADE band-aid for the RDS finding, smallest blast radius first', () => {
     const [first] = proofsOf('PP101|rds:prod-db');
     expect(first!.candidate.kind).toBe('masquerade-host');
