@@ -48,31 +48,63 @@ export function changedElements(a: Estate, b: Estate): ReadonlySet<string> | und
   }
   const out = new Set<string>();
   const ok =
-    byId(a.routeTables, b.routeTables, (t) => t.id, (t) => ({ ...t, routes: [] }), (t) => t.routes, 'rtb', out) &&
-    byId(a.securityGroups, b.securityGroups, (g) => g.id, (g) => ({ ...g, ingress: [], egress: [] }), (g) => [g.ingress, g.egress], 'sg', out) &&
-    byId(a.networkAcls, b.networkAcls, (x) => x.id, (x) => ({ ...x, ingress: [], egress: [] }), (x) => [x.ingress, x.egress], 'acl', out) &&
-    byId(a.nodes, b.nodes, (n) => n.name, nodeRest, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts], 'node', out);
+    byId(a.routeTables, b.routeTables, (t) => t.id, sameAs((t) => ({ ...t, routes: [] })), (t) => t.routes, 'rtb', out) &&
+    byId(a.securityGroups, b.securityGroups, (g) => g.id, sameAs((g) => ({ ...g, ingress: [], egress: [] })), (g) => [g.ingress, g.egress], 'sg', out) &&
+    byId(a.networkAcls, b.networkAcls, (x) => x.id, sameAs((x) => ({ ...x, ingress: [], egress: [] })), (x) => [x.ingress, x.egress], 'acl', out) &&
+    byId(a.nodes, b.nodes, (n) => n.name, sameNodeRest, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts], 'node', out);
   return ok ? out : undefined;
 }
 
-/** A node without its dump and inserts, its other texts by key (they may be megabytes). */
-function nodeRest(n: Estate['nodes'][number]): unknown {
-  const key = (t?: { text: string; digest?: string }) => (t ? { ...t, text: textKey(t) } : null);
-  return { ...n, iptables: null, iptablesInserts: null, routes: key(n.routes), ipRules: key(n.ipRules), ipsets: key(n.ipsets), resolvConf: key(n.resolvConf), nftRuleset: key(n.nftRuleset), ipAddr: key(n.ipAddr) };
+/** Two elements are the same when what `rest` keeps of them is equal as JSON. */
+const sameAs = <T>(rest: (x: T) => unknown) => (x: T, y: T): boolean => sameJson(rest(x), rest(y));
+
+type Node = Estate['nodes'][number];
+/** A node's texts (they may be megabytes): compared by key, with their other fields. */
+const NODE_TEXTS: ReadonlySet<string> = new Set(['routes', 'ipRules', 'ipsets', 'resolvConf', 'nftRuleset', 'ipAddr']);
+/** A node's dump and inserts: what `node:NAME` names. */
+const NODE_RULES: ReadonlySet<string> = new Set(['iptables', 'iptablesInserts']);
+
+/**
+ * The same node but for its dump and inserts: the same fields in the same
+ * order, each the same object or equal as JSON (texts by key). A what-if
+ * changes a node's rules and keeps its other fields as they were, so most
+ * fields are the same objects and nothing is serialised.
+ */
+function sameNodeRest(x: Node, y: Node): boolean {
+  // The fields JSON would write (an undefined one is left out), in order.
+  const fields = (n: Node) => Object.keys(n).filter((k) => !NODE_RULES.has(k) && n[k as keyof Node] !== undefined);
+  const kx = fields(x);
+  const ky = fields(y);
+  if (kx.length !== ky.length) return false;
+  for (let i = 0; i < kx.length; i++) {
+    const k = kx[i]!;
+    if (k !== ky[i]) return false;
+    const u = x[k as keyof Node];
+    const v = y[k as keyof Node];
+    if (u === v) continue;
+    if (!NODE_TEXTS.has(k)) {
+      if (!sameJson(u, v)) return false;
+      continue;
+    }
+    const key = (t: unknown) => (t ? { ...(t as { text: string }), text: textKey(t as { text: string; digest?: string }) } : null);
+    if (!sameJson(key(u), key(v))) return false;
+  }
+  return true;
 }
 
 /**
- * Compares two lists element by element (same ids in the same order): the part
- * `rest` keeps must be equal; where the part `changing` picks differs, the
- * element's key is added. False when the lists cannot be paired that way.
+ * Compares two lists element by element (same ids in the same order): the
+ * rest of each element must be the same (`sameRest`); where the part
+ * `changing` picks differs, the element's key is added. False when the lists
+ * cannot be paired that way.
  */
-function byId<T>(a: readonly T[], b: readonly T[], id: (x: T) => string, rest: (x: T) => unknown, changing: (x: T) => unknown, prefix: string, out: Set<string>): boolean {
+function byId<T>(a: readonly T[], b: readonly T[], id: (x: T) => string, sameRest: (x: T, y: T) => boolean, changing: (x: T) => unknown, prefix: string, out: Set<string>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
     if (x === y) continue;
-    if (id(x) !== id(y) || !sameJson(rest(x), rest(y))) return false;
+    if (id(x) !== id(y) || !sameRest(x, y)) return false;
     if (!sameJson(changing(x), changing(y))) out.add(`${prefix}:${id(x)}`);
   }
   return true;
