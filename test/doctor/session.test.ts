@@ -9,6 +9,7 @@ import { applyChange, type EstateChange } from '../../src/doctor/incremental.js'
 import { candidatesFor } from '../../src/fix/candidates.js';
 import { withIptablesInsert, withRoute } from '../../src/fix/what-if.js';
 import { replanOf } from '../../src/cli/commands/doctor.js';
+import { fixAll } from '../../src/fix/prove.js';
 import type { Estate } from '../../src/model/estate.js';
 import type { DoctorResult } from '../../src/doctor/types.js';
 import { fixture, seedFile } from '../helpers/estates.js';
@@ -149,4 +150,22 @@ describe('doctorSession', () => {
     expect(takenOver(s.result, checked)).toBe(0);
     expect(asJson(checked)).toBe(asJson(doctor(changed)));
   });
+});
+
+describe('fix through a session', () => {
+  it('gives the proofs doctor from scratch gives, pairs of candidates included (their pre-check is delivers)', () => {
+    const estate = generated();
+    const session = doctorSession(estate);
+    let asked = 0;
+    const delivers = (e: Estate, pairs: readonly string[]) => {
+      asked++;
+      return session.delivers(e, pairs);
+    };
+    const through = fixAll(estate, session.result, session.check, { replan: replanOf(estate), delivers });
+    const scratch = fixAll(estate, doctor(estate), doctor, { replan: replanOf(estate) });
+    // Some finding has no candidate proven alone, so pairs of candidates were tried (through delivers).
+    expect(scratch.some((f) => f.proofs.length > 0 && !f.proofs.some((p) => p.proven))).toBe(true);
+    expect(asked).toBeGreaterThan(0);
+    expect(JSON.stringify(through)).toBe(JSON.stringify(scratch));
+  }, 240_000);
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEstateYaml } from '../../src/ingest/estate-yaml.js';
 import { inspectSnapshot } from '../../src/ingest/snapshot/load.js';
-import { doctor } from '../../src/doctor/doctor.js';
+import { doctor, doctorSession } from '../../src/doctor/doctor.js';
 import { fixAll, prove } from '../../src/fix/prove.js';
 import { withIptablesInsert } from '../../src/fix/what-if.js';
 import type { Estate } from '../../src/model/estate.js';
@@ -216,5 +216,10 @@ describe('proofs mean delivery', () => {
     expect(fx.proofs[0]!.stillBlocked.every((s) => s.endsWith('(reply-lost at rtb-db)'))).toBe(true);
     expect(fx.combination?.proven).toBe(true);
     expect(fx.combination?.candidate.title).toBe('let acl-db (egress) pass tcp 1024-65535 to 172.31.0.0/16 as rule 99 + route 172.31.0.0/16 back via pcx-1 in rtb-db');
+    // Through a session, as the CLI proves: pairs whose finding's pairs stay undelivered are pre-checked away,
+    // the proven pair is checked in full on the world its pre-check compiled, and the answer is the same.
+    const session = doctorSession(e);
+    const through = fixAll(e, session.result, session.check, { delivers: session.delivers }).find((x) => x.finding.id === 'PP106')!;
+    expect(JSON.stringify(through)).toBe(JSON.stringify(fx));
   });
 });
