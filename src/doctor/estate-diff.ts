@@ -10,7 +10,7 @@
  * exact or absent, never a guess.
  */
 import type { Estate } from '../model/estate.js';
-import { textKey } from '../model/source.js';
+import { textKey, type TextSource } from '../model/source.js';
 import type { Hop, Trace } from '../trace/types.js';
 
 /** The elements a hop consulted, as dependency keys. */
@@ -64,6 +64,9 @@ const NODE_TEXTS: ReadonlySet<string> = new Set(['routes', 'ipRules', 'ipsets', 
 /** A node's dump and inserts: what `node:NAME` names. */
 const NODE_RULES: ReadonlySet<string> = new Set(['iptables', 'iptablesInserts']);
 
+/** A text with its text replaced by its key (the digest when there is one). */
+const byKey = (t: TextSource | undefined) => (t ? { ...t, text: textKey(t) } : null);
+
 /**
  * The same node but for its dump and inserts: the same fields in the same
  * order, each the same object or equal as JSON (texts by key). A what-if
@@ -86,8 +89,7 @@ function sameNodeRest(x: Node, y: Node): boolean {
       if (!sameJson(u, v)) return false;
       continue;
     }
-    const key = (t: unknown) => (t ? { ...(t as { text: string }), text: textKey(t as { text: string; digest?: string }) } : null);
-    if (!sameJson(key(u), key(v))) return false;
+    if (!sameJson(byKey(u as TextSource | undefined), byKey(v as TextSource | undefined))) return false;
   }
   return true;
 }

@@ -153,8 +153,9 @@ function provenCombination(
   const combos: Candidate[] = [];
   for (let i = 0; i < unique.length; i++) for (let j = i + 1; j < unique.length; j++) if (own.includes(unique[i]!) || own.includes(unique[j]!)) combos.push(combine(unique[i]!, unique[j]!));
   combos.sort((a, b) => a.blastRadius.rank - b.blastRadius.rank);
+  const pairs = [...mine];
   for (const c of combos.slice(0, MAX_COMBINATIONS)) {
-    const p = delivers ? proveIfDelivered(estate, before, f, c, check, delivers, [...mine]) : prove(estate, before, f, c, check);
+    const p = delivers ? proveIfDelivered(estate, before, f, c, check, delivers, pairs) : prove(estate, before, f, c, check);
     if (p?.proven) return p;
   }
   return undefined;
@@ -165,16 +166,16 @@ function provenCombination(
  * the finding's pairs is not delivered on the copy it cannot be (condition 1),
  * so the rest of the check is not run (undefined).
  */
-function proveIfDelivered(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker, delivers: Delivers, pairs: string[]): Proof | undefined {
+function proveIfDelivered(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker, delivers: Delivers, pairs: readonly string[]): Proof | undefined {
   let changed: Estate;
   try {
     changed = c.apply(estate);
   } catch (err) {
     if (!(err instanceof PodpathError)) throw err;
-    return prove(estate, before, f, c, check);
+    return proofOf(before, f, c, { cannot: err.message });
   }
   if (!delivers(changed, pairs)) return undefined;
-  return prove(estate, before, f, { ...c, apply: () => changed }, check);
+  return proofOf(before, f, c, afterOf(estate, { ...c, apply: () => changed }, check));
 }
 
 /**
@@ -191,7 +192,9 @@ function ownProofs(estate: Estate, before: CheckResult, chosen: (FixableFinding 
   const uses = new Map<string, [number, number][]>();
   owns.forEach((own, i) => own.forEach((c, j) => {
     const k = keyOf(c);
-    uses.set(k, [...(uses.get(k) ?? []), [i, j]]);
+    const same = uses.get(k);
+    if (same) same.push([i, j]);
+    else uses.set(k, [[i, j]]);
   }));
   const proofs = owns.map((own) => new Array<Proof>(own.length));
   const total = owns.reduce((n, own) => n + own.length, 0);

@@ -146,9 +146,7 @@ export class ParsedChain implements Chain {
       return;
     }
     const rules = this.rules;
-    for (let i = first; i < first + count; i++) {
-      rules.push(makeRule(this.name, rules.length + 1, { file: from.file, line: from.lines[i]! + from.shift }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i)));
-    }
+    for (let i = first; i < first + count; i++) rules.push(entryRule(this.name, rules.length + 1, from, i));
   }
 
   /**
@@ -173,13 +171,15 @@ export class ParsedChain implements Chain {
   #build(): Rule[] {
     const from = this.#from;
     const rules = new Array<Rule>(this.#count);
-    for (let n = 0; n < this.#count; n++) {
-      const i = this.#first + n;
-      rules[n] = makeRule(this.name, n + 1, { file: from.file, line: from.lines[i]! + from.shift }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i));
-    }
+    for (let n = 0; n < this.#count; n++) rules[n] = entryRule(this.name, n + 1, from, this.#first + n);
     this.#rules = rules;
     return rules;
   }
+}
+
+/** Rule number `num` of chain `chain`, made from entry `i` of `from` (at the line numbers of a view's own dump). */
+function entryRule(chain: string, num: number, from: RuleLines, i: number): Rule {
+  return makeRule(chain, num, { file: from.file, line: from.lines[i]! + from.shift }, from.texts[i]!, from.parsed[i]!, from.counters?.get(i));
 }
 
 /** A Rule: one literal per combination of optional fields, so every Rule keeps its fields in the object itself. */
