@@ -19,3 +19,22 @@ export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => 
 
 /** Rounded to two decimals, for printed figures. */
 export const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * A figure of a module that measures its baseline as a number in the same run
+ * (agent, cli, nft): `ratio` is baseline / value, as for every figure of the suite.
+ */
+export interface MeasuredFigure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  /** What the baseline is: `node -e 0`, `nft -c -f`... */
+  baselineName: string;
+  ratio: number;
+}
+
+/** The suite's figure of a measured one, rounded for printing. */
+export const asFigure = (f: MeasuredFigure): Figure => ({
+  name: f.name, value: r2(f.value), unit: f.unit, baseline: `${f.baselineName} ${r2(f.baseline)} ${f.unit}`, ratio: r2(f.ratio),
+});

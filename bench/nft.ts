@@ -24,6 +24,7 @@ import { parseNftText } from '../src/linux/nftables/parse-text.js';
 import { walkNodePath } from '../src/linux/iptables/node-path.js';
 import type { Ruleset } from '../src/linux/iptables/types.js';
 import { parseIpv4 } from '../src/net/ipv4.js';
+import type { MeasuredFigure } from './figure.js';
 import { median } from './figure.js';
 
 const SERVICES = 2000;
@@ -68,7 +69,6 @@ const time = (f: () => void, rounds: number) => median(Array.from({ length: roun
 }));
 
 /** One figure: podpath's value, the baseline measured in the same run, and baseline / value. */
-export interface BenchFigure { name: string; value: number; unit: string; baseline: number; ratio: number }
 
 /**
  * podpath's parse against `nft -c -f` in paired rounds (one of each per round, in a throwaway namespace), so a
@@ -94,17 +94,17 @@ function pairedParse(text: string, file: string, rounds: number): { parseMs: num
 }
 
 /** The figures for bench/run.ts. */
-export async function benchNft(): Promise<BenchFigure[]> {
+export async function benchNft(): Promise<MeasuredFigure[]> {
   const text = kubeProxyRuleset();
   const naiveText = kubeProxyRuleset(SERVICES, ENDPOINTS, true);
   const dir = mkdtempSync(join(tmpdir(), 'ppbench-nft-'));
-  const out: BenchFigure[] = [];
+  const out: MeasuredFigure[] = [];
   try {
     const file = join(dir, 'kube-proxy.nft');
     writeFileSync(file, text);
     parseNftText(text, file); // warm
     const parse = pairedParse(text, file, 5);
-    if (parse) out.push({ name: `nft parse ${SERVICES} Services x ${ENDPOINTS} endpoints vs nft -c -f (median of 5 paired rounds)`, value: parse.parseMs, unit: 'ms', baseline: parse.nftMs, ratio: parse.ratio });
+    if (parse) out.push({ name: `nft parse ${SERVICES} Services x ${ENDPOINTS} endpoints vs nft -c -f (median of 5 paired rounds)`, value: parse.parseMs, unit: 'ms', baseline: parse.nftMs, baselineName: 'nft -c -f', ratio: parse.ratio });
     const rs = parseNftText(text, file);
     const naive = parseNftText(naiveText, 'naive.nft');
     const none: Ruleset = { tables: new Map(), file: 'none' };
@@ -127,8 +127,8 @@ export async function benchNft(): Promise<BenchFigure[]> {
       return { wallUs: (performance.now() - wall) * 10, cpuUs: (u.user + u.system) / 100 };
     };
     const rounds = Array.from({ length: 9 }, () => ({ a: sample(rs), b: sample(naive) }));
-    const fig = (k: 'wallUs' | 'cpuUs', what: string): BenchFigure => ({
-      name: `nft trace pod -> ClusterIP (warm, ${ENDPOINTS} branches + replies, ${what}) vs a rule per Service`, unit: 'us',
+    const fig = (k: 'wallUs' | 'cpuUs', what: string): MeasuredFigure => ({
+      name: `nft trace pod -> ClusterIP (warm, ${ENDPOINTS} branches + replies, ${what}) vs a rule per Service`, unit: 'us', baselineName: 'a rule per Service',
       value: median(rounds.map((r) => r.a[k])), baseline: median(rounds.map((r) => r.b[k])), ratio: median(rounds.map((r) => r.b[k] / r.a[k])),
     });
     out.push(fig('wallUs', 'wall'), fig('cpuUs', 'CPU time'));
