@@ -109,7 +109,9 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * inputs are the same objects are taken (trace/world-reuse.ts; what-ifs are
  * copy on write, fix/what-if.ts), and the parsed dumps are shared unless the
  * change edits a dump's text. The classes are this run's when the change
- * cannot alter them (session-classes.ts), else derived again.
+ * cannot alter them (session-classes.ts), else those of the last check that
+ * derived its own when the change from that check's copy cannot alter them,
+ * else derived again.
  *
  * A pair is taken over when (1) the change is narrowed to route tables' routes,
  * security groups' and network ACLs' rules and nodes' iptables dumps or inserts
@@ -190,6 +192,8 @@ interface Memo {
   pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; pastPeeringDrop: boolean; detections: { detection: Detection; trace: Trace }[]; invariant?: Invariant; traces: number }>;
   /** The world `delivers` compiled last, for a check of the same copy. */
   compiled?: { estate: Estate; dw: ReturnType<typeof doctorWorld> };
+  /** The last check's copy whose classes were derived afresh, with its unprobed world and classes (see checkWorld). */
+  lastDerived?: { estate: Estate; unprobed: World; plan: WorldClasses; counts?: MentionCounts };
 }
 
 /** How a run uses a session: fill its memo (the first run) or take pairs over from it (touched: the changed elements). */
@@ -202,8 +206,12 @@ interface Reuse {
 /**
  * How a check compiles its world: on the first run's world as base, with the
  * first run's classes when the change cannot alter them (session-classes.ts),
- * and with the first run's parsed dumps when it parses none of its own
- * (a dump whose text changed would be parsed into the cache the session keeps).
+ * else with the classes the last check derived afresh when the change from
+ * that check's copy cannot alter them (fix checks a candidate that the
+ * first run's classes cannot serve, e.g. an instance's source/dest check,
+ * with each of a dozen others in turn: one derivation serves them all), and
+ * with the first run's parsed dumps when it parses none of its own (a dump
+ * whose text changed would be parsed into the cache the session keeps).
  */
 function checkWorld(estate: Estate, reuse: Reuse) {
   const { memo, touched } = reuse;
@@ -212,11 +220,25 @@ function checkWorld(estate: Estate, reuse: Reuse) {
   const before = new Map(memo.estate.nodes.map((n) => [n.name, n.iptables]));
   const sameDumps = estate.nodes.every((n) => before.get(n.name) === n.iptables || (touched !== undefined && !touched.has(`node:${n.name}`)));
   const rulesets = sameDumps ? memo.rulesets : new Map(memo.rulesets);
-  const keep = touched && ((unprobed: World) => {
-    first.counts ??= new MentionCounts(first.unprobed);
-    return classesKept(first.counts, { estate: memo.estate, world: first.unprobed }, { estate, world: unprobed }, touched) ? first.plan : undefined;
-  });
-  return doctorWorld(estate, rulesets, { base: first.unprobed, ...(keep ? { keep } : {}) });
+  let kept: WorldClasses | undefined;
+  const keep = (unprobed: World): WorldClasses | undefined => {
+    if (touched) {
+      first.counts ??= new MentionCounts(first.unprobed);
+      kept = classesKept(first.counts, { estate: memo.estate, world: first.unprobed }, { estate, world: unprobed }, touched) ? first.plan : undefined;
+      if (kept) return kept;
+    }
+    const last = memo.lastDerived;
+    const since = last && changedElements(last.estate, estate);
+    if (last && since) {
+      last.counts ??= new MentionCounts(last.unprobed);
+      kept = classesKept(last.counts, { estate: last.estate, world: last.unprobed }, { estate, world: unprobed }, since) ? last.plan : undefined;
+    }
+    return kept;
+  };
+  const dw = doctorWorld(estate, rulesets, { base: first.unprobed, keep });
+  // Only a copy that shares the session's parsed dumps is kept for later checks (a renumbered copy holds its own).
+  if (!kept && sameDumps) memo.lastDerived = { estate, unprobed: dw.unprobed, plan: { sources: dw.sources, destinations: dw.destinations, atoms: dw.atoms, probes: dw.probes } };
+  return dw;
 }
 
 /**
