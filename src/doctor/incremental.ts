@@ -77,11 +77,11 @@ import type { DestClass, PairResult, SourceClass } from './types.js';
 import { sameJson, traceDependencies } from './estate-diff.js';
 import { forEachNatPrefix } from './classes.js';
 import type { Match } from '../linux/iptables/types.js';
-import { insertMayChange, insertProbe, type InsertProbe } from './insert-reach.js';
+import { insertMayChange, insertProbe, netfilterViews, type InsertProbe, type NetfilterView } from './insert-reach.js';
 
 type Op = 'add' | 'remove';
 /** What every trace made for a pair consulted (dependency keys), the peerings where one was dropped, and its netfilter hops. */
-interface Made { deps: Set<string>; peerings: Set<string>; netfilter: Hop[] }
+interface Made { deps: Set<string>; peerings: Set<string>; netfilter: NetfilterView[] }
 type IptablesInsert = Node['iptablesInserts'][number];
 
 /**
@@ -165,15 +165,6 @@ function nodesByName(nodes: Node[]): Map<string, Node> {
 /** The chains netfilter hooks start at: an inserted rule in one is met only by a walk of that hook. */
 const HOOK_CHAINS: ReadonlySet<string> = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
-/** The node-netfilter hops of traces. */
-function netfilterHops(traces: readonly Trace[], into: Hop[] = []): Hop[] {
-  for (const t of traces) {
-    for (const h of t.forward) if (h.kind === 'node-netfilter') into.push(h);
-    for (const h of t.reply ?? []) if (h.kind === 'node-netfilter') into.push(h);
-  }
-  return into;
-}
-
 /** The element a change touched, for hop re-decision (undefined: iptables changes are re-traced). */
 function elementOf(c: EstateChange): ChangedElement | undefined {
   switch (c.kind) {
@@ -216,7 +207,7 @@ export class IncrementalCheck {
   /** How many times each (prefix, kind) is mentioned by routes, SG and NACL rules, and nat rules. */
   private mentions = new Map<string, number>();
   /** The netfilter hops of every trace made for each pair, kept or not; none for a pair walked past a peering drop (that walk keeps no hops). */
-  private madeHops = new Map<string, Hop[]>();
+  private madeHops = new Map<string, NetfilterView[]>();
   /** The last iptables insert's probe per node it reached (undefined: its hook's hops are not vouched for). */
   private probes = new Map<string, InsertProbe | undefined>();
 
@@ -373,7 +364,7 @@ export class IncrementalCheck {
       let m = made.get(pair);
       if (!m) made.set(pair, (m = { deps: new Set(), peerings: new Set(), netfilter: [] }));
       for (const k of traceDependencies(traces)) m.deps.add(k);
-      netfilterHops(traces, m.netfilter);
+      netfilterViews(traces, m.netfilter);
       for (const t of traces) {
         const id = droppedAtPeering(t);
         if (id !== undefined) m.peerings.add(id);
@@ -431,7 +422,7 @@ export class IncrementalCheck {
     const hops = this.madeHops.get(p.key);
     if (!hops) return false;
     for (const h of hops) {
-      if (h.kind !== 'node-netfilter' || h.hook !== c.insert.chain || !this.probes.has(h.at)) continue;
+      if (h.hook !== c.insert.chain || !this.probes.has(h.at)) continue;
       const probe = this.probes.get(h.at);
       if (!probe || insertMayChange(probe, h)) return false;
     }

@@ -5,10 +5,14 @@
  * A hop stays exactly what it was when the inserted rule provably does not
  * match the packet the walk shows it, and cannot be reported as a near miss:
  * - the rule reads only the packet's addresses, protocol and tcp/udp ports
- *   (`-s`, `-d`, `-p`, `-m tcp/udp` ports, `-m comment`), so whether it
- *   matches is a function of the packet alone; any other match (interfaces,
- *   which the hop does not record, conntrack, marks, sets, addrtype, unknowns)
- *   gives no probe and the pair is traced again;
+ *   (`-s`, `-d`, `-p`, `-m tcp/udp` ports, `-m iprange`, `-m comment`) and
+ *   the out interface (`-o`), so whether it matches is a function of the
+ *   packet and of the device routing chose for it: the node-route hop before
+ *   the netfilter hop on the same node and trip names that device (the walk's
+ *   out interface in FORWARD, OUTPUT and POSTROUTING, node-steps.ts); a hop
+ *   with no such route hop answers "may change". Any other match (the in
+ *   interface, conntrack, marks, sets, addrtype, unknowns) gives no probe and
+ *   the pair is traced again;
  * - the packet: within one table only a NAT target changes it, and that ends
  *   the table (walk.ts). So the packet at the inserted table's entry is the
  *   hop's input when no nat table runs before it in the hook (HOOK_TABLES); when
@@ -40,11 +44,48 @@ import { compiledChain, candidates, inlineFails, type CompiledRule } from '../li
 import type { EvalEnv } from '../linux/iptables/match-types.js';
 import { DECIDING, HOOK_TABLES } from '../linux/iptables/walk.js';
 import type { HookName, NetfilterContext, Ruleset, TableName } from '../linux/iptables/types.js';
-import type { Hop } from '../trace/types.js';
+import type { PacketView } from '../net/packet.js';
+import type { Hop, Trace } from '../trace/types.js';
 import { packetOf } from './redecide.js';
 
-/** The match kinds whose verdict is a function of the packet's addresses, protocol and ports alone. */
-const PACKET_ONLY: ReadonlySet<string> = new Set(['src', 'dst', 'proto', 'tcp', 'udp', 'comment']);
+/** The match kinds whose verdict is a function of the packet's addresses, protocol, ports and out interface alone. */
+const PACKET_ONLY: ReadonlySet<string> = new Set(['src', 'dst', 'proto', 'tcp', 'udp', 'iprange', 'comment', 'out']);
+
+/** What the probe reads of a netfilter hop: its node, hook and packets, and the device routing chose before it on its node. */
+export interface NetfilterView {
+  at: string;
+  hook: string;
+  packetIn: PacketView;
+  packetOut?: PacketView | undefined;
+  /** The out interface of the last node-route hop on the same node earlier in the same trip, if any. */
+  outIface?: string | undefined;
+}
+
+/** The node-netfilter hops of traces, forward trips and replies, each with the out interface routing chose before it. */
+export function netfilterViews(traces: readonly Trace[], into: NetfilterView[] = []): NetfilterView[] {
+  for (const t of traces) {
+    viewsOf(t.forward, into);
+    if (t.reply) viewsOf(t.reply, into);
+  }
+  return into;
+}
+
+function viewsOf(trip: readonly Hop[], into: NetfilterView[]): void {
+  let routedAt: string | undefined;
+  let dev: string | undefined;
+  for (const h of trip) {
+    if (h.kind === 'node-route') {
+      routedAt = h.at;
+      dev = h.outIface;
+    } else if (h.kind === 'node-netfilter') {
+      into.push({ at: h.at, hook: h.hook, packetIn: h.packetIn, packetOut: h.packetOut, outIface: routedAt === h.at ? dev : undefined });
+    } else if (h.at !== routedAt) {
+      // The packet left the node: a later hop on it is a later pass, routed again.
+      routedAt = undefined;
+      dev = undefined;
+    }
+  }
+}
 
 /** The inserted rule on one rule set, ready to be asked about recorded hops. */
 export interface InsertProbe {
@@ -86,37 +127,38 @@ export function insertProbe(before: Ruleset, after: Ruleset, table: TableName, c
   return { hook, table, afterNat: natAt >= 0 && natAt < order.indexOf(table), rule, decides, at, indexed: cc.index ? cc : undefined };
 }
 
-/** A stand-in walk state for the packet-only closures (they read `env.packet` alone). */
-const envOf = (p: Packet, probe: InsertProbe): EvalEnv => ({
-  packet: p, ctx: {} as NetfilterContext, hook: probe.hook, table: probe.table, mark: 0, connmark: undefined, ct: 'NEW', dnat: undefined, snat: undefined, conn: undefined,
+/** A stand-in walk state for the closures of these kinds (they read `env.packet`, the hook and `ctx.outIface` alone). */
+const envOf = (p: Packet, probe: InsertProbe, outIface: string | undefined): EvalEnv => ({
+  packet: p, ctx: { outIface } as NetfilterContext, hook: probe.hook, table: probe.table, mark: 0, connmark: undefined, ct: 'NEW', dnat: undefined, snat: undefined, conn: undefined,
 });
 
 const firstFailed = { at: -1 };
 
-/** How many of the rule's matches fail for `p`, by the walk's own checks (inline ones, then closures). */
-function failures(probe: InsertProbe, p: Packet): number {
+/** How many of the rule's matches fail for `p`, by the walk's own checks (inline ones, then closures); -1 when one cannot tell. */
+function failures(probe: InsertProbe, p: Packet, outIface: string | undefined): number {
   const c = probe.rule;
   let fails = inlineFails(c, p, true, firstFailed);
+  const env = envOf(p, probe, outIface);
   for (const m of c.matches) {
-    const r = m.test(envOf(p, probe));
-    if (r !== true) fails++; // false, or anything else (not expected of these kinds): counted as failing, so never a silent keep below
-    if (r !== true && r !== false) return 1;
+    const r = m.test(env);
+    if (r === false) fails++;
+    else if (r !== true) return -1; // unknown (an out interface not known) or a probability: never a silent keep
   }
   return fails;
 }
 
 /**
- * True when the inserted rule may change this hop record: it is a netfilter
- * hop of the probe's hook and the rule may match its packet or be reported as
- * a near miss there (see the module comment).
+ * True when the inserted rule may change this netfilter hop: it is of the
+ * probe's hook and the rule may match its packet or be reported as a near
+ * miss there, or whether it matches cannot be told (see the module comment).
  */
-export function insertMayChange(probe: InsertProbe, h: Hop): boolean {
-  if (h.kind !== 'node-netfilter' || h.hook !== probe.hook) return false;
+export function insertMayChange(probe: InsertProbe, h: NetfilterView): boolean {
+  if (h.hook !== probe.hook) return false;
   const view = probe.afterNat ? h.packetOut : h.packetIn;
   if (!view) return true;
   const p = packetOf(view);
-  const fails = failures(probe, p);
-  if (fails === 0) return true;
+  const fails = failures(probe, p, h.outIface);
+  if (fails <= 0) return true;
   if (fails >= 2 || !probe.decides) return false;
   // One failing match: a near miss if the walk visits the rule; an indexed chain visits only its candidates.
   const cand = probe.indexed && candidates(probe.indexed, p.dst);

@@ -298,17 +298,29 @@ describe('incremental re-check of an iptables insert, by what the rule can match
     expect(firstDifference(check.pairs(), after)).toBeUndefined();
   });
 
-  it.each([
-    // Both fail by one match for some packets (a near miss) and by two for others: read wrongly, a hop changed unseen.
-    ['an interface, which the hop does not record', '-o eth0 -d 198.51.100.0/24 -j DROP'],
-    ['conntrack state', '-m conntrack --ctstate ESTABLISHED -d 198.51.100.0/24 -j DROP'],
-  ])('traces again every pair that walked the hook when the rule reads %s', (_what, rule) => {
-    const change = forward(rule);
+  it('traces again every pair that walked the hook when the rule reads conntrack state', () => {
+    // Fails by one match for some packets (a near miss) and by two for others: read wrongly, a hop changed unseen.
+    const change = forward('-m conntrack --ctstate ESTABLISHED -d 198.51.100.0/24 -j DROP');
     const check = new IncrementalCheck(base);
     const r = check.apply(change);
     const after = full(applyChange(base, change));
     expect(firstDifference(check.pairs(), after)).toBeUndefined();
     expect(r.retraced).toBe(walking(after).length);
+  });
+
+  it.each([
+    // The device routing chose (the node-route hop before the netfilter hop) decides -o: by one match for some packets, by two for others.
+    ['the device routing chose', '-o eth0 -d 198.51.100.0/24 -j DROP', true],
+    ['a device no packet leaves by', '-o tun9 -p udp -j DROP', true],
+    // Pods' own traffic leaves by the bridge: read as eth0, a UDP packet into a pod would look two matches short, a near miss unseen.
+    ['the bridge pods sit behind', '-o cbr0 -p tcp -j DROP', false],
+  ] as const)('judges a rule that reads the out interface by %s, and answers as a full check', (_what, rule, someKept) => {
+    const change = forward(rule);
+    const check = new IncrementalCheck(base);
+    const r = check.apply(change);
+    const after = full(applyChange(base, change));
+    expect(firstDifference(check.pairs(), after)).toBeUndefined();
+    if (someKept) expect(r.retraced).toBeLessThan(walking(after).length);
   });
 });
 
