@@ -26,7 +26,9 @@ import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { tracePair, tracePairs, type EdgePorts } from './pairs.js';
 import { detect, type Detection } from './classify.js';
 import { dnsFindings } from './dns.js';
-import { changedElements, traceDependencies } from './estate-diff.js';
+import { changedElements, sameJson, traceDependencies } from './estate-diff.js';
+import { insertMayChange, insertProbe, netfilterViews, type InsertProbe, type NetfilterView } from './insert-reach.js';
+import type { Ruleset } from '../linux/iptables/types.js';
 import { droppedAtPeering } from './redecide.js';
 import { blame } from './blame.js';
 import { peeringFindings } from './peerings.js';
@@ -120,7 +122,10 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * trace doctor made for it consulted changed (kept traces and those it made
  * and did not keep: other probe ports, ephemeral-port edges; redecide.ts
  * unkeptTraces): a trace is a function of what its hops consulted, and every
- * consultation leaves a hop naming the element; and (4) no trace made for it
+ * consultation leaves a hop naming the element; a node that got one iptables
+ * rule inserted counts as unchanged for a pair none of whose netfilter hops
+ * on it the rule can see (insert-reach.ts: a rule reading the packet and the
+ * out interface only, failing by two matches or never visited); and (4) no trace made for it
  * was dropped at a peering: the walk past such a drop (trace.ts
  * stackedFaults) keeps no hops, so such a pair is traced again. What doctor
  * detected on a taken pair's traces is detected again as it was: detectors
@@ -189,7 +194,7 @@ interface Memo {
    * dropped at a peering (the walk past the drop keeps no hops: trace.ts stackedFaults), what was detected on
    * its traces (in order), its pod-to-pod invariant and its number of traces.
    */
-  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; pastPeeringDrop: boolean; detections: { detection: Detection; trace: Trace }[]; invariant?: Invariant; traces: number }>;
+  pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; pastPeeringDrop: boolean; netfilter: readonly NetfilterView[]; detections: { detection: Detection; trace: Trace }[]; invariant?: Invariant; traces: number }>;
   /** The world `delivers` compiled last, for a check of the same copy. */
   compiled?: { estate: Estate; dw: ReturnType<typeof doctorWorld> };
   /** The last check's copy whose classes were derived afresh, with its unprobed world and classes (see checkWorld). */
@@ -243,20 +248,60 @@ function checkWorld(estate: Estate, reuse: Reuse) {
 
 /**
  * How a check answers a pair from the first run (see DoctorSession): when the
- * classes came out the same, a pair none of whose consulted elements changed
- * and that was not dropped at a peering.
+ * classes came out the same, a pair that was not dropped at a peering and
+ * none of whose consulted elements changed, except nodes that got one
+ * iptables rule inserted that none of the pair's netfilter hops on them, in
+ * any trace made for it, can see (insert-reach.ts, as the incremental check
+ * keeps such pairs).
  */
 function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: SourceClass, d: DestClass) => PairResult | undefined) | undefined {
   const { memo, touched } = reuse;
   // Classes kept from the first run are its own objects.
   const classes = memo.first?.plan.sources === dw.sources ? memo.classes : JSON.stringify([dw.sources, dw.destinations]);
   if (!touched || classes !== memo.classes) return undefined;
+  const probes = new InsertProbes(memo.first!.unprobed, dw.unprobed);
+  const kept = (k: string, netfilter: readonly NetfilterView[]): boolean => {
+    if (!k.startsWith('node:')) return false;
+    const name = k.slice('node:'.length);
+    const probe = probes.of(name);
+    return probe !== undefined && netfilter.every((v) => v.at !== name || !insertMayChange(probe, v));
+  };
   return (s, d) => {
     const m = memo.pairs.get(`${s.key} -> ${d.key}`);
     if (!m || m.pastPeeringDrop) return undefined;
-    for (const k of m.deps) if (touched.has(k)) return undefined;
+    for (const k of m.deps) if (touched.has(k) && !kept(k, m.netfilter)) return undefined;
     return m.pair;
   };
+}
+
+/**
+ * The probes of the nodes a copy changed by one iptables insert appended to
+ * the same dump and earlier inserts, one per pair of rule sets (thousands of
+ * nodes share a handful); undefined for any other node change.
+ */
+class InsertProbes {
+  private readonly byNode = new Map<string, InsertProbe | undefined>();
+  private readonly byRulesets = new Map<Ruleset, Map<Ruleset, InsertProbe | undefined>>();
+
+  constructor(private readonly before: World, private readonly after: World) {}
+
+  of(name: string): InsertProbe | undefined {
+    if (!this.byNode.has(name)) this.byNode.set(name, this.probe(name));
+    return this.byNode.get(name);
+  }
+
+  private probe(name: string): InsertProbe | undefined {
+    const a = this.before.nodes.get(name);
+    const b = this.after.nodes.get(name);
+    if (!a || !b || a.nft || b.nft || a.node.iptables !== b.node.iptables) return undefined;
+    const [was, now] = [a.node.iptablesInserts, b.node.iptablesInserts];
+    if (now.length !== was.length + 1 || !was.every((x, i) => sameJson(x, now[i]))) return undefined;
+    const ins = now[was.length]!;
+    let byAfter = this.byRulesets.get(a.ruleset);
+    if (!byAfter) this.byRulesets.set(a.ruleset, (byAfter = new Map()));
+    if (!byAfter.has(b.ruleset)) byAfter.set(b.ruleset, insertProbe(a.ruleset, b.ruleset, ins.table, ins.chain, false));
+    return byAfter.get(b.ruleset);
+  }
 }
 
 function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResult {
@@ -276,10 +321,11 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   if (memo && reuse.keep) memo.classes = JSON.stringify([sources, destinations]);
   const takeOver = reuse && !reuse.keep ? takeOverFrom(reuse, dw) : undefined;
   // What every trace made for a pair consulted, kept or not (the first run only).
-  const made = memo && reuse.keep ? new Map<string, { deps: Set<string>; pastPeeringDrop: boolean }>() : undefined;
+  const made = memo && reuse.keep ? new Map<string, { deps: Set<string>; pastPeeringDrop: boolean; netfilter: NetfilterView[] }>() : undefined;
   const note = made && ((key: string, ts: Trace[]) => {
     let m = made.get(key);
-    if (!m) made.set(key, (m = { deps: new Set(), pastPeeringDrop: false }));
+    if (!m) made.set(key, (m = { deps: new Set(), pastPeeringDrop: false, netfilter: [] }));
+    netfilterViews(ts, m.netfilter);
     for (const k of traceDependencies(ts)) m.deps.add(k);
     if (ts.some((t) => droppedAtPeering(t) !== undefined)) m.pastPeeringDrop = true;
   });
@@ -302,7 +348,7 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
     const inv = podToPodInvariant(p);
     if (inv) invariants.push(inv);
     const m = made?.get(p.key);
-    if (memo && m) memo.pairs.set(p.key, { pair: p, deps: m.deps, pastPeeringDrop: m.pastPeeringDrop, detections, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
+    if (memo && m) memo.pairs.set(p.key, { pair: p, deps: m.deps, pastPeeringDrop: m.pastPeeringDrop, netfilter: m.netfilter, detections, traces: p.traces.length, ...(inv ? { invariant: inv } : {}) });
     // A pair to a nameserver is read again at once (dnsFindings): kept.
     if (p.verdict === 'delivered' && d.kind !== 'dns') releaseTraces(p, () => tracePair(w, s, d, edges)!.traces);
   }, takeOver, note);

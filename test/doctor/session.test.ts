@@ -152,6 +152,32 @@ describe('doctorSession', () => {
   });
 });
 
+describe('an iptables rule inserted on every node', () => {
+  it('takes over the pairs whose netfilter hops the rule cannot see, and answers as doctor from scratch', () => {
+    const estate = generated();
+    const s = doctorSession(estate);
+    const rds = estate.rdsInstances[0]!.address;
+    const pods = estate.cluster!.podCidr!;
+    // The MASQUERADE fix writes: pod to pod traffic fails two of its matches, so its hops stay as they were.
+    const rules = [
+      `! -d ${pods} -m iprange --dst-range ${rds}-${rds} -o eth0 -j MASQUERADE`,
+      `-d ${rds}/32 -o eth0 -j MASQUERADE`,
+    ];
+    for (const rule of rules) {
+      const changed = withIptablesInsert(estate, 'all', { table: 'nat', chain: 'POSTROUTING', rule, label: 'test' });
+      const checked = s.check(changed);
+      expect(asJson(checked), rule).toBe(asJson(doctor(changed)));
+      expect(checked.sources, rule).toBe(s.result.sources);
+      // Taken over among the pairs whose traces cross the nodes (sent by pods or nodes): the insert reached them all.
+      const first = new Set(s.result.pairs);
+      const viaNodes = checked.pairs.filter((p) => p.src.startsWith('pods:') || p.src.startsWith('hosts:'));
+      const taken = viaNodes.filter((p) => first.has(p)).length;
+      expect(taken, rule).toBeGreaterThan(0);
+      expect(taken, rule).toBeLessThan(viaNodes.length);
+    }
+  }, 120_000);
+});
+
 describe('a check the first run\'s classes cannot serve', () => {
   it('derives the classes once, serves later copies that differ from it only where classes cannot change, and answers as doctor from scratch', () => {
     const estate = generated();
