@@ -74,8 +74,19 @@ function withoutDnat(vip: Ipv4): RulesetEdit {
 
 const isHost = (p: Prefix | undefined, ip: Ipv4): boolean => p !== undefined && p.len === 32 && p.addr === ip;
 
+/**
+ * Where dnsFindings gets the traces of a query that misses a VIP's DNAT (by
+ * `SOURCE-KEY|VIP`): `known` may answer them without tracing (a doctor
+ * session's check takes them from its first run when nothing they consulted
+ * changed); `made` sees each set it traced.
+ */
+export interface MissedTraces {
+  known?: (key: string) => Trace[] | undefined;
+  made?: (key: string, traces: Trace[]) => void;
+}
+
 /** PP104 detections with their evidence traces. */
-export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string, PairResult>): { detection: Detection; evidence: Trace[]; pair: PairResult }[] {
+export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string, PairResult>, missedTraces: MissedTraces = {}): { detection: Detection; evidence: Trace[]; pair: PairResult }[] {
   const out: { detection: Detection; evidence: Trace[]; pair: PairResult }[] = [];
   const whatIf = new Map<string, World>();
   // Host classes first: their resolv.conf is real input, so its file:line is the finding's location.
@@ -97,9 +108,14 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         evidence = pair.traces;
         how = `${vip} does not answer: ${pair.traces[0]!.reason.replace(/\.$/, '')}`;
       } else if (pair.traces.some(dnatted)) {
-        let alt = whatIf.get(vip);
-        if (!alt) whatIf.set(vip, (alt = compileWorld(w.estate, { rulesets: w.rulesets, lazyRulesets: true, editRules: withoutDnat(ip), base: w })));
-        const missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
+        const key = `${s.key}|${vip}`;
+        let missed = missedTraces.known?.(key);
+        if (!missed) {
+          let alt = whatIf.get(vip);
+          if (!alt) whatIf.set(vip, (alt = compileWorld(w.estate, { rulesets: w.rulesets, lazyRulesets: true, editRules: withoutDnat(ip), base: w })));
+          missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
+          missedTraces.made?.(key, missed);
+        }
         if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];
         how = `${vip} answers only through the Service DNAT; a query that misses it (kube-proxy not yet synced, rules flushed) is routed away: ${missed[0]!.reason.replace(/\.$/, '')}`;

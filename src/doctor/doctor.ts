@@ -25,7 +25,7 @@ import { withProbes } from './probes.js';
 import { withInferredSubnets } from '../trace/synthetic-hosts.js';
 import { tracePair, tracePairs, type EdgePorts } from './pairs.js';
 import { detect, type Detection } from './classify.js';
-import { dnsFindings } from './dns.js';
+import { dnsFindings, type MissedTraces } from './dns.js';
 import { changedElements, sameJson, traceDependencies } from './estate-diff.js';
 import { insertMayChange, insertProbe, netfilterViews, type InsertProbe, type NetfilterView } from './insert-reach.js';
 import type { Ruleset } from '../linux/iptables/types.js';
@@ -133,7 +133,9 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * groups' members), which such a change leaves as it was, and the rules of
  * elements the trace consulted.
  * What is not per pair (DNS, address plan, peerings, invariants of pods to
- * nodes) is computed again.
+ * nodes) is computed again, except that the traces of DNS queries that miss
+ * a VIP's DNAT (dns.ts, traced on a what-if world) are taken from the first
+ * run under the same conditions as a pair.
  */
 export interface DoctorSession {
   result: DoctorResult;
@@ -150,7 +152,7 @@ export interface DoctorSession {
 
 /** Starts a session on an estate (see DoctorSession). */
 export function doctorSession(estate: Estate, options: DoctorOptions = {}): DoctorSession {
-  const memo: Memo = { estate, rulesets: new Map(), classes: '', pairs: new Map() };
+  const memo: Memo = { estate, rulesets: new Map(), classes: '', pairs: new Map(), dns: new Map() };
   const result = run(estate, options, { memo, keep: true });
   return {
     result,
@@ -195,6 +197,11 @@ interface Memo {
    * its traces (in order), its pod-to-pod invariant and its number of traces.
    */
   pairs: Map<string, { pair: PairResult; deps: ReadonlySet<string>; pastPeeringDrop: boolean; netfilter: readonly NetfilterView[]; detections: { detection: Detection; trace: Trace }[]; invariant?: Invariant; traces: number }>;
+  /**
+   * The first run's traces of DNS queries that miss a VIP's DNAT (dns.ts), by `SOURCE-KEY|VIP`, with
+   * what they consulted, unless one was dropped at a peering (the walk past the drop keeps no hops).
+   */
+  dns: Map<string, { traces: Trace[]; deps: ReadonlySet<string> }>;
   /** The world `delivers` compiled last, for a check of the same copy. */
   compiled?: { estate: Estate; dw: ReturnType<typeof doctorWorld> };
   /** The last check's copy whose classes were derived afresh, with its unprobed world and classes (see checkWorld). */
@@ -271,6 +278,28 @@ function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: So
     if (!m || m.pastPeeringDrop) return undefined;
     for (const k of m.deps) if (touched.has(k) && !kept(k, m.netfilter)) return undefined;
     return m.pair;
+  };
+}
+
+/**
+ * The DNS what-if traces a run records (the first run of a session) or takes
+ * from the first run (a check whose pairs it may take over: the same classes,
+ * a narrowed change): those none of whose consulted elements changed.
+ */
+function missedTraces(reuse: Reuse | undefined, takesOver: boolean): MissedTraces {
+  if (!reuse) return {};
+  const { memo, touched } = reuse;
+  if (reuse.keep) {
+    return { made: (key, traces) => { if (!traces.some((t) => droppedAtPeering(t) !== undefined)) memo.dns.set(key, { traces, deps: traceDependencies(traces) }); } };
+  }
+  if (!takesOver || !touched) return {};
+  return {
+    known: (key) => {
+      const m = memo.dns.get(key);
+      if (!m) return undefined;
+      for (const k of m.deps) if (touched.has(k)) return undefined;
+      return m.traces;
+    },
   };
 }
 
@@ -354,7 +383,7 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   }, takeOver, note);
   progress('checks', 0, 1);
   const byKey = new Map(pairs.map((p) => [p.key, p]));
-  for (const f of dnsFindings(w, sources, byKey)) findings.add(f.detection, f.evidence, f.pair);
+  for (const f of dnsFindings(w, sources, byKey, missedTraces(reuse, takeOver !== undefined))) findings.add(f.detection, f.evidence, f.pair);
   for (const f of [...overlapFindings(w, sources), ...transitiveRoutes(w, sources)]) findings.add(f.detection, f.evidence);
   for (const d of peeringFindings(estate)) findings.add(d, []);
   for (const d of agentChainFindings(w)) findings.add(d, []);

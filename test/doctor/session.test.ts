@@ -178,6 +178,28 @@ describe('an iptables rule inserted on every node', () => {
   }, 120_000);
 });
 
+describe('the DNS what-if of a check', () => {
+  it('takes the first run\'s traces of a query that misses the VIP when nothing they consulted changed, and answers as doctor from scratch', () => {
+    const seed = loadEstateFile(seedFile);
+    const s = doctorSession(seed);
+    // The queries that miss the DNAT (the what-if's traces): the finding's evidence that is not delivered.
+    const evidence = (r: DoctorResult) => (r.findings.find((f) => f.id === 'PP104')?.evidence ?? []).filter((t) => t.verdict !== 'delivered');
+    const first = new Set(evidence(s.result));
+    expect(first.size).toBeGreaterThan(0);
+    // A rule on the database's group: no query to the DNS VIP consults it.
+    const untouched = applyChange(seed, { kind: 'sg-rule', group: 'sg-rds', direction: 'ingress', op: 'add', rule: { proto: 'tcp', ports: { from: 6432, to: 6432 }, cidr: '10.0.0.0/8' } });
+    const checked = s.check(untouched);
+    expect(asJson(checked)).toBe(asJson(doctor(untouched)));
+    expect(evidence(checked).filter((t) => first.has(t)).length).toBeGreaterThan(0);
+    // The nodes' own group: the queries leave through it, so they are traced again.
+    const touched = applyChange(seed, { kind: 'sg-rule', group: 'sg-nodes', direction: 'egress', op: 'add', rule: { proto: 'tcp', ports: { from: 6432, to: 6432 }, cidr: '10.0.0.0/8' } });
+    const again = s.check(touched);
+    expect(asJson(again)).toBe(asJson(doctor(touched)));
+    expect(evidence(again).length).toBeGreaterThan(0);
+    expect(evidence(again).filter((t) => first.has(t))).toEqual([]);
+  });
+});
+
 describe('a check the first run\'s classes cannot serve', () => {
   it('derives the classes once, serves later copies that differ from it only where classes cannot change, and answers as doctor from scratch', () => {
     const estate = generated();
