@@ -8,7 +8,8 @@
  */
 import type { Estate } from '../model/estate.js';
 import { formatIpv4 } from '../net/ipv4.js';
-import { covers, formatPrefix, lastAddress, parseCidr } from '../net/prefix.js';
+import { covers, formatPrefix, lastAddress, parseCidr, type Prefix } from '../net/prefix.js';
+import type { Node } from '../model/k8s.js';
 import { AGENT_LABEL, agentConfig, agentRestore, agentRules, configMapYaml, podpathAgentConfigMap } from './ip-masq-agent.js';
 import { deleteRoute, masqueradeRestore, naclEntry, route, sgIngress, sourceDestCheckOff, type Artifact } from './artifacts.js';
 import { describeMoves, renumberer, withRenumberedCluster, type Move } from './renumber.js';
@@ -178,7 +179,8 @@ export function candidatesFor(e: Estate, f: FixableFinding, replan?: Replan): Ca
  * Targets inside the pod address space are excluded outright.
  */
 function podGuard(e: Estate, podCidr?: string): { match: (cidr: string) => string; excludes: (cidr: string) => boolean; note?: string } {
-  const pods = [...new Set([podCidr ?? e.cluster?.podCidr, ...e.nodes.map((n) => n.podCidr)].filter((c): c is string => c !== undefined))].map((c) => parseCidr(c, { nonAligned: 'mask' }));
+  const first = podCidr ?? e.cluster?.podCidr;
+  const pods = [...(first !== undefined ? [parseCidr(first, { nonAligned: 'mask' })] : []), ...nodePodBlocks(e.nodes)];
   const guard = pods.find((p) => pods.every((q) => covers(p, q)));
   const range = (cidr: string) => {
     const p = parseCidr(cidr, { nonAligned: 'mask' });
@@ -189,6 +191,14 @@ function podGuard(e: Estate, podCidr?: string): { match: (cidr: string) => strin
     excludes: (cidr) => pods.some((p) => covers(p, parseCidr(cidr, { nonAligned: 'mask' }))),
     ...(guard ? {} : { note: 'the pod CIDR is not known, so the rule carries no `! -d <pod CIDR>` guard: check that it cannot match pod-to-pod traffic' }),
   };
+}
+
+/** The nodes' distinct pod CIDRs, parsed once per node list (every finding's candidates read them: 10,000 nodes on a large estate). */
+const podBlocksOf = new WeakMap<readonly Node[], Prefix[]>();
+function nodePodBlocks(nodes: readonly Node[]): Prefix[] {
+  let blocks = podBlocksOf.get(nodes);
+  if (!blocks) podBlocksOf.set(nodes, (blocks = [...new Set(nodes.flatMap((n) => (n.podCidr !== undefined ? [n.podCidr] : [])))].map((c) => parseCidr(c, { nonAligned: 'mask' }))));
+  return blocks;
 }
 
 /** The re-plan candidate: Services (ClusterIPs only) or pods move to the planned block. */

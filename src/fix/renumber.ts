@@ -15,7 +15,7 @@
 import { PodpathError } from '../model/errors.js';
 import type { Estate } from '../model/estate.js';
 import { formatIpv4, isValidIpv4, parseIpv4 } from '../net/ipv4.js';
-import { contains, formatPrefix, parseCidr, type Prefix } from '../net/prefix.js';
+import { contains, formatPrefix, maskOf, parseCidr, type Prefix } from '../net/prefix.js';
 import { copyEstate } from './what-if.js';
 import { textKey, withText, type TextSource } from '../model/source.js';
 
@@ -46,12 +46,16 @@ export function renumberer(moves: Move[]): (text: string) => string {
   return (text) =>
     text.replace(/\b(\d{1,3}(?:\.\d{1,3}){3})(\/\d{1,2})?\b/g, (all, addr: string, len?: string) => {
       if (!isValidIpv4(addr)) return all;
+      const ip = parseIpv4(addr);
       if (len) {
-        const p = parseCidr(`${addr}${len}`, { nonAligned: 'mask' });
-        const inside = pairs.some(([f]) => p.len >= f.len && contains(f, p.addr));
-        return inside ? `${formatIpv4(one(parseIpv4(addr), p.len))}${len}` : all;
+        // parseCidr's reading with host bits masked, without writing the text again (a dump holds tens of thousands).
+        const bits = Number(len.slice(1));
+        if (bits > 32) parseCidr(`${addr}${len}`); // throws its PP_BAD_CIDR, as before
+        const base = (ip & maskOf(bits)) >>> 0;
+        const inside = pairs.some(([f]) => bits >= f.len && contains(f, base));
+        return inside ? `${formatIpv4(one(ip, bits))}${len}` : all;
       }
-      return formatIpv4(one(parseIpv4(addr)));
+      return formatIpv4(one(ip));
     });
 }
 
