@@ -116,9 +116,11 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * else derived again.
  *
  * A pair is taken over when (1) the change is narrowed to route tables' routes,
- * security groups' and network ACLs' rules and nodes' iptables dumps or inserts
- * (estate-diff.ts; any other change traces everything), (2) the source and
- * destination classes come out the same, (3) none of the elements that every
+ * security groups' and network ACLs' rules, nodes' iptables dumps or inserts
+ * and interfaces' source/dest checks (estate-diff.ts; any other change traces
+ * everything), (2) the pair's source and destination classes and every probe
+ * host come out the same (classes derived again may leave most as they were:
+ * a source/dest check moves one node into or out of its peers' group), (3) none of the elements that every
  * trace doctor made for it consulted changed (kept traces and those it made
  * and did not keep: other probe ports, ephemeral-port edges; redecide.ts
  * unkeptTraces): a trace is a function of what its hops consulted, and every
@@ -152,7 +154,7 @@ export interface DoctorSession {
 
 /** Starts a session on an estate (see DoctorSession). */
 export function doctorSession(estate: Estate, options: DoctorOptions = {}): DoctorSession {
-  const memo: Memo = { estate, rulesets: new Map(), classes: '', pairs: new Map(), dns: new Map() };
+  const memo: Memo = { estate, rulesets: new Map(), pairs: new Map(), dns: new Map() };
   const result = run(estate, options, { memo, keep: true });
   return {
     result,
@@ -187,10 +189,11 @@ export function doctorSession(estate: Estate, options: DoctorOptions = {}): Doct
 interface Memo {
   estate: Estate;
   rulesets: RulesetCache;
-  /** The source and destination classes, as JSON. */
-  classes: string;
-  /** The first run's world before its probes (the base of a check's compile) and its classes. */
-  first?: { unprobed: World; plan: WorldClasses; counts?: MentionCounts };
+  /**
+   * The first run's world before its probes (the base of a check's compile) and its classes; as JSON (when a
+   * check derives its own): the probe slots, and each class by key.
+   */
+  first?: { unprobed: World; plan: WorldClasses; counts?: MentionCounts; json?: { probes: string; sources: Map<string, string>; destinations: Map<string, string> } };
   /**
    * Per pair: what every trace made for it consulted (kept or not: redecide.ts unkeptTraces), whether one was
    * dropped at a peering (the walk past the drop keeps no hops: trace.ts stackedFaults), what was detected on
@@ -263,10 +266,26 @@ function checkWorld(estate: Estate, reuse: Reuse) {
  */
 function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: SourceClass, d: DestClass) => PairResult | undefined) | undefined {
   const { memo, touched } = reuse;
-  // Classes kept from the first run are its own objects.
-  const classes = memo.first?.plan.sources === dw.sources ? memo.classes : JSON.stringify([dw.sources, dw.destinations]);
-  if (!touched || classes !== memo.classes) return undefined;
-  const probes = new InsertProbes(memo.first!.unprobed, dw.unprobed);
+  const first = memo.first;
+  if (!touched || !first) return undefined;
+  // Classes kept from the first run are its own objects. Classes derived again may still leave a pair's
+  // own as they were (a source/dest check moves one node into or out of its peers' group): the probe
+  // hosts must all be the first run's (synthetic hosts named in traces), the pair's two classes its own.
+  let same = (_: SourceClass, __: DestClass): boolean => true;
+  if (first.plan.sources !== dw.sources) {
+    const byKey = (list: readonly (SourceClass | DestClass)[]) => new Map(list.map((x) => [x.key, JSON.stringify(x)]));
+    first.json ??= { probes: JSON.stringify(first.plan.probes), sources: byKey(first.plan.sources), destinations: byKey(first.plan.destinations) };
+    if (JSON.stringify(dw.probes) !== first.json.probes) return undefined;
+    const { sources, destinations } = first.json;
+    const seen = new Map<SourceClass | DestClass, boolean>();
+    const kept = (x: SourceClass | DestClass, of: Map<string, string>) => {
+      let v = seen.get(x);
+      if (v === undefined) seen.set(x, (v = of.get(x.key) === JSON.stringify(x)));
+      return v;
+    };
+    same = (s, d) => kept(s, sources) && kept(d, destinations);
+  }
+  const probes = new InsertProbes(first.unprobed, dw.unprobed);
   const kept = (k: string, netfilter: readonly NetfilterView[]): boolean => {
     if (!k.startsWith('node:')) return false;
     const name = k.slice('node:'.length);
@@ -275,7 +294,7 @@ function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: So
   };
   return (s, d) => {
     const m = memo.pairs.get(`${s.key} -> ${d.key}`);
-    if (!m || m.pastPeeringDrop) return undefined;
+    if (!m || m.pastPeeringDrop || !same(s, d)) return undefined;
     for (const k of m.deps) if (touched.has(k) && !kept(k, m.netfilter)) return undefined;
     return m.pair;
   };
@@ -347,7 +366,6 @@ function run(estate: Estate, options: DoctorOptions, reuse?: Reuse): DoctorResul
   let traces = 0;
   const memo = reuse?.memo;
   if (memo) memo.compiled = undefined;
-  if (memo && reuse.keep) memo.classes = JSON.stringify([sources, destinations]);
   const takeOver = reuse && !reuse.keep ? takeOverFrom(reuse, dw) : undefined;
   // What every trace made for a pair consulted, kept or not (the first run only).
   const made = memo && reuse.keep ? new Map<string, { deps: Set<string>; pastPeeringDrop: boolean; netfilter: NetfilterView[] }>() : undefined;

@@ -1,8 +1,10 @@
 /**
  * Which elements a changed copy of an estate changed, as the dependency keys
  * trace hops leave (see `hopDependencies`): `rtb:ID` (a route table's routes),
- * `sg:ID` (a security group's rules), `acl:ID` (a network ACL's entries) and
- * `node:NAME` (a node's iptables-save dump or its inserted rules).
+ * `sg:ID` (a security group's rules), `acl:ID` (a network ACL's entries),
+ * `node:NAME` (a node's iptables-save dump or its inserted rules) and
+ * `eni:ID` (an interface's source/destination check: an instance's, for its
+ * primary interface, or one of its secondary interfaces').
  *
  * Anything else that differs (a subnet, an instance, a peering, a node's
  * routes, a route table's associations...) is not narrowed down: the answer
@@ -12,6 +14,7 @@
 import type { Estate } from '../model/estate.js';
 import { textKey, type TextSource } from '../model/source.js';
 import type { Hop, Trace } from '../trace/types.js';
+import { primaryEniId } from '../trace/world.js';
 
 /** The elements a hop consulted, as dependency keys. */
 export function hopDependencies(h: Hop): string[] {
@@ -21,6 +24,8 @@ export function hopDependencies(h: Hop): string[] {
     case 'nacl': return [`acl:${h.acl}`];
     case 'node-netfilter':
     case 'node-route': return [`node:${h.at}`];
+    // The check reads the flag only for an address the interface does not own, and then leaves this hop (aws-steps.ts).
+    case 'eni': return h.check === 'source-dest' ? [`eni:${h.at}`] : [];
     default: return [];
   }
 }
@@ -36,7 +41,7 @@ export function traceDependencies(traces: readonly Trace[]): Set<string> {
 }
 
 /** Estate fields whose elements are compared one by one; every other field must be equal. */
-const NARROWED = new Set<keyof Estate>(['routeTables', 'securityGroups', 'networkAcls', 'nodes']);
+const NARROWED = new Set<keyof Estate>(['routeTables', 'securityGroups', 'networkAcls', 'nodes', 'instances']);
 
 /** Equal as JSON (estates are JSON data). */
 export const sameJson = (a: unknown, b: unknown): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
@@ -51,8 +56,29 @@ export function changedElements(a: Estate, b: Estate): ReadonlySet<string> | und
     byId(a.routeTables, b.routeTables, (t) => t.id, sameAs((t) => ({ ...t, routes: [] })), (t) => t.routes, 'rtb', out) &&
     byId(a.securityGroups, b.securityGroups, (g) => g.id, sameAs((g) => ({ ...g, ingress: [], egress: [] })), (g) => [g.ingress, g.egress], 'sg', out) &&
     byId(a.networkAcls, b.networkAcls, (x) => x.id, sameAs((x) => ({ ...x, ingress: [], egress: [] })), (x) => [x.ingress, x.egress], 'acl', out) &&
-    byId(a.nodes, b.nodes, (n) => n.name, sameNodeRest, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts], 'node', out);
+    byId(a.nodes, b.nodes, (n) => n.name, sameNodeRest, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts], 'node', out) &&
+    sourceDestChecks(a.instances, b.instances, out);
   return ok ? out : undefined;
+}
+
+type Instance = Estate['instances'][number];
+/** An instance without its interfaces' source/destination checks. */
+const withoutChecks = (i: Instance) => ({ ...i, sourceDestCheck: true, secondaryEnis: i.secondaryEnis.map((x) => ({ ...x, sourceDestCheck: true })) });
+
+/** Instances that differ only in source/destination checks: the interfaces whose check changed (`eni:ID`). */
+function sourceDestChecks(a: readonly Instance[], b: readonly Instance[], out: Set<string>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.id !== y.id || !sameJson(withoutChecks(x), withoutChecks(y))) return false;
+    if (x.sourceDestCheck !== y.sourceDestCheck) out.add(`eni:${primaryEniId(x.id)}`);
+    x.secondaryEnis.forEach((e, k) => {
+      if (e.sourceDestCheck !== y.secondaryEnis[k]!.sourceDestCheck) out.add(`eni:${e.id}`);
+    });
+  }
+  return true;
 }
 
 /** Two elements are the same when what `rest` keeps of them is equal as JSON. */

@@ -206,11 +206,14 @@ export function compileWorld(estate: Estate, opts: CompileOptions = {}): World {
   return world;
 }
 
+/** The id podpath gives an instance's primary interface (the describe-instances input names only its secondary ones). */
+export const primaryEniId = (instanceId: string): string => `eni-of-${instanceId}`;
+
 /** An instance's ENI records: its primary interface, then its secondary ones by device index. */
 function instanceEniRecords(i: Instance, subnets: Map<string, SubnetRecord>, sgs: Map<string, SecurityGroup>): EniRecord[] {
   const primary = parseIpv4(i.privateIp);
   const all: EniRecord[] = [{
-    id: `eni-of-${i.id}`,
+    id: primaryEniId(i.id),
     deviceIndex: 0,
     ...(i.mac ? { mac: i.mac.toLowerCase() } : {}),
     owner: { kind: 'instance', instance: i },

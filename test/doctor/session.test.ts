@@ -12,7 +12,7 @@ import { replanOf } from '../../src/cli/commands/doctor.js';
 import { fixAll } from '../../src/fix/prove.js';
 import type { Estate } from '../../src/model/estate.js';
 import type { DoctorResult } from '../../src/doctor/types.js';
-import { fixture, seedFile } from '../helpers/estates.js';
+import { seedFile } from '../helpers/estates.js';
 import { generatedEstate } from '../helpers/gen-estate.js';
 
 const generated = (): Estate => generatedEstate({ vpcs: 48, clusters: 5, nodesPerCluster: 3, services: 12, endpointsPerService: 2, seed: 5, faults: true });
@@ -140,15 +140,24 @@ describe('doctorSession', () => {
     }
   });
 
-  it('checks everything again when the change is not one it narrows down (an instance\'s source/dest check)', () => {
-    const seed = loadEstateFile(fixture('same-vpc-pods'));
+  it('narrows an instance\'s source/dest check to its interface, and takes over the pairs of unchanged source classes that never met the check', () => {
+    // Several clusters: a node of one moves out of its peers' group, the other clusters' classes stay.
+    const seed = generated();
     const s = doctorSession(seed);
     const changed = structuredClone(seed);
-    changed.instances[0]!.sourceDestCheck = !changed.instances[0]!.sourceDestCheck;
-    expect(changedElements(seed, changed)).toBeUndefined();
+    const inst = changed.instances.find((i) => seed.nodes.some((n) => n.instance === i.id))!;
+    inst.sourceDestCheck = !inst.sourceDestCheck;
+    expect(changedElements(seed, changed)).toEqual(new Set([`eni:eni-of-${inst.id}`]));
     const checked = s.check(changed);
-    expect(takenOver(s.result, checked)).toBe(0);
     expect(asJson(checked)).toBe(asJson(doctor(changed)));
+    expect(takenOver(s.result, checked)).toBeGreaterThan(0);
+    // Any other change to an instance is not narrowed down: everything is checked again.
+    const other = structuredClone(seed);
+    other.instances[0]!.securityGroups = [...other.instances[0]!.securityGroups, seed.securityGroups.find((g) => !other.instances[0]!.securityGroups.includes(g.id))!.id];
+    expect(changedElements(seed, other)).toBeUndefined();
+    const again = s.check(other);
+    expect(takenOver(s.result, again)).toBe(0);
+    expect(asJson(again)).toBe(asJson(doctor(other)));
   });
 });
 
@@ -204,16 +213,17 @@ describe('a check the first run\'s classes cannot serve', () => {
   it('derives the classes once, serves later copies that differ from it only where classes cannot change, and answers as doctor from scratch', () => {
     const estate = generated();
     const s = doctorSession(estate);
-    // An instance's source/dest check is not narrowed down (estate-diff.ts) and is part of a node's profile.
+    // An instance's source/dest check is part of a node's profile: the first run's classes cannot serve.
     const node = estate.nodes[0]!;
     // Copy on write, as fix's what-ifs are: the copy shares the nodes' parsed dumps with the session.
     const base = withSourceDestCheck(estate, node.instance, !estate.instances.find((i) => i.id === node.instance)!.sourceDestCheck);
-    expect(changedElements(estate, base)).toBeUndefined();
+    expect(changedElements(estate, base)).toEqual(new Set([`eni:eni-of-${node.instance}`]));
     const derived = s.check(base);
     expect(asJson(derived)).toBe(asJson(doctor(base)));
     expect(derived.sources).not.toBe(s.result.sources);
-    // The same flip plus a change of one route table, security group or ACL each: narrowed from that copy.
-    const tables = estate.routeTables.filter((t) => t.routes.some((r) => r.target !== 'local'));
+    // The same flip plus a change of one route table or security group each: narrowed from that copy. The
+    // data VPCs' tables (a cluster's table routes each node's pod CIDR to it: removing one changes the classes).
+    const tables = estate.routeTables.filter((t) => t.id.startsWith('rtb-d') && t.routes.some((r) => r.target !== 'local'));
     const groups = estate.securityGroups.filter((g) => g.ingress.length > 0);
     const more: EstateChange[] = [
       ...tables.slice(0, 3).map((t): EstateChange => ({ kind: 'route', table: t.id, op: 'remove', route: t.routes.find((r) => r.target !== 'local')! })),
