@@ -76,13 +76,14 @@ const isHost = (p: Prefix | undefined, ip: Ipv4): boolean => p !== undefined && 
 
 /**
  * Where dnsFindings gets the traces of a query that misses a VIP's DNAT (by
- * `SOURCE-KEY|VIP`): `known` may answer them without tracing (a doctor
- * session's check takes them from its first run when nothing they consulted
- * changed); `made` sees each set it traced.
+ * `SOURCE-KEY|VIP`, sent from the class's representative `rep`): `known` may
+ * answer them without tracing (a doctor session's check takes them from its
+ * first run when they were sent from the same representative and nothing
+ * they consulted changed); `made` sees each set it traced.
  */
 export interface MissedTraces {
-  known?: (key: string) => Trace[] | undefined;
-  made?: (key: string, traces: Trace[]) => void;
+  known?: (key: string, rep: string) => Trace[] | undefined;
+  made?: (key: string, rep: string, traces: Trace[]) => void;
 }
 
 /** PP104 detections with their evidence traces. */
@@ -109,12 +110,12 @@ export function dnsFindings(w: World, sources: SourceClass[], pairs: Map<string,
         how = `${vip} does not answer: ${pair.traces[0]!.reason.replace(/\.$/, '')}`;
       } else if (pair.traces.some(dnatted)) {
         const key = `${s.key}|${vip}`;
-        let missed = missedTraces.known?.(key);
+        let missed = missedTraces.known?.(key, s.rep);
         if (!missed) {
           let alt = whatIf.get(vip);
           if (!alt) whatIf.set(vip, (alt = compileWorld(w.estate, { rulesets: w.rulesets, lazyRulesets: true, editRules: withoutDnat(ip), base: w })));
           missed = traceFlow(alt, { src: s.rep, dst: `${vip}:53`, proto: 'udp' });
-          missedTraces.made?.(key, missed);
+          missedTraces.made?.(key, s.rep, missed);
         }
         if (missed.some((t) => t.verdict === 'unknown') || !missed.some(leaked)) return;
         evidence = [...pair.traces, ...missed];

@@ -204,7 +204,7 @@ interface Memo {
    * The first run's traces of DNS queries that miss a VIP's DNAT (dns.ts), by `SOURCE-KEY|VIP`, with
    * what they consulted, unless one was dropped at a peering (the walk past the drop keeps no hops).
    */
-  dns: Map<string, { traces: Trace[]; deps: ReadonlySet<string> }>;
+  dns: Map<string, { rep: string; traces: Trace[]; deps: ReadonlySet<string> }>;
   /** The world `delivers` compiled last, for a check of the same copy. */
   compiled?: { estate: Estate; dw: ReturnType<typeof doctorWorld> };
   /** The last check's copy whose classes were derived afresh, with its unprobed world and classes (see checkWorld). */
@@ -309,13 +309,13 @@ function missedTraces(reuse: Reuse | undefined, takesOver: boolean): MissedTrace
   if (!reuse) return {};
   const { memo, touched } = reuse;
   if (reuse.keep) {
-    return { made: (key, traces) => { if (!traces.some((t) => droppedAtPeering(t) !== undefined)) memo.dns.set(key, { traces, deps: traceDependencies(traces) }); } };
+    return { made: (key, rep, traces) => { if (!traces.some((t) => droppedAtPeering(t) !== undefined)) memo.dns.set(key, { rep, traces, deps: traceDependencies(traces) }); } };
   }
   if (!takesOver || !touched) return {};
   return {
-    known: (key) => {
+    known: (key, rep) => {
       const m = memo.dns.get(key);
-      if (!m) return undefined;
+      if (!m || m.rep !== rep) return undefined;
       for (const k of m.deps) if (touched.has(k)) return undefined;
       return m.traces;
     },
