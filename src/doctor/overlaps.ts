@@ -8,7 +8,7 @@
  * the peering route covers but the peer does not own (PP109).
  */
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
-import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, type Prefix } from '../net/prefix.js';
 import { withIptablesInsert } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
@@ -26,8 +26,11 @@ interface Routed {
   reachable: boolean;
 }
 
+const prefixKey = (p: Prefix): string => `${p.addr}/${p.len}`;
+
 function routedBlocks(w: World, podCidr?: Prefix): Routed[] {
-  const nodePodCidrs = [...w.nodes.values()].flatMap((n) => (n.node.podCidr ? [cidr(n.node.podCidr)] : []));
+  // Keyed by address and length: the transit gateway routes of a large estate are checked against thousands of nodes.
+  const nodePodCidrs = new Set([...w.nodes.values()].flatMap((n) => (n.node.podCidr ? [prefixKey(cidr(n.node.podCidr))] : [])));
   const nodeTables = new Set([...w.nodes.values()].map((n) => n.eni.subnet.routeTable.id));
   const nodeVpcs = new Set([...w.nodes.values()].map((n) => n.eni.subnet.vpc.vpc.id));
   const out: Routed[] = [];
@@ -38,7 +41,7 @@ function routedBlocks(w: World, podCidr?: Prefix): Routed[] {
       if (p.len === 0 || r.target === 'local') continue;
       if (podCidr && covers(podCidr, p) && r.target.startsWith('i-') && w.nodeByInstance.has(r.target)) continue;
       // A cluster spread over VPCs joined by a transit gateway routes each node's pod CIDR to the gateway: the cluster's own pods.
-      if (r.target.startsWith('tgw-') && nodePodCidrs.some((c) => samePrefix(c, p))) continue;
+      if (r.target.startsWith('tgw-') && nodePodCidrs.has(prefixKey(p))) continue;
       out.push({ prefix: p, what: `route ${r.destination} -> ${r.target} in ${t.id}`, reachable: nodeTables.has(t.id) });
     }
   }

@@ -14,7 +14,7 @@
  */
 import { PodpathError } from '../model/errors.js';
 import type { Estate } from '../model/estate.js';
-import { formatIpv4, isValidIpv4, parseIpv4 } from '../net/ipv4.js';
+import { formatIpv4, parseIpv4, readIpv4 } from '../net/ipv4.js';
 import { contains, formatPrefix, maskOf, parseCidr, type Prefix } from '../net/prefix.js';
 import { copyEstate } from './what-if.js';
 import { textKey, withText, type TextSource } from '../model/source.js';
@@ -45,8 +45,9 @@ export function renumberer(moves: Move[]): (text: string) => string {
   };
   return (text) =>
     text.replace(/\b(\d{1,3}(?:\.\d{1,3}){3})(\/\d{1,2})?\b/g, (all, addr: string, len?: string) => {
-      if (!isValidIpv4(addr)) return all;
-      const ip = parseIpv4(addr);
+      // readIpv4 takes only canonical dotted quads (no leading zeros): an address that does not move is written as it was.
+      const ip = readIpv4(addr);
+      if (ip === -1) return all;
       if (len) {
         // parseCidr's reading with host bits masked, without writing the text again (a dump holds tens of thousands).
         const bits = Number(len.slice(1));
@@ -55,7 +56,8 @@ export function renumberer(moves: Move[]): (text: string) => string {
         const inside = pairs.some(([f]) => bits >= f.len && contains(f, base));
         return inside ? `${formatIpv4(one(ip, bits))}${len}` : all;
       }
-      return formatIpv4(one(ip));
+      const moved = one(ip);
+      return moved === ip ? all : formatIpv4(moved);
     });
 }
 
