@@ -120,15 +120,16 @@ export function doctor(estate: Estate, options: DoctorOptions = {}): DoctorResul
  * and interfaces' source/dest checks (estate-diff.ts; any other change traces
  * everything), (2) the pair's source and destination classes and every probe
  * host come out the same (classes derived again may leave most as they were:
- * a source/dest check moves one node into or out of its peers' group), (3) none of the elements that every
- * trace doctor made for it consulted changed (kept traces and those it made
- * and did not keep: other probe ports, ephemeral-port edges; redecide.ts
- * unkeptTraces): a trace is a function of what its hops consulted, and every
- * consultation leaves a hop naming the element; a node that got one iptables
- * rule inserted counts as unchanged for a pair none of whose netfilter hops
- * on it the rule can see (insert-reach.ts: a rule reading the packet and the
- * out interface only, failing by two matches or never visited); and (4) no trace made for it
- * was dropped at a peering: the walk past such a drop (trace.ts
+ * a source/dest check moves one node into or out of its peers' group), (3)
+ * none of the elements that every trace doctor made for it consulted changed
+ * (kept traces and those it made and did not keep: other probe ports,
+ * ephemeral-port edges; redecide.ts unkeptTraces): a trace is a function of
+ * what its hops consulted, and every consultation leaves a hop naming the
+ * element; a node that got one iptables rule inserted counts as unchanged for
+ * a pair none of whose netfilter hops on it the rule can see (insert-reach.ts:
+ * a rule reading the packet and the out interface only, failing by two
+ * matches or never visited); and (4) no trace made for it was dropped at a
+ * peering: the walk past such a drop (trace.ts
  * stackedFaults) keeps no hops, so such a pair is traced again. What doctor
  * detected on a taken pair's traces is detected again as it was: detectors
  * read the trace and the estate's structure (VPCs, subnets, ENIs, peerings,
@@ -257,12 +258,12 @@ function checkWorld(estate: Estate, reuse: Reuse) {
 }
 
 /**
- * How a check answers a pair from the first run (see DoctorSession): when the
- * classes came out the same, a pair that was not dropped at a peering and
- * none of whose consulted elements changed, except nodes that got one
- * iptables rule inserted that none of the pair's netfilter hops on them, in
- * any trace made for it, can see (insert-reach.ts, as the incremental check
- * keeps such pairs).
+ * How a check answers a pair from the first run (see DoctorSession): for a
+ * narrowed change, when the probe hosts and the pair's two classes came out
+ * the same, a pair that was not dropped at a peering and none of whose
+ * consulted elements changed, except nodes that got one iptables rule
+ * inserted that none of the pair's netfilter hops on them, in any trace made
+ * for it, can see (insert-reach.ts, as the incremental check keeps such pairs).
  */
 function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: SourceClass, d: DestClass) => PairResult | undefined) | undefined {
   const { memo, touched } = reuse;
@@ -278,15 +279,15 @@ function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: So
     if (JSON.stringify(dw.probes) !== first.json.probes) return undefined;
     const { sources, destinations } = first.json;
     const seen = new Map<SourceClass | DestClass, boolean>();
-    const kept = (x: SourceClass | DestClass, of: Map<string, string>) => {
+    const unchanged = (x: SourceClass | DestClass, of: Map<string, string>) => {
       let v = seen.get(x);
       if (v === undefined) seen.set(x, (v = of.get(x.key) === JSON.stringify(x)));
       return v;
     };
-    same = (s, d) => kept(s, sources) && kept(d, destinations);
+    same = (s, d) => unchanged(s, sources) && unchanged(d, destinations);
   }
   const probes = new InsertProbes(first.unprobed, dw.unprobed);
-  const kept = (k: string, netfilter: readonly NetfilterView[]): boolean => {
+  const insertUnseen = (k: string, netfilter: readonly NetfilterView[]): boolean => {
     if (!k.startsWith('node:')) return false;
     const name = k.slice('node:'.length);
     const probe = probes.of(name);
@@ -295,15 +296,16 @@ function takeOverFrom(reuse: Reuse, dw: ReturnType<typeof doctorWorld>): ((s: So
   return (s, d) => {
     const m = memo.pairs.get(`${s.key} -> ${d.key}`);
     if (!m || m.pastPeeringDrop || !same(s, d)) return undefined;
-    for (const k of m.deps) if (touched.has(k) && !kept(k, m.netfilter)) return undefined;
+    for (const k of m.deps) if (touched.has(k) && !insertUnseen(k, m.netfilter)) return undefined;
     return m.pair;
   };
 }
 
 /**
  * The DNS what-if traces a run records (the first run of a session) or takes
- * from the first run (a check whose pairs it may take over: the same classes,
- * a narrowed change): those none of whose consulted elements changed.
+ * from the first run (a check that may take pairs over: a narrowed change, the
+ * same probe hosts): those sent from the same representative, none of whose
+ * consulted elements changed.
  */
 function missedTraces(reuse: Reuse | undefined, takesOver: boolean): MissedTraces {
   if (!reuse) return {};

@@ -6,10 +6,10 @@
  * `eni:ID` (an interface's source/destination check: an instance's, for its
  * primary interface, or one of its secondary interfaces').
  *
- * Anything else that differs (a subnet, an instance, a peering, a node's
- * routes, a route table's associations...) is not narrowed down: the answer
- * is then undefined and the caller checks everything again. So the answer is
- * exact or absent, never a guess.
+ * Anything else that differs (a subnet, an instance but for its interfaces'
+ * checks, a peering, a node's routes, a route table's associations...) is
+ * not narrowed down: the answer is then undefined and the caller checks
+ * everything again. So the answer is exact or absent, never a guess.
  */
 import type { Estate } from '../model/estate.js';
 import { textKey, type TextSource } from '../model/source.js';
