@@ -60,13 +60,18 @@ type Pairs = { pairs?: { src: string; dst: string }[] };
 /** What a candidate's copy checks to, or why the change cannot be made on the model. */
 type After = { result: CheckResult } | { cannot: string };
 
-function afterOf(estate: Estate, c: Candidate, check: Checker): After {
+/** `fn`'s value, or the message of the PodpathError it threw (the model cannot make the change). */
+function unlessCannot<T>(fn: () => T): T | { cannot: string } {
   try {
-    return { result: check(c.apply(estate)) };
+    return fn();
   } catch (err) {
     if (!(err instanceof PodpathError)) throw err;
     return { cannot: err.message };
   }
+}
+
+function afterOf(estate: Estate, c: Candidate, check: Checker): After {
+  return unlessCannot(() => ({ result: check(c.apply(estate)) }));
 }
 
 /** Proves one candidate. */
@@ -164,18 +169,17 @@ function provenCombination(
 /**
  * prove() for a combination, which is offered only when proven: when one of
  * the finding's pairs is not delivered on the copy it cannot be (condition 1),
- * so the rest of the check is not run (undefined).
+ * so the rest of the check is not run (undefined). A change the model cannot
+ * make is answered as prove() answers it, whether applying, pre-checking or
+ * checking the copy finds that out.
  */
 function proveIfDelivered(estate: Estate, before: CheckResult, f: FixableFinding & Pairs, c: Candidate, check: Checker, delivers: Delivers, pairs: readonly string[]): Proof | undefined {
-  let changed: Estate;
-  try {
-    changed = c.apply(estate);
-  } catch (err) {
-    if (!(err instanceof PodpathError)) throw err;
-    return proofOf(before, f, c, { cannot: err.message });
-  }
-  if (!delivers(changed, pairs)) return undefined;
-  return proofOf(before, f, c, afterOf(estate, { ...c, apply: () => changed }, check));
+  const changed = unlessCannot(() => c.apply(estate));
+  if ('cannot' in changed) return proofOf(before, f, c, changed);
+  const delivered = unlessCannot(() => delivers(changed, pairs));
+  if (typeof delivered !== 'boolean') return proofOf(before, f, c, delivered);
+  if (!delivered) return undefined;
+  return proofOf(before, f, c, unlessCannot(() => ({ result: check(changed) })));
 }
 
 /**

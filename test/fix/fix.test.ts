@@ -7,6 +7,7 @@ import { renumberer, withRenumberedCluster } from '../../src/fix/renumber.js';
 import { withRoute, withoutRoute } from '../../src/fix/what-if.js';
 import { replanOf } from '../../src/cli/commands/doctor.js';
 import { parse } from 'yaml';
+import { PodpathError } from '../../src/model/errors.js';
 import { parseAgentConfig } from '../../src/k8s/masq-agent/index.js';
 import { fixture, seedFile } from '../helpers/estates.js';
 
@@ -37,6 +38,18 @@ describe('fix on the seed scenario', () => {
       expect(JSON.stringify(alone[0]!.proofs), f.finding.key).toBe(JSON.stringify(f.proofs));
     }
   }, 60_000);
+
+  it('answers a change the model cannot make alike, whether the pre-check of a pair of candidates or the check finds it out', () => {
+    const before = doctor(seed);
+    const cannot = () => {
+      throw new PodpathError('PP_SCHEMA', 'address 172.20.0.23 of eni-x is already used by eni-y');
+    };
+    const checked = fixAll(seed, before, cannot, { replan: replanOf(seed) });
+    const preChecked = fixAll(seed, before, cannot, { replan: replanOf(seed), delivers: cannot });
+    // No candidate can be proven, so every finding tried its pairs of candidates.
+    expect(checked.every((f) => f.proofs.every((p) => !p.proven && p.why.includes('cannot be applied')))).toBe(true);
+    expect(JSON.stringify(preChecked)).toBe(JSON.stringify(checked));
+  });
 
   it('proves the /32 MASQUERADE band-aid for the RDS finding, smallest blast radius first', () => {
     const [first] = proofsOf('PP101|rds:prod-db');
