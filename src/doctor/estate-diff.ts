@@ -53,32 +53,29 @@ export function changedElements(a: Estate, b: Estate): ReadonlySet<string> | und
   }
   const out = new Set<string>();
   const ok =
-    byId(a.routeTables, b.routeTables, (t) => t.id, sameAs((t) => ({ ...t, routes: [] })), (t) => t.routes, 'rtb', out) &&
-    byId(a.securityGroups, b.securityGroups, (g) => g.id, sameAs((g) => ({ ...g, ingress: [], egress: [] })), (g) => [g.ingress, g.egress], 'sg', out) &&
-    byId(a.networkAcls, b.networkAcls, (x) => x.id, sameAs((x) => ({ ...x, ingress: [], egress: [] })), (x) => [x.ingress, x.egress], 'acl', out) &&
-    byId(a.nodes, b.nodes, (n) => n.name, sameNodeRest, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts], 'node', out) &&
-    sourceDestChecks(a.instances, b.instances, out);
+    byId(a.routeTables, b.routeTables, (t) => t.id, sameAs((t) => ({ ...t, routes: [] })), keyWhen('rtb', (t) => t.id, (t) => t.routes), out) &&
+    byId(a.securityGroups, b.securityGroups, (g) => g.id, sameAs((g) => ({ ...g, ingress: [], egress: [] })), keyWhen('sg', (g) => g.id, (g) => [g.ingress, g.egress]), out) &&
+    byId(a.networkAcls, b.networkAcls, (x) => x.id, sameAs((x) => ({ ...x, ingress: [], egress: [] })), keyWhen('acl', (x) => x.id, (x) => [x.ingress, x.egress]), out) &&
+    byId(a.nodes, b.nodes, (n) => n.name, sameNodeRest, keyWhen('node', (n) => n.name, (n) => [n.iptables ? textKey(n.iptables) : null, n.iptables?.file, n.iptables?.firstLine, n.iptables?.derived, n.iptablesInserts]), out) &&
+    byId(a.instances, b.instances, (i) => i.id, sameAs(withoutChecks), checkKeys, out);
   return ok ? out : undefined;
 }
+
+/** `PREFIX:ID` when the part `changing` picks differs. */
+const keyWhen = <T>(prefix: string, id: (x: T) => string, changing: (x: T) => unknown) => (x: T, y: T): string[] =>
+  (sameJson(changing(x), changing(y)) ? [] : [`${prefix}:${id(x)}`]);
 
 type Instance = Estate['instances'][number];
 /** An instance without its interfaces' source/destination checks. */
 const withoutChecks = (i: Instance) => ({ ...i, sourceDestCheck: true, secondaryEnis: i.secondaryEnis.map((x) => ({ ...x, sourceDestCheck: true })) });
 
-/** Instances that differ only in source/destination checks: the interfaces whose check changed (`eni:ID`). */
-function sourceDestChecks(a: readonly Instance[], b: readonly Instance[], out: Set<string>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x === y) continue;
-    if (x.id !== y.id || !sameJson(withoutChecks(x), withoutChecks(y))) return false;
-    if (x.sourceDestCheck !== y.sourceDestCheck) out.add(`eni:${primaryEniId(x.id)}`);
-    x.secondaryEnis.forEach((e, k) => {
-      if (e.sourceDestCheck !== y.secondaryEnis[k]!.sourceDestCheck) out.add(`eni:${e.id}`);
-    });
-  }
-  return true;
+/** The interfaces of an instance whose source/destination check changed (`eni:ID`; the rest of the two is the same). */
+function checkKeys(x: Instance, y: Instance): string[] {
+  const out = x.sourceDestCheck !== y.sourceDestCheck ? [`eni:${primaryEniId(x.id)}`] : [];
+  x.secondaryEnis.forEach((e, k) => {
+    if (e.sourceDestCheck !== y.secondaryEnis[k]!.sourceDestCheck) out.push(`eni:${e.id}`);
+  });
+  return out;
 }
 
 /** Two elements are the same when what `rest` keeps of them is equal as JSON. */
@@ -122,18 +119,18 @@ function sameNodeRest(x: Node, y: Node): boolean {
 
 /**
  * Compares two lists element by element (same ids in the same order): the
- * rest of each element must be the same (`sameRest`); where the part
- * `changing` picks differs, the element's key is added. False when the lists
- * cannot be paired that way.
+ * rest of each element must be the same (`sameRest`); the keys `changed`
+ * names for a pair that is not the same object are added. False when the
+ * lists cannot be paired that way.
  */
-function byId<T>(a: readonly T[], b: readonly T[], id: (x: T) => string, sameRest: (x: T, y: T) => boolean, changing: (x: T) => unknown, prefix: string, out: Set<string>): boolean {
+function byId<T>(a: readonly T[], b: readonly T[], id: (x: T) => string, sameRest: (x: T, y: T) => boolean, changed: (x: T, y: T) => string[], out: Set<string>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
     if (x === y) continue;
     if (id(x) !== id(y) || !sameRest(x, y)) return false;
-    if (!sameJson(changing(x), changing(y))) out.add(`${prefix}:${id(x)}`);
+    for (const k of changed(x, y)) out.add(k);
   }
   return true;
 }
