@@ -40,7 +40,7 @@
  * the skipped rule's visit would push over.
  */
 import type { Packet } from '../net/packet.js';
-import { compiledChain, candidates, inlineFails, type CompiledRule } from '../linux/iptables/compile.js';
+import { compiledChain, compiledRules, candidates, inlineFails, type CompiledRule } from '../linux/iptables/compile.js';
 import type { EvalEnv } from '../linux/iptables/match-types.js';
 import { DECIDING, HOOK_TABLES } from '../linux/iptables/walk.js';
 import type { HookName, NetfilterContext, Ruleset, TableName } from '../linux/iptables/types.js';
@@ -116,8 +116,9 @@ export function insertProbe(before: Ruleset, after: Ruleset, table: TableName, c
   const cc = compiledChain(now);
   if ((ccOld.index === undefined) !== (cc.index === undefined)) return undefined;
   // The one rule of the new chain that is not one of the old chain's (insertRules renumbers the others: new objects, same text).
-  const at = cc.rules.findIndex((r, i) => i >= old.rules.length || r.rule.loc !== old.rules[i]!.loc);
-  const rule = cc.rules[at];
+  const rules = compiledRules(cc);
+  const at = rules.findIndex((r, i) => i >= old.rules.length || r.rule.loc !== old.rules[i]!.loc);
+  const rule = rules[at];
   if (!rule || !rule.rule.matches.every((m) => m.unknown === undefined && PACKET_ONLY.has(m.kind))) return undefined;
   const order = HOOK_TABLES[hook];
   const natAt = order.indexOf('nat');

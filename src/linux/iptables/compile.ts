@@ -20,12 +20,17 @@
  *
  * Compiled forms are cached per Chain object (WeakMap) and rebuilt when the
  * chain's rule array changes length or identity, so a Ruleset stays plain data.
+ * A rule is compiled when the walk first visits it (compiledRule): a trace
+ * visits a few rules of a 2,000-rule KUBE-SERVICES, and the index is read off
+ * the parses, so a chain read from a dump makes only the Rules visited
+ * (parsed-chain.ts ruleAt).
  * What a rule's matches and target compile to is also cached by their objects:
  * Rules read through a ParseCache share them across dumps, and so share the
  * compiled matches and target too (each Rule still gets its own CompiledRule,
  * made when its chain is compiled).
  */
 import type { Chain, Match, Rule, Target } from './types.js';
+import { forEachParsedRule, ruleAt, ruleSlots } from './parsed-chain.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
 import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
@@ -89,11 +94,13 @@ export interface CompiledRule {
 /** A chain ready for the walk. */
 export interface CompiledChain {
   chain: Chain;
-  rules: CompiledRule[];
+  /** Each rule compiled, by position, once visited (compiledRule): holes before. */
+  rules: (CompiledRule | undefined)[];
   /** Rule positions by exact destination, and the positions of all other rules (both ascending). */
   index?: { byDst: Map<number, number[]>; rest: number[] };
-  /** For cache invalidation. */
-  source: Rule[];
+  /** For cache invalidation: the chain's rule array (parsed-chain.ts ruleSlots) and its length. */
+  source: readonly (Rule | undefined)[];
+  /** The number of rules. */
   length: number;
 }
 
@@ -238,8 +245,8 @@ export function inlineFails(c: CompiledRule, p: Packet, all: boolean, firstFaile
 }
 
 /** The destination a rule requires exactly (`-d x/32` without `!`), if any. */
-function exactDst(rule: Rule): number | undefined {
-  for (const m of rule.matches) {
+function exactDst(matches: readonly Match[]): number | undefined {
+  for (const m of matches) {
     if (m.kind === 'dst' && !m.negated && m.unknown === undefined && m.args['prefix'] !== undefined) {
       const p = m.args['prefix'] as Prefix;
       if (p.len === 32) return p.addr;
@@ -248,12 +255,13 @@ function exactDst(rule: Rule): number | undefined {
   return undefined;
 }
 
-function buildIndex(rules: Rule[]): CompiledChain['index'] {
-  if (rules.length < INDEX_MIN) return undefined;
+/** The destination index of a chain of `length` rules (read off the matches: no Rule is made). */
+function buildIndex(chain: Chain, length: number): CompiledChain['index'] {
+  if (length < INDEX_MIN) return undefined;
   const byDst = new Map<number, number[]>();
   const rest: number[] = [];
-  rules.forEach((r, i) => {
-    const d = exactDst(r);
+  forEachParsedRule(chain, (matches, _target, i) => {
+    const d = exactDst(matches);
     if (d === undefined) rest.push(i);
     else {
       const list = byDst.get(d);
@@ -261,22 +269,28 @@ function buildIndex(rules: Rule[]): CompiledChain['index'] {
       else byDst.set(d, [i]);
     }
   });
-  return rest.length * 2 <= rules.length ? { byDst, rest } : undefined;
+  return rest.length * 2 <= length ? { byDst, rest } : undefined;
 }
 
-/** The compiled form of a chain (cached). */
+/** The compiled form of a chain (cached); its rules are compiled when visited (compiledRule). */
 export function compiledChain(chain: Chain): CompiledChain {
   const c = cache.get(chain);
-  if (c && c.source === chain.rules && c.length === chain.rules.length) return c;
-  const fresh: CompiledChain = {
-    chain,
-    rules: chain.rules.map(compileRule),
-    index: buildIndex(chain.rules),
-    source: chain.rules,
-    length: chain.rules.length,
-  };
+  const source = ruleSlots(chain);
+  if (c && c.source === source && c.length === source.length) return c;
+  const fresh: CompiledChain = { chain, rules: new Array<CompiledRule>(source.length), index: buildIndex(chain, source.length), source, length: source.length };
   cache.set(chain, fresh);
   return fresh;
+}
+
+/** Rule `i` of a compiled chain, compiled on first use. */
+export function compiledRule(cc: CompiledChain, i: number): CompiledRule {
+  return (cc.rules[i] ??= compileRule(ruleAt(cc.chain, i)!));
+}
+
+/** Every rule of a compiled chain, compiled. */
+export function compiledRules(cc: CompiledChain): CompiledRule[] {
+  for (let i = 0; i < cc.length; i++) compiledRule(cc, i);
+  return cc.rules as CompiledRule[];
 }
 
 /** Positions of the rules a packet to `dst` may match, ascending; undefined = all rules. */

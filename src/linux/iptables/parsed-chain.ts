@@ -66,6 +66,8 @@ export class ParsedChain implements Chain {
   #count = 0;
   /** The Rules, once built (or assigned). */
   #rules: Rule[] | undefined = undefined;
+  /** Before that, the Rules made one at a time (ruleAt): the array #build fills and keeps, so each Rule is made once. */
+  #some: Rule[] | undefined = undefined;
 
   /** An own enumerable `rules`, as a plain chain has (one descriptor for every chain, so they share a shape). */
   static readonly #RULES: PropertyDescriptor = {
@@ -115,7 +117,7 @@ export class ParsedChain implements Chain {
   add(line: number, text: string, parsed: Readonly<ParsedRule>, counters: Rule['counters']): Rule | undefined {
     const from = this.#from;
     const end = from.lines.length;
-    if (this.#rules === undefined && from.own && (this.#count === 0 || this.#first + this.#count === end)) {
+    if (this.#rules === undefined && this.#some === undefined && from.own && (this.#count === 0 || this.#first + this.#count === end)) {
       if (this.#count === 0) this.#first = end;
       this.#count++;
       from.lines.push(line);
@@ -137,7 +139,7 @@ export class ParsedChain implements Chain {
    * into Rules otherwise (as add does).
    */
   addEntries(from: RuleLines, first: number, count: number): void {
-    if (this.#rules === undefined && (this.#count === 0 || (this.#from === from && this.#first + this.#count === first))) {
+    if (this.#rules === undefined && this.#some === undefined && (this.#count === 0 || (this.#from === from && this.#first + this.#count === first))) {
       if (this.#count === 0) {
         this.#from = from;
         this.#first = first;
@@ -168,11 +170,33 @@ export class ParsedChain implements Chain {
     }
   }
 
+  /**
+   * Rule `i` (0-based), making only that one while the Rules are not built: a
+   * walk visits a few rules of a long chain (its destination's, by the index).
+   * The Rule is the one `rules` holds at `i` once built.
+   */
+  ruleAt(i: number): Rule | undefined {
+    if (this.#rules) return this.#rules[i];
+    if (i < 0 || i >= this.#count) return undefined;
+    const some = (this.#some ??= new Array<Rule>(this.#count));
+    return (some[i] ??= entryRule(this.name, i + 1, this.#from, this.#first + i));
+  }
+
+  /**
+   * The array `rules` is or will be once built (holes for the Rules not made
+   * yet), without building it: a compiled form made from it stays valid when
+   * the Rules are built later, and not when `rules` is assigned or grows.
+   */
+  get slots(): readonly (Rule | undefined)[] {
+    return this.#rules ?? (this.#some ??= new Array<Rule>(this.#count));
+  }
+
   #build(): Rule[] {
     const from = this.#from;
-    const rules = new Array<Rule>(this.#count);
-    for (let n = 0; n < this.#count; n++) rules[n] = entryRule(this.name, n + 1, from, this.#first + n);
+    const rules = this.#some ?? new Array<Rule>(this.#count);
+    for (let n = 0; n < this.#count; n++) rules[n] ??= entryRule(this.name, n + 1, from, this.#first + n);
     this.#rules = rules;
+    this.#some = undefined;
     return rules;
   }
 }
@@ -206,6 +230,16 @@ export function forEachParsedRule(chain: Chain, fn: (matches: readonly Match[], 
 /** False for a chain read from a dump whose Rules are not built yet (see ParsedChain); true for any other. */
 export function rulesBuilt(chain: Chain): boolean {
   return !(chain instanceof ParsedChain) || chain.built;
+}
+
+/** Rule `i` (0-based) of a chain, making only that one of a chain read from a dump (see ParsedChain.ruleAt). */
+export function ruleAt(chain: Chain, i: number): Rule | undefined {
+  return chain instanceof ParsedChain ? chain.ruleAt(i) : chain.rules[i];
+}
+
+/** The array a chain's `rules` is or will be, building nothing (see ParsedChain.slots). */
+export function ruleSlots(chain: Chain): readonly (Rule | undefined)[] {
+  return chain instanceof ParsedChain ? chain.slots : chain.rules;
 }
 
 /** Number of rules of a chain, building none. */

@@ -45,7 +45,8 @@ import type {
   TableOutcome,
 } from './types.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
-import { candidates, compiledChain, inlineFails, type CompiledChain, type CompiledRule } from './compile.js';
+import { candidates, compiledChain, compiledRule, inlineFails, type CompiledChain, type CompiledRule } from './compile.js';
+import { ruleCount } from './parsed-chain.js';
 
 /** Tables of each hook, in the order the kernel runs them. */
 export const HOOK_TABLES: Readonly<Record<HookName, readonly TableName[]>> = {
@@ -173,7 +174,7 @@ const frame = (cc: CompiledChain, dst: number, linear = false): Frame => ({ cc, 
  * rule for): those rules are not visited, so no near miss would say it.
  */
 const noRuleNames = (cc: CompiledChain, dst: number): string =>
-  `${cc.chain.name}: none of its ${cc.rules.length - cc.index!.rest.length} rules with -d x/32 names ${formatIpv4(dst)}`;
+  `${cc.chain.name}: none of its ${cc.length - cc.index!.rest.length} rules with -d x/32 names ${formatIpv4(dst)}`;
 
 /** A copy of the walk state (one literal, so every copy has the same shape). */
 const copyEnv = (e: EvalEnv): EvalEnv => ({
@@ -225,7 +226,7 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
   for (;;) {
     const top = b.stack[b.stack.length - 1];
     if (!top) return endOfStart(table, b, userStart); // a goto left the stack empty
-    const n = top.cand ? top.cand.length : top.cc.rules.length;
+    const n = top.cand ? top.cand.length : top.cc.length;
     if (top.pos >= n) {
       b.stack.pop(); // end of a chain: implicit RETURN
       if (b.stack.length > 0) continue;
@@ -234,9 +235,9 @@ function run(table: Table, b: Branch, work: Branch[], budget: Budget, userStart:
     const ri = top.cand ? top.cand[top.pos]! : top.pos;
     top.pos++;
     if (++steps > MAX_STEPS) {
-      return { branch: b, verdict: 'unknown', unknown: { rule: top.cc.rules[ri]!.rule, construct: 'walk exceeded 1,000,000 rule visits' } };
+      return { branch: b, verdict: 'unknown', unknown: { rule: compiledRule(top.cc, ri).rule, construct: 'walk exceeded 1,000,000 rule visits' } };
     }
-    const compiled = top.cc.rules[ri]!;
+    const compiled = compiledRule(top.cc, ri);
     if (compiled.resolvedIn !== table.chains) resolve(compiled, table);
     const wantNear = b.nearCount < MAX_NEAR_MISSES && compiled.decides;
     // Inline checks first (compile.ts), then the matches that need a call.
@@ -443,7 +444,7 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
         continue;
       }
       const policy = chain.policy;
-      if (chain.rules.length === 0 && policy !== undefined && !chain.policyKept) {
+      if (ruleCount(chain) === 0 && policy !== undefined && !chain.policyKept) {
         // No rules (most built-in chains of raw, mangle and security): the policy decides with nothing
         // changed, the outcome run() and toOutcome() give, without copying the walk state.
         next.push({ tables: [...l.tables, policyOutcome(name, hook, policy, l)], env: l.env, probability: l.probability, verdict: policy });

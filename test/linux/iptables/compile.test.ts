@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../../src/linux/iptables/parse.js';
 import { ParseCache } from '../../../src/linux/iptables/parse-cache.js';
-import { compiledChain } from '../../../src/linux/iptables/compile.js';
+import { compiledChain, compiledRules } from '../../../src/linux/iptables/compile.js';
 import type { Ruleset } from '../../../src/linux/iptables/types.js';
 
 const text = [
@@ -25,12 +25,12 @@ describe('compiledChain', () => {
     const cache = new ParseCache();
     const a = forward(parseIptablesSave({ text, file: 'a' }, { cache }).value);
     const b = forward(parseIptablesSave({ text, file: 'b' }, { cache }).value);
-    expect(a.rules.map((c) => c.builtinTarget)).toEqual([false, true]);
-    b.rules.forEach((c, i) => {
-      expect(c).not.toBe(a.rules[i]);
+    expect(compiledRules(a).map((c) => c.builtinTarget)).toEqual([false, true]);
+    compiledRules(b).forEach((c, i) => {
+      expect(c).not.toBe(compiledRules(a)[i]);
       expect(c.rule.loc.file).toBe('b');
-      expect(c.all).toBe(a.rules[i]!.all);
-      expect(c.effect).toBe(a.rules[i]!.effect);
+      expect(c.all).toBe(compiledRules(a)[i]!.all);
+      expect(c.effect).toBe(compiledRules(a)[i]!.effect);
     });
   });
 
@@ -42,8 +42,8 @@ describe('compiledChain', () => {
     chain.rules = [...chain.rules, { ...chain.rules[1]!, num: 3 }];
     const after = compiledChain(chain);
     expect(after).not.toBe(before);
-    expect(after.rules.map((c) => c.rule.num)).toEqual([1, 2, 3]);
-    expect(after.rules[2]!.effect).toBe(before.rules[1]!.effect);
-    expect(after.rules[2]!.builtinTarget).toBe(true);
+    expect(compiledRules(after).map((c) => c.rule.num)).toEqual([1, 2, 3]);
+    expect(compiledRules(after)[2]!.effect).toBe(compiledRules(before)[1]!.effect);
+    expect(compiledRules(after)[2]!.builtinTarget).toBe(true);
   });
 });

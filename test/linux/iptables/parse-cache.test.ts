@@ -11,7 +11,7 @@ import { parseIptablesSave } from '../../../src/linux/iptables/parse.js';
 import { ParseCache } from '../../../src/linux/iptables/parse-cache.js';
 import { kubeProxySaveText, type KubeProxyServicePort } from '../../../src/k8s/kube-proxy/rules.js';
 import type { Rule, Ruleset } from '../../../src/linux/iptables/types.js';
-import { compiledChain } from '../../../src/linux/iptables/compile.js';
+import { compiledChain, compiledRules } from '../../../src/linux/iptables/compile.js';
 import { saveFiles, saveText, table } from './helpers.js';
 import { mutate, mutation } from './mutate.js';
 
@@ -131,10 +131,10 @@ describe('ParseCache', () => {
     // The walk compiles a line's matches once for both dumps; each Rule has its own compiled rule.
     const services = (rs: Ruleset) => compiledChain(rs.tables.get('nat')!.chains.get('KUBE-SERVICES')!);
     const [ca, cb] = [services(a), services(b)];
-    ca.rules.forEach((c, i) => {
-      expect(cb.rules[i]!.all).toBe(c.all);
-      expect(cb.rules[i]!.rule).not.toBe(c.rule);
-      expect(cb.rules[i]!.rule.loc.file).toBe('b');
+    compiledRules(ca).forEach((c, i) => {
+      expect(compiledRules(cb)[i]!.all).toBe(c.all);
+      expect(compiledRules(cb)[i]!.rule).not.toBe(c.rule);
+      expect(compiledRules(cb)[i]!.rule.loc.file).toBe('b');
     });
   });
 

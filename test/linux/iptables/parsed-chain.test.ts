@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../../src/linux/iptables/parse.js';
 import { ParseCache } from '../../../src/linux/iptables/parse-cache.js';
 import { forEachParsedRule, ruleCount, rulesBuilt } from '../../../src/linux/iptables/parsed-chain.js';
-import { compiledChain } from '../../../src/linux/iptables/compile.js';
+import { compiledChain, compiledRule, compiledRules, INDEX_MIN } from '../../../src/linux/iptables/compile.js';
+import { walkHook } from '../../../src/linux/iptables/walk.js';
 import { restoreNoflush } from '../../../src/linux/iptables/restore.js';
 import { withoutRules } from '../../../src/linux/iptables/remove.js';
 import type { Chain, Match, Ruleset, Target } from '../../../src/linux/iptables/types.js';
-import { saveFiles, saveText, table } from './helpers.js';
+import { node, pkt, saveFiles, saveText, table } from './helpers.js';
 
 /** What a rule line gives, read from the text alone: chain, number, location, text, `[p:b]` counters. */
 interface LineRule {
@@ -162,7 +163,7 @@ describe('chains that build their Rules when read', () => {
     expect(compiledChain(x)).not.toBe(first);
     x.rules = [masq!];
     expect(x.rules).toStrictEqual([masq]);
-    expect(compiledChain(x).rules.map((c) => c.rule)).toStrictEqual([masq]);
+    expect(compiledRules(compiledChain(x)).map((c) => c.rule)).toStrictEqual([masq]);
     masq!.target = { name: 'DROP', goto: false, text: '-j DROP', args: {} };
     const targets: string[] = [];
     forEachParsedRule(x, (_, t) => targets.push(t!.name));
@@ -193,5 +194,27 @@ describe('chains that build their Rules when read', () => {
     const fewer = withoutRules(base, (r) => r.target?.name === 'RETURN').tables.get('nat')!.chains.get('X')!;
     expect(fewer.rules.map((r) => [r.num, r.loc.line, r.target!.name])).toStrictEqual([[1, 9, 'MASQUERADE']]);
     expect(base.tables.get('nat')!.chains.get('X')!.rules).toHaveLength(2);
+  });
+
+  it('a walk makes the Rules (and compiled rules) it visits only, the same objects `rules` holds once built', () => {
+    const n = INDEX_MIN * 2;
+    const services = Array.from({ length: n }, (_, i) => `-A KUBE-SERVICES -d 10.96.${i >> 8}.${i & 255}/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-${i}`);
+    const text = table('nat', ['KUBE-SERVICES', ...services.map((_, i) => `KUBE-SVC-${i}`)], ['-A PREROUTING -j KUBE-SERVICES', ...services, ...services.map((_, i) => `-A KUBE-SVC-${i} -j DNAT --to-destination 10.244.0.${i % 250}:8080`)]);
+    const rs = parseIptablesSave({ text, file: 'k' }).value;
+    const chain = rs.tables.get('nat')!.chains.get('KUBE-SERVICES')!;
+    const cc = compiledChain(chain);
+    expect(cc.index).toBeDefined();
+    const [out] = walkHook(rs, 'PREROUTING', pkt('10.244.1.2', '10.96.0.7', 'tcp', 40000, 80), node({ inIface: 'cni0' }), 0);
+    expect(out!.packet.dst).toBe(0x0af40007);
+    expect(out!.tables.find((t) => t.table === 'nat')!.matched.map((r) => [r.chain, r.num])).toContainEqual(['KUBE-SERVICES', 8]);
+    // Only the destination's rule of KUBE-SERVICES was made and compiled; no chain's Rules were built.
+    expect(rulesBuilt(chain)).toBe(false);
+    expect(Object.keys(cc.rules)).toStrictEqual(['7']);
+    const visited = compiledRule(cc, 7).rule;
+    expect(chain.rules[7]).toBe(visited);
+    expect(chain.rules.map((r) => r.num)).toStrictEqual(Array.from({ length: n }, (_, i) => i + 1));
+    // Built later, the Rules are the array the compiled form was made from: it stays.
+    expect(compiledChain(chain)).toBe(cc);
+    expect(compiledRules(cc).map((c) => c.rule)).toStrictEqual(chain.rules);
   });
 });
