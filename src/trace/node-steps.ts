@@ -142,7 +142,7 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
     if (t.nat) notes.push(`${t.table} ${t.chain}: ${t.nat.kind} ${describeNat(input, t.packet)}`);
     for (const m of t.matched) if (m.target && m.target.name !== t.nat?.kind && !m.target.goto) notes.push(matchedNote(t.table, t.chain, m));
     if (t.unknown) notes.push(`not understood: ${t.unknown.construct} in ${t.unknown.rule.loc.file}:${t.unknown.rule.loc.line}`);
-    if (!t.rule && t.verdict === 'ACCEPT' && !t.nat) notes.push(`${t.table} ${t.chain}: no rule decided; policy ACCEPT`);
+    if (!t.rule && t.verdict === 'ACCEPT' && !t.nat) notes.push(tablePolicyNote(t.table, t.chain));
   }
   const ct = o.conntrackNat;
   if (ct) notes.push(conntrackNote(ct.before, ct.after, ct.manip) ?? '');
@@ -157,6 +157,17 @@ function hookHop(node: NodeRecord, o: NftAware, input: Packet, c: NetfilterConte
   if (rule) h.rule = rule;
   if (o.probability < 1) h.probability = o.probability;
   return h;
+}
+
+/** The note of a table whose policy let the packet on, by table and chain (one string for the thousands of hops that carry it). */
+const policyNotes = new Map<string, Map<string, string>>();
+
+function tablePolicyNote(table: string, chain: string): string {
+  let byChain = policyNotes.get(table);
+  if (!byChain) policyNotes.set(table, (byChain = new Map()));
+  let note = byChain.get(chain);
+  if (note === undefined) byChain.set(chain, (note = `${table} ${chain}: no rule decided; policy ACCEPT`));
+  return note;
 }
 
 /** A table's part in the hop. */

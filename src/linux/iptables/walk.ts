@@ -447,14 +447,22 @@ export function walkHook(rs: Ruleset, hook: HookName, packet: Packet, ctx: Netfi
       if (ruleCount(chain) === 0 && policy !== undefined && !chain.policyKept) {
         // No rules (most built-in chains of raw, mangle and security): the policy decides with nothing
         // changed, the outcome run() and toOutcome() give, without copying the walk state.
-        next.push({ tables: [...l.tables, policyOutcome(name, hook, policy, l)], env: l.env, probability: l.probability, verdict: policy });
+        // A branch's tables list is its own (copied where branches fork, below): extended in place.
+        l.tables.push(policyOutcome(name, hook, policy, l));
+        l.verdict = policy;
+        next.push(l);
         continue;
       }
       const env = copyEnv(l.env);
       env.table = name;
-      for (const f of runAll(table, newBranch(compiledChain(chain), env, l.probability, budget.linear), budget, false)) {
+      const done = runAll(table, newBranch(compiledChain(chain), env, l.probability, budget.linear), budget, false);
+      for (let i = 0; i < done.length; i++) {
+        const f = done[i]!;
         const o = toOutcome(table, hook, f) as TableOutcome;
-        next.push({ tables: [...l.tables, o], env: f.branch.env, probability: o.probability, verdict: o.verdict });
+        // The last branch takes the list itself; the others (statistic forks) copies made before it grows.
+        const tables = i === done.length - 1 ? l.tables : l.tables.slice();
+        tables.push(o);
+        next.push({ tables, env: f.branch.env, probability: o.probability, verdict: o.verdict });
       }
     }
     live = next;
