@@ -17,6 +17,8 @@
  *   may be changed like any other; assigning `rules` replaces it.
  * - forEachParsedRule reads every rule's matches and target without building
  *   the Rules, from the same objects the Rules would hold.
+ * - ruleAt makes one Rule (a walk visits a few rules of a long chain): the
+ *   object `rules` holds at that place once built.
  */
 import type { ParsedRule } from './rule-parse.js';
 import type { SourceLoc } from '../../model/source.js';
