@@ -8,7 +8,9 @@
  *   doctor          `podpath gen` estate loaded and checked in a child process
  *                   (wall time, peak RSS; the child bundled with esbuild as the CLI
  *                   is), three runs: the median wall time and the largest peak
- *                   RSS, against the goals (5 s, 2 GB). Default size: 200 VPCs,
+ *                   RSS, against the goals (5 s, 2 GB), and the seeded faults
+ *                   found; then once on the estate's clean variant (`gen
+ *                   --clean`), whose findings must be none. Default size: 200 VPCs,
  *                   10 x 20 nodes, 500 Services; `--large` (or BENCH_LARGE=1):
  *                   1,000 VPCs, 50 x 200 nodes, 2,000 Services x 5.
  *   growth          doctor at 1x, 2x, 4x VPCs, distinct rule sets (node groups)
@@ -75,8 +77,8 @@ function benchTrace(): Figure[] {
   });
 }
 
-/** What the doctor child prints. */
-interface DoctorRun { loadMs: number; doctorMs: number; peakRssMb: number; findings: number; missed: string[]; stats: Record<string, number> }
+/** What the doctor child prints, with the number of faults the estate was seeded with. */
+interface DoctorRun { loadMs: number; doctorMs: number; peakRssMb: number; findings: number; missed: string[]; stats: Record<string, number>; seeded: number }
 
 // The child is bundled as the CLI is (esbuild, no keepNames wrappers), so it runs the code users run.
 const childDir = mkdtempSync(join(tmpdir(), 'podpath-bench-child-'));
@@ -131,7 +133,7 @@ function runDoctorGen(o: GenOptions, label: string, rounds = 1): DoctorRun[] | u
         say(`  doctor failed: ${(run.stderr || run.error?.message || `signal ${run.signal}`).split('\n').slice(0, 3).join(' | ')}`);
         return undefined;
       }
-      const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as DoctorRun;
+      const r = { ...(JSON.parse(run.stdout.trim().split('\n').pop()!) as Omit<DoctorRun, 'seeded'>), seeded: g.manifest.faults.length };
       say(`  load ${r.loadMs.toFixed(0)} ms, doctor ${r.doctorMs.toFixed(0)} ms, peak RSS ${r.peakRssMb.toFixed(0)} MB, ${r.findings} findings, seeded faults missed: ${r.missed.length ? r.missed.join(', ') : 'none'}; ${JSON.stringify(r.stats)}`);
       runs.push(r);
     }
@@ -148,10 +150,18 @@ function benchDoctorGen(o: GenOptions, label: string, rounds: number): Figure[] 
   const wall = median(runs.map((r) => r.loadMs + r.doctorMs));
   const rss = Math.max(...runs.map((r) => r.peakRssMb));
   const of = rounds > 1 ? `, median of ${rounds} runs` : '';
+  const found = Math.min(...runs.map((r) => r.seeded - r.missed.length));
   return [
+    { name: `doctor ${label}: seeded faults found`, value: found, unit: `of ${runs[0]!.seeded}`, baseline: 'goal: all', ratio: null },
     { name: `doctor ${label} (load + check${of})`, value: Math.round(wall), unit: 'ms', baseline: 'goal 5000 ms', ratio: r2(5000 / wall) },
     { name: `doctor ${label} peak RSS${rounds > 1 ? ` (largest of ${rounds} runs)` : ''}`, value: Math.round(rss), unit: 'MB', baseline: 'goal 2048 MB', ratio: r2(2048 / rss) },
   ];
+}
+
+/** The clean variant (`podpath gen --clean`: no fault seeded) of an estate: doctor must find nothing there (issue 15, acceptance 1). */
+function benchClean(o: GenOptions, label: string): Figure[] {
+  const r = runDoctorGen({ ...o, faults: false }, `${label} clean`)?.[0];
+  return [{ name: `doctor ${label} clean variant: findings`, value: r ? r.findings : -1, unit: 'findings', baseline: r ? 'goal 0 (no false positive)' : 'goal 0 (run failed)', ratio: null }];
 }
 
 /**
@@ -176,12 +186,14 @@ function benchGrowth(dim: string, at: (k: number) => GenOptions): Figure[] {
 add(benchTrace());
 const medium: GenOptions = { vpcs: 200, clusters: 10, nodesPerCluster: 20, services: 500, endpointsPerService: 5, seed: 1, faults: true };
 add(benchDoctorGen(medium, 'medium', 3));
+add(benchClean(medium, 'medium'));
 const small = { vpcs: 100, clusters: 5, nodesPerCluster: 10, services: 100, endpointsPerService: 5, seed: 1, faults: true };
 add(benchGrowth('VPCs', (k) => ({ ...small, vpcs: 100 * k })));
 add(benchGrowth('distinct rule sets', (k) => ({ ...small, clusters: 5 * k })));
 add(benchGrowth('rules', (k) => ({ ...small, services: 100 * k })));
 const largeEstate: GenOptions = { vpcs: 1000, clusters: 50, nodesPerCluster: 200, services: 2000, endpointsPerService: 5, seed: 1, faults: true };
 if (large) add(benchDoctorGen(largeEstate, 'large', 3));
+if (large) add(benchClean(largeEstate, 'large'));
 if (large) add(benchTraceLarge(largeEstate));
 else say('doctor/large: skipped (npm run bench -- --large, or BENCH_LARGE=1)');
 const { benchIncremental } = await import('./incremental.js');
