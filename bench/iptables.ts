@@ -3,12 +3,13 @@
  * calls benchIptables), each a ratio against a baseline measured in the
  * same run on the same machine:
  *
- * parse: MB/s of podpath's iptables-save parser on a ~50k-rule kube-proxy dump
- * (3,000 services x 5 endpoints, made by src/k8s/kube-proxy), against the real
- * `iptables-restore --test` reading the same file inside a throwaway network
- * namespace (created and deleted here; skipped unless root with iproute2 and
- * iptables), timed in paired rounds, ratio = median of the rounds' ratios.
- * Goal: ratio >= 1.0x (podpath at least as fast as the kernel tools).
+ * parse: podpath's iptables-save parser on a ~50k-rule kube-proxy dump (3,000
+ * services x 5 endpoints, made by src/k8s/kube-proxy), in a worker thread of its
+ * own (bench/iptables-parser.ts: its own heap, as a process reading one dump
+ * has), against the real `iptables-restore --test` reading the same file inside
+ * a throwaway network namespace (created and deleted here; skipped unless root
+ * with iproute2 and iptables), timed in paired rounds, ratio = median of the
+ * rounds' ratios. Goal: ratio >= 1.0x (podpath at least as fast as the kernel tools).
  *
  * parse with a ParseCache: an estate's dumps differ in a few lines (each node
  * group's masquerade rule, a node's own port). VARIANTS such variants of the
@@ -41,6 +42,7 @@ import { parseIptablesSave } from '../src/linux/iptables/parse.js';
 import { ParseCache } from '../src/linux/iptables/parse-cache.js';
 import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
 import type { WalkerData } from './iptables-walker.js';
+import type { ParserData } from './iptables-parser.js';
 import { median, type Figure } from './figure.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -66,15 +68,24 @@ const mb = Buffer.byteLength(text) / 1e6;
 
 // parse: podpath and iptables-restore --test timed in paired rounds (back to back, so a change of
 // machine speed on shared cores moves both alike); the ratio is the median of the rounds' ratios.
-function benchParse(figures: Figure[]): void {
-  parseIptablesSave({ text }); // warm up the JIT
+async function benchParse(figures: Figure[]): Promise<void> {
   // Every chain's rules are read, so the Rules are built as iptables-restore builds its blob (chains build them when read).
-  const parse = () => ruleCount(parseIptablesSave({ text, file: 'bench' }).value);
+  const parser = await startIsolate<ParserData, number>({ module: new URL('./iptables-parser.ts', import.meta.url).href, text });
+  try {
+    await parseVersusRestore(figures, () => parser.round(undefined));
+  } finally {
+    await parser.stop();
+  }
+}
+
+async function parseVersusRestore(figures: Figure[], parse: () => Promise<number>): Promise<void> {
   say(`iptables/parse: ${rules} rules, ${mb.toFixed(2)} MB`);
   const why = process.getuid?.() !== 0 ? 'not root'
     : ['ip', 'iptables-restore'].find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
   if (why) {
-    const parseMs = time(parse, 7);
+    const samples: number[] = [];
+    for (let r = 0; r < 7; r++) samples.push(await parse());
+    const parseMs = median(samples);
     say(`  podpath parse            ${parseMs.toFixed(1).padStart(8)} ms   ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
     say(`  iptables-restore --test  skipped (${why === 'not root' ? why : `${why} not installed`})`);
     figures.push({ name: 'iptables parse', value: round(mb / (parseMs / 1000)), unit: 'MB/s', baseline: 'iptables-restore --test (skipped)', ratio: null });
@@ -94,7 +105,7 @@ function benchParse(figures: Figure[]): void {
     const theirs: number[] = [];
     const ratios: number[] = [];
     for (let r = 0; r < 7; r++) {
-      const a = time(parse, 1);
+      const a = await parse();
       const b = time(restore, 1);
       ours.push(a);
       theirs.push(b);
@@ -152,25 +163,30 @@ function benchParseCache(figures: Figure[]): void {
   figures.push({ name: `iptables parse ${VARIANTS} variant dumps (ParseCache)`, value: round(b), unit: 'ms', baseline: `no cache ${round(a)} ms`, ratio: round(a / b) });
 }
 
-// trace: each walk in its own isolate, timed in alternating rounds.
-type Walk = WalkerData['walk'];
-/** Starts a walker (bench/iptables-walker.ts) and resolves when it is warm. */
-function startWalker(walk: Walk): Promise<{ round(passes: number): Promise<number>; stop(): Promise<number> }> {
-  const data: WalkerData = { module: new URL('./iptables-walker.ts', import.meta.url).href, text, services: SERVICES, walk };
+/**
+ * Starts a bench module (`data.module`) in a worker thread of its own (bench/isolate.mjs) and
+ * resolves when it says it is warm; `round(message)` resolves with its answer to `message`.
+ */
+function startIsolate<D extends { module: string }, A>(data: D): Promise<{ round(message: unknown): Promise<A>; stop(): Promise<number> }> {
   const w = new Worker(new URL('./isolate.mjs', import.meta.url), { workerData: data });
   const next = (): Promise<unknown> => new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
   });
   return next().then(() => ({
-    round: (passes: number) => {
-      const answer = next() as Promise<number>;
-      w.postMessage(passes);
+    round: (message: unknown) => {
+      const answer = next() as Promise<A>;
+      w.postMessage(message);
       return answer;
     },
     stop: () => w.terminate(),
   }));
 }
+
+// trace: each walk in its own isolate, timed in alternating rounds.
+type Walk = WalkerData['walk'];
+/** Starts a walker (bench/iptables-walker.ts) and resolves when it is warm. */
+const startWalker = (walk: Walk) => startIsolate<WalkerData, number>({ module: new URL('./iptables-walker.ts', import.meta.url).href, text, services: SERVICES, walk });
 
 // Passes per round, so that each round runs for some 20-40 ms (short rounds
 // measure a thread waking up more than the walk).
@@ -214,7 +230,7 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 /** Runs the iptables figures: parse vs iptables-restore --test, indexed walk vs the naive one. */
 export async function benchIptables(): Promise<Figure[]> {
   const figures: Figure[] = [];
-  benchParse(figures);
+  await benchParse(figures);
   benchParseCache(figures);
   await benchWalk(figures);
   return figures;
