@@ -166,8 +166,10 @@ export class ParsedChain implements Chain {
       return;
     }
     const parsed = this.#from.parsed;
+    // A Rule made on its own (ruleAt) is read as a built one is: it may have been changed.
+    const some = this.#some;
     for (let i = 0, first = this.#first, n = this.#count; i < n; i++) {
-      const p = parsed[first + i]!;
+      const p = some?.[i] ?? parsed[first + i]!;
       fn(p.matches, p.target, i);
     }
   }

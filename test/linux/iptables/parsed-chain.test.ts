@@ -211,6 +211,13 @@ describe('chains that build their Rules when read', () => {
     expect(rulesBuilt(chain)).toBe(false);
     expect(Object.keys(cc.rules)).toStrictEqual(['7']);
     const visited = compiledRule(cc, 7).rule;
+    // A Rule made on its own is read as a built one is, changes included.
+    visited.target = { name: 'DROP', goto: false, text: '-j DROP', args: {} };
+    const targets: string[] = [];
+    forEachParsedRule(chain, (_, t) => targets.push(t!.name));
+    expect(targets[7]).toBe('DROP');
+    expect(targets[6]).toBe('KUBE-SVC-6');
+    expect(rulesBuilt(chain)).toBe(false);
     expect(chain.rules[7]).toBe(visited);
     expect(chain.rules.map((r) => r.num)).toStrictEqual(Array.from({ length: n }, (_, i) => i + 1));
     // Built later, the Rules are the array the compiled form was made from: it stays.
