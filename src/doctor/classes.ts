@@ -249,6 +249,32 @@ function ranges(atoms: SignedAtom[]): string[] {
   return atoms.length > 3 ? [...shown, `... (${atoms.length} ranges)`] : shown;
 }
 
+/** The kinds whose mentions are told apart by their ref (the thing they name), not only by prefix. */
+const NAMED_KINDS: ReadonlySet<MentionKind> = new Set(['subnet', 'node-pods', 'rds', 'dns']);
+const KIND_INDEX: Readonly<Record<MentionKind, number>> = {
+  vpc: 0, subnet: 1, route: 2, sg: 3, nacl: 4, 'nat-rule': 5, 'pod-cidr': 6, 'service-cidr': 7, 'node-pods': 8, rds: 9, dns: 10, 'non-internet': 11,
+};
+const KIND_COUNT = 12;
+/** firstOfEachKind's slot for "a route other than a default route mentions it". */
+const ROUTED = KIND_COUNT;
+
+/**
+ * The first mention of each kind among the mentions of `prefixes` (in order), by
+ * KIND_INDEX, and in slot ROUTED the first route mention of a prefix longer than /0:
+ * what a class of atoms is, read in one pass (tens of thousands of classes).
+ */
+function firstOfEachKind(prefixes: readonly Prefix[], byPrefix: ReadonlyMap<number, Mention[]>): (Mention | undefined)[] {
+  const first = new Array<Mention | undefined>(KIND_COUNT + 1).fill(undefined);
+  for (const p of prefixes) {
+    for (const m of byPrefix.get(prefixKey(p)) ?? []) {
+      const i = KIND_INDEX[m.kind];
+      if (first[i] === undefined) first[i] = m;
+      if (m.kind === 'route' && m.prefix.len > 0 && first[ROUTED] === undefined) first[ROUTED] = m;
+    }
+  }
+  return first;
+}
+
 /** A number naming a prefix (address and length) exactly: tens of thousands of mentions are grouped by it. */
 const prefixKey = (p: Prefix): number => p.addr * 33 + p.len;
 
@@ -257,13 +283,21 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const ms = mentions(w);
   // One mention per (prefix, kind, ref); refs matter only for the kinds that name a thing.
   const byPrefix = new Map<number, Mention[]>();
-  const seen = new Set<string>();
+  // Tens of thousands of mentions (nat rules' prefixes mostly): those of the kinds without a ref are
+  // told apart by a number, the others by a string with their ref.
+  const seen = new Set<number>();
+  const seenNamed = new Set<string>();
   for (const m of ms) {
     const k = prefixKey(m.prefix);
-    const ref = m.kind === 'subnet' || m.kind === 'node-pods' || m.kind === 'rds' || m.kind === 'dns' ? m.ref : '';
-    const id = `${k}|${m.kind}|${ref}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
+    if (NAMED_KINDS.has(m.kind)) {
+      const id = `${k}|${m.kind}|${m.ref}`;
+      if (seenNamed.has(id)) continue;
+      seenNamed.add(id);
+    } else {
+      const id = k * KIND_COUNT + KIND_INDEX[m.kind];
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
     const list = byPrefix.get(k);
     if (list) list.push(m);
     else byPrefix.set(k, [m]);
@@ -278,19 +312,20 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
   const subnetCount = new Map<string, number>();
   const internet: SignedAtom[][] = [];
   for (const cls of classesOf(atoms)) {
-    const kinds = cls[0]!.prefixes.flatMap((p) => byPrefix.get(prefixKey(p)) ?? []);
-    const find = (k: MentionKind) => kinds.find((m) => m.kind === k);
+    const first = firstOfEachKind(cls[0]!.prefixes, byPrefix);
+    const find = (k: MentionKind) => first[KIND_INDEX[k]];
     const rds = find('rds');
     const dns = find('dns');
     const nodePods = find('node-pods');
     const subnet = find('subnet');
-    const covers = ranges(cls);
+    // What a class covers is shown for the classes that become destinations (a few thousand of tens of thousands).
+    const covers = () => ranges(cls);
     if (rds && rds.prefix.len === 32) {
       const r = w.rdsById.get(rds.ref)!;
-      dests.push({ key: `rds:${r.id}`, kind: 'rds', label: `rds ${r.id}`, ip: r.address, rep: `rds:${r.id}`, proto: 'tcp', port: r.port, covers, synthetic: false });
+      dests.push({ key: `rds:${r.id}`, kind: 'rds', label: `rds ${r.id}`, ip: r.address, rep: `rds:${r.id}`, proto: 'tcp', port: r.port, covers: covers(), synthetic: false });
     } else if (dns && dns.prefix.len === 32) {
       const ip = formatIpv4(dns.prefix.addr);
-      dests.push({ key: `dns:${ip}`, kind: 'dns', label: `nameserver ${ip}`, ip, rep: `${ip}:53`, proto: 'udp', port: 53, covers, synthetic: false });
+      dests.push({ key: `dns:${ip}`, kind: 'dns', label: `nameserver ${ip}`, ip, rep: `${ip}:53`, proto: 'udp', port: 53, covers: covers(), synthetic: false });
     } else if (nodePods) {
       const group = podGroups.get(nodePods.ref)!;
       const key = `pods:${group[0]!.node.name}`;
@@ -309,14 +344,15 @@ export function destinationClasses(w: World, groups: readonly NodeRecord[][] = n
       subnetCount.set(subnet.ref, n);
       const key = `subnet:${subnet.ref}${n > 1 ? `:${n}` : ''}`;
       probes.push({ key, subnet: subnet.ref, vpc: rec.vpc.vpc.id, ip });
-      dests.push({ key, kind: 'subnet', label: `hosts in ${subnet.ref} (${rec.subnet.cidr})`, ip: formatIpv4(ip), rep: `${formatIpv4(ip)}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers, synthetic: true });
+      dests.push({ key, kind: 'subnet', label: `hosts in ${subnet.ref} (${rec.subnet.cidr})`, ip: formatIpv4(ip), rep: `${formatIpv4(ip)}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers: covers(), synthetic: true });
     } else if (!find('non-internet')) {
       internet.push(cls);
-    } else if (kinds.some((m) => m.kind === 'route' && m.prefix.len > 0) && !find('pod-cidr') && !find('vpc')) {
+    } else if (first[ROUTED] !== undefined && !find('pod-cidr') && !find('vpc')) {
       // Routed space outside every VPC (on-premises, transit, a transitive peering route); VPC space outside subnets holds no host.
       const a = cls[0]!;
       const ip = formatIpv4(atomSize(a) > 2 ? a.start + 1 : a.start);
-      dests.push({ key: `routed:${formatIpv4(a.start)}`, kind: 'routed', label: `routed block ${covers[0]}`, ip, rep: `${ip}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers, synthetic: false });
+      const shown = covers();
+      dests.push({ key: `routed:${formatIpv4(a.start)}`, kind: 'routed', label: `routed block ${shown[0]}`, ip, rep: `${ip}:${PROBE_PORT}`, proto: 'tcp', port: PROBE_PORT, covers: shown, synthetic: false });
     }
   }
   internet.sort((a, b) => total(b) - total(a));
