@@ -109,14 +109,18 @@ export function forEachNatPrefix(rs: Ruleset, seen: Set<readonly Match[]>, fn: (
   let spans = spansRead.get(seen);
   if (!spans) spansRead.set(seen, (spans = new Map()));
   for (const chain of rs.tables.get('nat')?.chains.values() ?? []) {
-    const span = chain instanceof ParsedChain ? chain.parsedSpan : undefined;
-    if (span) {
-      let counts = spans.get(span.parsed);
-      if (!counts) spans.set(span.parsed, (counts = new Map()));
-      // Spans of one array are parts of the reference's chains: one from the same entry and no longer was read.
-      const read = counts.get(span.first);
-      if (read !== undefined && read >= span.count) continue;
-      counts.set(span.first, span.count);
+    const parsed = chain instanceof ParsedChain ? chain.parsedSpan(span) : undefined;
+    if (parsed) {
+      // By a span's first entry, the longest span from there read so far (spans of one array are parts of the
+      // reference's chains: one from the same entry and no longer was read).
+      let longest = spans.get(parsed);
+      if (!longest || longest.length < parsed.length) {
+        const grown = new Int32Array(parsed.length);
+        if (longest) grown.set(longest);
+        spans.set(parsed, (longest = grown));
+      }
+      if (span.count > 0 && longest[span.first]! >= span.count) continue;
+      longest[span.first] = span.count;
     }
     // Matches only: a chain's Rules are not built for this (parsed-chain.ts).
     forEachParsedRule(chain, (matches) => {
@@ -127,8 +131,10 @@ export function forEachNatPrefix(rs: Ruleset, seen: Set<readonly Match[]>, fn: (
   }
 }
 
-/** The parse spans forEachNatPrefix has read, per `seen` set: by parses array, each span's first entry and length. */
-const spansRead = new WeakMap<Set<readonly Match[]>, Map<readonly unknown[], Map<number, number>>>();
+/** The parse spans forEachNatPrefix has read, per `seen` set: by parses array, the longest span read from each entry. */
+const spansRead = new WeakMap<Set<readonly Match[]>, Map<readonly unknown[], Int32Array>>();
+/** Where ParsedChain.parsedSpan writes (the walk is synchronous). */
+const span = { first: 0, count: 0 };
 
 /** A node's profile: nodes with equal profiles are treated identically (see the module comment). */
 export function nodeProfile(w: World, n: NodeRecord, texts: TextIds = new TextIds(), dump?: string): string {

@@ -99,12 +99,19 @@ export class ParsedChain implements Chain {
 
   /**
    * Where the rules' parses are while not built: entries first..first+count-1
-   * of `parsed`, an array that chains replayed from one reference dump share
-   * (so equal spans hold the very same parses); undefined once built.
+   * of the array returned (`at` gets first and count), an array that chains
+   * replayed from one reference dump share (so equal spans hold the very same
+   * parses); undefined once built or once one Rule was made (ruleAt: it may
+   * have been changed). Writes into `at` rather than returning an object: it
+   * is asked of every chain of every dump.
    */
-  get parsedSpan(): { parsed: readonly Readonly<ParsedRule>[]; first: number; count: number } | undefined {
-    return this.#rules ? undefined : { parsed: this.#from.parsed, first: this.#first, count: this.#count };
+  parsedSpan(at: { first: number; count: number }): readonly Readonly<ParsedRule>[] | undefined {
+    if (this.#rules || this.#some) return undefined;
+    at.first = this.#first;
+    at.count = this.#count;
+    return this.#from.parsed;
   }
+
 
   /** Number of rules, without building them. */
   get ruleCount(): number {
