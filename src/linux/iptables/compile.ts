@@ -30,7 +30,7 @@
  * made when its chain is compiled).
  */
 import type { Chain, Match, Rule, Target } from './types.js';
-import { forEachParsedRule, ruleAt, ruleSlots } from './parsed-chain.js';
+import { forEachParsedRule, ParsedChain, ruleAt, ruleSlots } from './parsed-chain.js';
 import type { CompiledMatch, EvalEnv } from './match-types.js';
 import { maskOf, type Prefix } from '../../net/prefix.js';
 import { PROTO_NUMBER, type Packet } from '../../net/packet.js';
@@ -255,9 +255,30 @@ function exactDst(matches: readonly Match[]): number | undefined {
   return undefined;
 }
 
+/**
+ * Indexes already built for chains read from dumps, by their span of parses (parsed-chain.ts
+ * parsedSpan): the 55 dumps of an estate replayed from one reference share KUBE-SERVICES' span,
+ * and an index depends on nothing but the matches in it (positions are the chain's own).
+ */
+const spanIndexes = new WeakMap<readonly unknown[], Map<number, { count: number; index: CompiledChain['index'] }>>();
+const spanAt = { first: 0, count: 0 };
+
 /** The destination index of a chain of `length` rules (read off the matches: no Rule is made). */
 function buildIndex(chain: Chain, length: number): CompiledChain['index'] {
   if (length < INDEX_MIN) return undefined;
+  const parsed = chain instanceof ParsedChain ? chain.parsedSpan(spanAt) : undefined;
+  if (!parsed) return indexOf(chain, length);
+  let byFirst = spanIndexes.get(parsed);
+  if (!byFirst) spanIndexes.set(parsed, (byFirst = new Map()));
+  const { first, count } = spanAt;
+  const known = byFirst.get(first);
+  if (known && known.count === count) return known.index;
+  const index = indexOf(chain, length);
+  byFirst.set(first, { count, index });
+  return index;
+}
+
+function indexOf(chain: Chain, length: number): CompiledChain['index'] {
   const byDst = new Map<number, number[]>();
   const rest: number[] = [];
   forEachParsedRule(chain, (matches, _target, i) => {

@@ -70,6 +70,8 @@ export class ParsedChain implements Chain {
   #rules: Rule[] | undefined = undefined;
   /** Before that, the Rules made one at a time (ruleAt): the array #build fills and keeps, so each Rule is made once. */
   #some: Rule[] | undefined = undefined;
+  /** Whether ruleAt made a Rule (#some may be all holes: `slots` makes it for a compiled form to refer to). */
+  #madeOne = false;
 
   /** An own enumerable `rules`, as a plain chain has (one descriptor for every chain, so they share a shape). */
   static readonly #RULES: PropertyDescriptor = {
@@ -106,7 +108,7 @@ export class ParsedChain implements Chain {
    * is asked of every chain of every dump.
    */
   parsedSpan(at: { first: number; count: number }): readonly Readonly<ParsedRule>[] | undefined {
-    if (this.#rules || this.#some) return undefined;
+    if (this.#rules || this.#madeOne) return undefined;
     at.first = this.#first;
     at.count = this.#count;
     return this.#from.parsed;
@@ -190,7 +192,12 @@ export class ParsedChain implements Chain {
     if (this.#rules) return this.#rules[i];
     if (i < 0 || i >= this.#count) return undefined;
     const some = (this.#some ??= new Array<Rule>(this.#count));
-    return (some[i] ??= entryRule(this.name, i + 1, this.#from, this.#first + i));
+    let rule = some[i];
+    if (rule === undefined) {
+      some[i] = rule = entryRule(this.name, i + 1, this.#from, this.#first + i);
+      this.#madeOne = true;
+    }
+    return rule;
   }
 
   /**

@@ -12,6 +12,8 @@ import { ParseCache } from '../../../src/linux/iptables/parse-cache.js';
 import { kubeProxySaveText, type KubeProxyServicePort } from '../../../src/k8s/kube-proxy/rules.js';
 import type { Rule, Ruleset } from '../../../src/linux/iptables/types.js';
 import { compiledChain, compiledRules } from '../../../src/linux/iptables/compile.js';
+import { walkHook } from '../../../src/linux/iptables/walk.js';
+import { parseIpv4 } from '../../../src/net/ipv4.js';
 import { saveFiles, saveText, table } from './helpers.js';
 import { mutate, mutation } from './mutate.js';
 
@@ -136,6 +138,25 @@ describe('ParseCache', () => {
       expect(compiledRules(cb)[i]!.rule).not.toBe(c.rule);
       expect(compiledRules(cb)[i]!.rule.loc.file).toBe('b');
     });
+  });
+
+  it('gives dumps replayed from one reference one destination index of a chain they share, each walk citing its own dump', () => {
+    const cache = new ParseCache();
+    const a = parseIptablesSave({ text: kubeProxy(100), file: 'a' }, { cache }).value;
+    const b = parseIptablesSave({ text: `# header\n${kubeProxy(100)}`, file: 'b' }, { cache }).value;
+    const services = (rs: Ruleset) => compiledChain(rs.tables.get('nat')!.chains.get('KUBE-SERVICES')!);
+    const [ca, cb] = [services(a), services(b)];
+    expect(ca.index).toBeDefined();
+    expect(cb.index).toBe(ca.index);
+    const packet = { src: parseIpv4('10.244.1.2'), dst: parseIpv4('10.96.0.7'), proto: 'tcp' as const, sport: 40000, dport: 80 };
+    const ctx = { inIface: 'cni0', isLocal: () => false, ifaceAddress: () => undefined, ctState: 'NEW' as const };
+    const at = (rs: Ruleset) => walkHook(rs, 'PREROUTING', packet, ctx, 0).map((o) => o.tables.find((t) => t.table === 'nat')!.matched.map((r) => `${r.loc.file}:${r.loc.line}`));
+    const [wa, wb] = [at(a), at(b)];
+    expect(wa.length).toBeGreaterThan(0);
+    expect(wb).toStrictEqual(wa.map((branch) => branch.map((l) => l.replace(/^a:(\d+)$/, (_, n: string) => `b:${Number(n) + 1}`))));
+    // The index is a chain's own when its rules differ (a dump whose KUBE-SERVICES has another Service).
+    const c = parseIptablesSave({ text: kubeProxy(101), file: 'c' }, { cache }).value;
+    expect(services(c).index).not.toBe(ca.index);
   });
 
   it('stays within maxLines and still gives the same results', () => {
