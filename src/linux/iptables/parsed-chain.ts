@@ -114,7 +114,6 @@ export class ParsedChain implements Chain {
     return this.#from.parsed;
   }
 
-
   /** Number of rules, without building them. */
   get ruleCount(): number {
     return this.#rules ? this.#rules.length : this.#count;
