@@ -21,7 +21,7 @@
  * O(P log P) for the atoms.
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../net/ipv4.js';
-import { contains, lastAddress, parseCidr, samePrefix, type Prefix } from '../net/prefix.js';
+import { contains, lastAddress, parseCidr, prefixKey, samePrefix, type Prefix } from '../net/prefix.js';
 import { NON_INTERNET_RANGES } from '../net/ranges.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { textKey } from '../model/source.js';
@@ -281,8 +281,6 @@ function firstOfEachKind(prefixes: readonly Prefix[], byPrefix: ReadonlyMap<numb
   return first;
 }
 
-/** A number naming a prefix (address and length) exactly: tens of thousands of mentions are grouped by it. */
-const prefixKey = (p: Prefix): number => p.addr * 33 + p.len;
 
 /** Computes the destination classes of a world. */
 export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {

@@ -8,7 +8,7 @@
  * the peering route covers but the peer does not own (PP109).
  */
 import { formatIpv4, parseIpv4 } from '../net/ipv4.js';
-import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, type Prefix } from '../net/prefix.js';
+import { contains, covers, formatPrefix, lastAddress, overlaps, parseCidr, prefixKey, type Prefix } from '../net/prefix.js';
 import { withIptablesInsert } from '../fix/what-if.js';
 import { traceFlow } from '../trace/trace.js';
 import type { Trace } from '../trace/types.js';
@@ -25,8 +25,6 @@ interface Routed {
   /** Routed from the nodes' subnets (their route table sends it somewhere) or their own VPC. */
   reachable: boolean;
 }
-
-const prefixKey = (p: Prefix): string => `${p.addr}/${p.len}`;
 
 function routedBlocks(w: World, podCidr?: Prefix): Routed[] {
   // Keyed by address and length: the transit gateway routes of a large estate are checked against thousands of nodes.

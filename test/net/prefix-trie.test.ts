@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PrefixTrie } from '../../src/net/prefix-trie.js';
-import { contains, formatPrefix, maskOf, parseCidr, type Prefix } from '../../src/net/prefix.js';
+import { contains, formatPrefix, maskOf, parseCidr, prefixKey, samePrefix, type Prefix } from '../../src/net/prefix.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/ipv4.js';
 
 const prefixArb = fc.record({ addr: fc.integer({ min: 0, max: 0xffffffff }), len: fc.integer({ min: 0, max: 32 }) })
@@ -79,5 +79,18 @@ describe('prefixes and addresses', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => {
       expect(parseIpv4(formatIpv4(n))).toBe(n);
     }));
+  });
+});
+
+describe('prefixKey', () => {
+  it('names two prefixes alike exactly when they are the same block, with a safe integer', () => {
+    const prefix = fc.record({ len: fc.integer({ min: 0, max: 32 }), addr: fc.integer({ min: 0, max: 0xffffffff }) }).map(({ addr, len }): Prefix => ({ addr: (addr & maskOf(len)) >>> 0, len }));
+    fc.assert(fc.property(prefix, prefix, (a, b) => {
+      expect(Number.isSafeInteger(prefixKey(a) * 16)).toBe(true);
+      expect(prefixKey(a) === prefixKey(b)).toBe(samePrefix(a, b));
+      expect(prefixKey({ ...a })).toBe(prefixKey(a));
+      if (a.len < 32) expect(prefixKey({ addr: a.addr, len: a.len + 1 })).not.toBe(prefixKey(a));
+    }), { numRuns: 2000 });
+    expect(prefixKey({ addr: 0xffffffff, len: 32 })).not.toBe(prefixKey({ addr: 0, len: 0 }));
   });
 });
