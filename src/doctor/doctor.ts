@@ -238,23 +238,24 @@ function checkWorld(estate: Estate, reuse: Reuse) {
   const rulesets = sameDumps ? memo.rulesets : new Map(memo.rulesets);
   let kept: WorldClasses | undefined;
   const keep = (unprobed: World): WorldClasses | undefined => {
-    if (touched) {
-      first.counts ??= new MentionCounts(first.unprobed);
-      kept = classesKept(first.counts, { estate: memo.estate, world: first.unprobed }, { estate, world: unprobed }, touched) ? first.plan : undefined;
-      if (kept) return kept;
-    }
+    if (touched) kept = classesIfKept(first, memo.estate, { estate, world: unprobed }, touched);
     const last = memo.lastDerived;
-    const since = last && changedElements(last.estate, estate);
-    if (last && since) {
-      last.counts ??= new MentionCounts(last.unprobed);
-      kept = classesKept(last.counts, { estate: last.estate, world: last.unprobed }, { estate, world: unprobed }, since) ? last.plan : undefined;
-    }
+    const since = !kept && last && changedElements(last.estate, estate);
+    if (last && since) kept = classesIfKept(last, last.estate, { estate, world: unprobed }, since);
     return kept;
   };
   const dw = doctorWorld(estate, rulesets, { base: first.unprobed, keep });
   // Only a copy that shares the session's parsed dumps is kept for later checks (a renumbered copy holds its own).
   if (!kept && sameDumps) memo.lastDerived = { estate, unprobed: dw.unprobed, plan: { sources: dw.sources, destinations: dw.destinations, atoms: dw.atoms, probes: dw.probes } };
   return dw;
+}
+
+/** The classes of `from` (a run's unprobed world, of `fromEstate`) when `changes` since it cannot alter them (session-classes.ts). */
+function classesIfKept(
+  from: { unprobed: World; plan: WorldClasses; counts?: MentionCounts }, fromEstate: Estate, to: { estate: Estate; world: World }, changes: ReadonlySet<string>,
+): WorldClasses | undefined {
+  from.counts ??= new MentionCounts(from.unprobed);
+  return classesKept(from.counts, { estate: fromEstate, world: from.unprobed }, to, changes) ? from.plan : undefined;
 }
 
 /**
