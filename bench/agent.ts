@@ -24,7 +24,6 @@ import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
 import { defaultConfig, desiredChain, desiredJumps, readNatTable, reconcile, DEFAULT_FLAGS } from '../src/k8s/masq-agent/index.js';
 import type { MeasuredFigure } from './figure.js';
 
-
 function median(fn: () => void, rounds: number): number {
   const samples: number[] = [];
   for (let i = 0; i < rounds; i++) {

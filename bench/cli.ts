@@ -17,7 +17,6 @@ import { performance } from 'node:perf_hooks';
 import { packAndInstall } from '../scripts/packed-install.mjs';
 import { median, type MeasuredFigure } from './figure.js';
 
-
 function wall(cmd: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): number {
   const t0 = performance.now();
   const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd, stdio: 'ignore', env });

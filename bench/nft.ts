@@ -24,8 +24,7 @@ import { parseNftText } from '../src/linux/nftables/parse-text.js';
 import { walkNodePath } from '../src/linux/iptables/node-path.js';
 import type { Ruleset } from '../src/linux/iptables/types.js';
 import { parseIpv4 } from '../src/net/ipv4.js';
-import type { MeasuredFigure } from './figure.js';
-import { median } from './figure.js';
+import { median, type MeasuredFigure } from './figure.js';
 
 const SERVICES = 2000;
 const ENDPOINTS = 5;
@@ -67,8 +66,6 @@ const time = (f: () => void, rounds: number) => median(Array.from({ length: roun
   f();
   return performance.now() - t;
 }));
-
-/** One figure: podpath's value, the baseline measured in the same run, and baseline / value. */
 
 /**
  * podpath's parse against `nft -c -f` in paired rounds (one of each per round, in a throwaway namespace), so a
