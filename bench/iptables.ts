@@ -43,7 +43,7 @@ import { ParseCache } from '../src/linux/iptables/parse-cache.js';
 import { formatIpv4, parseIpv4 } from '../src/net/ipv4.js';
 import type { WalkerData } from './iptables-walker.js';
 import type { ParserData } from './iptables-parser.js';
-import { median, type Figure } from './figure.js';
+import { median, r2, type Figure } from './figure.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -88,7 +88,7 @@ async function parseVersusRestore(figures: Figure[], parse: () => Promise<number
     const parseMs = median(samples);
     say(`  podpath parse            ${parseMs.toFixed(1).padStart(8)} ms   ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
     say(`  iptables-restore --test  skipped (${why === 'not root' ? why : `${why} not installed`})`);
-    figures.push({ name: 'iptables parse', value: round(mb / (parseMs / 1000)), unit: 'MB/s', baseline: 'iptables-restore --test (skipped)', ratio: null });
+    figures.push({ name: 'iptables parse', value: r2(mb / (parseMs / 1000)), unit: 'MB/s', baseline: 'iptables-restore --test (skipped)', ratio: null });
     return;
   }
   const ns = `ppo${randomBytes(5).toString('hex')}`;
@@ -117,7 +117,7 @@ async function parseVersusRestore(figures: Figure[], parse: () => Promise<number
     say(`  podpath parse            ${parseMs.toFixed(1).padStart(8)} ms   ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
     say(`  iptables-restore --test  ${kernelMs.toFixed(1).padStart(8)} ms   ${(mb / (kernelMs / 1000)).toFixed(1)} MB/s`);
     say(`  ratio (median of 7 paired rounds) ${ratio.toFixed(2)}x   goal >= 1.0x: ${ratio >= 1 ? 'met' : 'NOT met'}`);
-    figures.push({ name: 'iptables parse', value: round(parseMs), unit: 'ms', baseline: `iptables-restore --test ${round(kernelMs)} ms`, ratio: round(ratio) });
+    figures.push({ name: 'iptables parse', value: r2(parseMs), unit: 'ms', baseline: `iptables-restore --test ${r2(kernelMs)} ms`, ratio: r2(ratio) });
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
     rmSync(dir, { recursive: true, force: true });
@@ -160,7 +160,7 @@ function benchParseCache(figures: Figure[]): void {
   say(`iptables/parse-cache: ${VARIANTS} dumps of ${rules} rules differing in 2 lines each (CPU time, median of 3 rounds)`);
   say(`  each parsed on its own         ${a.toFixed(0).padStart(8)} ms`);
   say(`  through one shared ParseCache  ${b.toFixed(0).padStart(8)} ms   ratio ${(a / b).toFixed(1)}x   (${(b / VARIANTS).toFixed(1)} ms per dump, the first one cold)`);
-  figures.push({ name: `iptables parse ${VARIANTS} variant dumps (ParseCache)`, value: round(b), unit: 'ms', baseline: `no cache ${round(a)} ms`, ratio: round(a / b) });
+  figures.push({ name: `iptables parse ${VARIANTS} variant dumps (ParseCache)`, value: r2(b), unit: 'ms', baseline: `no cache ${r2(a)} ms`, ratio: r2(a / b) });
 }
 
 /**
@@ -218,14 +218,12 @@ say(`  walkHook (indexed)        ${us('indexed')}   goal < 1000 us: ${fastUs < 1
 say(`  naive linear walk         ${us('reference')}   ratio ${ratio.toFixed(1)}x   goal >= 20x: ${ratio >= 20 ? 'met' : 'NOT met'}`);
 say(`    (the plain reading of the traversal: every rule in order, every match through the registry; src/linux/iptables/reference-walk.ts)`);
 say(`  walkHook without index    ${us('no-index')}   ratio ${median(ratios['no-index']).toFixed(1)}x   (what the destination index alone buys)`);
-figures.push({ name: 'iptables trace (walkHook)', value: round(fastUs), unit: 'us/trace', baseline: `naive linear walk ${round(median(samples.reference))} us`, ratio: round(ratio) });
+figures.push({ name: 'iptables trace (walkHook)', value: r2(fastUs), unit: 'us/trace', baseline: `naive linear walk ${r2(median(samples.reference))} us`, ratio: r2(ratio) });
 // A packet forks into 5 branches at KUBE-SVC's -m statistic rules, and a trace is one branch (`podpath trace` gives one per branch).
 const nodeUs = median(samples['node-path']) / 5;
 say(`  node path, request + reply ${nodeUs.toFixed(1).padStart(7)} us/trace   goal < 300 us: ${nodeUs < 300 ? 'met' : 'NOT met'}   (walkNodePath: PREROUTING, FORWARD, POSTROUTING, the reply; ${median(samples['node-path']).toFixed(1)} us per packet for its 5 branches)`);
-figures.push({ name: 'iptables node path (request + reply)', value: round(nodeUs), unit: 'us/trace', baseline: 'goal 300 us', ratio: round(300 / nodeUs) });
+figures.push({ name: 'iptables node path (request + reply)', value: r2(nodeUs), unit: 'us/trace', baseline: 'goal 300 us', ratio: r2(300 / nodeUs) });
 }
-
-const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** Runs the iptables figures: parse vs iptables-restore --test, indexed walk vs the naive one. */
 export async function benchIptables(): Promise<Figure[]> {

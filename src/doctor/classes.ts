@@ -281,7 +281,6 @@ function firstOfEachKind(prefixes: readonly Prefix[], byPrefix: ReadonlyMap<numb
   return first;
 }
 
-
 /** Computes the destination classes of a world. */
 export function destinationClasses(w: World, groups: readonly NodeRecord[][] = nodeGroups(w)): DestinationPlan {
   const ms = mentions(w);
